@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole CI in one command: system packages the tests need (only when missing), the Docker
+# engine (only when not running), then npm ci, typecheck, lint, build and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n[ci] %s\n' "$*" >&2; }
+
+# Debian packages the integration tests and benchmarks talk to. Each is checked by the binary it
+# provides so a machine that already has them is never touched.
+declare -A need=(
+  [nginx]=nginx-light
+  [wrk]=wrk
+  [dockerd]=docker.io
+  [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+)
+missing=()
+for bin in "${!need[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "[ci] missing packages ${missing[*]} and not root: install them with apt-get" >&2
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps the packages' own services from starting: tests start what they need.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# The Docker engine, loopback only: no bridge, no iptables; containers use host networking.
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd --bridge=none --iptables=false >/var/log/canary-gate-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { echo "[ci] dockerd did not start; see /var/log/canary-gate-dockerd.log" >&2; exit 1; }
+fi
+export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+export TESTCONTAINERS_RYUK_DISABLED=true
+
+log "npm ci"
+npm ci --no-audit --no-fund
+log "typecheck"
+npm run typecheck
+log "lint"
+npm run lint
+log "build"
+npm run build
+log "test"
+CI=true npm test

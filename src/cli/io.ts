@@ -1,0 +1,35 @@
+/**
+ * The CLI's I/O as one injected object, so commands run in-process in tests and read stdout,
+ * stderr and the exit code, while the real binary passes the process's own streams.
+ */
+
+/** Where a command writes and what it reads from its environment. */
+export interface CliIO {
+  /** Machine output (JSON with --json, the human summary otherwise). */
+  stdout: (text: string) => void;
+  /** Human output: progress, messages, errors. */
+  stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress redraws one line when it is). */
+  stderrIsTTY: boolean;
+  /** Environment variables (for ${env:NAME}). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
+  onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** The real process's I/O. */
+export function processIO(): CliIO {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    onSignal: (handler) => {
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+      for (const s of signals) process.on(s, handler);
+      return () => {
+        for (const s of signals) process.off(s, handler);
+      };
+    },
+  };
+}

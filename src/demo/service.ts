@@ -1,0 +1,109 @@
+/**
+ * Demo services: an HTTP server whose latency follows a log-normal distribution, with an error
+ * rate and periodic event-loop stalls (a real freeze: the thread busy-waits, as a GC pause or a
+ * blocking call would). /health/live and /health/ready always answer 200 at once.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/** How a demo service behaves. */
+export interface DemoServiceOptions {
+  /** Log-normal latency: median in ms and shape sigma; absent means answer at once. */
+  latency?: { medianMs: number; sigma: number };
+  /** Fraction of requests answered with 500. */
+  errorRate?: number;
+  /** Every `everyMs`, freeze the event loop for `forMs`. */
+  stall?: { everyMs: number; forMs: number };
+  /** Seed of the service's random numbers, so runs repeat. */
+  seed?: number;
+  /** Address to listen on (loopback by default). */
+  host?: string;
+  /** Port (0 picks a free one). */
+  port?: number;
+}
+
+/** A running demo service. */
+export interface RunningService {
+  /** Base URL, e.g. http://127.0.0.1:40123. */
+  url: string;
+  /** Its port. */
+  port: number;
+  /** Stop it and close its connections. */
+  close: () => Promise<void>;
+}
+
+/** mulberry32: a small, fast, seedable PRNG; good enough for simulated latency. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A log-normal sampler with the given median and sigma (Box-Muller on `random`). */
+export function logNormalSampler(medianMs: number, sigma: number, random: () => number): () => number {
+  const mu = Math.log(medianMs);
+  return () => {
+    const u = 1 - random();
+    const v = random();
+    const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return Math.exp(mu + sigma * z);
+  };
+}
+
+/** Start a demo service on this thread. */
+export async function startDemoService(options: DemoServiceOptions = {}): Promise<RunningService> {
+  const random = seededRandom(options.seed ?? 1);
+  const sampleLatency = options.latency
+    ? logNormalSampler(options.latency.medianMs, options.latency.sigma, random)
+    : undefined;
+  const errorRate = options.errorRate ?? 0;
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/health/live' || url === '/health/ready') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    // Drain any request body before answering, so keep-alive connections stay usable.
+    req.resume();
+    const fail = errorRate > 0 && random() < errorRate;
+    const answer = (): void => {
+      if (fail) res.writeHead(500, { 'content-type': 'text/plain' }).end('injected error');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    const delayMs = sampleLatency ? sampleLatency() : 0;
+    if (delayMs >= 1) setTimeout(answer, delayMs);
+    else answer();
+  });
+  server.keepAliveTimeout = 60_000;
+  let stallTimer: NodeJS.Timeout | undefined;
+  if (options.stall) {
+    const { everyMs, forMs } = options.stall;
+    stallTimer = setInterval(() => {
+      const until = performance.now() + forMs;
+      while (performance.now() < until) {
+        // Busy-wait on purpose: the freeze must block the event loop.
+      }
+    }, everyMs);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      if (stallTimer) clearInterval(stallTimer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** canary-gate's public library API: what the CLI uses, for programs that embed it. */
+
+export { type DemoServiceOptions, type RunningService, startDemoService } from './demo/service.js';
+export { startDemoServiceThread } from './demo/service-thread.js';
+export { CanaryGateError, type ErrorCode, ScenarioError, TargetError, UsageError } from './errors.js';
+export { type LoadProgress, type LoadResult, type RunLoadOptions, runLoad } from './load/engine.js';
+export { ERROR_CLASSES, type ErrorClass } from './load/error-class.js';
+export type { IntervalPoint } from './load/interval-series.js';
+export {
+  type LoadModel,
+  type LoadPlan,
+  modelOf,
+  planProblems,
+  type RequestSpec,
+  type TargetSpec,
+} from './load/plan.js';
+export {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  type Histogram,
+  type LatencySpectrumMs,
+  mergeHistograms,
+  spectrumMs,
+} from './metrics/hdr.js';
+export { type LoadSummary, renderLoadSummary, summarizeLoad } from './report/load-summary.js';
+export { interpolateEnv, Redactor } from './scenario/secrets.js';
+export { parseDurationMs, parseRatePerSec } from './scenario/units.js';

@@ -1,0 +1,120 @@
+/**
+ * The closed model: a fixed number of requests in flight (connections × pipelining), each
+ * replaced as soon as it finishes, as fast as the server answers. It measures maximum
+ * throughput; its latency counts from the actual send and is NOT corrected for coordinated
+ * omission, which every summary of a closed-model run says.
+ */
+import { performance } from 'node:perf_hooks';
+import { classifyStatus, classifyTransportError } from './error-class.js';
+import { Exchange, type ExchangeSink } from './exchange.js';
+import type { LoadPlan } from './plan.js';
+import type { PreparedRequest, TargetPool } from './target-pool.js';
+import type { WeightedPicker } from './weighted-picker.js';
+
+/** Runs a plan with constant concurrency until its duration or request cap runs out. */
+export class ClosedModel implements ExchangeSink {
+  readonly #plan: LoadPlan;
+  readonly #targets: WeightedPicker<TargetPool>;
+  readonly #requests: WeightedPicker<number>;
+  readonly #all: readonly TargetPool[];
+  readonly #cap: number;
+  #issued = 0;
+  #inFlight = 0;
+  #stopped = false;
+  #cancelled = false;
+  #startMs = 0;
+  #lastSendMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #resolveDone: (() => void) | undefined;
+
+  constructor(
+    plan: LoadPlan,
+    targets: readonly TargetPool[],
+    targetPicker: WeightedPicker<TargetPool>,
+    requestPicker: WeightedPicker<number>,
+  ) {
+    this.#plan = plan;
+    this.#all = targets;
+    this.#targets = targetPicker;
+    this.#requests = requestPicker;
+    this.#cap = plan.maxRequests ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** When the run started (performance.now() ms). */
+  get startMs(): number {
+    return this.#startMs;
+  }
+
+  /** When the last request went out. */
+  get lastSendMs(): number {
+    return this.#lastSendMs;
+  }
+
+  /** Run until the duration or the cap is reached and every request has finished. */
+  run(): Promise<void> {
+    this.#startMs = performance.now();
+    const done = new Promise<void>((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    this.#timer = setTimeout(() => this.stop(false), this.#plan.durationMs);
+    // Fill every target's concurrency, in proportion to the target weights.
+    const concurrency = this.#all.reduce((sum, t) => sum + t.limit, 0);
+    for (let i = 0; i < concurrency && !this.#stopped; i++) this.#launch();
+    this.#maybeDone();
+    return done;
+  }
+
+  /** Stop issuing; with `cancel`, in-flight requests are not recorded. */
+  stop(cancel: boolean): void {
+    this.#stopped = true;
+    if (cancel) this.#cancelled = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#maybeDone();
+  }
+
+  #launch(): void {
+    if (this.#issued >= this.#cap) {
+      this.#stopped = true;
+      return;
+    }
+    const target = this.#targets.next();
+    const request = target.requests[this.#requests.next()] as PreparedRequest;
+    const now = performance.now();
+    this.#issued++;
+    this.#inFlight++;
+    target.inFlight++;
+    target.recorder.recordSend(0);
+    this.#lastSendMs = now;
+    new Exchange(this, target, request, now, now).dispatch();
+  }
+
+  exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
+    this.#inFlight--;
+    exchange.target.inFlight--;
+    if (this.#cancelled) {
+      this.#maybeDone();
+      return;
+    }
+    const recorder = exchange.target.recorder;
+    const endpoint = exchange.request.endpoint;
+    const latencyMs = performance.now() - exchange.sentMs;
+    if (error === null) {
+      recorder.recordResponse(endpoint, status, latencyMs, latencyMs, classifyStatus(status));
+    } else {
+      const errorClass = classifyTransportError(error);
+      const timeoutMs = this.#plan.timeoutMs;
+      if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);
+      else recorder.recordFailure(endpoint, errorClass, undefined, undefined);
+    }
+    if (!this.#stopped) this.#launch();
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (!this.#stopped || this.#inFlight > 0 || this.#resolveDone === undefined) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    const resolve = this.#resolveDone;
+    this.#resolveDone = undefined;
+    resolve();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * One request/response exchange as an undici dispatch handler. It uses undici's raw handler
+ * shape (onHeaders/onData/onComplete) on purpose: undici passes it through without parsing
+ * response headers into an object, which matters on the hot path.
+ */
+import type { Dispatcher } from 'undici';
+import type { PreparedRequest, TargetPool } from './target-pool.js';
+
+/** Receives finished exchanges. */
+export interface ExchangeSink {
+  /** Called once per exchange: with the status on success, or with the error. */
+  exchangeDone(exchange: Exchange, status: number, error: Error | null): void;
+}
+
+/** One in-flight request with the times the models measure from. */
+export class Exchange {
+  status = 0;
+
+  constructor(
+    readonly sink: ExchangeSink,
+    readonly target: TargetPool,
+    readonly request: PreparedRequest,
+    /** When the schedule meant to send it (performance.now() ms). */
+    readonly intendedMs: number,
+    /** When it was handed to a connection (performance.now() ms). */
+    readonly sentMs: number,
+  ) {}
+
+  /** Hand the request to the target's pool. */
+  dispatch(): void {
+    this.target.pool.dispatch(
+      this.request.options as Dispatcher.DispatchOptions,
+      this as unknown as Dispatcher.DispatchHandler,
+    );
+  }
+
+  onConnect(): void {}
+
+  onUpgrade(): void {}
+
+  onResponseStarted(): void {}
+
+  onHeaders(statusCode: number): boolean {
+    // 1xx responses come before the final status; the last call wins.
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    this.sink.exchangeDone(this, this.status, null);
+  }
+
+  onError(error: Error): void {
+    this.sink.exchangeDone(this, this.status, error);
+  }
+}

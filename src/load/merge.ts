@@ -1,0 +1,111 @@
+/**
+ * Pure merging of measurements from several generators (worker threads) or several arms, and
+ * their wire form for postMessage. Histograms add bucket by bucket, so merges are exact.
+ */
+import { createHistogram, decodeHistogram, encodeHistogram } from '../metrics/hdr.js';
+import { type ArmMeasurements, addCounters, emptyCounters, type IntervalArmSample } from './recorder.js';
+
+/** ArmMeasurements with histograms encoded, safe to post between threads or store. */
+export interface ArmMeasurementsWire {
+  arm: string;
+  url: string;
+  counters: ArmMeasurements['counters'];
+  latency: string;
+  service: string;
+  endpoints: { name: string; requests: number; errors: number; latency: string }[];
+}
+
+/** Encode for transport. */
+export function armToWire(m: ArmMeasurements): ArmMeasurementsWire {
+  return {
+    arm: m.arm,
+    url: m.url,
+    counters: m.counters,
+    latency: encodeHistogram(m.latency),
+    service: encodeHistogram(m.service),
+    endpoints: m.endpoints.map((e) => ({
+      name: e.name,
+      requests: e.requests,
+      errors: e.errors,
+      latency: encodeHistogram(e.latency),
+    })),
+  };
+}
+
+/** Decode from transport. */
+export function armFromWire(w: ArmMeasurementsWire): ArmMeasurements {
+  return {
+    arm: w.arm,
+    url: w.url,
+    counters: w.counters,
+    latency: decodeHistogram(w.latency),
+    service: decodeHistogram(w.service),
+    endpoints: w.endpoints.map((e) => ({
+      name: e.name,
+      requests: e.requests,
+      errors: e.errors,
+      latency: decodeHistogram(e.latency),
+    })),
+  };
+}
+
+/**
+ * Sum measurements into one; `arm` and `url` name the result. Endpoints are matched by name, so
+ * parts with different mixes merge correctly.
+ */
+export function mergeArms(parts: readonly ArmMeasurements[], arm: string, url: string): ArmMeasurements {
+  const merged: ArmMeasurements = {
+    arm,
+    url,
+    counters: emptyCounters(),
+    latency: createHistogram(),
+    service: createHistogram(),
+    endpoints: [],
+  };
+  const byName = new Map<string, ArmMeasurements['endpoints'][number]>();
+  for (const part of parts) {
+    addCounters(merged.counters, part.counters);
+    merged.latency.add(part.latency);
+    merged.service.add(part.service);
+    for (const endpoint of part.endpoints) {
+      let into = byName.get(endpoint.name);
+      if (!into) {
+        into = { name: endpoint.name, requests: 0, errors: 0, latency: createHistogram() };
+        byName.set(endpoint.name, into);
+        merged.endpoints.push(into);
+      }
+      into.requests += endpoint.requests;
+      into.errors += endpoint.errors;
+      into.latency.add(endpoint.latency);
+    }
+  }
+  return merged;
+}
+
+/** Merge the same arm measured by several generators, keeping each arm apart. */
+export function mergeByArm(parts: readonly ArmMeasurements[]): ArmMeasurements[] {
+  const groups = new Map<string, ArmMeasurements[]>();
+  for (const part of parts) {
+    const group = groups.get(part.arm);
+    if (group) group.push(part);
+    else groups.set(part.arm, [part]);
+  }
+  return [...groups.values()].map((group) => mergeArms(group, group[0]?.arm ?? '', group[0]?.url ?? ''));
+}
+
+/** Interval sample with its histogram encoded. */
+export interface IntervalArmSampleWire {
+  requests: number;
+  errors: number;
+  latency: string;
+}
+
+/** Encode an interval sample for transport. */
+export function intervalToWire(s: IntervalArmSample): IntervalArmSampleWire {
+  return { requests: s.requests, errors: s.errors, latency: encodeHistogram(s.latency) };
+}
+
+/** Decode an interval sample. */
+export function intervalFromWire(w: IntervalArmSampleWire): IntervalArmSample {
+  return { requests: w.requests, errors: w.errors, latency: decodeHistogram(w.latency) };
+}

@@ -1,0 +1,200 @@
+/**
+ * The open model: requests are scheduled at a constant arrival rate, whatever the server does.
+ * Request i is meant to go out at start + i/rate, and its latency counts from that intended time,
+ * so a stalled server shows in the tail instead of hiding itself by slowing the generator down
+ * (coordinated omission, as wrk2 explains). Service time from the actual send is kept apart.
+ *
+ * When a target's connections are all busy, the schedule does not slow down: the request waits
+ * in a backlog and goes out as soon as a connection frees (it counts as late); if its timeout
+ * runs out first, it is dropped and recorded as a timeout at the timeout value.
+ */
+import { performance } from 'node:perf_hooks';
+import { classifyStatus, classifyTransportError } from './error-class.js';
+import { Exchange, type ExchangeSink } from './exchange.js';
+import { Fifo } from './fifo.js';
+import type { LoadPlan } from './plan.js';
+import type { PreparedRequest, TargetPool } from './target-pool.js';
+import type { WeightedPicker } from './weighted-picker.js';
+
+interface Pending {
+  request: PreparedRequest;
+  intendedMs: number;
+}
+
+/** Options of an open-model run beyond the plan. */
+export interface OpenModelOptions {
+  /** Shift of this generator's schedule, so workers interleave instead of sending in bursts. */
+  phaseOffsetMs?: number;
+}
+
+/** Runs one plan's schedule against its targets. */
+export class OpenModel implements ExchangeSink {
+  readonly #plan: LoadPlan;
+  readonly #targets: WeightedPicker<TargetPool>;
+  readonly #requests: WeightedPicker<number>;
+  readonly #all: readonly TargetPool[];
+  readonly #backlogs = new Map<TargetPool, Fifo<Pending>>();
+  readonly #intervalMs: number;
+  readonly #total: number;
+  readonly #phaseOffsetMs: number;
+  #startMs = 0;
+  #next = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #cancelled = false;
+  #lastSendMs = 0;
+  #resolveDone: (() => void) | undefined;
+
+  constructor(
+    plan: LoadPlan,
+    targets: readonly TargetPool[],
+    targetPicker: WeightedPicker<TargetPool>,
+    requestPicker: WeightedPicker<number>,
+    options: OpenModelOptions = {},
+  ) {
+    const rate = plan.ratePerSec;
+    if (rate === undefined) throw new RangeError('the open model needs a rate');
+    this.#plan = plan;
+    this.#all = targets;
+    this.#targets = targetPicker;
+    this.#requests = requestPicker;
+    this.#intervalMs = 1000 / rate;
+    const scheduled = Math.floor((rate * plan.durationMs) / 1000);
+    this.#total = plan.maxRequests === undefined ? scheduled : Math.min(scheduled, plan.maxRequests);
+    this.#phaseOffsetMs = options.phaseOffsetMs ?? 0;
+    for (const target of targets) this.#backlogs.set(target, new Fifo());
+  }
+
+  /** Requests the schedule holds. */
+  get scheduled(): number {
+    return this.#total;
+  }
+
+  /** When the schedule started (performance.now() ms). */
+  get startMs(): number {
+    return this.#startMs;
+  }
+
+  /** When the last request actually went out. */
+  get lastSendMs(): number {
+    return this.#lastSendMs;
+  }
+
+  /** Run the schedule; resolves when every request has finished or been dropped. */
+  run(): Promise<void> {
+    this.#startMs = performance.now() + this.#phaseOffsetMs;
+    const done = new Promise<void>((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    this.#tick();
+    return done;
+  }
+
+  /**
+   * Stop issuing. With `cancel`, requests still waiting are discarded and in-flight ones are not
+   * recorded (the caller destroys the connections); without it, in-flight requests finish.
+   */
+  stop(cancel: boolean): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (cancel) {
+      this.#cancelled = true;
+      for (const backlog of this.#backlogs.values()) backlog.clear();
+    }
+    this.#maybeDone();
+  }
+
+  #tick = (): void => {
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    const now = performance.now();
+    // Every request whose intended time has come goes out now, however many that is: a timer
+    // that fires late must not thin the schedule.
+    const due = Math.min(this.#total, Math.floor((now - this.#startMs) / this.#intervalMs) + 1);
+    while (this.#next < due) {
+      const intendedMs = this.#startMs + this.#next * this.#intervalMs;
+      this.#next++;
+      this.#issue(intendedMs, now);
+    }
+    if (this.#next >= this.#total) {
+      this.#stopped = true;
+      this.#maybeDone();
+      return;
+    }
+    const wait = this.#startMs + this.#next * this.#intervalMs - performance.now();
+    this.#timer = setTimeout(this.#tick, wait > 1 ? wait : 0);
+  };
+
+  #issue(intendedMs: number, now: number): void {
+    const target = this.#targets.next();
+    const request = target.requests[this.#requests.next()] as PreparedRequest;
+    if (target.inFlight < target.limit) this.#send(target, request, intendedMs, now);
+    else (this.#backlogs.get(target) as Fifo<Pending>).push({ request, intendedMs });
+  }
+
+  #send(target: TargetPool, request: PreparedRequest, intendedMs: number, now: number): void {
+    target.inFlight++;
+    target.recorder.recordSend(now - intendedMs);
+    this.#lastSendMs = now;
+    new Exchange(this, target, request, intendedMs, now).dispatch();
+  }
+
+  exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
+    const target = exchange.target;
+    target.inFlight--;
+    if (this.#cancelled) {
+      this.#maybeDone();
+      return;
+    }
+    const now = performance.now();
+    const endpoint = exchange.request.endpoint;
+    if (error === null) {
+      target.recorder.recordResponse(
+        endpoint,
+        status,
+        now - exchange.intendedMs,
+        now - exchange.sentMs,
+        classifyStatus(status),
+      );
+    } else {
+      const errorClass = classifyTransportError(error);
+      if (errorClass === 'timeout') {
+        // Recorded at the timeout value: undici's timers are coarse, the configured bound is not.
+        const timeoutMs = this.#plan.timeoutMs;
+        target.recorder.recordFailure(
+          endpoint,
+          'timeout',
+          exchange.sentMs - exchange.intendedMs + timeoutMs,
+          timeoutMs,
+        );
+      } else {
+        target.recorder.recordFailure(endpoint, errorClass, undefined, undefined);
+      }
+    }
+    this.#drain(target, now);
+    this.#maybeDone();
+  }
+
+  #drain(target: TargetPool, now: number): void {
+    const backlog = this.#backlogs.get(target) as Fifo<Pending>;
+    while (target.inFlight < target.limit && backlog.length > 0) {
+      const pending = backlog.shift() as Pending;
+      if (now - pending.intendedMs >= this.#plan.timeoutMs) {
+        target.recorder.recordDrop(pending.request.endpoint, this.#plan.timeoutMs);
+      } else {
+        this.#send(target, pending.request, pending.intendedMs, now);
+      }
+    }
+  }
+
+  #maybeDone(): void {
+    if (!this.#stopped || this.#resolveDone === undefined) return;
+    for (const target of this.#all) {
+      if (target.inFlight > 0) return;
+      if (!this.#cancelled && (this.#backlogs.get(target) as Fifo<Pending>).length > 0) return;
+    }
+    const resolve = this.#resolveDone;
+    this.#resolveDone = undefined;
+    resolve();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Per-arm recording: the latency histogram (from the intended send time), the service-time
+ * histogram (from the actual send), one histogram per endpoint, a histogram for the current
+ * 1-second interval, and counters. Fixed-size histograms keep memory flat in run length.
+ */
+import { createHistogram, type Histogram, recordMs } from '../metrics/hdr.js';
+import { type ErrorClass, type ErrorCounts, emptyErrorCounts } from './error-class.js';
+
+/** Counters kept per arm. */
+export interface ArmCounters {
+  /** Requests handed to a connection. */
+  sent: number;
+  /** Requests finished: a response, a transport error, or dropped. */
+  requests: number;
+  /** Requests that got an HTTP response (any status). */
+  responses: number;
+  /** Requests counted as errors (transport failures, timeouts, drops, HTTP 4xx/5xx). */
+  errors: number;
+  /** Requests sent more than LATE_AFTER_MS after their intended time. */
+  late: number;
+  /** Requests never sent: no connection came free before their timeout ran out. */
+  dropped: number;
+  /** Errors by class. */
+  errorsByClass: ErrorCounts;
+  /** Responses by HTTP status. */
+  statusCodes: Record<string, number>;
+}
+
+/** A send this much behind schedule counts as late. */
+export const LATE_AFTER_MS = 10;
+
+/** A zeroed counter set. */
+export function emptyCounters(): ArmCounters {
+  return {
+    sent: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    late: 0,
+    dropped: 0,
+    errorsByClass: emptyErrorCounts(),
+    statusCodes: {},
+  };
+}
+
+/** Add `from` into `into`. */
+export function addCounters(into: ArmCounters, from: ArmCounters): void {
+  into.sent += from.sent;
+  into.requests += from.requests;
+  into.responses += from.responses;
+  into.errors += from.errors;
+  into.late += from.late;
+  into.dropped += from.dropped;
+  for (const key of Object.keys(from.errorsByClass) as ErrorClass[]) {
+    into.errorsByClass[key] += from.errorsByClass[key];
+  }
+  for (const [status, count] of Object.entries(from.statusCodes)) {
+    into.statusCodes[status] = (into.statusCodes[status] ?? 0) + count;
+  }
+}
+
+/** One endpoint's measurements within an arm. */
+export interface EndpointMeasurements {
+  /** Endpoint name ("GET /users" or the mix entry's name). */
+  name: string;
+  /** Finished requests. */
+  requests: number;
+  /** Errors among them. */
+  errors: number;
+  /** Latency from the intended send, µs. */
+  latency: Histogram;
+}
+
+/** Everything measured for one arm. */
+export interface ArmMeasurements {
+  /** Arm name. */
+  arm: string;
+  /** The arm's base URL. */
+  url: string;
+  /** Counters. */
+  counters: ArmCounters;
+  /** Latency from the intended send time (coordinated-omission free in the open model), µs. */
+  latency: Histogram;
+  /** Service time from the actual send, µs. */
+  service: Histogram;
+  /** Per-endpoint measurements, in mix order. */
+  endpoints: EndpointMeasurements[];
+}
+
+/** One arm's part of a 1-second interval. */
+export interface IntervalArmSample {
+  /** Requests finished in the interval. */
+  requests: number;
+  /** Errors in the interval. */
+  errors: number;
+  /** Latency of the interval's requests, µs. */
+  latency: Histogram;
+}
+
+/** Records one arm. The engine calls it from the hot path, so it does no allocation per call. */
+export class ArmRecorder {
+  readonly arm: string;
+  readonly url: string;
+  readonly counters = emptyCounters();
+  readonly latency = createHistogram();
+  readonly service = createHistogram();
+  readonly endpoints: EndpointMeasurements[];
+  #interval = createHistogram();
+  #intervalRequests = 0;
+  #intervalErrors = 0;
+
+  constructor(arm: string, url: string, endpointNames: readonly string[]) {
+    this.arm = arm;
+    this.url = url;
+    this.endpoints = endpointNames.map((name) => ({
+      name,
+      requests: 0,
+      errors: 0,
+      latency: createHistogram(),
+    }));
+  }
+
+  /** A send; `lagMs` is how far behind its intended time it went out. */
+  recordSend(lagMs: number): void {
+    this.counters.sent++;
+    if (lagMs > LATE_AFTER_MS) this.counters.late++;
+  }
+
+  /** A response with its status, latency from the intended send and service time. */
+  recordResponse(
+    endpoint: number,
+    status: number,
+    latencyMs: number,
+    serviceMs: number,
+    errorClass: ErrorClass | undefined,
+  ): void {
+    const c = this.counters;
+    c.requests++;
+    c.responses++;
+    c.statusCodes[status] = (c.statusCodes[status] ?? 0) + 1;
+    const ep = this.endpoints[endpoint] as EndpointMeasurements;
+    ep.requests++;
+    this.#intervalRequests++;
+    if (errorClass !== undefined) {
+      c.errors++;
+      c.errorsByClass[errorClass]++;
+      ep.errors++;
+      this.#intervalErrors++;
+    }
+    recordMs(this.latency, latencyMs);
+    recordMs(this.service, serviceMs);
+    recordMs(ep.latency, latencyMs);
+    recordMs(this.#interval, latencyMs);
+  }
+
+  /**
+   * A failed exchange. Timeouts reach the histograms (at the timeout value, passed in by the
+   * caller); other transport errors have no meaningful latency and are counted only.
+   */
+  recordFailure(
+    endpoint: number,
+    errorClass: ErrorClass,
+    latencyMs: number | undefined,
+    serviceMs: number | undefined,
+  ): void {
+    const c = this.counters;
+    c.requests++;
+    c.errors++;
+    c.errorsByClass[errorClass]++;
+    const ep = this.endpoints[endpoint] as EndpointMeasurements;
+    ep.requests++;
+    ep.errors++;
+    this.#intervalRequests++;
+    this.#intervalErrors++;
+    if (latencyMs !== undefined) {
+      recordMs(this.latency, latencyMs);
+      recordMs(ep.latency, latencyMs);
+      recordMs(this.#interval, latencyMs);
+    }
+    if (serviceMs !== undefined) recordMs(this.service, serviceMs);
+  }
+
+  /** A scheduled request that was never sent; it counts as a timeout at `timeoutMs`. */
+  recordDrop(endpoint: number, timeoutMs: number): void {
+    this.counters.dropped++;
+    this.recordFailure(endpoint, 'timeout', timeoutMs, undefined);
+  }
+
+  /** Hand out the current interval's sample and start a new interval. */
+  rotateInterval(): IntervalArmSample {
+    const sample = { requests: this.#intervalRequests, errors: this.#intervalErrors, latency: this.#interval };
+    this.#interval = createHistogram();
+    this.#intervalRequests = 0;
+    this.#intervalErrors = 0;
+    return sample;
+  }
+
+  /** The arm's measurements so far (live objects, not copies). */
+  measurements(): ArmMeasurements {
+    return {
+      arm: this.arm,
+      url: this.url,
+      counters: this.counters,
+      latency: this.latency,
+      service: this.service,
+      endpoints: this.endpoints,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * One target at run time: its undici Pool (keep-alive connections), its requests pre-built once
+ * per endpoint, its recorder, and the in-flight limit the models respect.
+ */
+import { Pool } from 'undici';
+import type { RequestSpec, TargetSpec } from './plan.js';
+import { ArmRecorder } from './recorder.js';
+
+/** A request built once and dispatched many times. */
+export interface PreparedRequest {
+  /** Index of the endpoint in the mix (and in the recorder). */
+  endpoint: number;
+  /** undici dispatch options, shared by every send of this request. */
+  options: {
+    path: string;
+    method: string;
+    headers: string[];
+    body: Buffer | null;
+    headersTimeout: number;
+    bodyTimeout: number;
+  };
+}
+
+/** Endpoint name of a mix entry: its own name, else "METHOD path". */
+export function endpointName(spec: RequestSpec): string {
+  return spec.name ?? `${spec.method} ${spec.path}`;
+}
+
+/** Options for a target's connection pool. */
+export interface TargetPoolOptions {
+  /** Connections to open. */
+  connections: number;
+  /** Requests in flight per connection. */
+  pipelining: number;
+  /** Connect, headers and body timeout. */
+  timeoutMs: number;
+}
+
+/** A target with its connections and pre-built requests. */
+export class TargetPool {
+  readonly spec: TargetSpec;
+  readonly pool: Pool;
+  readonly recorder: ArmRecorder;
+  readonly requests: PreparedRequest[];
+  /** Most requests this target may have in flight at once. */
+  readonly limit: number;
+  /** Requests in flight now. */
+  inFlight = 0;
+
+  constructor(spec: TargetSpec, mix: readonly RequestSpec[], options: TargetPoolOptions) {
+    const url = new URL(spec.url);
+    this.spec = spec;
+    this.limit = options.connections * options.pipelining;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      pipelining: options.pipelining,
+      connect: { timeout: options.timeoutMs },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+    });
+    this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName));
+    const basePath = url.pathname.replace(/\/+$/, '');
+    const host = url.host;
+    this.requests = mix.map((request, endpoint) => {
+      const headers: string[] = [];
+      let hasHost = false;
+      for (const [name, value] of Object.entries(request.headers ?? {})) {
+        if (name.toLowerCase() === 'host') hasHost = true;
+        headers.push(name, value);
+      }
+      if (!hasHost) headers.push('host', host);
+      return {
+        endpoint,
+        options: {
+          path: basePath + request.path,
+          method: request.method,
+          headers,
+          body: request.body === undefined ? null : Buffer.from(request.body),
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        },
+      };
+    });
+  }
+
+  /** Close the connections; in-flight requests fail when `force` is set. */
+  async close(force: boolean): Promise<void> {
+    if (force) await this.pool.destroy();
+    else await this.pool.close();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * HDR histogram settings in one place, with encode, decode, merge and percentile reads beside
+ * them. Values are integer microseconds with 3 significant digits.
+ *
+ * The JS implementation is used on purpose: the WASM one silently falls back to JS unless
+ * `initWebAssembly()` ran first, and leaks unless every histogram is `destroy()`ed.
+ */
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+
+export type { Histogram };
+
+/** Highest value a histogram tracks: one hour in microseconds. Larger values are clamped. */
+export const HIGHEST_TRACKABLE_US = 3_600_000_000;
+
+/** Significant decimal digits kept by every histogram. */
+export const SIGNIFICANT_DIGITS = 3;
+
+/** A fresh histogram with the project's settings (µs, 1 µs … 1 h, 3 digits, fixed size). */
+export function createHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_TRACKABLE_US,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    bitBucketSize: 32,
+    autoResize: false,
+    useWebAssembly: false,
+  });
+}
+
+/** Record a latency given in (fractional) milliseconds, rounded to whole microseconds and clamped. */
+export function recordMs(histogram: Histogram, ms: number): void {
+  let us = Math.round(ms * 1000);
+  if (us < 1) us = 1;
+  else if (us > HIGHEST_TRACKABLE_US) us = HIGHEST_TRACKABLE_US;
+  histogram.recordValue(us);
+}
+
+/** Compressed base64 form of a histogram (the HdrHistogram standard encoding). */
+export function encodeHistogram(histogram: Histogram): string {
+  return encodeIntoCompressedBase64(histogram);
+}
+
+/** Decode a histogram written by `encodeHistogram` (or any HdrHistogram implementation). */
+export function decodeHistogram(encoded: string): Histogram {
+  const decoded = decodeFromCompressedBase64(encoded, 32, false);
+  // Re-home into a histogram with our settings, so merges never hit range mismatches.
+  const histogram = createHistogram();
+  histogram.add(decoded);
+  return histogram;
+}
+
+/** Sum of several histograms; exact, since buckets add. */
+export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
+  const merged = createHistogram();
+  for (const h of histograms) merged.add(h);
+  return merged;
+}
+
+/** The percentile spectrum canary-gate reports, in milliseconds. */
+export interface LatencySpectrumMs {
+  /** Smallest recorded value. */
+  min: number;
+  /** Arithmetic mean. */
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  /** Largest recorded value. */
+  max: number;
+}
+
+const usToMs = (us: number): number => Math.round(us) / 1000;
+
+/** Percentile spectrum of a histogram in ms; all zeros when it is empty. */
+export function spectrumMs(histogram: Histogram): LatencySpectrumMs {
+  if (histogram.totalCount === 0) {
+    return { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
+  }
+  // Percentiles read the top of their bucket; never report one above the recorded maximum.
+  const max = histogram.maxValue;
+  const at = (percentile: number): number => usToMs(Math.min(histogram.getValueAtPercentile(percentile), max));
+  return {
+    min: usToMs(histogram.minNonZeroValue),
+    mean: Math.round(histogram.mean) / 1000,
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    max: usToMs(max),
+  };
+}

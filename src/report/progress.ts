@@ -1,0 +1,36 @@
+/**
+ * Live progress on stderr, once a second: elapsed of planned time, throughput, errors and the
+ * interval's p99. On a terminal it redraws one line; elsewhere it prints a line per second.
+ */
+import type { CliIO } from '../cli/io.js';
+import type { LoadProgress } from '../load/engine.js';
+import type { LoadPlan } from '../load/plan.js';
+
+/** A running progress display. */
+export interface Progress {
+  /** Show one interval. */
+  update: (progress: LoadProgress) => void;
+  /** Finish the display (idempotent). */
+  done: () => void;
+}
+
+/** Start showing progress of `plan` on `io.stderr`. */
+export function startProgress(io: Pick<CliIO, 'stderr' | 'stderrIsTTY'>, plan: LoadPlan): Progress {
+  const totalSec = Math.ceil(plan.durationMs / 1000);
+  let drawn = false;
+  let finished = false;
+  return {
+    update: (p) => {
+      if (finished) return;
+      const line = `  ${String(p.elapsedSec).padStart(String(totalSec).length)}/${totalSec}s  ${p.requests} req/s  errors ${p.errors}  p99 ${p.p99Ms}ms`;
+      if (io.stderrIsTTY) io.stderr(`\r\x1b[2K${line}`);
+      else io.stderr(`${line}\n`);
+      drawn = true;
+    },
+    done: () => {
+      if (finished) return;
+      finished = true;
+      if (drawn && io.stderrIsTTY) io.stderr('\n');
+    },
+  };
+}

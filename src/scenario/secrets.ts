@@ -1,0 +1,64 @@
+/**
+ * `${env:NAME}` interpolation. Every value that came from the environment is a secret: it is
+ * registered with a Redactor, and everything printed or stored passes through `redact`.
+ */
+import { ScenarioError } from '../errors.js';
+
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The placeholder that replaces a secret wherever it would be printed or stored. */
+export const REDACTED = '[redacted]';
+
+/** Remembers secret values and removes them from any text or JSON-like value. */
+export class Redactor {
+  readonly #secrets = new Set<string>();
+
+  /** Remember a value as secret. Empty strings are ignored (they would match everywhere). */
+  add(secret: string): void {
+    if (secret.length > 0) this.#secrets.add(secret);
+  }
+
+  /** How many distinct secrets are known. */
+  get size(): number {
+    return this.#secrets.size;
+  }
+
+  /** Text with every known secret replaced by `[redacted]`; longer secrets first. */
+  redactText(text: string): string {
+    if (this.#secrets.size === 0) return text;
+    let out = text;
+    const ordered = [...this.#secrets].sort((a, b) => b.length - a.length);
+    for (const secret of ordered) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  /** A deep copy of a JSON-like value with every string redacted. */
+  redact<T>(value: T): T {
+    if (this.#secrets.size === 0) return value;
+    return JSON.parse(this.redactText(JSON.stringify(value))) as T;
+  }
+}
+
+/**
+ * Replace each `${env:NAME}` in `value` with the variable's value from `env`, registering it
+ * with `redactor`. A missing variable is an error naming `field` and the variable.
+ */
+export function interpolateEnv(
+  value: string,
+  env: Readonly<Record<string, string | undefined>>,
+  redactor: Redactor,
+  field: string,
+): string {
+  return value.replace(ENV_REF, (_whole, name: string) => {
+    const found = env[name];
+    if (found === undefined) {
+      throw new ScenarioError(
+        `${field}: environment variable ${name} is not set (referenced as \${env:${name}})`,
+        [`${field}: \${env:${name}} is not set`],
+        { hint: `export ${name}=... before running, or remove the reference` },
+      );
+    }
+    redactor.add(found);
+    return found;
+  });
+}

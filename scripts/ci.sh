@@ -53,7 +53,5 @@ log "typecheck"
 npm run typecheck
 log "lint"
 npm run lint
-log "build"
-npm run build
 log "test"
 CI=true npm test

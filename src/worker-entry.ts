@@ -1,13 +1,16 @@
 /**
- * Locates a worker-thread entry module beside the caller: the compiled `.js` when running from
- * dist/, or the `.ts` source loaded through tsx (a dev dependency) when running from source.
+ * Locates a worker-thread entry module. Worker threads run plain JavaScript, so when the caller
+ * runs from TypeScript source (the test runner), the compiled module in dist/ is used instead;
+ * `npm test` builds first.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The URL and execArgv to start the worker `name` (without extension) next to `base`. */
-export function workerEntry(base: string, name: string): { url: URL; execArgv: string[] } {
-  const js = new URL(`./${name}.js`, base);
-  if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
-  return { url: new URL(`./${name}.ts`, base), execArgv: ['--import', 'tsx'] };
+/** The URL of the compiled worker `name` (without extension) beside the module `base`. */
+export function workerEntry(base: string, name: string): URL {
+  const beside = new URL(`./${name}.js`, base);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const compiled = new URL(beside.href.replace(/\/src\/(?!.*\/src\/)/, '/dist/'));
+  if (existsSync(fileURLToPath(compiled))) return compiled;
+  throw new Error(`worker module ${fileURLToPath(beside)} not found; run npm run build`);
 }

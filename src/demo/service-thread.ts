@@ -7,7 +7,7 @@ import type { DemoServiceOptions, RunningService } from './service.js';
 /** Start a demo service on a worker thread; `close()` stops it and ends the thread. */
 export async function startDemoServiceThread(options: DemoServiceOptions = {}): Promise<RunningService> {
   const entry = workerEntry(import.meta.url, 'service-worker');
-  const worker = new Worker(entry.url, { workerData: options, execArgv: entry.execArgv });
+  const worker = new Worker(entry, { workerData: options });
   const [message] = (await Promise.race([
     once(worker, 'message'),
     once(worker, 'error').then(([error]) => Promise.reject(error)),

@@ -15,7 +15,6 @@ import type { WeightedPicker } from './weighted-picker.js';
 export class ClosedModel implements ExchangeSink {
   readonly #plan: LoadPlan;
   readonly #targets: WeightedPicker<TargetPool>;
-  readonly #requests: WeightedPicker<number>;
   readonly #all: readonly TargetPool[];
   readonly #cap: number;
   #issued = 0;
@@ -27,16 +26,10 @@ export class ClosedModel implements ExchangeSink {
   #timer: NodeJS.Timeout | undefined;
   #resolveDone: (() => void) | undefined;
 
-  constructor(
-    plan: LoadPlan,
-    targets: readonly TargetPool[],
-    targetPicker: WeightedPicker<TargetPool>,
-    requestPicker: WeightedPicker<number>,
-  ) {
+  constructor(plan: LoadPlan, targets: readonly TargetPool[], targetPicker: WeightedPicker<TargetPool>) {
     this.#plan = plan;
     this.#all = targets;
     this.#targets = targetPicker;
-    this.#requests = requestPicker;
     this.#cap = plan.maxRequests ?? Number.POSITIVE_INFINITY;
   }
 
@@ -78,7 +71,7 @@ export class ClosedModel implements ExchangeSink {
       return;
     }
     const target = this.#targets.next();
-    const request = target.requests[this.#requests.next()] as PreparedRequest;
+    const request = target.nextRequest();
     const now = performance.now();
     this.#issued++;
     this.#inFlight++;

@@ -31,7 +31,6 @@ export interface OpenModelOptions {
 export class OpenModel implements ExchangeSink {
   readonly #plan: LoadPlan;
   readonly #targets: WeightedPicker<TargetPool>;
-  readonly #requests: WeightedPicker<number>;
   readonly #all: readonly TargetPool[];
   readonly #backlogs = new Map<TargetPool, Fifo<Pending>>();
   readonly #intervalMs: number;
@@ -49,7 +48,6 @@ export class OpenModel implements ExchangeSink {
     plan: LoadPlan,
     targets: readonly TargetPool[],
     targetPicker: WeightedPicker<TargetPool>,
-    requestPicker: WeightedPicker<number>,
     options: OpenModelOptions = {},
   ) {
     const rate = plan.ratePerSec;
@@ -57,7 +55,6 @@ export class OpenModel implements ExchangeSink {
     this.#plan = plan;
     this.#all = targets;
     this.#targets = targetPicker;
-    this.#requests = requestPicker;
     this.#intervalMs = 1000 / rate;
     const scheduled = Math.floor((rate * plan.durationMs) / 1000);
     this.#total = plan.maxRequests === undefined ? scheduled : Math.min(scheduled, plan.maxRequests);
@@ -127,7 +124,7 @@ export class OpenModel implements ExchangeSink {
 
   #issue(intendedMs: number, now: number): void {
     const target = this.#targets.next();
-    const request = target.requests[this.#requests.next()] as PreparedRequest;
+    const request = target.nextRequest();
     if (target.inFlight < target.limit) this.#send(target, request, intendedMs, now);
     else (this.#backlogs.get(target) as Fifo<Pending>).push({ request, intendedMs });
   }

@@ -64,11 +64,10 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
       }),
   );
   const targetPicker = new WeightedPicker(targets.map((t) => ({ item: t, weight: t.spec.weight })));
-  const requestPicker = new WeightedPicker(plan.mix.map((r, i) => ({ item: i, weight: r.weight })));
   const runner =
     model === 'open'
-      ? new OpenModel(plan, targets, targetPicker, requestPicker, { phaseOffsetMs: hooks.phaseOffsetMs ?? 0 })
-      : new ClosedModel(plan, targets, targetPicker, requestPicker);
+      ? new OpenModel(plan, targets, targetPicker, { phaseOffsetMs: hooks.phaseOffsetMs ?? 0 })
+      : new ClosedModel(plan, targets, targetPicker);
 
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();

@@ -26,9 +26,8 @@ export async function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Pro
   const workers = Array.from(
     { length: n },
     (_, i) =>
-      new Worker(entry.url, {
+      new Worker(entry, {
         workerData: { plan: workerShare(plan, i), phaseOffsetMs: i * slotMs },
-        execArgv: entry.execArgv,
       }),
   );
   const stopAll = (): void => {

@@ -5,6 +5,7 @@
 import { Pool } from 'undici';
 import type { RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
+import { WeightedPicker } from './weighted-picker.js';
 
 /** A request built once and dispatched many times. */
 export interface PreparedRequest {
@@ -18,6 +19,7 @@ export interface PreparedRequest {
     body: Buffer | null;
     headersTimeout: number;
     bodyTimeout: number;
+    blocking: boolean;
   };
 }
 
@@ -46,6 +48,8 @@ export class TargetPool {
   readonly limit: number;
   /** Requests in flight now. */
   inFlight = 0;
+  /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
+  readonly #mix: WeightedPicker<PreparedRequest>;
 
   constructor(spec: TargetSpec, mix: readonly RequestSpec[], options: TargetPoolOptions) {
     const url = new URL(spec.url);
@@ -80,9 +84,17 @@ export class TargetPool {
           body: request.body === undefined ? null : Buffer.from(request.body),
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
+          // undici holds back pipelining behind any non-HEAD request unless told it won't block.
+          blocking: false,
         },
       };
     });
+    this.#mix = new WeightedPicker(this.requests.map((request, i) => ({ item: request, weight: mix[i]?.weight ?? 0 })));
+  }
+
+  /** The next request of the mix for this target. */
+  nextRequest(): PreparedRequest {
+    return this.#mix.next();
   }
 
   /** Close the connections; in-flight requests fail when `force` is set. */

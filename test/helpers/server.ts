@@ -1,0 +1,61 @@
+/**
+ * A real HTTP server on 127.0.0.1, port 0, with scripted status, body and delay per path, shared
+ * by every integration test (in the spirit of autocannon's test/helper.js).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the server answers for a request. */
+export interface Reply {
+  status?: number;
+  body?: string;
+  delayMs?: number;
+  /** Never answer (the request hangs until the client gives up). */
+  hang?: boolean;
+}
+
+/** A running test server. */
+export interface TestServer {
+  url: string;
+  port: number;
+  /** Requests seen, in arrival order (method, url, headers). */
+  seen: { method: string; url: string; headers: IncomingMessage['headers'] }[];
+  close: () => Promise<void>;
+}
+
+/** Start a server whose replies come from `script` (default: 200 "ok" at once). */
+export async function startTestServer(script: (req: IncomingMessage) => Reply = () => ({})): Promise<TestServer> {
+  const seen: TestServer['seen'] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    req.resume();
+    const reply = script(req);
+    if (reply.hang) return;
+    const send = (): void => {
+      res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain' }).end(reply.body ?? 'ok');
+    };
+    if (reply.delayMs) setTimeout(send, reply.delayMs);
+    else send();
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

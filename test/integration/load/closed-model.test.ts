@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../../src/load/engine.js';
+import { summarizeLoad } from '../../../src/report/load-summary.js';
+import { planFor } from '../../helpers/plan.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer((req) => (req.url === '/slow' ? { delayMs: 20 } : {}));
+});
+afterAll(() => server.close());
+
+describe('closed model', () => {
+  it('keeps the connections busy and says that it is not CO-corrected', async () => {
+    const result = await runLoad(planFor(server.url, { connections: 4, durationMs: 1000 }));
+    const summary = summarizeLoad(result);
+    expect(summary.model).toBe('closed');
+    expect(summary.coCorrected).toBe(false);
+    expect(summary.note).toMatch(/NOT corrected for coordinated omission/);
+    expect(summary.rate.target).toBeNull();
+    expect(summary.requests).toBeGreaterThan(200);
+    expect(summary.errors).toBe(0);
+  });
+
+  it('runs at the concurrency it is given: throughput follows connections / latency', async () => {
+    // 20 ms per request: 4 connections give about 200/s, 8 about 400/s.
+    const four = await runLoad(
+      planFor(server.url, { connections: 4, durationMs: 1000, mix: [{ method: 'GET', path: '/slow', weight: 1 }] }),
+    );
+    const eight = await runLoad(
+      planFor(server.url, { connections: 8, durationMs: 1000, mix: [{ method: 'GET', path: '/slow', weight: 1 }] }),
+    );
+    const ratio = eight.total.counters.requests / four.total.counters.requests;
+    expect(ratio).toBeGreaterThan(1.6);
+    expect(ratio).toBeLessThan(2.4);
+  });
+
+  it('pipelines requests on each connection when asked', async () => {
+    // A raw server that works on every pipelined request at once (Node's http server would
+    // answer them one by one): each request is answered 20 ms after it arrives, in order.
+    const raw = createNetServer((socket) => {
+      socket.on('data', (chunk) => {
+        const requests = chunk.toString('latin1').split('\r\n\r\n').length - 1;
+        for (let i = 0; i < requests; i++) {
+          setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 20);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      const single = await runLoad(planFor(url, { connections: 2, pipelining: 1, durationMs: 1000 }));
+      const piped = await runLoad(planFor(url, { connections: 2, pipelining: 4, durationMs: 1000 }));
+      const ratio = piped.total.counters.requests / single.total.counters.requests;
+      expect(ratio).toBeGreaterThan(3);
+      expect(ratio).toBeLessThan(5);
+      expect(piped.total.counters.errors).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+});

@@ -70,7 +70,12 @@ export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number>
     });
     progress?.done();
     const summary = summarizeLoad(result);
-    io.stdout(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderLoadSummary(summary)}\n`);
+    if (args.json) {
+      io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+      if (!args.quiet) io.stderr(`${renderLoadSummary(summary)}\n`);
+    } else {
+      io.stdout(`${renderLoadSummary(summary)}\n`);
+    }
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     unsubscribe();

@@ -209,8 +209,12 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
     });
     progress?.done();
     const summary = summarizeLoad(result, redactor);
-    if (args.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-    else io.stdout(`${renderLoadSummary(summary)}\n`);
+    if (args.json) {
+      io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+      if (!args.quiet) io.stderr(`${renderLoadSummary(summary)}\n`);
+    } else {
+      io.stdout(`${renderLoadSummary(summary)}\n`);
+    }
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress?.done();

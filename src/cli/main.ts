@@ -32,13 +32,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .command(
       'load <url>',
       'send load to one target and print the latency spectrum',
-      (y) => loadBuilder(y),
+      (y) => loadBuilder(y).epilogue(EXIT_CODES_HELP),
       (args) => run(runLoadCommand(args as unknown as LoadArgs, io)),
     )
     .command(
       'demo',
       'run against built-in demo services',
-      (y) => demoBuilder(y),
+      (y) => demoBuilder(y).epilogue(EXIT_CODES_HELP),
       (args) => run(runDemoCommand(args as unknown as DemoArgs, io)),
     )
     .demandCommand(1, 'name a command; see canary-gate --help')

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { classifyStatus, classifyTransportError } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
 import type { LoadPlan } from './plan.js';
-import type { PreparedRequest, TargetPool } from './target-pool.js';
+import type { TargetPool } from './target-pool.js';
 import type { WeightedPicker } from './weighted-picker.js';
 
 /** Runs a plan with constant concurrency until its duration or request cap runs out. */

@@ -109,7 +109,7 @@ export function planProblems(plan: LoadPlan): string[] {
   if (!Number.isInteger(plan.workers) || plan.workers < 1) {
     problems.push(`workers: expected an integer >= 1, found ${plan.workers}`);
   }
-  if (Number.isInteger(plan.workers) && Number.isInteger(plan.connections) && plan.workers > plan.connections) {
+  if (plan.workers >= 1 && plan.connections >= 1 && plan.workers > plan.connections) {
     problems.push(
       `workers: each worker needs at least one connection, found ${plan.workers} workers for ${plan.connections} connections`,
     );

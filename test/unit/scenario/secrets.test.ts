@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ScenarioError } from '../../../src/errors.js';
+import { interpolateEnv, REDACTED, Redactor } from '../../../src/scenario/secrets.js';
+
+describe('${env:NAME} secrets', () => {
+  it('substitutes variables and remembers them as secrets', () => {
+    const redactor = new Redactor();
+    const value = interpolateEnv('Bearer ${env:TOKEN}', { TOKEN: 's3cr3t' }, redactor, 'headers.authorization');
+    expect(value).toBe('Bearer s3cr3t');
+    expect(redactor.redactText('sent Bearer s3cr3t to host')).toBe(`sent Bearer ${REDACTED} to host`);
+  });
+
+  it('redacts secrets anywhere in a JSON-like value', () => {
+    const redactor = new Redactor();
+    interpolateEnv('${env:A}', { A: 'key-123' }, redactor, 'url');
+    expect(redactor.redact({ url: 'http://x/?k=key-123', nested: ['key-123'] })).toEqual({
+      url: `http://x/?k=${REDACTED}`,
+      nested: [REDACTED],
+    });
+  });
+
+  it('names the field and the variable when it is missing', () => {
+    const call = () => interpolateEnv('${env:NOPE}', {}, new Redactor(), 'targets.canary.url');
+    expect(call).toThrow(ScenarioError);
+    expect(call).toThrow('targets.canary.url: environment variable NOPE is not set');
+  });
+
+  it('leaves text without references alone and ignores empty secrets', () => {
+    const redactor = new Redactor();
+    expect(interpolateEnv('plain', {}, redactor, 'x')).toBe('plain');
+    interpolateEnv('${env:EMPTY}', { EMPTY: '' }, redactor, 'x');
+    expect(redactor.size).toBe(0);
+    expect(redactor.redactText('anything')).toBe('anything');
+  });
+});

@@ -18,6 +18,7 @@ export interface LoadArgs {
   url: string;
   rate?: string;
   duration: string;
+  warmup: string;
   connections?: number;
   pipelining: number;
   workers: number;
@@ -53,6 +54,11 @@ export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
       type: 'string',
       default: '10s',
       describe: 'how long to send, e.g. 500ms, 30s, 5m',
+    })
+    .option('warmup', {
+      type: 'string',
+      default: '0s',
+      describe: 'send at the full rate for this long first, without measuring (connections, JIT, caches)',
     })
     .option('connections', {
       alias: 'c',
@@ -123,6 +129,7 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
     args.rate === undefined ? undefined : attempt(() => parseRatePerSec(args.rate as string, '--rate'));
   const durationMs = attempt(() => parseDurationMs(args.duration, '--duration')) ?? 0;
   const timeoutMs = attempt(() => parseDurationMs(args.timeout, '--timeout')) ?? 0;
+  const warmupMs = attempt(() => parseDurationMs(args.warmup, '--warmup')) ?? 0;
   const headers: Record<string, string> = {};
   for (const raw of args.header ?? []) {
     const colon = raw.indexOf(':');
@@ -153,6 +160,7 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
     targets: [{ arm: 'target', url: base, weight: 1 }],
     mix: [request],
     durationMs,
+    warmupMs,
     connections:
       args.connections ??
       (ratePerSec === undefined ? CLOSED_MODEL_DEFAULT_CONNECTIONS : OPEN_MODEL_DEFAULT_CONNECTIONS),
@@ -176,6 +184,7 @@ const PLAN_FIELD_TO_FLAG: Record<string, string> = {
   'mix[0].method': '--method',
   rate: '--rate',
   duration: '--duration',
+  warmup: '--warmup',
   connections: '--connections',
   pipelining: '--pipelining',
   workers: '--workers',

@@ -21,7 +21,7 @@ export class ClosedModel implements ExchangeSink {
   #inFlight = 0;
   #stopped = false;
   #cancelled = false;
-  #startMs = 0;
+  #measuredFromMs = 0;
   #lastSendMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #resolveDone: (() => void) | undefined;
@@ -33,9 +33,9 @@ export class ClosedModel implements ExchangeSink {
     this.#cap = plan.maxRequests ?? Number.POSITIVE_INFINITY;
   }
 
-  /** When the run started (performance.now() ms). */
-  get startMs(): number {
-    return this.#startMs;
+  /** When measuring started, after the warm-up (performance.now() ms). */
+  get measuredFromMs(): number {
+    return this.#measuredFromMs;
   }
 
   /** When the last request went out. */
@@ -45,11 +45,12 @@ export class ClosedModel implements ExchangeSink {
 
   /** Run until the duration or the cap is reached and every request has finished. */
   run(): Promise<void> {
-    this.#startMs = performance.now();
+    const warmupMs = this.#plan.warmupMs ?? 0;
+    this.#measuredFromMs = performance.now() + warmupMs;
     const done = new Promise<void>((resolve) => {
       this.#resolveDone = resolve;
     });
-    this.#timer = setTimeout(() => this.stop(false), this.#plan.durationMs);
+    this.#timer = setTimeout(() => this.stop(false), warmupMs + this.#plan.durationMs);
     // Fill every target's concurrency, in proportion to the target weights.
     const concurrency = this.#all.reduce((sum, t) => sum + t.limit, 0);
     for (let i = 0; i < concurrency && !this.#stopped; i++) this.#launch();
@@ -76,15 +77,17 @@ export class ClosedModel implements ExchangeSink {
     this.#issued++;
     this.#inFlight++;
     target.inFlight++;
-    target.recorder.recordSend(0);
+    const measured = now >= this.#measuredFromMs;
+    if (measured) target.recorder.recordSend(0);
     this.#lastSendMs = now;
-    new Exchange(this, target, request, now, now).dispatch();
+    new Exchange(this, target, request, now, now, measured).dispatch();
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
     this.#inFlight--;
     exchange.target.inFlight--;
-    if (this.#cancelled) {
+    if (this.#cancelled || !exchange.measured) {
+      if (!this.#stopped) this.#launch();
       this.#maybeDone();
       return;
     }

@@ -24,6 +24,8 @@ export class Exchange {
     readonly intendedMs: number,
     /** When it was handed to a connection (performance.now() ms). */
     readonly sentMs: number,
+    /** False for warm-up requests: sent, but not recorded. */
+    readonly measured: boolean,
   ) {}
 
   /** Hand the request to the target's pool. */

@@ -37,6 +37,7 @@ export class OpenModel implements ExchangeSink {
   readonly #total: number;
   readonly #phaseOffsetMs: number;
   #startMs = 0;
+  #measuredFromMs = 0;
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -56,7 +57,7 @@ export class OpenModel implements ExchangeSink {
     this.#all = targets;
     this.#targets = targetPicker;
     this.#intervalMs = 1000 / rate;
-    const scheduled = Math.floor((rate * plan.durationMs) / 1000);
+    const scheduled = Math.floor((rate * ((plan.warmupMs ?? 0) + plan.durationMs)) / 1000);
     this.#total = plan.maxRequests === undefined ? scheduled : Math.min(scheduled, plan.maxRequests);
     this.#phaseOffsetMs = options.phaseOffsetMs ?? 0;
     for (const target of targets) this.#backlogs.set(target, new Fifo());
@@ -67,9 +68,9 @@ export class OpenModel implements ExchangeSink {
     return this.#total;
   }
 
-  /** When the schedule started (performance.now() ms). */
-  get startMs(): number {
-    return this.#startMs;
+  /** When measuring started, after the warm-up (performance.now() ms). */
+  get measuredFromMs(): number {
+    return this.#measuredFromMs;
   }
 
   /** When the last request actually went out. */
@@ -80,6 +81,7 @@ export class OpenModel implements ExchangeSink {
   /** Run the schedule; resolves when every request has finished or been dropped. */
   run(): Promise<void> {
     this.#startMs = performance.now() + this.#phaseOffsetMs;
+    this.#measuredFromMs = this.#startMs + (this.#plan.warmupMs ?? 0);
     const done = new Promise<void>((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -131,9 +133,10 @@ export class OpenModel implements ExchangeSink {
 
   #send(target: TargetPool, request: PreparedRequest, intendedMs: number, now: number): void {
     target.inFlight++;
-    target.recorder.recordSend(now - intendedMs);
+    const measured = intendedMs >= this.#measuredFromMs;
+    if (measured) target.recorder.recordSend(now - intendedMs);
     this.#lastSendMs = now;
-    new Exchange(this, target, request, intendedMs, now).dispatch();
+    new Exchange(this, target, request, intendedMs, now, measured).dispatch();
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
@@ -145,7 +148,9 @@ export class OpenModel implements ExchangeSink {
     }
     const now = performance.now();
     const endpoint = exchange.request.endpoint;
-    if (error === null) {
+    if (!exchange.measured) {
+      // Warm-up: sent at the full rate, never recorded.
+    } else if (error === null) {
       target.recorder.recordResponse(
         endpoint,
         status,
@@ -177,7 +182,8 @@ export class OpenModel implements ExchangeSink {
     while (target.inFlight < target.limit && backlog.length > 0) {
       const pending = backlog.shift() as Pending;
       if (now - pending.intendedMs >= this.#plan.timeoutMs) {
-        target.recorder.recordDrop(pending.request.endpoint, this.#plan.timeoutMs);
+        if (pending.intendedMs >= this.#measuredFromMs)
+          target.recorder.recordDrop(pending.request.endpoint, this.#plan.timeoutMs);
       } else {
         this.#send(target, pending.request, pending.intendedMs, now);
       }

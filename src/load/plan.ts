@@ -38,8 +38,10 @@ export interface LoadPlan {
   mix: RequestSpec[];
   /** Requests per second (open model). Absent: closed model, as fast as the connections go. */
   ratePerSec?: number;
-  /** How long requests are issued. */
+  /** How long requests are issued and measured, after the warm-up. */
   durationMs: number;
+  /** Time at the start during which requests are sent at the full rate but not measured. */
+  warmupMs?: number;
   /** Connections per target (open model: the in-flight limit; closed model: the concurrency). */
   connections: number;
   /** Requests in flight per connection (closed model only). */
@@ -99,6 +101,9 @@ export function planProblems(plan: LoadPlan): string[] {
   }
   if (!(plan.durationMs > 0 && Number.isFinite(plan.durationMs))) {
     problems.push(`duration: expected a positive duration, found ${plan.durationMs}ms`);
+  }
+  if (plan.warmupMs !== undefined && !(plan.warmupMs >= 0 && Number.isFinite(plan.warmupMs))) {
+    problems.push(`warmup: expected a duration >= 0, found ${plan.warmupMs}ms`);
   }
   if (!Number.isInteger(plan.connections) || plan.connections < 1) {
     problems.push(`connections: expected an integer >= 1, found ${plan.connections}`);

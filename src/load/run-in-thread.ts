@@ -80,7 +80,11 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
     for (const target of targets) arms[target.spec.arm] = target.recorder.rotateInterval();
     hooks.onInterval?.(index++, arms);
   };
-  const ticker = setInterval(cut, 1000);
+  // The series starts when measuring does, after the warm-up.
+  let ticker: NodeJS.Timeout | undefined;
+  const warmupTimer = setTimeout(() => {
+    ticker = setInterval(cut, 1000);
+  }, plan.warmupMs ?? 0);
   const abort = (): void => {
     runner.stop(true);
     for (const target of targets) void target.close(true);
@@ -91,18 +95,19 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
   try {
     await runner.run();
   } finally {
+    clearTimeout(warmupTimer);
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', abort);
     loopDelay.disable();
   }
   const endMs = performance.now();
   // The last partial interval still belongs in the series.
-  if (!hooks.signal?.aborted) cut();
+  if (!hooks.signal?.aborted && ticker !== undefined) cut();
   await Promise.all(targets.map((t) => t.close(hooks.signal?.aborted ?? false)));
 
   const cpu = process.cpuUsage(cpuStart);
-  const elapsedMs = endMs - wallStart;
-  const sendWindowMs = Math.max(plan.durationMs, runner.lastSendMs - runner.startMs);
+  const elapsedMs = Math.max(0, endMs - runner.measuredFromMs);
+  const sendWindowMs = Math.max(plan.durationMs, runner.lastSendMs - runner.measuredFromMs);
   return {
     model,
     scheduled: runner instanceof OpenModel ? runner.scheduled : undefined,
@@ -112,7 +117,7 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
     generator: {
       eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelayMs(loopDelay.percentile(99)) : 0,
       eventLoopDelayMaxMs: loopDelay.count > 0 ? loopDelayMs(loopDelay.max) : 0,
-      cpuPercent: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
+      cpuPercent: endMs > wallStart ? ((cpu.user + cpu.system) / 1000 / (endMs - wallStart)) * 100 : 0,
     },
   };
 }

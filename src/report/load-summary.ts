@@ -39,8 +39,10 @@ export interface LoadSummary {
   note: string;
   startedAt: string;
   aborted: boolean;
-  /** Window over which requests were sent, ms. */
+  /** Window over which requests were sent and measured, ms. */
   durationMs: number;
+  /** Warm-up before it (sent, not measured), ms. */
+  warmupMs: number;
   /** Start to the last finished request, ms. */
   elapsedMs: number;
   /** Finished requests (responses, transport errors and drops). */
@@ -97,6 +99,7 @@ export function summarizeLoad(result: LoadResult, redactor?: Redactor): LoadSumm
     startedAt: result.startedAt,
     aborted: result.aborted,
     durationMs: Math.round(result.sendWindowMs),
+    warmupMs: result.plan.warmupMs ?? 0,
     elapsedMs: Math.round(result.elapsedMs),
     requests: total.requests,
     responses: total.responses,
@@ -138,7 +141,7 @@ export function renderLoadSummary(s: LoadSummary): string {
     .map(([arm, a]) => (arm === 'target' ? a.url : `${arm}=${a.url}`))
     .join(', ');
   lines.push(
-    `${s.model === 'open' ? 'open model' : 'closed model'} · ${targets} · ${formatDurationMs(s.durationMs)}${s.aborted ? ' · ABORTED' : ''}`,
+    `${s.model === 'open' ? 'open model' : 'closed model'} · ${targets} · ${formatDurationMs(s.durationMs)}${s.warmupMs > 0 ? ` after ${formatDurationMs(s.warmupMs)} warm-up` : ''}${s.aborted ? ' · ABORTED' : ''}`,
   );
   lines.push(`  ${s.note}`);
   const rate =

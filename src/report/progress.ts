@@ -5,6 +5,7 @@
 import type { CliIO } from '../cli/io.js';
 import type { LoadProgress } from '../load/engine.js';
 import type { LoadPlan } from '../load/plan.js';
+import { formatDurationMs } from '../scenario/units.js';
 
 /** A running progress display. */
 export interface Progress {
@@ -19,6 +20,9 @@ export function startProgress(io: Pick<CliIO, 'stderr' | 'stderrIsTTY'>, plan: L
   const totalSec = Math.ceil(plan.durationMs / 1000);
   let drawn = false;
   let finished = false;
+  if ((plan.warmupMs ?? 0) > 0) {
+    io.stderr(`  warming up for ${formatDurationMs(plan.warmupMs ?? 0)} (sent, not measured)\n`);
+  }
   return {
     update: (p) => {
       if (finished) return;

@@ -24,6 +24,12 @@ describe('closed model', () => {
     expect(summary.errors).toBe(0);
   });
 
+  it('does not record the warm-up', async () => {
+    const result = await runLoad(planFor(server.url, { connections: 2, warmupMs: 500, durationMs: 500 }));
+    expect(server.seen.length).toBeGreaterThan(result.total.counters.requests);
+    expect(result.total.latency.totalCount).toBe(result.total.counters.requests);
+  });
+
   it('runs at the concurrency it is given: throughput follows connections / latency', async () => {
     // 20 ms per request: 4 connections give about 200/s, 8 about 400/s.
     const four = await runLoad(

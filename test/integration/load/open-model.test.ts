@@ -137,6 +137,16 @@ describe('open model', () => {
     expect(b?.endpoints.map((e) => e.name)).toEqual(['GET /a', 'create']);
   });
 
+  it('sends at the full rate during the warm-up but measures only after it', async () => {
+    const s = await server();
+    const result = await runLoad(planFor(s.url, { ratePerSec: 200, warmupMs: 1000, durationMs: 1000 }));
+    expect(s.seen).toHaveLength(400);
+    expect(result.total.counters.requests).toBe(200);
+    expect(result.total.latency.totalCount).toBe(200);
+    expect((result.intervals.target ?? []).reduce((sum, p) => sum + p.requests, 0)).toBe(200);
+    expect(summarizeLoad(result).rate.achieved / 200).toBeGreaterThan(0.97);
+  });
+
   it('stops at maxRequests', async () => {
     const s = await server();
     const result = await runLoad(planFor(s.url, { ratePerSec: 500, durationMs: 5000, maxRequests: 120 }));

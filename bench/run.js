@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// canary-gate benchmarks against peers, all in one run on this machine: a local nginx serves a
+// tiny response on 127.0.0.1; wrk (Debian's), autocannon and canary-gate's closed model each
+// drive it with the same connections for the same time, in alternating rounds; then the open
+// model's highest rate that it sustains within 1 % of target is searched. Figures are ratios
+// measured in the same run; nothing here is a pass/fail test.
+//
+// Usage: npm run bench [-- --duration 10s --connections 50 --rounds 2 --open-step 4s]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10s' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '2' },
+    'open-step': { type: 'string', default: '4s' },
+    'open-start': { type: 'string', default: '4000' },
+    'open-max': { type: 'string', default: '60000' },
+  },
+});
+const seconds = Number.parseFloat(opts.duration);
+const connections = Number(opts.connections);
+const rounds = Number(opts.rounds);
+const openStepSec = Number.parseFloat(opts['open-step']);
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startNginx() {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-gate-bench-'));
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / { default_type text/plain; return 200 'ok'; }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url);
+      const stop = () => {
+        child.kill('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { url, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('nginx did not start');
+}
+
+const cli = join(root, 'bin', 'canary-gate.js');
+const autocannonBin = join(root, 'node_modules', 'autocannon', 'autocannon.js');
+
+const tools = {
+  wrk: async (url) => {
+    const out = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, url]);
+    return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  },
+  autocannon: async (url) => {
+    const out = JSON.parse(
+      await run(process.execPath, [autocannonBin, '-c', String(connections), '-d', String(seconds), '-j', url]),
+    );
+    return out.requests.total / (out.duration || seconds);
+  },
+  'canary-gate closed': async (url) => {
+    const out = JSON.parse(
+      await run(process.execPath, [
+        cli,
+        'load',
+        url,
+        '-c',
+        String(connections),
+        '-d',
+        `${seconds}s`,
+        '--json',
+        '--quiet',
+      ]),
+    );
+    return out.rate.achieved;
+  },
+};
+
+async function openModelAt(url, rate) {
+  const out = JSON.parse(
+    await run(process.execPath, [
+      cli,
+      'load',
+      url,
+      '-r',
+      `${rate}/s`,
+      '-d',
+      `${openStepSec}s`,
+      '-c',
+      '200',
+      '--json',
+      '--quiet',
+    ]),
+  );
+  const ok = out.errors === 0 && out.rate.achieved >= 0.99 * rate && out.late <= 0.01 * out.requests;
+  return { rate, achieved: out.rate.achieved, late: out.late, p99Ms: out.latencyMs.p99, errors: out.errors, ok };
+}
+
+const nginx = await startNginx();
+const results = {
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  closed: {},
+  open: [],
+};
+try {
+  console.error(`nginx on ${nginx.url}; closed model: ${connections} connections, ${seconds}s, ${rounds} round(s)`);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, measure] of Object.entries(tools)) {
+      const rps = await measure(nginx.url);
+      results.closed[name] = [...(results.closed[name] ?? []), rps];
+      console.error(`  round ${round + 1} ${name.padEnd(20)} ${Math.round(rps)} req/s`);
+    }
+  }
+  console.error(`open model: steps of ${openStepSec}s; sustained = achieved >= 99% of target, no errors, <= 1% late`);
+  let good;
+  let bad;
+  for (let rate = Number(opts['open-start']); rate <= Number(opts['open-max']); rate = Math.round(rate * 1.5)) {
+    const step = await openModelAt(nginx.url, rate);
+    results.open.push(step);
+    console.error(
+      `  ${rate}/s → ${step.achieved}/s, late ${step.late}, p99 ${step.p99Ms}ms ${step.ok ? 'ok' : 'NOT sustained'}`,
+    );
+    if (!step.ok) {
+      bad = rate;
+      break;
+    }
+    good = rate;
+  }
+  for (let i = 0; i < 3 && good !== undefined && bad !== undefined && bad - good > 0.03 * good; i++) {
+    const rate = Math.round((good + bad) / 2);
+    const step = await openModelAt(nginx.url, rate);
+    results.open.push(step);
+    console.error(
+      `  ${rate}/s → ${step.achieved}/s, late ${step.late}, p99 ${step.p99Ms}ms ${step.ok ? 'ok' : 'NOT sustained'}`,
+    );
+    if (step.ok) good = rate;
+    else bad = rate;
+  }
+  results.openSustainedRate = good ?? null;
+} finally {
+  nginx.stop();
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const rps = Object.fromEntries(Object.entries(results.closed).map(([k, v]) => [k, Math.round(mean(v))]));
+results.summary = {
+  requestsPerSec: rps,
+  ratioVsAutocannon: Number((rps['canary-gate closed'] / rps.autocannon).toFixed(3)),
+  ratioVsWrk: Number((rps['canary-gate closed'] / rps.wrk).toFixed(3)),
+  openModelSustainedRate: results.openSustainedRate,
+};
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+console.log('\n| tool | requests/s (mean) |\n|---|---|');
+for (const [name, value] of Object.entries(rps)) console.log(`| ${name} | ${value} |`);
+console.log(`\ncanary-gate closed / autocannon: ${results.summary.ratioVsAutocannon}`);
+console.log(`canary-gate closed / wrk: ${results.summary.ratioVsWrk}`);
+console.log(`open model, highest rate sustained within 1% of target: ${results.openSustainedRate ?? 'none'}/s`);

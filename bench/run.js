@@ -21,6 +21,7 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '2' },
     'open-step': { type: 'string', default: '4s' },
+    'open-warmup': { type: 'string', default: '2s' },
     'open-start': { type: 'string', default: '4000' },
     'open-max': { type: 'string', default: '60000' },
   },
@@ -126,22 +127,19 @@ const tools = {
   },
 };
 
+// A step that misses is run once more: this machine is shared, and one hiccup of another
+// process should not decide the search. Both attempts are printed and stored.
 async function openModelAt(url, rate) {
-  const out = JSON.parse(
-    await run(process.execPath, [
-      cli,
-      'load',
-      url,
-      '-r',
-      `${rate}/s`,
-      '-d',
-      `${openStepSec}s`,
-      '-c',
-      '200',
-      '--json',
-      '--quiet',
-    ]),
-  );
+  const first = await openModelOnce(url, rate);
+  if (first.ok) return first;
+  console.error(`  ${rate}/s → ${first.achieved}/s, late ${first.late}, p99 ${first.p99Ms}ms missed; once more`);
+  const second = await openModelOnce(url, rate);
+  return { ...second, firstAttempt: first };
+}
+
+async function openModelOnce(url, rate) {
+  const args = ['load', url, '-r', `${rate}/s`, '-d', `${openStepSec}s`, '--warmup', opts['open-warmup'], '-c', '200'];
+  const out = JSON.parse(await run(process.execPath, [cli, ...args, '--json', '--quiet']));
   const ok = out.errors === 0 && out.rate.achieved >= 0.99 * rate && out.late <= 0.01 * out.requests;
   return { rate, achieved: out.rate.achieved, late: out.late, p99Ms: out.latencyMs.p99, errors: out.errors, ok };
 }
@@ -161,7 +159,9 @@ try {
       console.error(`  round ${round + 1} ${name.padEnd(20)} ${Math.round(rps)} req/s`);
     }
   }
-  console.error(`open model: steps of ${openStepSec}s; sustained = achieved >= 99% of target, no errors, <= 1% late`);
+  console.error(
+    `open model: steps of ${openStepSec}s after a ${opts['open-warmup']} warm-up; sustained = achieved >= 99% of target, no errors, <= 1% late`,
+  );
   let good;
   let bad;
   for (let rate = Number(opts['open-start']); rate <= Number(opts['open-max']); rate = Math.round(rate * 1.5)) {

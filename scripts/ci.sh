@@ -54,4 +54,15 @@ npm run typecheck
 log "lint"
 npm run lint
 log "test"
-CI=true npm test
+mkdir -p .tmp
+set +e
+CI=true npm test -- --reporter=default --reporter=json --outputFile.json=.tmp/vitest-report.json
+status=$?
+set -e
+# One plain closing line, whatever the runner prints above it.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".tmp/vitest-report.json", "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || echo "tests: no report written (vitest exit $status)"
+exit "$status"

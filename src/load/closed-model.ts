@@ -53,7 +53,8 @@ export class ClosedModel implements ExchangeSink {
     this.#timer = setTimeout(() => this.stop(false), warmupMs + this.#plan.durationMs);
     // Fill every target's concurrency, in proportion to the target weights.
     const concurrency = this.#all.reduce((sum, t) => sum + t.limit, 0);
-    for (let i = 0; i < concurrency && !this.#stopped; i++) this.#launch();
+    // Slot i keeps connection i mod connections busy; slots beyond it pipeline on the same one.
+    for (let slot = 0; slot < concurrency && !this.#stopped; slot++) this.#launch(slot, performance.now());
     this.#maybeDone();
     return done;
   }
@@ -66,34 +67,34 @@ export class ClosedModel implements ExchangeSink {
     this.#maybeDone();
   }
 
-  #launch(): void {
+  #launch(slot: number, now: number): void {
     if (this.#issued >= this.#cap) {
       this.#stopped = true;
       return;
     }
     const target = this.#targets.next();
     const request = target.nextRequest();
-    const now = performance.now();
     this.#issued++;
     this.#inFlight++;
     target.inFlight++;
     const measured = now >= this.#measuredFromMs;
     if (measured) target.recorder.recordSend(0);
     this.#lastSendMs = now;
-    new Exchange(this, target, request, now, now, measured).dispatch();
+    new Exchange(this, target, request, now, now, measured, slot).dispatch();
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
     this.#inFlight--;
     exchange.target.inFlight--;
+    const now = performance.now();
     if (this.#cancelled || !exchange.measured) {
-      if (!this.#stopped) this.#launch();
+      if (!this.#stopped) this.#launch(exchange.slot, now);
       this.#maybeDone();
       return;
     }
     const recorder = exchange.target.recorder;
     const endpoint = exchange.request.endpoint;
-    const latencyMs = performance.now() - exchange.sentMs;
+    const latencyMs = now - exchange.sentMs;
     if (error === null) {
       recorder.recordResponse(endpoint, status, latencyMs, latencyMs, classifyStatus(status));
     } else {
@@ -102,7 +103,7 @@ export class ClosedModel implements ExchangeSink {
       if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);
       else recorder.recordFailure(endpoint, errorClass, undefined, undefined);
     }
-    if (!this.#stopped) this.#launch();
+    if (!this.#stopped) this.#launch(exchange.slot, now);
     this.#maybeDone();
   }
 

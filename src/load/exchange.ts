@@ -26,14 +26,15 @@ export class Exchange {
     readonly sentMs: number,
     /** False for warm-up requests: sent, but not recorded. */
     readonly measured: boolean,
+    /** The closed model's slot (it picks the connection); 0 in the open model. */
+    readonly slot: number,
   ) {}
 
-  /** Hand the request to the target's pool. */
+  /** Hand the request to the target's connections. */
   dispatch(): void {
-    this.target.pool.dispatch(
-      this.request.options as Dispatcher.DispatchOptions,
-      this as unknown as Dispatcher.DispatchHandler,
-    );
+    this.target
+      .dispatcher(this.slot)
+      .dispatch(this.request.options as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler);
   }
 
   onConnect(): void {}

@@ -136,7 +136,7 @@ export class OpenModel implements ExchangeSink {
     const measured = intendedMs >= this.#measuredFromMs;
     if (measured) target.recorder.recordSend(now - intendedMs);
     this.#lastSendMs = now;
-    new Exchange(this, target, request, intendedMs, now, measured).dispatch();
+    new Exchange(this, target, request, intendedMs, now, measured, 0).dispatch();
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {

@@ -103,20 +103,31 @@ export class ArmRecorder {
   readonly url: string;
   readonly counters = emptyCounters();
   readonly latency = createHistogram();
-  readonly service = createHistogram();
+  readonly service: Histogram;
   readonly endpoints: EndpointMeasurements[];
+  /** Recording is skipped where two histograms are the same object (see the constructor). */
+  readonly #separateService: boolean;
+  readonly #separateEndpoints: boolean;
   #interval = createHistogram();
   #intervalRequests = 0;
   #intervalErrors = 0;
 
-  constructor(arm: string, url: string, endpointNames: readonly string[]) {
+  /**
+   * `serviceIsLatency`: the closed model sends when it means to, so service time is latency and
+   * one histogram serves both. With a single endpoint, its histogram is the arm's. Both save
+   * recordings on the hot path without changing any figure.
+   */
+  constructor(arm: string, url: string, endpointNames: readonly string[], serviceIsLatency = false) {
     this.arm = arm;
     this.url = url;
+    this.#separateService = !serviceIsLatency;
+    this.service = serviceIsLatency ? this.latency : createHistogram();
+    this.#separateEndpoints = endpointNames.length > 1;
     this.endpoints = endpointNames.map((name) => ({
       name,
       requests: 0,
       errors: 0,
-      latency: createHistogram(),
+      latency: this.#separateEndpoints ? createHistogram() : this.latency,
     }));
   }
 
@@ -148,8 +159,8 @@ export class ArmRecorder {
       this.#intervalErrors++;
     }
     recordMs(this.latency, latencyMs);
-    recordMs(this.service, serviceMs);
-    recordMs(ep.latency, latencyMs);
+    if (this.#separateService) recordMs(this.service, serviceMs);
+    if (this.#separateEndpoints) recordMs(ep.latency, latencyMs);
     recordMs(this.#interval, latencyMs);
   }
 
@@ -174,10 +185,10 @@ export class ArmRecorder {
     this.#intervalErrors++;
     if (latencyMs !== undefined) {
       recordMs(this.latency, latencyMs);
-      recordMs(ep.latency, latencyMs);
+      if (this.#separateEndpoints) recordMs(ep.latency, latencyMs);
       recordMs(this.#interval, latencyMs);
     }
-    if (serviceMs !== undefined) recordMs(this.service, serviceMs);
+    if (serviceMs !== undefined && this.#separateService) recordMs(this.service, serviceMs);
   }
 
   /** A scheduled request that was never sent; it counts as a timeout at `timeoutMs`. */

@@ -61,6 +61,7 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
         connections: plan.connections,
         pipelining: model === 'closed' ? plan.pipelining : 1,
         timeoutMs: plan.timeoutMs,
+        model,
       }),
   );
   const targetPicker = new WeightedPicker(targets.map((t) => ({ item: t, weight: t.spec.weight })));

@@ -2,8 +2,8 @@
  * One target at run time: its undici Pool (keep-alive connections), its requests pre-built once
  * per endpoint, its recorder, and the in-flight limit the models respect.
  */
-import { Pool } from 'undici';
-import type { RequestSpec, TargetSpec } from './plan.js';
+import { Client, type Dispatcher, Pool } from 'undici';
+import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
 import { WeightedPicker } from './weighted-picker.js';
 
@@ -36,12 +36,17 @@ export interface TargetPoolOptions {
   pipelining: number;
   /** Connect, headers and body timeout. */
   timeoutMs: number;
+  /**
+   * The model that drives this target. The closed model gets one client per connection, picked
+   * by the caller's slot number, instead of a shared pool: each slot keeps its own connection
+   * busy and no dispatch scans for a free one. Its service time is its latency.
+   */
+  model: LoadModel;
 }
 
 /** A target with its connections and pre-built requests. */
 export class TargetPool {
   readonly spec: TargetSpec;
-  readonly pool: Pool;
   readonly recorder: ArmRecorder;
   readonly requests: PreparedRequest[];
   /** Most requests this target may have in flight at once. */
@@ -50,21 +55,26 @@ export class TargetPool {
   inFlight = 0;
   /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
   readonly #mix: WeightedPicker<PreparedRequest>;
+  /** A single Pool (open model), or one Client per connection (closed model). */
+  readonly #dispatchers: Dispatcher[];
 
   constructor(spec: TargetSpec, mix: readonly RequestSpec[], options: TargetPoolOptions) {
     const url = new URL(spec.url);
     this.spec = spec;
     this.limit = options.connections * options.pipelining;
-    this.pool = new Pool(url.origin, {
-      connections: options.connections,
+    const clientOptions = {
       pipelining: options.pipelining,
       connect: { timeout: options.timeoutMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
-    });
-    this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName));
+    };
+    const closed = options.model === 'closed';
+    this.#dispatchers = closed
+      ? Array.from({ length: options.connections }, () => new Client(url.origin, clientOptions))
+      : [new Pool(url.origin, { ...clientOptions, connections: options.connections })];
+    this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName), closed);
     const basePath = url.pathname.replace(/\/+$/, '');
     const host = url.host;
     this.requests = mix.map((request, endpoint) => {
@@ -97,9 +107,13 @@ export class TargetPool {
     return this.#mix.next();
   }
 
+  /** Where a request of `slot` goes: the shared pool (open model) or the slot's own connection. */
+  dispatcher(slot: number): Dispatcher {
+    return this.#dispatchers[slot % this.#dispatchers.length] as Dispatcher;
+  }
+
   /** Close the connections; in-flight requests fail when `force` is set. */
   async close(force: boolean): Promise<void> {
-    if (force) await this.pool.destroy();
-    else await this.pool.close();
+    await Promise.all(this.#dispatchers.map((d) => (force ? d.destroy() : d.close())));
   }
 }

@@ -2,21 +2,44 @@
  * The CLI: yargs commands, one file each. Parses arguments, calls the library, and maps errors to
  * exit codes in one place.
  */
-import yargs from 'yargs';
-import { CanaryGateError } from '../errors.js';
+import yargs, { type Argv } from 'yargs';
+import { CanaryGateError, ScenarioError } from '../errors.js';
 import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { type InitArgs, initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
 import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';
+import { runSchemaCommand, schemaBuilder } from './schema.js';
+import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
+/** How messages on stderr are written. */
+export type LogFormat = 'text' | 'json';
+
+/** Global flags, before yargs has parsed anything (errors in parsing need them too). */
+function globalsOf(argv: readonly string[]): { logFormat: LogFormat; json: boolean } {
+  let logFormat: LogFormat = 'text';
+  argv.forEach((arg, i) => {
+    const value = arg.startsWith('--log-format=')
+      ? arg.slice('--log-format='.length)
+      : arg === '--log-format'
+        ? argv[i + 1]
+        : undefined;
+    if (value === 'json') logFormat = 'json';
+  });
+  return { logFormat, json: argv.includes('--json') };
+}
+
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+export async function main(argv: readonly string[], baseIO: CliIO = processIO()): Promise<number> {
+  const globals = globalsOf(argv);
+  const io = globals.logFormat === 'json' ? jsonLogIO(baseIO) : baseIO;
   let exitCode: number = EXIT.ok;
   const run = (command: Promise<number>): Promise<void> =>
     command.then((code) => {
       exitCode = code;
     });
+  const withHelp = <T>(y: Argv<T>): Argv<T> => y.epilogue(EXIT_CODES_HELP);
   const cli = yargs([...argv])
     .scriptName('canary-gate')
     .usage(
@@ -29,18 +52,55 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       describe: 'machine output on stdout; human output goes to stderr',
     })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'no progress output' })
+    .option('color', {
+      type: 'boolean',
+      default: true,
+      global: true,
+      describe: 'colour in terminal output (--no-color)',
+    })
+    .option('log-format', {
+      choices: ['text', 'json'] as const,
+      default: 'text' as const,
+      global: true,
+      describe: 'format of messages on stderr',
+    })
     .command(
       'load <url>',
       'send load to one target and print the latency spectrum',
-      (y) => loadBuilder(y).epilogue(EXIT_CODES_HELP),
+      (y) => withHelp(loadBuilder(y)),
       (args) => run(runLoadCommand(args as unknown as LoadArgs, io)),
+    )
+    .command(
+      'validate <scenario>',
+      'check a scenario file and print its resolved plan (sends nothing)',
+      (y) => withHelp(validateBuilder(y)),
+      (args) => run(runValidateCommand(args as unknown as ValidateArgs, io)),
+    )
+    .command(
+      'schema',
+      'print the JSON Schema of scenario files',
+      (y) => withHelp(schemaBuilder(y)),
+      () => run(runSchemaCommand(io)),
+    )
+    .command(
+      'init [file]',
+      'write a commented starter scenario',
+      (y) => withHelp(initBuilder(y)),
+      (args) => run(runInitCommand(args as unknown as InitArgs, io)),
     )
     .command(
       'demo',
       'run against built-in demo services',
-      (y) => demoBuilder(y).epilogue(EXIT_CODES_HELP),
+      (y) => withHelp(demoBuilder(y)),
       (args) => run(runDemoCommand(args as unknown as DemoArgs, io)),
     )
+    .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
+    .example('$0 init && $0 validate canary-gate.yaml', 'start a scenario and see its plan')
+    .example(
+      '$0 load http://127.0.0.1:8080/ --rate 500/s -d 30s',
+      'constant-rate load with coordinated-omission-free latency',
+    )
+    .example('source <($0 completion)', 'enable shell completion')
     .demandCommand(1, 'name a command; see canary-gate --help')
     .strict()
     .recommendCommands()
@@ -61,23 +121,48 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (printed) io.stdout(`${printed}\n`);
     return exitCode;
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, globals);
   }
 }
 
 class UsageFailure extends Error {}
 
-function reportError(error: unknown, io: CliIO): number {
-  if (error instanceof UsageFailure) {
-    io.stderr(`canary-gate: ${error.message}\nsee canary-gate --help\n`);
-    return EXIT.usage;
+function reportError(error: unknown, io: CliIO, globals: { logFormat: LogFormat; json: boolean }): number {
+  const usage = error instanceof UsageFailure;
+  const known = error instanceof CanaryGateError;
+  const code = usage ? EXIT.usage : known ? exitCodeFor(error.code) : EXIT.infrastructure;
+  const message = error instanceof Error ? error.message : String(error);
+  if (globals.json) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          ok: false,
+          exitCode: code,
+          code: usage ? 'E_USAGE' : known ? error.code : 'E_INTERNAL',
+          message,
+          problems: error instanceof ScenarioError ? error.problems : [],
+        },
+        null,
+        2,
+      )}\n`,
+    );
   }
-  if (error instanceof CanaryGateError) {
-    io.stderr(`canary-gate: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-    return exitCodeFor(error.code);
-  }
-  io.stderr(
-    `canary-gate: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  return EXIT.infrastructure;
+  if (usage) io.stderr(`canary-gate: ${message}\nsee canary-gate --help\n`);
+  else if (known) io.stderr(`canary-gate: ${message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+  else io.stderr(`canary-gate: unexpected error: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
+  return code;
+}
+
+/** stderr as JSON lines: one object per message, for log collectors. */
+function jsonLogIO(io: CliIO): CliIO {
+  return {
+    ...io,
+    stderrIsTTY: false,
+    stderr: (text) => {
+      const message = text.replace(/\n$/, '');
+      if (message.trim() === '') return;
+      const level = message.startsWith('canary-gate:') ? 'error' : 'info';
+      io.stderr(`${JSON.stringify({ time: new Date().toISOString(), level, message })}\n`);
+    },
+  };
 }

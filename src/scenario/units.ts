@@ -1,8 +1,13 @@
 /**
- * Durations and rates as people write them ("500ms", "30s", "5m"; "2000/s", "120/min"), parsed
- * into numbers. Pure: each parser returns a value or throws a ScenarioError naming the input.
+ * Durations, rates and percentages as people write them ("500ms", "30s", "5m"; "2000/s",
+ * "120/min"; "1%"), parsed into numbers. Pure. The `…OrProblem` forms return either the value or
+ * the problem in words ("expected …, found …"); the `parse…` forms throw a ScenarioError that
+ * prefixes the problem with the field's name.
  */
 import { ScenarioError } from '../errors.js';
+
+/** A parsed value, or what was wrong with the input. */
+export type Parsed = { value: number } | { problem: string };
 
 const DURATION_UNITS_MS: Record<string, number> = {
   us: 0.001,
@@ -15,33 +20,25 @@ const DURATION_UNITS_MS: Record<string, number> = {
 
 const DURATION_PART = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/y;
 
-/**
- * Parse a duration ("250ms", "30s", "1m30s", "2h") into milliseconds. A bare number is taken as
- * milliseconds. `field` names the input in the error message.
- */
-export function parseDurationMs(input: string | number, field = 'duration'): number {
-  if (typeof input === 'number') {
-    if (Number.isFinite(input) && input >= 0) return input;
-    throw new ScenarioError(`${field}: expected a duration like "30s", found ${input}`);
-  }
+/** A duration ("250ms", "30s", "1m30s", "2h"; a bare number is milliseconds) in ms. */
+export function durationOrProblem(input: string | number): Parsed {
+  const problem = {
+    problem: `expected a duration like "500ms", "30s", "5m" or "1h30m", found ${JSON.stringify(input)}`,
+  };
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? { value: input } : problem;
   const text = input.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (text.length === 0) return problem;
+  if (/^\d+(\.\d+)?$/.test(text)) return { value: Number(text) };
   let total = 0;
   let pos = 0;
-  DURATION_PART.lastIndex = 0;
   while (pos < text.length) {
     DURATION_PART.lastIndex = pos;
     const match = DURATION_PART.exec(text);
-    if (!match) {
-      throw new ScenarioError(`${field}: expected a duration like "500ms", "30s", "5m" or "1h30m", found "${input}"`);
-    }
+    if (!match) return problem;
     total += Number(match[1]) * (DURATION_UNITS_MS[match[2] as string] as number);
     pos = DURATION_PART.lastIndex;
   }
-  if (text.length === 0) {
-    throw new ScenarioError(`${field}: expected a duration like "30s", found an empty string`);
-  }
-  return total;
+  return { value: total };
 }
 
 const RATE_UNITS_PER_SEC: Record<string, number> = {
@@ -55,20 +52,49 @@ const RATE_UNITS_PER_SEC: Record<string, number> = {
   hour: 1 / 3600,
 };
 
-/** Parse a rate ("2000/s", "120/min", "500") into requests per second. A bare number is per second. */
-export function parseRatePerSec(input: string | number, field = 'rate'): number {
-  const fail = (): never => {
-    throw new ScenarioError(
-      `${field}: expected a positive rate like "2000/s", "120/min" or 500, found ${JSON.stringify(input)}`,
-    );
+/** A rate ("2000/s", "120/min"; a bare number is per second) in requests per second. */
+export function rateOrProblem(input: string | number): Parsed {
+  const problem = {
+    problem: `expected a positive rate like "2000/s", "120/min" or 500, found ${JSON.stringify(input)}`,
   };
-  if (typeof input === 'number') return Number.isFinite(input) && input > 0 ? input : fail();
+  if (typeof input === 'number') return Number.isFinite(input) && input > 0 ? { value: input } : problem;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/.exec(input);
-  if (!match) return fail();
+  if (!match) return problem;
   const perUnit = match[2] === undefined ? 1 : RATE_UNITS_PER_SEC[match[2]];
-  if (perUnit === undefined) return fail();
+  if (perUnit === undefined) return problem;
   const rate = Number(match[1]) * perUnit;
-  return rate > 0 ? rate : fail();
+  return rate > 0 ? { value: rate } : problem;
+}
+
+const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
+
+/** A percentage ("1%", "0.5%"; a bare number is percent, so 25 means 25 %) as a fraction. */
+export function percentOrProblem(input: string | number): Parsed {
+  const value = typeof input === 'number' ? input : Number(PERCENT.exec(input)?.[1] ?? Number.NaN);
+  if (!Number.isFinite(value) || value < 0 || value > 100) {
+    return { problem: `expected a percentage from 0% to 100% like "1%" or 25, found ${JSON.stringify(input)}` };
+  }
+  return { value: value / 100 };
+}
+
+function orThrow(parsed: Parsed, field: string): number {
+  if ('problem' in parsed) throw new ScenarioError(`${field}: ${parsed.problem}`, [`${field}: ${parsed.problem}`]);
+  return parsed.value;
+}
+
+/** Parse a duration into milliseconds; throws a ScenarioError naming `field`. */
+export function parseDurationMs(input: string | number, field = 'duration'): number {
+  return orThrow(durationOrProblem(input), field);
+}
+
+/** Parse a rate into requests per second; throws a ScenarioError naming `field`. */
+export function parseRatePerSec(input: string | number, field = 'rate'): number {
+  return orThrow(rateOrProblem(input), field);
+}
+
+/** Parse a percentage into a fraction; throws a ScenarioError naming `field`. */
+export function parsePercent(input: string | number, field = 'percentage'): number {
+  return orThrow(percentOrProblem(input), field);
 }
 
 /** Format milliseconds the way people read them: "850ms", "12.5s", "3m20s". */

@@ -1,0 +1,40 @@
+/** `canary-gate validate <scenario>`: check a scenario and print its resolved plan; sends nothing. */
+import type { Argv } from 'yargs';
+import { describePlan, renderPlan } from '../scenario/describe-plan.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIO } from './io.js';
+import { readScenarioFile } from './scenario-file.js';
+
+/** Flags of the validate command. */
+export interface ValidateArgs {
+  scenario: string;
+  json: boolean;
+}
+
+/** Declare the command's positional. */
+export function validateBuilder<T>(y: Argv<T>): Argv<T & ValidateArgs> {
+  return y
+    .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
+    .example(
+      '$0 validate scenarios/demo.yaml',
+      'check the file and print steps, durations, total time, router and checks',
+    )
+    .example('$0 validate canary.yaml --json', 'the resolved scenario and plan as JSON (secrets redacted)') as Argv<
+    T & ValidateArgs
+  >;
+}
+
+/** Run the command; resolves to the exit code. Invalid files throw ScenarioError (exit 2). */
+export async function runValidateCommand(args: ValidateArgs, io: CliIO): Promise<number> {
+  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
+  const plan = describePlan(scenario);
+  if (args.json) {
+    io.stdout(
+      `${JSON.stringify(redactor.redact({ valid: true, file: args.scenario, digest, plan, scenario }), null, 2)}\n`,
+    );
+  } else {
+    io.stdout(`${redactor.redactText(renderPlan(plan))}\n`);
+    io.stderr(`${args.scenario}: valid\n`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,158 @@
+/**
+ * The resolved plan of a scenario, as `validate` prints it: steps with their durations, the total
+ * run time, the router, the checks and the pre-flight list. Pure: computed from the Scenario,
+ * printed before anything is sent (in the spirit of k6's execution plan).
+ */
+import type { Check, Scenario } from './schema.js';
+import { formatDurationMs } from './units.js';
+
+/** One step of the plan. */
+export interface PlannedStep {
+  /** Canary weight, percent. */
+  weight: number;
+  /** Traffic before measuring, ms. */
+  warmupMs: number;
+  /** Measured time, ms. */
+  durationMs: number;
+  /** Longest the step may be extended to, ms. */
+  maxDurationMs: number;
+}
+
+/** What a scenario will do. */
+export interface PlanSummary {
+  name: string;
+  mode: Scenario['mode'];
+  /** Load model and rate. */
+  load: string;
+  targets: Record<string, string>;
+  router: string;
+  steps: PlannedStep[];
+  /** Total run time without and with every step extended to its maximum, ms. */
+  totalMs: { min: number; max: number };
+  requests: string[];
+  checks: string[];
+  preflight: string[];
+  external: string[];
+}
+
+const ms = formatDurationMs;
+
+function bound(check: Check, value: number): string {
+  if (check.unit === 'ms') return ms(value);
+  if (check.unit === 'fraction') return `${Number((value * 100).toFixed(4))}%`;
+  return `${value}/s`;
+}
+
+/** One check in words: "p99 ≤ 250ms; ≤ baseline × 1.1 + 1ms (critical)". */
+export function describeCheck(check: Check): string {
+  const parts: string[] = [];
+  if (check.max !== undefined) parts.push(`≤ ${bound(check, check.max)}`);
+  if (check.min !== undefined) parts.push(`≥ ${bound(check, check.min)}`);
+  if (check.vsBaseline) parts.push(`≤ baseline × ${check.vsBaseline.ratio} + ${bound(check, check.vsBaseline.slack)}`);
+  if (check.vsStored) parts.push(`≤ stored baseline × ${check.vsStored.ratio} + ${bound(check, check.vsStored.slack)}`);
+  return `${check.name}: canary ${check.metric} ${parts.join('; ')}${check.critical ? ' (critical)' : ''} [${check.group}]`;
+}
+
+function describeRouter(router: Scenario['router']): string {
+  switch (router.type) {
+    case 'split':
+      return 'split: canary-gate sends w % of its requests to the canary';
+    case 'proxy':
+      return `proxy on ${router.listen}${router.sticky ? `, sticky by ${'header' in router.sticky ? `header ${router.sticky.header}` : `cookie ${router.sticky.cookie}`}` : ''}`;
+    case 'nginx':
+      return `nginx: upstream "${router.upstreamName}" in ${router.upstreamFile}, reload with ${JSON.stringify(router.reload)}`;
+    case 'exec':
+      return `exec: ${JSON.stringify(router.command)} (timeout ${ms(router.timeout)})`;
+    case 'webhook':
+      return `webhook: POST ${router.url}${router.bearerToken ? ' with a bearer token' : ''}${router.hmacSecret ? ' signed with HMAC-SHA256' : ''}, ${router.retries} retries`;
+  }
+}
+
+/** The plan of a scenario. */
+export function describePlan(s: Scenario): PlanSummary {
+  const t = s.traffic;
+  const steps =
+    s.mode === 'capacity'
+      ? []
+      : s.steps.map((weight) => ({
+          weight,
+          warmupMs: t.warmup,
+          durationMs: t.stepDuration,
+          maxDurationMs: t.maxStepDuration ?? t.stepDuration,
+        }));
+  const totalMs = {
+    min: steps.reduce((sum, step) => sum + step.warmupMs + step.durationMs, 0),
+    max: steps.reduce((sum, step) => sum + step.warmupMs + step.maxDurationMs, 0),
+  };
+  const targets: Record<string, string> = {};
+  if (s.targets.baseline) targets.baseline = s.targets.baseline.url;
+  targets.canary = s.targets.canary.url;
+  const preflight = [
+    ...Object.entries({ baseline: s.targets.baseline, canary: s.targets.canary }).flatMap(([arm, target]) =>
+      (target?.health ?? []).map((path) => `${arm} ${target?.url.replace(/\/$/, '')}${path}`),
+    ),
+    ...s.health.extra.map((e) => `${e.name} ${e.url}`),
+  ];
+  const external = [
+    ...(s.prometheus?.queries ?? []).map(
+      (q) =>
+        `prometheus ${q.name}: ${q.query}${q.max !== undefined ? ` ≤ ${q.max}` : ''}${q.min !== undefined ? ` ≥ ${q.min}` : ''}`,
+    ),
+    ...(s.alertmanager
+      ? [`alertmanager ${s.alertmanager.url}: no firing alerts matching ${JSON.stringify(s.alertmanager.matchers)}`]
+      : []),
+  ];
+  if (s.capacity) {
+    const c = s.capacity;
+    external.push(
+      `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%`,
+    );
+  }
+  return {
+    name: s.name,
+    mode: s.mode,
+    load: s.capacity
+      ? `open model, rates searched from ${s.capacity.start}/s to ${s.capacity.max}/s, up to ${t.connections} connections, timeout ${ms(t.timeout)}`
+      : t.rate === undefined
+        ? `closed model, ${t.connections} connections per target (not CO-corrected)`
+        : `open model, ${t.rate}/s, up to ${t.connections} connections per target, timeout ${ms(t.timeout)}`,
+    targets,
+    router: describeRouter(s.router),
+    steps,
+    totalMs,
+    requests: s.requests.map((r) =>
+      r.name === undefined
+        ? `${r.method} ${r.path} (weight ${r.weight})`
+        : `${r.name} (${r.method} ${r.path}, weight ${r.weight})`,
+    ),
+    checks: s.gates.checks.map(describeCheck),
+    preflight,
+    external,
+  };
+}
+
+/** The plan as text. */
+export function renderPlan(p: PlanSummary): string {
+  const label = (name: string): string => `  ${`${name}:`.padEnd(10)}`;
+  const lines = [`${p.name} (${p.mode})`, `${label('load')}${p.load}`];
+  for (const [arm, url] of Object.entries(p.targets)) lines.push(`${label(arm)}${url}`);
+  if (p.mode !== 'capacity') lines.push(`${label('router')}${p.router}`);
+  if (p.steps.length > 0) {
+    lines.push('  steps:');
+    p.steps.forEach((step, i) => {
+      const extend = step.maxDurationMs > step.durationMs ? ` (extendable to ${ms(step.maxDurationMs)})` : '';
+      lines.push(
+        `    ${i + 1}. ${String(step.weight).padStart(3)}% canary: ${ms(step.warmupMs)} warm-up + ${ms(step.durationMs)} measured${extend}`,
+      );
+    });
+    const total = p.totalMs.max > p.totalMs.min ? `${ms(p.totalMs.min)} to ${ms(p.totalMs.max)}` : ms(p.totalMs.min);
+    lines.push(`${label('total')}${total}`);
+  }
+  lines.push('  requests:', ...p.requests.map((r) => `    - ${r}`));
+  lines.push(p.checks.length > 0 ? '  checks:' : `${label('checks')}none (nothing can fail a step)`);
+  lines.push(...p.checks.map((c) => `    - ${c}`));
+  if (p.preflight.length > 0)
+    lines.push(`  pre-flight: ${p.preflight.length} health checks`, ...p.preflight.map((h) => `    - ${h}`));
+  if (p.external.length > 0) lines.push('  external:', ...p.external.map((e) => `    - ${e}`));
+  return lines.join('\n');
+}

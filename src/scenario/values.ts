@@ -1,0 +1,34 @@
+/**
+ * zod types for the values people write in scenarios: durations ("30s"), rates ("2000/s") and
+ * percentages ("1%"). Each accepts a string or a number, turns it into a plain number, and
+ * explains itself in the JSON Schema. Pure.
+ */
+import { z } from 'zod';
+import { durationOrProblem, type Parsed, percentOrProblem, rateOrProblem } from './units.js';
+
+function parsed(parse: (input: string | number) => Parsed, description: string, examples: (string | number)[]) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((input, ctx) => {
+      const result = parse(input);
+      if ('value' in result) return result.value;
+      ctx.addIssue({ code: 'custom', message: result.problem, input });
+      return z.NEVER;
+    })
+    .meta({ description, examples });
+}
+
+/** A duration field: "500ms", "30s", "5m", "1h30m", or milliseconds. Output: ms. */
+export function duration(description: string) {
+  return parsed(durationOrProblem, description, ['500ms', '30s', '5m']);
+}
+
+/** A rate field: "2000/s", "120/min", or per second. Output: requests per second. */
+export function rate(description: string) {
+  return parsed(rateOrProblem, description, ['2000/s', '120/min']);
+}
+
+/** A percentage field: "1%", "0.5%", or percent (25 means 25 %). Output: a fraction. */
+export function percent(description: string) {
+  return parsed(percentOrProblem, description, ['1%', '0.5%']);
+}

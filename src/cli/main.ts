@@ -17,7 +17,7 @@ import { VERSION } from './version.js';
 export type LogFormat = 'text' | 'json';
 
 /** Global flags, before yargs has parsed anything (errors in parsing need them too). */
-function globalsOf(argv: readonly string[]): { logFormat: LogFormat; json: boolean } {
+function globalsOf(argv: readonly string[]): { logFormat: LogFormat; json: boolean; color: boolean } {
   let logFormat: LogFormat = 'text';
   argv.forEach((arg, i) => {
     const value = arg.startsWith('--log-format=')
@@ -27,7 +27,11 @@ function globalsOf(argv: readonly string[]): { logFormat: LogFormat; json: boole
         : undefined;
     if (value === 'json') logFormat = 'json';
   });
-  return { logFormat, json: argv.includes('--json') };
+  return {
+    logFormat,
+    json: argv.includes('--json'),
+    color: !argv.includes('--no-color') && !argv.includes('--color=false'),
+  };
 }
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -127,7 +131,7 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
 
 class UsageFailure extends Error {}
 
-function reportError(error: unknown, io: CliIO, globals: { logFormat: LogFormat; json: boolean }): number {
+function reportError(error: unknown, io: CliIO, globals: ReturnType<typeof globalsOf>): number {
   const usage = error instanceof UsageFailure;
   const known = error instanceof CanaryGateError;
   const code = usage ? EXIT.usage : known ? exitCodeFor(error.code) : EXIT.infrastructure;
@@ -147,9 +151,13 @@ function reportError(error: unknown, io: CliIO, globals: { logFormat: LogFormat;
       )}\n`,
     );
   }
-  if (usage) io.stderr(`canary-gate: ${message}\nsee canary-gate --help\n`);
-  else if (known) io.stderr(`canary-gate: ${message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-  else io.stderr(`canary-gate: unexpected error: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
+  // Colour only for people: a terminal, not turned off by --no-color or NO_COLOR (no-color.org).
+  const red = (text: string): string =>
+    globals.color && io.stderrIsTTY && !io.env.NO_COLOR ? `\x1b[31m${text}\x1b[39m` : text;
+  const prefix = `canary-gate: ${red('error:')}`;
+  if (usage) io.stderr(`${prefix} ${message}\nsee canary-gate --help\n`);
+  else if (known) io.stderr(`${prefix} ${message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+  else io.stderr(`${prefix} unexpected: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
   return code;
 }
 

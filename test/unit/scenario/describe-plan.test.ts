@@ -7,7 +7,9 @@ const plan = (extra: string) => describePlan(loadScenario(`${MINIMAL}${extra}`, 
 
 describe('resolved plan', () => {
   it('adds up warm-up and step durations, with and without extensions', () => {
-    const p = plan('traffic: { rate: 100/s, warmup: 2s, stepDuration: 10s, maxStepDuration: 30s }\nsteps: [25, 50, 100]\n');
+    const p = plan(
+      'traffic: { rate: 100/s, warmup: 2s, stepDuration: 10s, maxStepDuration: 30s }\nsteps: [25, 50, 100]\n',
+    );
     expect(p.steps.map((s) => s.weight)).toEqual([25, 50, 100]);
     expect(p.totalMs).toEqual({ min: 36_000, max: 96_000 });
     const text = renderPlan(p);
@@ -30,10 +32,13 @@ describe('resolved plan', () => {
 
   it('lists the pre-flight health checks and says when nothing can fail a step', () => {
     const p = describePlan(
-      loadScenario(MINIMAL.replace('url: http://127.0.0.1:18081', 'url: http://127.0.0.1:18081\n    health: [/health/ready]'), {
-        file: 's.yaml',
-        env: {},
-      }).scenario,
+      loadScenario(
+        MINIMAL.replace('url: http://127.0.0.1:18081', 'url: http://127.0.0.1:18081\n    health: [/health/ready]'),
+        {
+          file: 's.yaml',
+          env: {},
+        },
+      ).scenario,
     );
     expect(p.preflight).toEqual(['canary http://127.0.0.1:18081/health/ready']);
     expect(renderPlan(p)).toContain('none (nothing can fail a step)');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { scenarioJsonSchema } from '../../../src/scenario/json-schema.js';
@@ -19,7 +19,10 @@ describe('scenario JSON Schema', () => {
   });
 
   it('is what schema/scenario.schema.json holds (npm run schema regenerates it)', () => {
-    const committed = readFileSync(fileURLToPath(new URL('../../../schema/scenario.schema.json', import.meta.url)), 'utf8');
+    const committed = readFileSync(
+      fileURLToPath(new URL('../../../schema/scenario.schema.json', import.meta.url)),
+      'utf8',
+    );
     expect(JSON.parse(committed)).toEqual(schema);
   });
 
@@ -40,11 +43,17 @@ describe('scenario JSON Schema', () => {
 
   it('accepts the starter scenario that init writes, as zod does', () => {
     expect(validate(parse(STARTER_SCENARIO))).toBe(true);
-    expect(() => loadScenario(STARTER_SCENARIO, { file: 'starter.yaml', env: { API_TOKEN: 'starter-token-0001' } })).not.toThrow();
+    expect(() =>
+      loadScenario(STARTER_SCENARIO, { file: 'starter.yaml', env: { API_TOKEN: 'starter-token-0001' } }),
+    ).not.toThrow();
   });
 
   it('rejects what zod rejects for structure: unknown keys, wrong types, bad router types', () => {
-    for (const text of [`${MINIMAL}trafic: {}\n`, `${MINIMAL}traffic: { connections: many }\n`, `${MINIMAL}router: { type: ngnix }\n`]) {
+    for (const text of [
+      `${MINIMAL}trafic: {}\n`,
+      `${MINIMAL}traffic: { connections: many }\n`,
+      `${MINIMAL}router: { type: ngnix }\n`,
+    ]) {
       expect(validate(parse(text)), text).toBe(false);
       expect(() => loadScenario(text, { file: 'x.yaml', env: {} })).toThrow();
     }
@@ -58,6 +67,7 @@ describe('scenario JSON Schema', () => {
       'nginx-canary.yaml',
       'proxy-canary.yaml',
     ]);
-    for (const example of EXAMPLES) expect(example.text.startsWith('#'), `${example.name} says what it is for`).toBe(true);
+    for (const example of EXAMPLES)
+      expect(example.text.startsWith('#'), `${example.name} says what it is for`).toBe(true);
   });
 });

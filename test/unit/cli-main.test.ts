@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { CliIO } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+
+/** The CLI in-process, with its I/O captured (k6's injected state, in small). */
+function captureIO(overrides: Partial<CliIO> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTTY: false,
+    env: {},
+    onSignal: () => () => {},
+    ...overrides,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+describe('cli', () => {
+  it('colours errors on a terminal, and not with --no-color or NO_COLOR', async () => {
+    const tty = captureIO({ stderrIsTTY: true });
+    expect(await main(['validate', '/nonexistent/x.yaml'], tty.io)).toBe(2);
+    expect(tty.stderr()).toContain('\x1b[31merror:\x1b[39m');
+    const plain = captureIO({ stderrIsTTY: true });
+    await main(['validate', '/nonexistent/x.yaml', '--no-color'], plain.io);
+    expect(plain.stderr()).not.toContain('\x1b[');
+    const env = captureIO({ stderrIsTTY: true, env: { NO_COLOR: '1' } });
+    await main(['validate', '/nonexistent/x.yaml'], env.io);
+    expect(env.stderr()).not.toContain('\x1b[');
+  });
+
+  it('maps an unknown flag to exit 2 with the help hint', async () => {
+    const c = captureIO();
+    expect(await main(['schema', '--frobnicate'], c.io)).toBe(2);
+    expect(c.stderr()).toContain('Unknown argument: frobnicate');
+    expect(c.stderr()).toContain('see canary-gate --help');
+  });
+
+  it('prints the schema in-process', async () => {
+    const c = captureIO();
+    expect(await main(['schema'], c.io)).toBe(0);
+    expect(JSON.parse(c.stdout()).title).toBe('canary-gate scenario');
+  });
+});

@@ -14,6 +14,7 @@ declare -A need=(
   [dockerd]=docker.io
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
+  [openssl]=openssl
 )
 missing=()
 for bin in "${!need[@]}"; do

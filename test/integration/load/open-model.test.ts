@@ -1,3 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
@@ -165,5 +171,51 @@ describe('open model', () => {
     expect(result.aborted).toBe(true);
     expect(result.total.counters.requests).toBeGreaterThan(100);
     expect(result.total.counters.requests).toBeLessThan(400);
+  });
+});
+
+describe('transport errors', () => {
+  it('classifies a connection the server resets', async () => {
+    const s = await server((req) => {
+      req.socket.destroy();
+      return { hang: true };
+    });
+    const result = await runLoad(planFor(s.url, { ratePerSec: 20, durationMs: 500 }));
+    const summary = summarizeLoad(result);
+    expect(summary.requests).toBe(10);
+    expect(summary.errorsByClass.reset).toBe(10);
+  });
+
+  it('classifies a certificate the client cannot verify as tls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canary-gate-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (_req, res) => res.end('ok'),
+    );
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => tls.close(() => resolve())));
+    const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+    const summary = summarizeLoad(await runLoad(planFor(url, { ratePerSec: 20, durationMs: 500 })));
+    expect(summary.requests).toBe(10);
+    expect(summary.errorsByClass.tls).toBe(10);
   });
 });

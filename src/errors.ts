@@ -43,3 +43,10 @@ export class TargetError extends CanaryGateError {
     super('E_TARGET', message, options);
   }
 }
+
+/** A router that could not move traffic, after its retries. The driver resets and exits 3. */
+export class RouterError extends CanaryGateError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('E_ROUTER', message, options);
+  }
+}

@@ -1,22 +1,22 @@
 /**
- * `canary-gate demo`: for now, a short open-model load against an in-process demo service (its
- * own thread), printing the summary. The staged canary demo replaces this body when the rollout
- * driver lands; the command and its flags stay.
+ * `canary-gate demo`: a full staged canary against two in-process demo services (each in its own
+ * thread). By default the canary carries a latency regression that the judge must catch and roll
+ * back (exit 1); `--healthy` shows a promotion (exit 0). Under a minute either way.
  */
 import type { Argv } from 'yargs';
 import { startDemoServiceThread } from '../demo/service-thread.js';
-import { runLoad } from '../load/engine.js';
-import type { LoadPlan } from '../load/plan.js';
-import { renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
-import { startProgress } from '../report/progress.js';
-import { parseDurationMs, parseRatePerSec } from '../scenario/units.js';
+import { loadScenario } from '../scenario/loader.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { executeRun } from './run.js';
 
 /** Flags of the demo command. */
 export interface DemoArgs {
+  healthy: boolean;
+  'regression-at': number;
   rate: string;
-  duration: string;
+  step: string;
+  out: string;
   json: boolean;
   quiet: boolean;
 }
@@ -24,61 +24,88 @@ export interface DemoArgs {
 /** Declare the demo's flags. */
 export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
   return y
-    .option('rate', { type: 'string', default: '200/s', describe: 'arrival rate against the demo service' })
-    .option('duration', { type: 'string', default: '5s', describe: 'how long to send' })
-    .example('$0 demo', 'a 5-second open-model run against a demo service with log-normal latency')
-    .example('$0 demo --rate 1000/s --duration 10s --json', 'a longer run, JSON summary on stdout') as Argv<
+    .option('healthy', { type: 'boolean', default: false, describe: 'no regression: the canary is promoted' })
+    .option('regression-at', {
+      type: 'number',
+      default: 0,
+      describe: 'canary weight (%) from which the regression is on; 0: from the start',
+    })
+    .option('rate', { type: 'string', default: '400/s', describe: 'arrival rate of the probe load' })
+    .option('step', { type: 'string', default: '4s', describe: 'measured time per step' })
+    .option('out', {
+      type: 'string',
+      default: 'canary-gate-output',
+      describe: 'output folder for the result and journal',
+    })
+    .example('$0 demo', 'the canary regresses at p99; canary-gate catches it and rolls back (exit 1)')
+    .example('$0 demo --healthy', 'a healthy canary goes 10 → 25 → 50 → 75 → 100% and is promoted (exit 0)')
+    .example('$0 demo --regression-at 50 --json', 'the regression starts at 50%; the RunResult as JSON') as Argv<
     T & DemoArgs
   >;
 }
 
-/** Run the demo; resolves to the exit code. */
+/** The demo scenario for two services, built through the same schema as any file. */
+export function demoScenarioText(baselineUrl: string, canaryUrl: string, rate: string, step: string): string {
+  return `name: demo canary
+description: baseline and canary demo services in this process; log-normal latency
+targets:
+  baseline: { url: "${baselineUrl}", health: [/health/live, /health/ready] }
+  canary: { url: "${canaryUrl}", health: [/health/live, /health/ready] }
+traffic: { rate: "${rate}", connections: 64, warmup: 500ms, stepDuration: "${step}", maxStepDuration: 12s, timeout: 2s }
+requests:
+  - { name: items, path: /api/items }
+steps: [10, 25, 50, 75, 100]
+router: { type: split }
+gates:
+  checks:
+    - { metric: p99, vsBaseline: { ratio: 1.5, slack: 5ms } }
+    - { metric: errorRate, max: 2%, critical: true }
+  statistics: { minSamples: 100 }
+`;
+}
+
+/** Run the demo; resolves to the run's exit code. */
 export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number> {
-  const ratePerSec = parseRatePerSec(args.rate, '--rate');
-  const durationMs = parseDurationMs(args.duration, '--duration');
-  const service = await startDemoServiceThread({
-    latency: { medianMs: 4, sigma: 0.6 },
-    errorRate: 0.002,
-    stall: { everyMs: 2000, forMs: 60 },
-  });
-  const controller = new AbortController();
-  let interrupted = false;
-  const unsubscribe = io.onSignal(() => {
-    interrupted = true;
-    controller.abort();
-  });
+  const latency = { medianMs: 4, sigma: 0.5 };
+  const regressFrom = args.healthy ? undefined : args['regression-at'];
+  const [baseline, canary] = await Promise.all([
+    startDemoServiceThread({ latency, errorRate: 0.001, seed: 1 }),
+    startDemoServiceThread({
+      latency,
+      errorRate: 0.001,
+      seed: 2,
+      regression: { factor: 3, extraMs: 5, on: regressFrom === 0 },
+    }),
+  ]);
   try {
     if (!args.quiet) {
-      io.stderr(
-        `demo service on ${service.url}: log-normal latency (median 4ms), 0.2% errors, a 60ms stall every 2s\n`,
-      );
+      const what = args.healthy ? 'no regression' : `a p99 regression (×3 + 5ms) from ${regressFrom}% canary`;
+      io.stderr(`demo: baseline ${baseline.url}, canary ${canary.url}; log-normal latency (median 4ms), ${what}\n`);
     }
-    const plan: LoadPlan = {
-      targets: [{ arm: 'target', url: service.url, weight: 1 }],
-      mix: [{ method: 'GET', path: '/api/items', weight: 1 }],
-      ratePerSec,
-      durationMs,
-      connections: 100,
-      pipelining: 1,
-      workers: 1,
-      timeoutMs: 5000,
-    };
-    const progress = args.quiet ? undefined : startProgress(io, plan);
-    const result = await runLoad(plan, {
-      signal: controller.signal,
-      ...(progress ? { onProgress: progress.update } : {}),
-    });
-    progress?.done();
-    const summary = summarizeLoad(result);
-    if (args.json) {
-      io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-      if (!args.quiet) io.stderr(`${renderLoadSummary(summary)}\n`);
-    } else {
-      io.stdout(`${renderLoadSummary(summary)}\n`);
-    }
-    return interrupted ? EXIT.interrupted : EXIT.ok;
+    const text = demoScenarioText(baseline.url, canary.url, args.rate, args.step);
+    const { scenario, digest, redactor } = loadScenario(text, { file: 'demo', env: {} });
+    const { result } = await executeRun(
+      {
+        scenario,
+        scenarioFile: 'demo',
+        digest,
+        redactor,
+        outDir: args.out,
+        json: args.json,
+        quiet: args.quiet,
+        onEvent: (event) => {
+          if (event.type === 'step' && regressFrom !== undefined && regressFrom > 0 && event.weight >= regressFrom) {
+            void canary.setRegression(true);
+          }
+        },
+      },
+      io,
+    );
+    return result.exitCode;
   } finally {
-    unsubscribe();
-    await service.close();
+    await Promise.all([baseline.close(), canary.close()]);
   }
 }
+
+/** Exit codes the demo can end with, for --help readers. */
+export const DEMO_EXITS = { promoted: EXIT.ok, rolledBack: EXIT.rolledBack };

@@ -9,6 +9,8 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type InitArgs, initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
 import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';
+import { type RecoverArgs, recoverBuilder, runRecoverCommand } from './recover.js';
+import { type RunArgs, runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
 import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
@@ -68,6 +70,18 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       global: true,
       describe: 'format of messages on stderr',
     })
+    .command(
+      'run <scenario>',
+      'run a staged canary: move traffic step by step, judge each step, promote or roll back',
+      (y) => withHelp(runBuilder(y)),
+      (args) => run(runRunCommand(args as unknown as RunArgs, io)),
+    )
+    .command(
+      'recover <journal>',
+      'after a crash, reset the router of a run to 0% canary from its journal',
+      (y) => withHelp(recoverBuilder(y)),
+      (args) => run(runRecoverCommand(args as unknown as RecoverArgs, io)),
+    )
     .command(
       'load <url>',
       'send load to one target and print the latency spectrum',

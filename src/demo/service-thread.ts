@@ -15,6 +15,11 @@ export async function startDemoServiceThread(options: DemoServiceOptions = {}): 
   return {
     url: message.url,
     port: message.port,
+    setRegression: async (on) => {
+      const done = once(worker, 'message');
+      worker.postMessage({ type: 'regression', on });
+      await done;
+    },
     close: async () => {
       const exited = once(worker, 'exit');
       worker.postMessage({ type: 'close' });

@@ -6,8 +6,11 @@ const port = parentPort;
 if (!port) throw new Error('demo service worker started outside a worker thread');
 const service = await startDemoService(workerData as DemoServiceOptions);
 port.postMessage({ type: 'listening', url: service.url, port: service.port });
-port.on('message', (message: { type: string }) => {
-  if (message.type === 'close') {
+port.on('message', (message: { type: string; on?: boolean }) => {
+  if (message.type === 'regression') {
+    service.setRegression(message.on === true);
+    port.postMessage({ type: 'regression-set' });
+  } else if (message.type === 'close') {
     void service.close().then(() => {
       port.postMessage({ type: 'closed' });
       port.close();

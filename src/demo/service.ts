@@ -15,6 +15,8 @@ export interface DemoServiceOptions {
   errorRate?: number;
   /** Every `everyMs`, freeze the event loop for `forMs`. */
   stall?: { everyMs: number; forMs: number };
+  /** A latency regression: latency × factor (+ extraMs), on from the start or after afterMs. */
+  regression?: { factor?: number; extraMs?: number; afterMs?: number; on?: boolean };
   /** Seed of the service's random numbers, so runs repeat. */
   seed?: number;
   /** Address to listen on (loopback by default). */
@@ -29,6 +31,8 @@ export interface RunningService {
   url: string;
   /** Its port. */
   port: number;
+  /** Turn the regression on or off now. */
+  setRegression: (on: boolean) => void | Promise<void>;
   /** Stop it and close its connections. */
   close: () => Promise<void>;
 }
@@ -63,6 +67,14 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
     ? logNormalSampler(options.latency.medianMs, options.latency.sigma, random)
     : undefined;
   const errorRate = options.errorRate ?? 0;
+  const regression = options.regression;
+  let regressed = regression?.on === true;
+  const regressionTimer =
+    regression?.afterMs !== undefined
+      ? setTimeout(() => {
+          regressed = true;
+        }, regression.afterMs)
+      : undefined;
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url === '/health/live' || url === '/health/ready') {
@@ -76,7 +88,8 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       if (fail) res.writeHead(500, { 'content-type': 'text/plain' }).end('injected error');
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     };
-    const delayMs = sampleLatency ? sampleLatency() : 0;
+    const base = sampleLatency ? sampleLatency() : 0;
+    const delayMs = regressed ? base * (regression?.factor ?? 1) + (regression?.extraMs ?? 0) : base;
     if (delayMs >= 1) setTimeout(answer, delayMs);
     else answer();
   });
@@ -100,8 +113,12 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
   return {
     url: `http://${host}:${port}`,
     port,
+    setRegression: (on) => {
+      regressed = on;
+    },
     close: async () => {
       if (stallTimer) clearInterval(stallTimer);
+      if (regressionTimer) clearTimeout(regressionTimer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

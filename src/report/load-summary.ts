@@ -65,7 +65,8 @@ export interface LoadSummary {
   histogram: { unit: 'us'; latency: string; service: string };
 }
 
-function armSummary(m: ArmMeasurements): ArmSummary {
+/** Counts and latency spectra of one arm. */
+export function armSummary(m: ArmMeasurements): ArmSummary {
   return {
     url: m.url,
     requests: m.counters.requests,

@@ -1,0 +1,283 @@
+/**
+ * The rollout driver: pre-flight, then for each step set the weight (announced in the journal
+ * first), measure, ask the judge, and continue, extend or roll back. It owns time and side
+ * effects; the load engine only measures and the judge only decides. Whatever ends a run early —
+ * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ArmStepMeasurements } from '../gates/judge.js';
+import { judgeStep } from '../gates/judge.js';
+import type { StepVerdict } from '../gates/verdict.js';
+import { type LoadProgress, runLoad } from '../load/engine.js';
+import { mergeArms } from '../load/merge.js';
+import type { LoadPlan } from '../load/plan.js';
+import type { ArmMeasurements } from '../load/recorder.js';
+import { createHistogram, encodeHistogram, spectrumMs } from '../metrics/hdr.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { RunJournal } from './journal.js';
+import { type HealthResult, preflight } from './preflight.js';
+import { ProxyRouter } from './routers/proxy.js';
+import type { Router } from './routers/router.js';
+import { runArgv } from './routers/run-argv.js';
+import {
+  type Decision,
+  machineFingerprint,
+  RUN_RESULT_SCHEMA_VERSION,
+  type RunResult,
+  type StepResult,
+} from './run-result.js';
+
+/** Something the driver did, for progress displays and logs. */
+export type DriverEvent =
+  | { type: 'preflight'; results: HealthResult[] }
+  | { type: 'step'; index: number; weight: number }
+  | { type: 'progress'; index: number; progress: LoadProgress }
+  | { type: 'verdict'; index: number; verdict: StepVerdict; extensions: number }
+  | { type: 'reset'; reason: string }
+  | { type: 'hook'; name: string; ok: boolean; detail: string };
+
+/** Everything a canary run needs. */
+export interface CanaryRunOptions {
+  scenario: Scenario;
+  scenarioFile: string;
+  digest: string;
+  router: Router;
+  run: string;
+  journal: RunJournal;
+  /** Aborts the run; the router is reset and the decision is "interrupted". */
+  signal?: AbortSignal;
+  onEvent?: (event: DriverEvent) => void;
+}
+
+/** Exit code of each decision (DESIGN.md's CLI contract). */
+export const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
+
+interface StepMeasurement {
+  arms: Map<string, ArmMeasurements>;
+  durationMs: number;
+}
+
+/** Run a staged canary to a decision. Never throws for run-time failures: they become "aborted". */
+export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
+  const { scenario, router, journal } = o;
+  const startedAt = new Date().toISOString();
+  const steps: StepResult[] = [];
+  const emit = (event: DriverEvent): void => o.onEvent?.(event);
+  journal.append({ event: 'start', scenarioFile: o.scenarioFile, router: router.describe(), digest: o.digest });
+
+  const result = (preflightResults: HealthResult[], decision: Decision, reason: string): RunResult => ({
+    schemaVersion: RUN_RESULT_SCHEMA_VERSION,
+    run: o.run,
+    scenario: { name: scenario.name, file: o.scenarioFile, digest: o.digest },
+    router: router.describe(),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    machine: machineFingerprint(),
+    preflight: preflightResults,
+    steps,
+    decision,
+    reason,
+    exitCode: DECISION_EXIT[decision],
+  });
+
+  const health = await preflight(scenario);
+  emit({ type: 'preflight', results: health });
+  const sick = health.filter((h) => !h.healthy);
+  if (sick.length > 0) {
+    journal.append({ event: 'end', decision: 'aborted' });
+    const list = sick.map((h) => `${h.service} ${h.url} (${h.detail})`).join(', ');
+    return result(
+      health,
+      'aborted',
+      `pre-flight: ${health.length - sick.length}/${health.length} healthy; unhealthy: ${list}; no weight was changed`,
+    );
+  }
+
+  let decision: Decision = 'promote';
+  let reason = '';
+  let lastBaseline: ArmStepMeasurements | undefined;
+  try {
+    const proxyUrl = router instanceof ProxyRouter ? await router.listen() : undefined;
+    for (const [index, weight] of scenario.steps.entries()) {
+      if (o.signal?.aborted) break;
+      emit({ type: 'step', index, weight });
+      journal.append({ event: 'weight', step: index, weight });
+      await router.setWeight({ weight, step: index, run: o.run });
+      journal.append({ event: 'applied', step: index, weight });
+
+      const t = scenario.traffic;
+      const maxMs = t.maxStepDuration ?? t.stepDuration;
+      let measured = await measure(o, weight, index, t.stepDuration, t.warmup, proxyUrl);
+      let extensions = 0;
+      let verdict = judge(scenario, measured, lastBaseline, measured.durationMs >= maxMs);
+      while (verdict.decision === 'extend' && !o.signal?.aborted) {
+        emit({ type: 'verdict', index, verdict, extensions });
+        const chunk = Math.min(t.stepDuration, maxMs - measured.durationMs);
+        const more = await measure(o, weight, index, chunk, 0, proxyUrl);
+        measured = combine(measured, more);
+        extensions++;
+        verdict = judge(scenario, measured, lastBaseline, measured.durationMs >= maxMs - 1);
+      }
+      if (o.signal?.aborted) break;
+      emit({ type: 'verdict', index, verdict, extensions });
+      steps.push(stepResult(index, weight, measured, extensions, verdict));
+      const baseline = measured.arms.get('baseline');
+      if (baseline && baseline.counters.requests >= scenario.gates.statistics.minSamples) {
+        lastBaseline = judgeArm(baseline, measured.durationMs);
+      }
+      if (verdict.decision === 'rollback') {
+        decision = 'rollback';
+        reason = `step ${index + 1} (${weight}%): ${verdict.reason}`;
+        break;
+      }
+    }
+    if (o.signal?.aborted) {
+      decision = 'interrupted';
+      reason = 'interrupted by a signal';
+    } else if (decision === 'promote') {
+      reason = `all ${scenario.steps.length} steps passed`;
+    }
+  } catch (error) {
+    decision = 'aborted';
+    reason = error instanceof Error ? error.message : String(error);
+  }
+
+  if (decision !== 'promote') {
+    emit({ type: 'reset', reason });
+    journal.append({ event: 'reset', reason });
+    try {
+      await router.reset(o.run);
+      journal.append({ event: 'reset-done' });
+    } catch (error) {
+      decision = 'aborted';
+      reason = `${reason}; resetting the router failed too (${(error as Error).message}); run canary-gate recover ${journal.path}`;
+    }
+  }
+  const hook = decision === 'promote' ? scenario.hooks.promote : scenario.hooks.rollback;
+  if (hook && decision !== 'aborted') await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
+  journal.append({ event: 'end', decision });
+  await router.close();
+  return result(health, decision, reason);
+}
+
+async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => void): Promise<void> {
+  try {
+    const r = await runArgv(argv, 60_000);
+    emit({
+      type: 'hook',
+      name,
+      ok: r.code === 0,
+      detail: r.code === 0 ? 'ok' : `exited ${r.code}: ${r.stderr.trim()}`,
+    });
+  } catch (error) {
+    emit({ type: 'hook', name, ok: false, detail: (error as Error).message });
+  }
+}
+
+function planFor(scenario: Scenario, targets: LoadPlan['targets'], durationMs: number, warmupMs: number): LoadPlan {
+  const t = scenario.traffic;
+  const plan: LoadPlan = {
+    targets,
+    mix: scenario.requests.map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: r.headers,
+      weight: r.weight,
+      ...(r.name ? { name: r.name } : {}),
+      ...(r.body !== undefined ? { body: r.body } : {}),
+    })),
+    durationMs,
+    warmupMs,
+    connections: t.connections,
+    pipelining: 1,
+    workers: t.workers,
+    timeoutMs: t.timeout,
+  };
+  if (t.rate !== undefined) plan.ratePerSec = t.rate;
+  return plan;
+}
+
+/** One stretch of load at `weight`; per-arm measurements of the measured part. */
+async function measure(
+  o: CanaryRunOptions,
+  weight: number,
+  index: number,
+  durationMs: number,
+  warmupMs: number,
+  proxyUrl: string | undefined,
+): Promise<StepMeasurement> {
+  const s = o.scenario;
+  const onProgress = (progress: LoadProgress) => o.onEvent?.({ type: 'progress', index, progress });
+  const options = { onProgress, ...(o.signal ? { signal: o.signal } : {}) };
+  if (proxyUrl !== undefined && o.router instanceof ProxyRouter) {
+    // The proxy carries the traffic and measures each arm itself.
+    o.router.startMeasuring(performance.now() + warmupMs);
+    await runLoad(planFor(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs), options);
+    return { arms: new Map(o.router.measurements().map((m) => [m.arm, m])), durationMs };
+  }
+  // split, nginx, exec, webhook: canary-gate's own requests go straight to each arm in the
+  // router's proportions, so each arm is measured apart while the router moves real traffic.
+  const targets: LoadPlan['targets'] = [];
+  if (s.targets.baseline && weight < 100)
+    targets.push({ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - weight });
+  if (weight > 0) targets.push({ arm: 'canary', url: s.targets.canary.url, weight });
+  const result = await runLoad(planFor(s, targets, durationMs, warmupMs), options);
+  return { arms: new Map(result.arms.map((m) => [m.arm, m])), durationMs: result.sendWindowMs };
+}
+
+function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
+  const arms = new Map(a.arms);
+  for (const [arm, m] of b.arms) {
+    const before = arms.get(arm);
+    arms.set(arm, before ? mergeArms([before, m], arm, m.url) : m);
+  }
+  return { arms, durationMs: a.durationMs + b.durationMs };
+}
+
+function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
+  return { latency: m.latency, requests: m.counters.requests, errors: m.counters.errors, durationMs };
+}
+
+function judge(
+  scenario: Scenario,
+  m: StepMeasurement,
+  lastBaseline: ArmStepMeasurements | undefined,
+  finalLook: boolean,
+): StepVerdict {
+  const canary = m.arms.get('canary');
+  const baseline = m.arms.get('baseline');
+  const minSamples = scenario.gates.statistics.minSamples;
+  // At 100 % the baseline arm carries nothing: relative checks use the last step that measured it.
+  const liveBaseline =
+    baseline && baseline.counters.requests >= minSamples ? judgeArm(baseline, m.durationMs) : lastBaseline;
+  return judgeStep({
+    canary: canary
+      ? judgeArm(canary, m.durationMs)
+      : { latency: createHistogram(), requests: 0, errors: 0, durationMs: m.durationMs },
+    ...(liveBaseline ? { baseline: liveBaseline } : {}),
+    checks: scenario.gates.checks,
+    minSamples,
+    finalLook,
+  });
+}
+
+function stepResult(
+  index: number,
+  weight: number,
+  m: StepMeasurement,
+  extensions: number,
+  verdict: StepVerdict,
+): StepResult {
+  const arms: StepResult['arms'] = {};
+  for (const [arm, a] of m.arms) {
+    arms[arm] = {
+      url: a.url,
+      requests: a.counters.requests,
+      errors: a.counters.errors,
+      errorsByClass: { ...a.counters.errorsByClass },
+      latencyMs: { ...spectrumMs(a.latency) },
+      histogram: encodeHistogram(a.latency),
+    };
+  }
+  return { index, weight, durationMs: Math.round(m.durationMs), extensions, arms, verdict };
+}

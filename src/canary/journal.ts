@@ -1,0 +1,104 @@
+/**
+ * The run journal: one JSON object per line, each appended and fsynced before the action it
+ * announces, so after a crash (even kill -9) the journal says which weight the canary may hold.
+ * `canary-gate recover <journal>` reads it back.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+/** A journal line. */
+export type JournalEntry =
+  | { event: 'start'; run: string; time: string; scenarioFile: string; router: string; digest: string }
+  | { event: 'weight'; run: string; time: string; step: number; weight: number }
+  | { event: 'applied'; run: string; time: string; step: number; weight: number }
+  | { event: 'reset'; run: string; time: string; reason: string }
+  | { event: 'reset-done'; run: string; time: string }
+  | { event: 'end'; run: string; time: string; decision: string }
+  | { event: 'recovered'; run: string; time: string; weightBefore: number };
+
+/** Distributive Omit, so each variant keeps its own fields. */
+type WithoutStamp<T> = T extends unknown ? Omit<T, 'run' | 'time'> : never;
+
+/** An append-only, fsynced journal file. */
+export class RunJournal {
+  readonly path: string;
+  readonly run: string;
+  #fd: number | undefined;
+
+  constructor(path: string, run: string) {
+    this.path = path;
+    this.run = run;
+    this.#fd = openSync(path, 'a');
+  }
+
+  /** Append one entry and fsync before returning. */
+  append(entry: WithoutStamp<JournalEntry>): void {
+    if (this.#fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    const line = `${JSON.stringify({ ...entry, run: this.run, time: new Date().toISOString() })}\n`;
+    writeSync(this.#fd, line);
+    fsyncSync(this.#fd);
+  }
+
+  /** Close the file (idempotent). */
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** Read a journal; a torn last line (a crash mid-write) is ignored. */
+export function readJournal(path: string): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // Only the last line can be torn; anything after it cannot exist.
+    }
+  }
+  return entries;
+}
+
+/** What a journal says about the traffic the canary may hold now. */
+export interface JournalState {
+  /** The start entry, when present. */
+  start: Extract<JournalEntry, { event: 'start' }> | undefined;
+  /** Highest weight that may be in effect: a weight is counted from its announcement on. */
+  weight: number;
+  /** True when the run ended with the router at the safe weight or with a promotion. */
+  settled: boolean;
+  /** How the run ended, when it did. */
+  decision: string | undefined;
+}
+
+/** Fold a journal into its state. */
+export function journalState(entries: readonly JournalEntry[]): JournalState {
+  let weight = 0;
+  let settled = false;
+  let decision: string | undefined;
+  let start: JournalState['start'];
+  for (const entry of entries) {
+    switch (entry.event) {
+      case 'start':
+        start = entry;
+        break;
+      case 'weight':
+        // Announced before it is applied: from here on the router may hold it.
+        weight = Math.max(weight, entry.weight);
+        settled = false;
+        break;
+      case 'reset-done':
+      case 'recovered':
+        weight = 0;
+        settled = true;
+        break;
+      case 'end':
+        decision = entry.decision;
+        if (entry.decision === 'promote') settled = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return { start, weight, settled, decision };
+}

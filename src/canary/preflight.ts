@@ -1,0 +1,50 @@
+/** Pre-flight: every health endpoint must answer 2xx before any weight changes. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { Scenario } from '../scenario/schema.js';
+
+/** One health check's outcome. */
+export interface HealthResult {
+  /** Which service ("baseline", "canary", or an extra's name). */
+  service: string;
+  url: string;
+  healthy: boolean;
+  /** HTTP status, or the error class. */
+  detail: string;
+}
+
+/** Every health URL of a scenario. */
+export function healthUrls(scenario: Scenario): { service: string; url: string }[] {
+  const out: { service: string; url: string }[] = [];
+  for (const [service, target] of Object.entries(scenario.targets)) {
+    for (const path of target?.health ?? []) out.push({ service, url: `${target?.url.replace(/\/+$/, '')}${path}` });
+  }
+  for (const extra of scenario.health.extra) out.push({ service: extra.name, url: extra.url });
+  return out;
+}
+
+async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const response = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await response.body.dump();
+    return { ok: response.statusCode >= 200 && response.statusCode < 300, detail: String(response.statusCode) };
+  } catch (error) {
+    return { ok: false, detail: (error as { code?: string }).code ?? (error as Error).message };
+  }
+}
+
+/** Check every health URL (with retries); resolves with every result, healthy or not. */
+export async function preflight(scenario: Scenario): Promise<HealthResult[]> {
+  const { timeout, retries } = scenario.health;
+  return Promise.all(
+    healthUrls(scenario).map(async ({ service, url }) => {
+      let last = { ok: false, detail: '' };
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) await sleep(200 * attempt);
+        last = await probe(url, timeout);
+        if (last.ok) break;
+      }
+      return { service, url, healthy: last.ok, detail: last.detail };
+    }),
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * The nginx router: writes a weighted upstream block to a file that nginx includes, runs the
+ * reload command (argv, never a shell), and checks that it took: the reload must exit 0 and, when
+ * a verify URL is given, nginx must answer it with 2xx afterwards. The file is written to a
+ * temporary name and renamed, so nginx never reads half a file.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { RouterError } from '../../errors.js';
+import type { Router, WeightChange } from './router.js';
+import { runArgv } from './run-argv.js';
+
+/** nginx router options. */
+export interface NginxRouterOptions {
+  upstreamFile: string;
+  upstreamName: string;
+  reload: string[];
+  verifyUrl?: string;
+  /** host:port of the baseline and the canary. */
+  baseline: string;
+  canary: string;
+  /** Reload timeout, ms. */
+  timeoutMs?: number;
+}
+
+/** Name of the nginx variable that carries the generation of the upstream file. */
+export function generationVariable(upstreamName: string): string {
+  return `$${upstreamName}_generation`;
+}
+
+/**
+ * The file for a canary weight: the upstream block, and a variable holding this write's
+ * generation, which nginx can echo in a response header so a reload can be seen to have taken.
+ * nginx has no weight 0, so a 0 % arm is left out of the block.
+ */
+export function upstreamBlock(
+  name: string,
+  baseline: string,
+  canary: string,
+  weight: number,
+  generation: string,
+): string {
+  const lines = [
+    `# written by canary-gate (${generation}); canary weight ${weight}%`,
+    `map $host ${generationVariable(name)} { default "${generation}"; }`,
+    `upstream ${name} {`,
+  ];
+  if (weight < 100) lines.push(`    server ${baseline} weight=${100 - weight};`);
+  if (weight > 0) lines.push(`    server ${canary} weight=${weight};`);
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+/** Response header through which nginx reports the generation it serves with. */
+export const GENERATION_HEADER = 'x-canary-gate-generation';
+
+/** host:port of a URL, with the scheme's default port when none is written. */
+export function hostPort(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
+/** nginx router. */
+export class NginxRouter implements Router {
+  readonly type = 'nginx';
+  readonly #options: NginxRouterOptions;
+
+  constructor(options: NginxRouterOptions) {
+    this.#options = options;
+  }
+
+  async setWeight(change: WeightChange): Promise<void> {
+    const o = this.#options;
+    const generation = `${change.run}/${change.step < 0 ? 'reset' : `step-${change.step + 1}`}/${change.weight}`;
+    const temporary = `${o.upstreamFile}.canary-gate.tmp`;
+    try {
+      await writeFile(temporary, upstreamBlock(o.upstreamName, o.baseline, o.canary, change.weight, generation));
+      await rename(temporary, o.upstreamFile);
+    } catch (error) {
+      throw new RouterError(`nginx router: cannot write ${o.upstreamFile}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    let result: Awaited<ReturnType<typeof runArgv>>;
+    try {
+      result = await runArgv(o.reload, o.timeoutMs ?? 30_000);
+    } catch (error) {
+      throw new RouterError(`nginx router: cannot run ${JSON.stringify(o.reload)}: ${(error as Error).message}`);
+    }
+    if (result.code !== 0) {
+      throw new RouterError(
+        `nginx router: ${JSON.stringify(o.reload)} exited with ${result.code ?? 'a timeout'}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+      );
+    }
+    if (o.verifyUrl) await this.#verify(o.verifyUrl, generation);
+  }
+
+  /**
+   * A reload only signals nginx; old workers keep serving for a moment. Poll the verify URL on
+   * fresh connections until it answers 2xx — and, when the server echoes the generation header,
+   * until three answers in a row carry this write's generation.
+   */
+  async #verify(url: string, generation: string): Promise<void> {
+    let last = '';
+    let inARow = 0;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true });
+        await response.body.dump();
+        const seen = response.headers[GENERATION_HEADER];
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          last = `answered ${response.statusCode}`;
+        } else if (seen === undefined) {
+          return;
+        } else if (seen === generation) {
+          if (++inARow >= 3) return;
+          continue;
+        } else {
+          last = `still serves generation ${String(seen)}`;
+        }
+      } catch (error) {
+        last = (error as { code?: string }).code ?? (error as Error).message;
+      }
+      inARow = 0;
+      await sleep(50);
+    }
+    throw new RouterError(`nginx router: after the reload, ${url} ${last}`);
+  }
+
+  async reset(run: string): Promise<void> {
+    await this.setWeight({ weight: 0, step: -1, run });
+  }
+
+  describe(): string {
+    return `nginx: upstream "${this.#options.upstreamName}" in ${this.#options.upstreamFile}`;
+  }
+
+  async close(): Promise<void> {}
+}

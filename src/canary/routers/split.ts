@@ -1,0 +1,26 @@
+/**
+ * The split router: no infrastructure. canary-gate's own load engine sends w % of its requests to
+ * the canary; this router only remembers the weight for the driver's load plan.
+ */
+import type { Router, WeightChange } from './router.js';
+
+/** Split router. */
+export class SplitRouter implements Router {
+  readonly type = 'split';
+  /** The current canary weight, percent. */
+  weight = 0;
+
+  async setWeight(change: WeightChange): Promise<void> {
+    this.weight = change.weight;
+  }
+
+  async reset(): Promise<void> {
+    this.weight = 0;
+  }
+
+  describe(): string {
+    return 'split: canary-gate sends w % of its own requests to the canary';
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,57 @@
+/**
+ * RunResult: the versioned JSON record of a canary run. Reports render it and nothing else;
+ * baselines are recorded from it.
+ */
+import { cpus, hostname } from 'node:os';
+import type { StepVerdict } from '../gates/verdict.js';
+import type { HealthResult } from './preflight.js';
+
+/** Version of the RunResult shape. */
+export const RUN_RESULT_SCHEMA_VERSION = 1;
+
+/** How a run ended. */
+export type Decision = 'promote' | 'rollback' | 'aborted' | 'interrupted';
+
+/** One arm of one step. */
+export interface StepArm {
+  url: string;
+  requests: number;
+  errors: number;
+  errorsByClass: Record<string, number>;
+  latencyMs: Record<string, number>;
+  /** HdrHistogram compressed base64, µs. */
+  histogram: string;
+}
+
+/** One step of the run. */
+export interface StepResult {
+  index: number;
+  weight: number;
+  /** Measured time, ms (warm-up excluded). */
+  durationMs: number;
+  /** How many times the step was extended because the judge was inconclusive. */
+  extensions: number;
+  arms: Record<string, StepArm>;
+  verdict: StepVerdict;
+}
+
+/** The record of a run. */
+export interface RunResult {
+  schemaVersion: number;
+  run: string;
+  scenario: { name: string; file: string; digest: string };
+  router: string;
+  startedAt: string;
+  endedAt: string;
+  machine: { hostname: string; cpus: number; node: string };
+  preflight: HealthResult[];
+  steps: StepResult[];
+  decision: Decision;
+  reason: string;
+  exitCode: number;
+}
+
+/** The machine fingerprint stored with every result. */
+export function machineFingerprint(): RunResult['machine'] {
+  return { hostname: hostname(), cpus: cpus().length, node: process.version };
+}

@@ -1,0 +1,118 @@
+/**
+ * `canary-gate run <scenario>`: the staged canary. Exit 0 promoted, 1 rolled back, 2 bad
+ * scenario (nothing sent), 3 aborted by an infrastructure error, 130 interrupted — the last two
+ * after the router was reset.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { type DriverEvent, runCanary } from '../canary/driver.js';
+import { RunJournal } from '../canary/journal.js';
+import { createRouter } from '../canary/routers/create-router.js';
+import { newRunId } from '../canary/run-id.js';
+import type { RunResult } from '../canary/run-result.js';
+import { UsageError } from '../errors.js';
+import { describeEvent, renderRunSummary } from '../report/run-summary.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { Redactor } from '../scenario/secrets.js';
+import type { CliIO } from './io.js';
+import { readScenarioFile } from './scenario-file.js';
+
+/** Flags of the run command. */
+export interface RunArgs {
+  scenario: string;
+  out?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** Declare the command's positional and flags. */
+export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
+  return y
+    .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
+    .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
+    .example('$0 run scenarios/nginx-canary.yaml', 'staged canary through nginx; exit 0 promoted, 1 rolled back')
+    .example('$0 run canary.yaml --json > result.json', 'the RunResult as JSON on stdout, progress on stderr') as Argv<
+    T & RunArgs
+  >;
+}
+
+/** Options a caller of executeRun can set beyond the scenario. */
+export interface ExecuteRunOptions {
+  scenario: Scenario;
+  scenarioFile: string;
+  digest: string;
+  redactor: Redactor;
+  outDir: string;
+  json: boolean;
+  quiet: boolean;
+  /** Called before each step's weight change (the demo switches its regression on with it). */
+  onEvent?: (event: DriverEvent) => void;
+}
+
+/** Run a loaded scenario through the driver, with signals, journal, result file and output. */
+export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ result: RunResult; resultFile: string }> {
+  if (o.scenario.mode !== 'canary') {
+    throw new UsageError(`${o.scenarioFile}: run takes mode canary scenarios; this one is mode ${o.scenario.mode}`);
+  }
+  const run = newRunId();
+  const dir = join(o.outDir, run);
+  mkdirSync(dir, { recursive: true });
+  const journal = new RunJournal(join(dir, 'journal.jsonl'), run);
+  const controller = new AbortController();
+  const unsubscribe = io.onSignal((signal) => {
+    if (!o.quiet) io.stderr(`\n${signal}: stopping; resetting the router to 0% canary\n`);
+    controller.abort();
+  });
+  const router = createRouter(o.scenario);
+  if (!o.quiet) io.stderr(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`);
+  let result: RunResult;
+  try {
+    result = await runCanary({
+      scenario: o.scenario,
+      scenarioFile: resolve(o.scenarioFile),
+      digest: o.digest,
+      router,
+      run,
+      journal,
+      signal: controller.signal,
+      onEvent: (event) => {
+        o.onEvent?.(event);
+        const line = o.quiet ? undefined : describeEvent(event);
+        if (line !== undefined) io.stderr(`${o.redactor.redactText(line)}\n`);
+      },
+    });
+  } finally {
+    unsubscribe();
+    journal.close();
+  }
+  const resultFile = join(dir, 'result.json');
+  const redacted = o.redactor.redact(result);
+  writeFileSync(resultFile, `${JSON.stringify(redacted, null, 2)}\n`);
+  if (o.json) io.stdout(`${JSON.stringify(redacted, null, 2)}\n`);
+  const summary = renderRunSummary(redacted, { result: resultFile, journal: journal.path });
+  if (o.json) {
+    if (!o.quiet) io.stderr(`${summary}\n`);
+  } else {
+    io.stdout(`${summary}\n`);
+  }
+  return { result, resultFile };
+}
+
+/** Run the command; resolves to the exit code. */
+export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
+  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
+  const { result } = await executeRun(
+    {
+      scenario,
+      scenarioFile: args.scenario,
+      digest,
+      redactor,
+      outDir: args.out ?? scenario.outputs.dir,
+      json: args.json,
+      quiet: args.quiet,
+    },
+    io,
+  );
+  return result.exitCode;
+}

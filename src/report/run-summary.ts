@@ -1,0 +1,50 @@
+/** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
+import type { DriverEvent } from '../canary/driver.js';
+import type { RunResult } from '../canary/run-result.js';
+import { formatDurationMs } from '../scenario/units.js';
+
+/** One line per driver event worth showing (progress once a second). */
+export function describeEvent(event: DriverEvent): string | undefined {
+  switch (event.type) {
+    case 'preflight': {
+      const healthy = event.results.filter((r) => r.healthy).length;
+      const lines = [`pre-flight: ${healthy}/${event.results.length} services healthy`];
+      for (const r of event.results) lines.push(`  ${r.healthy ? 'ok  ' : 'FAIL'} ${r.service} ${r.url} (${r.detail})`);
+      return lines.join('\n');
+    }
+    case 'step':
+      return `step ${event.index + 1}: ${event.weight}% canary`;
+    case 'progress': {
+      const arms = Object.entries(event.progress.arms)
+        .map(([arm, p]) => `${arm} ${p.requests} req p99 ${p.p99Ms}ms${p.errors > 0 ? ` err ${p.errors}` : ''}`)
+        .join(' | ');
+      return `  ${event.progress.elapsedSec}s ${arms}`;
+    }
+    case 'verdict': {
+      const lines = [
+        `  verdict: ${event.verdict.decision}${event.extensions > 0 ? ` (after ${event.extensions} extension${event.extensions === 1 ? '' : 's'})` : ''} — ${event.verdict.reason}`,
+      ];
+      for (const c of event.verdict.checks) lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);
+      return lines.join('\n');
+    }
+    case 'reset':
+      return `resetting the router to 0% canary: ${event.reason}`;
+    case 'hook':
+      return `${event.name} hook: ${event.ok ? 'ok' : `failed: ${event.detail}`}`;
+  }
+}
+
+/** The end-of-run summary. */
+export function renderRunSummary(r: RunResult, files: { result: string; journal: string }): string {
+  const lines = [`${r.decision.toUpperCase()}: ${r.reason}`];
+  for (const step of r.steps) {
+    const arms = Object.entries(step.arms)
+      .map(([arm, a]) => `${arm} n=${a.requests} p99=${a.latencyMs.p99}ms err=${a.errors}`)
+      .join(', ');
+    lines.push(
+      `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  ${arms}`,
+    );
+  }
+  lines.push(`result:  ${files.result}`, `journal: ${files.journal}`);
+  return lines.join('\n');
+}

@@ -154,7 +154,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     }
   }
   const hook = decision === 'promote' ? scenario.hooks.promote : scenario.hooks.rollback;
-  if (hook && decision !== 'aborted') await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
+  if (hook) await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
   journal.append({ event: 'end', decision });
   await router.close();
   return result(health, decision, reason);

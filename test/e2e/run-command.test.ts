@@ -1,0 +1,223 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { journalState, readJournal } from '../../src/canary/journal.js';
+import { type CliRun, runCli, startCli } from '../helpers/cli.js';
+import { startNginx, type TestNginx } from '../helpers/nginx.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let baseline: TestServer;
+let canary: TestServer;
+let nginx: TestNginx;
+let canaryHealthy = true;
+let canaryDelayMs = 0;
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-run-'));
+
+beforeAll(async () => {
+  baseline = await startTestServer(() => ({ body: 'baseline' }));
+  canary = await startTestServer((req) =>
+    req.url?.startsWith('/health') ? { status: canaryHealthy ? 200 : 503 } : { body: 'canary', delayMs: canaryDelayMs },
+  );
+  nginx = await startNginx(`127.0.0.1:${baseline.port}`, `127.0.0.1:${canary.port}`);
+});
+afterAll(async () => {
+  await nginx.stop();
+  await Promise.all([baseline.close(), canary.close()]);
+});
+beforeEach(() => {
+  canaryHealthy = true;
+  canaryDelayMs = 0;
+  baseline.seen.length = 0;
+  canary.seen.length = 0;
+});
+
+let n = 0;
+function scenario(overrides: { stepDuration?: string; checks?: string; rate?: string } = {}): string {
+  const file = join(dir, `scenario-${n++}.yaml`);
+  writeFileSync(
+    file,
+    `name: e2e nginx canary
+targets:
+  baseline: { url: "${baseline.url}", health: [/health/ready] }
+  canary: { url: "${canary.url}", health: [/health/ready] }
+traffic: { rate: ${overrides.rate ?? '50/s'}, connections: 10, warmup: 200ms, stepDuration: ${overrides.stepDuration ?? '30s'}, timeout: 2s }
+requests:
+  - path: /api
+steps: [10, 50, 100]
+router:
+  type: nginx
+  upstreamFile: ${nginx.upstreamFile}
+  upstreamName: ${nginx.upstreamName}
+  reload: ${JSON.stringify(nginx.reload)}
+  verifyUrl: ${nginx.url}/
+gates:
+  checks:
+${overrides.checks ?? '    - { metric: errorRate, max: 1%, critical: true }'}
+  statistics: { minSamples: 20 }
+`,
+  );
+  return file;
+}
+
+const canaryInUpstream = () => readFileSync(nginx.upstreamFile, 'utf8').includes(`127.0.0.1:${canary.port}`);
+const runDir = (run: CliRun | string) => {
+  const text = typeof run === 'string' ? run : run.stderr;
+  const id = /run (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(text)?.[1];
+  return join(dir, 'out', id ?? 'missing');
+};
+
+/** Resolve once the child's stderr has contained `pattern`. */
+async function stderrUntil(child: ReturnType<typeof startCli>['child'], pattern: RegExp): Promise<string> {
+  let seen = '';
+  while (!pattern.test(seen)) {
+    const [chunk] = await once(child.stderr as NodeJS.ReadableStream, 'data');
+    seen += String(chunk);
+  }
+  return seen;
+}
+
+describe('canary-gate run (real nginx as the router)', () => {
+  it('on SIGTERM mid-step: resets nginx to 0 % canary and exits 130', async () => {
+    const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*\n {2}1s /);
+    expect(canaryInUpstream()).toBe(true);
+    child.kill('SIGTERM');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(canaryInUpstream()).toBe(false);
+    const state = journalState(readJournal(join(runDir(seen), 'journal.jsonl')));
+    expect(state).toMatchObject({ weight: 0, settled: true, decision: 'interrupted' });
+    const events = readJournal(join(runDir(seen), 'journal.jsonl')).map((e) => e.event);
+    expect(events).toEqual(['start', 'weight', 'applied', 'reset', 'reset-done', 'end']);
+    const result = JSON.parse(readFileSync(join(runDir(seen), 'result.json'), 'utf8'));
+    expect(result).toMatchObject({ decision: 'interrupted', exitCode: 130 });
+  });
+
+  it('after kill -9, recover puts nginx back to 0 % canary and says what it did', async () => {
+    const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*\n {2}1s /);
+    child.kill('SIGKILL');
+    await done;
+    expect(canaryInUpstream()).toBe(true);
+    const journal = join(runDir(seen), 'journal.jsonl');
+    const recover = await runCli(['recover', journal]);
+    expect(recover.code).toBe(0);
+    expect(recover.stderr).toContain('the journal shows up to 10% canary and no reset after it');
+    expect(recover.stderr).toContain('to 0% canary (was up to 10%)');
+    expect(canaryInUpstream()).toBe(false);
+    const again = await runCli(['recover', journal]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('nothing to do');
+  });
+
+  it('rolls back on a failed gate: exit 1, nginx at 0 % canary, the result names the check', async () => {
+    canaryDelayMs = 40;
+    const file = scenario({ rate: '200/s', stepDuration: '2s', checks: '    - { metric: p99, max: 20ms }' });
+    const run = await runCli(['run', file, '--out', join(dir, 'out'), '--json']);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('rollback');
+    expect(result.steps).toHaveLength(1);
+    expect(result.steps[0].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
+    expect(result.reason).toContain('step 1 (10%)');
+    expect(canaryInUpstream()).toBe(false);
+  });
+
+  it('promotes when every step passes: exit 0, traffic moved to the canary', async () => {
+    const run = await runCli([
+      'run',
+      scenario({ rate: '300/s', stepDuration: '1s' }),
+      '--out',
+      join(dir, 'out'),
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('promote');
+    expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([10, 50, 100]);
+    expect(result.preflight).toHaveLength(2);
+    expect(readFileSync(nginx.upstreamFile, 'utf8')).not.toContain(`127.0.0.1:${baseline.port}`);
+    await runCli(['recover', join(runDir(run), 'journal.jsonl'), '--force']);
+  });
+
+  it('aborts with exit 3 when pre-flight fails, before any weight changes', async () => {
+    canaryHealthy = false;
+    const run = await runCli(['run', scenario(), '--out', join(dir, 'out')]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('pre-flight: 1/2 services healthy');
+    expect(run.stdout).toContain('no weight was changed');
+    expect(canaryInUpstream()).toBe(false);
+    const entries = readJournal(join(runDir(run), 'journal.jsonl'));
+    expect(entries.some((e) => e.event === 'weight')).toBe(false);
+    expect(canary.seen.filter((r) => !r.url.startsWith('/health'))).toHaveLength(0);
+  });
+
+  it('rejects an invalid scenario with exit 2 and sends nothing', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, readFileSync(scenario(), 'utf8').replace('rate: 50/s', 'rate: lots'));
+    const run = await runCli(['run', file, '--out', join(dir, 'out')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('traffic.rate: expected a positive rate');
+    expect(baseline.seen).toHaveLength(0);
+    expect(canary.seen).toHaveLength(0);
+    expect(existsSync(join(dir, 'out', 'bad'))).toBe(false);
+  });
+});
+
+describe('canary-gate run (exec router)', () => {
+  it('on a router error: resets, runs the rollback hook, exits 3', async () => {
+    const hookFile = join(dir, 'rollback-hook-ran');
+    const weights = join(dir, 'exec-weights');
+    const file = join(dir, 'exec.yaml');
+    // The router command records each weight and fails at 50 %: the run must reset to 0 %.
+    const setWeight =
+      'const fs=require("fs");fs.appendFileSync(process.argv[1],process.argv[2]+"\\n");process.exit(process.argv[2]==="50"?1:0)';
+    writeFileSync(
+      file,
+      `name: exec router failure
+targets:
+  baseline: { url: "${baseline.url}" }
+  canary: { url: "${canary.url}" }
+traffic: { rate: 200/s, warmup: 0s, stepDuration: 500ms }
+requests: [{ path: /api }]
+steps: [10, 50, 100]
+router:
+  type: exec
+  command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(setWeight)}, ${JSON.stringify(weights)}, "{weight}"]
+gates:
+  statistics: { minSamples: 5 }
+hooks:
+  rollback: [${JSON.stringify(process.execPath)}, -e, 'require("fs").writeFileSync(process.argv[1], "yes")', ${JSON.stringify(hookFile)}]
+`,
+    );
+    const run = await runCli(['run', file, '--out', join(dir, 'out'), '--json']);
+    expect(run.code).toBe(3);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('aborted');
+    expect(result.reason).toContain('exec router');
+    // 10, then 50 failing three times (two retries), then the reset to 0.
+    expect(readFileSync(weights, 'utf8').trim().split('\n')).toEqual(['10', '50', '50', '50', '0']);
+    expect(readFileSync(hookFile, 'utf8')).toBe('yes');
+    expect(run.stderr).toContain('rollback hook: ok');
+  });
+});
+
+describe('canary-gate demo', () => {
+  it('rolls back the regressed canary: exit 1, decision rollback', async () => {
+    const run = await runCli(['demo', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('rollback');
+    expect(result.steps[result.steps.length - 1].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
+  });
+
+  it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {
+    const run = await runCli(['demo', '--healthy', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('promote');
+    expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([10, 25, 50, 75, 100]);
+  });
+});

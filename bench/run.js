@@ -7,6 +7,7 @@
 //
 // Usage: npm run bench [-- --duration 10s --connections 50 --rounds 2 --open-step 4s]
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ const { values: opts } = parseArgs({
     'open-warmup': { type: 'string', default: '2s' },
     'open-start': { type: 'string', default: '4000' },
     'open-max': { type: 'string', default: '60000' },
+    'proxy-rate': { type: 'string', default: '2000' },
   },
 });
 const seconds = Number.parseFloat(opts.duration);
@@ -55,6 +57,7 @@ async function startNginx() {
   const dir = mkdtempSync(join(tmpdir(), 'canary-gate-bench-'));
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
   const port = await freePort();
+  const proxyPort = await freePort();
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes 1;
@@ -74,6 +77,15 @@ http {
     listen 127.0.0.1:${port};
     location / { default_type text/plain; return 200 'ok'; }
   }
+  upstream canary_gate_bench_backend { server 127.0.0.1:${port}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${proxyPort};
+    location / {
+      proxy_pass http://canary_gate_bench_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
 }
 `,
   );
@@ -86,7 +98,7 @@ http {
         child.kill('SIGTERM');
         rmSync(dir, { recursive: true, force: true });
       };
-      return { url, stop };
+      return { url, proxyUrl: `http://127.0.0.1:${proxyPort}/`, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -187,6 +199,62 @@ try {
     else bad = rate;
   }
   results.openSustainedRate = good ?? null;
+
+  // Proxies: what canary-gate's proxy router adds, next to nginx's proxy_pass, both in front of
+  // the same nginx backend. Closed model for throughput; open model at a fixed rate for latency.
+  const proxyChild = spawn(process.execPath, [join(root, 'bench', 'proxy-server.js'), nginx.url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const proxyUrl = `${(await once(proxyChild.stdout, 'data'))[0].toString().trim()}/`;
+  try {
+    const paths = { direct: nginx.url, 'nginx proxy_pass': nginx.proxyUrl, 'canary-gate proxy': proxyUrl };
+    results.proxy = {};
+    console.error(
+      `proxies: closed model ${connections} connections ${seconds}s; open model ${opts['proxy-rate']}/s, 4s after 2s warm-up`,
+    );
+    for (const [name, url] of Object.entries(paths)) {
+      const closed = JSON.parse(
+        await run(process.execPath, [
+          cli,
+          'load',
+          url,
+          '-c',
+          String(connections),
+          '-d',
+          `${seconds}s`,
+          '--json',
+          '--quiet',
+        ]),
+      );
+      const open = JSON.parse(
+        await run(process.execPath, [
+          cli,
+          'load',
+          url,
+          '-r',
+          `${opts['proxy-rate']}/s`,
+          '-d',
+          '4s',
+          '--warmup',
+          '2s',
+          '-c',
+          '100',
+          '--json',
+          '--quiet',
+        ]),
+      );
+      results.proxy[name] = {
+        requestsPerSec: closed.rate.achieved,
+        p50Ms: open.latencyMs.p50,
+        p99Ms: open.latencyMs.p99,
+      };
+      console.error(
+        `  ${name.padEnd(20)} ${Math.round(closed.rate.achieved)} req/s; at ${opts['proxy-rate']}/s p50 ${open.latencyMs.p50}ms p99 ${open.latencyMs.p99}ms`,
+      );
+    }
+  } finally {
+    proxyChild.kill('SIGTERM');
+  }
 } finally {
   nginx.stop();
 }
@@ -207,3 +275,14 @@ for (const [name, value] of Object.entries(rps)) console.log(`| ${name} | ${valu
 console.log(`\ncanary-gate closed / autocannon: ${results.summary.ratioVsAutocannon}`);
 console.log(`canary-gate closed / wrk: ${results.summary.ratioVsWrk}`);
 console.log(`open model, highest rate sustained within 1% of target: ${results.openSustainedRate ?? 'none'}/s`);
+if (results.proxy) {
+  console.log(
+    '\n| path to nginx | requests/s (closed, c=' +
+      connections +
+      ') | p50 ms | p99 ms (open, ' +
+      opts['proxy-rate'] +
+      '/s) |\n|---|---|---|---|',
+  );
+  for (const [name, p] of Object.entries(results.proxy))
+    console.log(`| ${name} | ${Math.round(p.requestsPerSec)} | ${p.p50Ms} | ${p.p99Ms} |`);
+}

@@ -145,12 +145,4 @@ describe('canary-gate', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
-
-  it('runs the demo to a summary', async () => {
-    const run = await runCli(['demo', '--duration', '2s', '--json']);
-    expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout);
-    expect(out.requests).toBe(400);
-    expect(out.latencyMs.p50).toBeGreaterThan(1);
-  });
 });

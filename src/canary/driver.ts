@@ -44,7 +44,10 @@ export interface CanaryRunOptions {
   router: Router;
   run: string;
   journal: RunJournal;
-  /** Aborts the run; the router is reset and the decision is "interrupted". */
+  /**
+   * Aborts the run; the router is reset. An Error as the abort reason makes the decision
+   * "aborted" (exit 3); anything else (a signal) makes it "interrupted" (exit 130).
+   */
   signal?: AbortSignal;
   onEvent?: (event: DriverEvent) => void;
 }
@@ -132,8 +135,14 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       }
     }
     if (o.signal?.aborted) {
-      decision = 'interrupted';
-      reason = 'interrupted by a signal';
+      const cause: unknown = o.signal.reason;
+      if (cause instanceof Error) {
+        decision = 'aborted';
+        reason = `aborted by an error: ${cause.message}`;
+      } else {
+        decision = 'interrupted';
+        reason = `interrupted${(cause as { signal?: string })?.signal ? ` by ${(cause as { signal: string }).signal}` : ''}`;
+      }
     } else if (decision === 'promote') {
       reason = `all ${scenario.steps.length} steps passed`;
     }

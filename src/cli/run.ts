@@ -62,8 +62,16 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   const controller = new AbortController();
   const unsubscribe = io.onSignal((signal) => {
     if (!o.quiet) io.stderr(`\n${signal}: stopping; resetting the router to 0% canary\n`);
-    controller.abort();
+    controller.abort({ signal });
   });
+  // An error that escapes everything still must not leave the canary holding traffic: abort the
+  // run with the error as reason, so the driver resets the router and reports it (exit 3).
+  const onCrash = (error: unknown): void => {
+    if (!o.quiet) io.stderr(`\nunexpected error: ${(error as Error)?.stack ?? String(error)}; resetting the router\n`);
+    controller.abort(error instanceof Error ? error : new Error(String(error)));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   const router = createRouter(o.scenario);
   if (!o.quiet) io.stderr(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`);
   let result: RunResult;
@@ -84,6 +92,8 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
     });
   } finally {
     unsubscribe();
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
     journal.close();
   }
   const resultFile = join(dir, 'result.json');

@@ -5,6 +5,7 @@
  * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
  */
 import { performance } from 'node:perf_hooks';
+import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ArmStepMeasurements } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
@@ -108,19 +109,36 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       await router.setWeight({ weight, step: index, run: o.run });
       journal.append({ event: 'applied', step: index, weight });
 
+      // Looks: every minStepDuration (default: once, at stepDuration) up to stepDuration, then
+      // extensions of the same length up to maxStepDuration. Each look spends its share of the
+      // step's false-rollback budget; only looks from stepDuration on may pass a check.
       const t = scenario.traffic;
-      const maxMs = t.maxStepDuration ?? t.stepDuration;
-      let measured = await measure(o, weight, index, t.stepDuration, t.warmup, proxyUrl);
-      let extensions = 0;
-      let verdict = judge(scenario, measured, lastBaseline, measured.durationMs >= maxMs);
-      while (verdict.decision === 'extend' && !o.signal?.aborted) {
-        emit({ type: 'verdict', index, verdict, extensions });
-        const chunk = Math.min(t.stepDuration, maxMs - measured.durationMs);
-        const more = await measure(o, weight, index, chunk, 0, proxyUrl);
-        measured = combine(measured, more);
-        extensions++;
-        verdict = judge(scenario, measured, lastBaseline, measured.durationMs >= maxMs - 1);
+      const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
+      const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
+      const stepAlpha = scenario.gates.statistics.alpha / scenario.steps.length;
+      let elapsedMs = chunkMs;
+      let measured = await measure(o, weight, index, elapsedMs, t.warmup, proxyUrl);
+      let spentUntil = 0;
+      let looks = 1;
+      const look = (): StepVerdict => {
+        const fraction = elapsedMs / maxMs;
+        const alpha = lookAlpha(stepAlpha, spentUntil, fraction);
+        spentUntil = fraction;
+        return judge(scenario, measured, lastBaseline, alpha, elapsedMs >= t.stepDuration - 1, elapsedMs >= maxMs - 1);
+      };
+      let verdict = look();
+      while (verdict.decision === 'extend' && !o.signal?.aborted && elapsedMs < maxMs - 1) {
+        emit({ type: 'verdict', index, verdict, extensions: looks - 1 });
+        const next =
+          elapsedMs < t.stepDuration
+            ? Math.min(chunkMs, t.stepDuration - elapsedMs)
+            : Math.min(t.stepDuration, maxMs - elapsedMs);
+        measured = combine(measured, await measure(o, weight, index, next, 0, proxyUrl));
+        elapsedMs += next;
+        looks++;
+        verdict = look();
       }
+      const extensions = looks - 1;
       if (o.signal?.aborted) break;
       emit({ type: 'verdict', index, verdict, extensions });
       steps.push(stepResult(index, weight, measured, extensions, verdict));
@@ -244,28 +262,40 @@ function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
 }
 
 function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
-  return { latency: m.latency, requests: m.counters.requests, errors: m.counters.errors, durationMs };
+  return {
+    latency: m.latency,
+    requests: m.counters.requests,
+    errors: m.counters.errors,
+    throttled: m.counters.errorsByClass.http429,
+    durationMs,
+  };
 }
 
 function judge(
   scenario: Scenario,
   m: StepMeasurement,
   lastBaseline: ArmStepMeasurements | undefined,
+  alpha: number,
+  mayPass: boolean,
   finalLook: boolean,
 ): StepVerdict {
   const canary = m.arms.get('canary');
   const baseline = m.arms.get('baseline');
-  const minSamples = scenario.gates.statistics.minSamples;
+  const { statistics, checks, weights, passScore } = scenario.gates;
   // At 100 % the baseline arm carries nothing: relative checks use the last step that measured it.
   const liveBaseline =
-    baseline && baseline.counters.requests >= minSamples ? judgeArm(baseline, m.durationMs) : lastBaseline;
+    baseline && baseline.counters.requests >= statistics.minSamples ? judgeArm(baseline, m.durationMs) : lastBaseline;
   return judgeStep({
     canary: canary
       ? judgeArm(canary, m.durationMs)
-      : { latency: createHistogram(), requests: 0, errors: 0, durationMs: m.durationMs },
+      : { latency: createHistogram(), requests: 0, errors: 0, throttled: 0, durationMs: m.durationMs },
     ...(liveBaseline ? { baseline: liveBaseline } : {}),
-    checks: scenario.gates.checks,
-    minSamples,
+    checks,
+    statistics,
+    weights,
+    passScore,
+    alpha,
+    mayPass,
     finalLook,
   });
 }

@@ -1,12 +1,22 @@
 /**
- * The judge, first form: absolute bounds and point-estimate limits relative to the live baseline
- * arm, from per-arm histograms and counters. Too few samples is inconclusive, never a pass.
- * Pure: measurements in, verdict out. The statistical judge (quantile intervals, Mann-Whitney U,
- * alpha spending) replaces the comparisons behind this same interface.
+ * The judge: per-arm histograms and counters in, a StepVerdict out. Pure.
+ *
+ * Quantile checks use distribution-free intervals (order statistics read off the histogram) and
+ * fail only when the interval clears the margin; distribution checks use Mann-Whitney U and fail
+ * only when the effect (ratio of medians) also exceeds the allowed increase; error-rate checks
+ * use Fisher's exact or the two-proportion test, again with the effect beyond the margin. Too few
+ * samples is inconclusive, never a pass. Each look gets a share of the false-rollback budget
+ * (alpha spending, decided by the driver) split evenly over the statistical comparisons.
  */
 import type { Histogram } from '../metrics/hdr.js';
 import type { Check } from '../scenario/schema.js';
-import type { CheckResult, StepVerdict } from './verdict.js';
+import { type Scorecard, scoreChecks } from './score.js';
+import { binomialCdf } from './stats/binomial.js';
+import { mannWhitney } from './stats/mann-whitney.js';
+import { normalQuantile } from './stats/normal.js';
+import { errorShareGreater } from './stats/proportions.js';
+import { quantileInterval, samplesToBound } from './stats/quantile-interval.js';
+import type { CheckResult, CheckStatus, Interval, StepVerdict } from './verdict.js';
 
 /** One arm's measurements of a step. */
 export interface ArmStepMeasurements {
@@ -14,123 +24,405 @@ export interface ArmStepMeasurements {
   latency: Histogram;
   /** Finished requests. */
   requests: number;
-  /** Errors among them. */
+  /** Errors among them, 429s included. */
   errors: number;
+  /** 429 responses (reported apart: throttling is not the canary failing). */
+  throttled: number;
   /** Measured time, ms (for throughput). */
   durationMs: number;
 }
 
-/** The judge's input for one step. */
+/** The judge's input for one look at a step. */
 export interface JudgeInput {
-  /** The canary arm. */
   canary: ArmStepMeasurements;
-  /** The live baseline arm, when the run has one. */
+  /** The live baseline arm. */
   baseline?: ArmStepMeasurements;
-  /** The checks to apply. */
+  /** The stored baseline, for vsStored limits. */
+  stored?: ArmStepMeasurements;
   checks: readonly Check[];
-  /** Fewest requests per arm before a check can pass or fail. */
-  minSamples: number;
-  /** True when the step cannot be extended any more: inconclusive then counts as a failure. */
+  statistics: { minSamples: number; maxIncrease: number; inconclusive: 'rollback' | 'continue' };
+  weights: Readonly<Record<string, number>>;
+  passScore: number;
+  /** False-rollback budget of this look, for all statistical comparisons together. */
+  alpha: number;
+  /** The step has run its planned duration, so checks may pass (earlier looks can only fail). */
+  mayPass: boolean;
+  /** The step cannot be extended further. */
   finalLook: boolean;
 }
 
-const PERCENTILE: Record<string, number> = { p50: 50, p90: 90, p95: 95, p99: 99, p999: 99.9 };
+const QUANTILE: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p999: 0.999 };
 
-/** A metric of one arm, in the check's unit. */
-export function metricOf(check: Check, arm: ArmStepMeasurements): number {
-  switch (check.metric) {
-    case 'errorRate':
-      return arm.requests === 0 ? 0 : arm.errors / arm.requests;
-    case 'throughput':
-      return arm.durationMs === 0 ? 0 : arm.requests / (arm.durationMs / 1000);
-    case 'max':
-      return arm.latency.maxValue / 1000;
-    case 'mean':
-      return arm.latency.mean / 1000;
-    default:
-      return Math.min(arm.latency.getValueAtPercentile(PERCENTILE[check.metric] ?? 50), arm.latency.maxValue) / 1000;
-  }
+/** Confidence used to decide whether n can resolve a quantile at all. */
+const RESOLVABLE_AT = 0.95;
+
+interface LimitOutcome {
+  status: CheckStatus;
+  threshold: number | null;
+  interval: Interval | null;
+  needSamples?: number;
+  sentence: string;
+  statistical: boolean;
 }
 
-const fmt = (check: Check, v: number): string =>
-  check.unit === 'ms'
-    ? `${Number(v.toFixed(2))}ms`
-    : check.unit === 'fraction'
-      ? `${Number((v * 100).toFixed(3))}%`
-      : `${Number(v.toFixed(1))}/s`;
+const fmt = (unit: Check['unit'], v: number | null | undefined): string => {
+  if (v === null || v === undefined || Number.isNaN(v)) return '?';
+  if (unit === 'ms') return `${Number(v.toFixed(2))} ms`;
+  if (unit === 'fraction') return `${Number((v * 100).toFixed(3))}%`;
+  return `${Number(v.toFixed(1))}/s`;
+};
+const fmtInterval = (unit: Check['unit'], i: Interval | null): string =>
+  i === null ? '' : ` [${fmt(unit, i[0])}, ${fmt(unit, i[1])}]`;
 
-function judgeCheck(check: Check, input: JudgeInput): CheckResult {
-  const samples: Record<string, number> = { canary: input.canary.requests };
-  if (input.baseline) samples.baseline = input.baseline.requests;
-  const base = { name: check.name, unit: check.unit, samples, critical: check.critical };
-  const enough =
-    input.canary.requests >= input.minSamples &&
-    (!check.vsBaseline || (input.baseline?.requests ?? 0) >= input.minSamples);
-  if (!enough) {
-    return {
-      ...base,
-      status: 'inconclusive',
-      observed: null,
-      threshold: null,
-      reason: `${Object.entries(samples)
-        .map(([arm, n]) => `${arm} ${n}`)
-        .join(', ')} requests; ${input.minSamples} per arm are needed`,
-    };
+/** How many statistical comparisons the checks make (the look's alpha is split over them). */
+export function comparisonCount(checks: readonly Check[]): number {
+  let n = 0;
+  for (const c of checks) {
+    if (c.metric === 'throughput' || c.metric === 'max') continue;
+    if (c.max !== undefined) n++;
+    if (c.vsBaseline) n++;
+    if (c.vsStored) n++;
   }
-  const observed = metricOf(check, input.canary);
-  // The tightest of the bounds that apply is the threshold.
-  const limits: { bound: number; kind: 'max' | 'min'; how: string }[] = [];
-  if (check.max !== undefined) limits.push({ bound: check.max, kind: 'max', how: `at most ${fmt(check, check.max)}` });
-  if (check.min !== undefined) limits.push({ bound: check.min, kind: 'min', how: `at least ${fmt(check, check.min)}` });
-  if (check.vsBaseline && input.baseline) {
-    const reference = metricOf(check, input.baseline);
-    const bound = reference * check.vsBaseline.ratio + check.vsBaseline.slack;
-    limits.push({
-      bound,
-      kind: 'max',
-      how: `at most baseline ${fmt(check, reference)} × ${check.vsBaseline.ratio} + ${fmt(check, check.vsBaseline.slack)} = ${fmt(check, bound)}`,
-    });
+  return Math.max(1, n);
+}
+
+/** A latency statistic of an arm with its interval at one-sided level a (ms). */
+function latencyStat(
+  check: Check,
+  arm: ArmStepMeasurements,
+  a: number,
+): { value: number; interval: Interval; resolvable: number } {
+  const h = arm.latency;
+  if (check.metric === 'max') return { value: h.maxValue / 1000, interval: [null, null], resolvable: 1 };
+  if (check.metric === 'mean') {
+    const n = h.totalCount;
+    const half = n > 1 ? (normalQuantile(1 - a) * h.stdDeviation) / Math.sqrt(n) / 1000 : Number.NaN;
+    const mean = h.mean / 1000;
+    return { value: mean, interval: Number.isNaN(half) ? [null, null] : [mean - half, mean + half], resolvable: 30 };
   }
-  const broken = limits.find((l) => (l.kind === 'max' ? observed > l.bound : observed < l.bound));
-  const binding =
-    broken ??
-    limits.reduce(
-      (a, b) => (a.kind === 'max' && b.bound < a.bound ? b : a),
-      limits[0] ?? { bound: Number.NaN, kind: 'max', how: '' },
-    );
+  const q = QUANTILE[check.metric] ?? 0.5;
+  const qi = quantileInterval(h, q, 1 - 2 * a);
+  return {
+    value: qi.estimate,
+    interval: [qi.lower ?? null, qi.upper ?? null],
+    resolvable: samplesToBound(q, RESOLVABLE_AT),
+  };
+}
+
+/** Samples needed to bring an interval's half-width down to `distance`, scaling as 1/√n. */
+function samplesFor(n: number, halfWidth: number, distance: number): number | undefined {
+  if (!(halfWidth > 0) || !(distance > 0)) return undefined;
+  return Math.ceil(n * (halfWidth / distance) ** 2);
+}
+
+function latencyAbsolute(check: Check, input: JudgeInput, a: number, max: number): LimitOutcome {
+  const c = latencyStat(check, input.canary, a);
+  const n = input.canary.requests;
+  const need = Math.max(input.statistics.minSamples, c.resolvable);
+  const lower = c.interval[0];
+  const base = { threshold: max, interval: c.interval, statistical: check.metric !== 'max' };
+  const what = `canary ${check.metric} ${fmt('ms', c.value)}${fmtInterval('ms', check.metric === 'max' ? null : c.interval)}`;
+  if ((check.metric === 'max' && c.value > max) || (lower !== null && lower > max)) {
+    return { ...base, status: 'fail', sentence: `${what} exceeds ${fmt('ms', max)}` };
+  }
+  if (input.mayPass && n >= need && c.value <= max)
+    return { ...base, status: 'pass', sentence: `${what} is within ${fmt('ms', max)}` };
+  const needSamples = Math.max(
+    need,
+    c.value > max && lower !== null ? (samplesFor(n, c.value - lower, c.value - max) ?? need) : need,
+  );
   return {
     ...base,
-    status: broken ? 'fail' : 'pass',
-    observed,
-    threshold: Number.isNaN(binding.bound) ? null : binding.bound,
-    reason: `canary ${check.metric} ${fmt(check, observed)} ${broken ? 'breaks' : 'meets'} the limit: ${binding.how}`,
+    status: 'inconclusive',
+    needSamples,
+    sentence: `${what} against ${fmt('ms', max)}: not decided on ${n} samples (about ${needSamples} needed)`,
   };
 }
 
-/** Judge one step. */
-export function judgeStep(input: JudgeInput): StepVerdict {
-  const checks = input.checks.map((check) => judgeCheck(check, input));
-  const failed = checks.filter((c) => c.status === 'fail');
-  const critical = failed.find((c) => c.critical);
-  if (critical)
-    return { decision: 'rollback', checks, reason: `critical check ${critical.name} failed: ${critical.reason}` };
-  if (failed.length > 0) {
-    return {
-      decision: 'rollback',
-      checks,
-      reason: `${failed.map((c) => c.name).join(', ')} failed: ${failed[0]?.reason}`,
-    };
+function latencyRelative(
+  check: Check,
+  input: JudgeInput,
+  a: number,
+  ref: ArmStepMeasurements,
+  label: 'baseline' | 'stored baseline',
+  limit: { ratio: number; slack: number },
+): LimitOutcome {
+  // Each side gets half the comparison's level, so a false "clears the margin" has probability ≤ a.
+  const c = latencyStat(check, input.canary, a / 2);
+  const r = latencyStat(check, ref, a / 2);
+  const margin = (v: number) => v * limit.ratio + limit.slack;
+  const n = input.canary.requests;
+  const need = Math.max(input.statistics.minSamples, c.resolvable);
+  const refUpper = check.metric === 'max' ? r.value : r.interval[1];
+  const canaryLower = check.metric === 'max' ? c.value : c.interval[0];
+  const sentence = (verb: string) =>
+    `canary ${check.metric} ${fmt('ms', c.value)}${fmtInterval('ms', check.metric === 'max' ? null : c.interval)} ${verb} ${label} ${check.metric} ${fmt('ms', r.value)}${fmtInterval('ms', check.metric === 'max' ? null : r.interval)} × ${limit.ratio} + ${fmt('ms', limit.slack)}`;
+  const base = { threshold: margin(r.value), interval: c.interval, statistical: check.metric !== 'max' };
+  if (canaryLower !== null && refUpper !== null && canaryLower > margin(refUpper)) {
+    return { ...base, threshold: margin(refUpper), status: 'fail', sentence: sentence('exceeds') };
   }
-  const open = checks.filter((c) => c.status === 'inconclusive');
-  if (open.length > 0) {
-    if (input.finalLook) {
-      return { decision: 'rollback', checks, reason: `still inconclusive at the longest step: ${open[0]?.reason}` };
-    }
-    return { decision: 'extend', checks, reason: `inconclusive: ${open[0]?.reason}` };
+  const enough = n >= need && ref.requests >= need;
+  if (input.mayPass && enough && c.value <= margin(r.value))
+    return { ...base, status: 'pass', sentence: sentence('is within') };
+  const needSamples =
+    c.value > margin(r.value) && canaryLower !== null && refUpper !== null
+      ? Math.max(need, samplesFor(n, c.value - canaryLower, c.value - margin(r.value)) ?? need)
+      : need;
+  return {
+    ...base,
+    status: 'inconclusive',
+    needSamples,
+    sentence: `${sentence('against')}: not decided on ${n} samples (about ${needSamples} needed)`,
+  };
+}
+
+const errorShare = (arm: ArmStepMeasurements) => (arm.requests === 0 ? 0 : (arm.errors - arm.throttled) / arm.requests);
+
+function errorAbsolute(input: JudgeInput, a: number, max: number): LimitOutcome {
+  const n = input.canary.requests;
+  const e = input.canary.errors - input.canary.throttled;
+  const p = errorShare(input.canary);
+  // Exact binomial test: P(X ≥ e | rate = max) < a means the rate is above max.
+  const pValue = e === 0 ? 1 : 1 - binomialCdf(e - 1, n, max);
+  const base = { threshold: max, interval: null, statistical: true };
+  const what = `canary error rate ${fmt('fraction', p)} (${e}/${n}${input.canary.throttled > 0 ? `, plus ${input.canary.throttled} throttled 429s` : ''})`;
+  if (pValue < a)
+    return {
+      ...base,
+      status: 'fail',
+      sentence: `${what} exceeds ${fmt('fraction', max)} (p = ${pValue.toPrecision(2)})`,
+    };
+  if (input.mayPass && n >= input.statistics.minSamples && p <= max) {
+    return { ...base, status: 'pass', sentence: `${what} is within ${fmt('fraction', max)}` };
   }
   return {
-    decision: 'continue',
-    checks,
-    reason: checks.length === 0 ? 'no checks configured' : `all ${checks.length} checks pass`,
+    ...base,
+    status: 'inconclusive',
+    needSamples: input.statistics.minSamples,
+    sentence: `${what} against ${fmt('fraction', max)}: not decided yet`,
   };
+}
+
+function errorRelative(
+  input: JudgeInput,
+  a: number,
+  ref: ArmStepMeasurements,
+  label: string,
+  limit: { ratio: number; slack: number },
+): LimitOutcome {
+  const pc = errorShare(input.canary);
+  const pr = errorShare(ref);
+  const bound = pr * limit.ratio + limit.slack;
+  const test = errorShareGreater(
+    input.canary.errors - input.canary.throttled,
+    input.canary.requests,
+    ref.errors - ref.throttled,
+    ref.requests,
+  );
+  const base = { threshold: bound, interval: null, statistical: true };
+  const sentence = (verb: string) =>
+    `canary error rate ${fmt('fraction', pc)} ${verb} ${label} ${fmt('fraction', pr)} × ${limit.ratio} + ${fmt('fraction', limit.slack)} (${test.method === 'fisher' ? "Fisher's exact" : 'two-proportion'} p = ${test.p.toPrecision(2)})`;
+  // Significance alone never fails: the effect must be past the margin too.
+  if (pc > bound && test.p < a) return { ...base, status: 'fail', sentence: sentence('exceeds') };
+  const enough = input.canary.requests >= input.statistics.minSamples && ref.requests >= input.statistics.minSamples;
+  if (input.mayPass && enough && (pc <= bound || test.p >= 0.5))
+    return { ...base, status: 'pass', sentence: sentence('is within') };
+  return {
+    ...base,
+    status: 'inconclusive',
+    needSamples: input.statistics.minSamples,
+    sentence: `${sentence('against')}: not decided yet`,
+  };
+}
+
+function distributionRelative(
+  input: JudgeInput,
+  a: number,
+  ref: ArmStepMeasurements,
+  label: string,
+  ratio: number,
+): LimitOutcome {
+  const mw = mannWhitney(input.canary.latency, ref.latency);
+  const mc = input.canary.latency.getValueAtPercentile(50) / 1000;
+  const mr = ref.latency.getValueAtPercentile(50) / 1000;
+  const effect = mr > 0 ? mc / mr : 1;
+  const base = { threshold: ratio, interval: null, statistical: true };
+  const sentence = (verb: string) =>
+    `canary median ${fmt('ms', mc)} is ${effect.toFixed(3)} × the ${label} median ${fmt('ms', mr)} (allowed ${ratio}); Mann-Whitney p = ${mw.pGreater.toPrecision(2)}, P(canary slower) = ${mw.commonLanguageEffect.toFixed(3)}${verb}`;
+  if (mw.pGreater < a && effect > ratio) return { ...base, status: 'fail', sentence: sentence(': a regression') };
+  const enough = mw.n1 >= input.statistics.minSamples && mw.n2 >= input.statistics.minSamples;
+  if (input.mayPass && enough && (effect <= ratio || mw.pGreater >= a))
+    return { ...base, status: 'pass', sentence: sentence('') };
+  return {
+    ...base,
+    status: 'inconclusive',
+    needSamples: input.statistics.minSamples,
+    sentence: sentence(': not decided yet'),
+  };
+}
+
+function throughputAbsolute(check: Check, input: JudgeInput, min: number): LimitOutcome {
+  const observed = input.canary.durationMs === 0 ? 0 : input.canary.requests / (input.canary.durationMs / 1000);
+  const base = { threshold: min, interval: null, statistical: false };
+  const what = `canary throughput ${fmt(check.unit, observed)}`;
+  if (!input.mayPass) return { ...base, status: 'inconclusive', sentence: `${what}; judged at the end of the step` };
+  return observed >= min
+    ? { ...base, status: 'pass', sentence: `${what} meets ${fmt(check.unit, min)}` }
+    : { ...base, status: 'fail', sentence: `${what} is under ${fmt(check.unit, min)}` };
+}
+
+function observedOf(check: Check, arm: ArmStepMeasurements): number {
+  if (check.metric === 'errorRate') return errorShare(arm);
+  if (check.metric === 'throughput') return arm.durationMs === 0 ? 0 : arm.requests / (arm.durationMs / 1000);
+  if (check.metric === 'distribution') return arm.latency.getValueAtPercentile(50) / 1000;
+  return latencyStat(check, arm, 0.05).value;
+}
+
+function judgeCheck(check: Check, input: JudgeInput, a: number): CheckResult {
+  const samples: Record<string, number> = { canary: input.canary.requests };
+  if (input.baseline) samples.baseline = input.baseline.requests;
+  if (input.stored) samples.stored = input.stored.requests;
+  const outcomes: LimitOutcome[] = [];
+  const refs: [
+    ArmStepMeasurements | undefined,
+    'baseline' | 'stored baseline',
+    { ratio: number; slack: number } | undefined,
+  ][] = [
+    [input.baseline, 'baseline', check.vsBaseline],
+    [input.stored, 'stored baseline', check.vsStored],
+  ];
+  const missing: string[] = [];
+  if (check.metric === 'throughput') {
+    if (check.min !== undefined) outcomes.push(throughputAbsolute(check, input, check.min));
+  } else if (check.metric === 'errorRate') {
+    if (check.max !== undefined) outcomes.push(errorAbsolute(input, a, check.max));
+    for (const [ref, label, limit] of refs) {
+      if (!limit) continue;
+      if (ref) outcomes.push(errorRelative(input, a, ref, label, limit));
+      else missing.push(label);
+    }
+  } else if (check.metric === 'distribution') {
+    for (const [ref, label, limit] of refs) {
+      if (!limit) continue;
+      if (ref)
+        outcomes.push(
+          distributionRelative(input, a, ref, label, limit.ratio > 1 ? limit.ratio : 1 + input.statistics.maxIncrease),
+        );
+      else missing.push(label);
+    }
+  } else {
+    if (check.max !== undefined) outcomes.push(latencyAbsolute(check, input, a, check.max));
+    for (const [ref, label, limit] of refs) {
+      if (!limit) continue;
+      if (ref) outcomes.push(latencyRelative(check, input, a, ref, label, limit));
+      else missing.push(label);
+    }
+  }
+  for (const label of missing) {
+    outcomes.push({
+      status: 'inconclusive',
+      threshold: null,
+      interval: null,
+      statistical: false,
+      sentence: `no ${label} measurements to compare with`,
+    });
+  }
+  const failed = outcomes.find((o) => o.status === 'fail');
+  const open = outcomes.find((o) => o.status === 'inconclusive');
+  const binding = failed ?? open ?? outcomes[0];
+  const status: CheckStatus = failed ? 'fail' : open ? 'inconclusive' : outcomes.length > 0 ? 'pass' : 'error';
+  const needs = outcomes.map((o) => o.needSamples).filter((x): x is number => x !== undefined);
+  return {
+    name: check.name,
+    group: check.group,
+    status,
+    observed: input.canary.requests > 0 ? observedOf(check, input.canary) : null,
+    interval: binding?.interval ?? null,
+    threshold: binding?.threshold ?? null,
+    unit: check.unit,
+    samples,
+    ...(status === 'inconclusive' && needs.length > 0 ? { needSamples: Math.max(...needs) } : {}),
+    critical: check.critical,
+    reason: outcomes.map((o) => o.sentence).join('; ') || 'no limits to check',
+  };
+}
+
+function verdict(
+  decision: StepVerdict['decision'],
+  checks: CheckResult[],
+  score: Scorecard,
+  alpha: number,
+  reason: string,
+): StepVerdict {
+  return { decision, checks, score, alpha, reason };
+}
+
+/** Judge one look at a step. */
+export function judgeStep(input: JudgeInput): StepVerdict {
+  const a = input.alpha / comparisonCount(input.checks);
+  const checks = input.checks.map((check) => judgeCheck(check, input, a));
+  const card = scoreChecks(checks, input.weights, input.passScore);
+  const critical = checks.find((c) => c.critical && c.status === 'fail');
+  if (critical)
+    return verdict('rollback', checks, card, input.alpha, `critical check ${critical.name} failed: ${critical.reason}`);
+  const failed = checks.filter((c) => c.status === 'fail');
+  const open = checks.filter((c) => c.status === 'inconclusive');
+  if (card.bestPossible < input.passScore) {
+    return verdict(
+      'rollback',
+      checks,
+      card,
+      input.alpha,
+      `NO-GO even if every open check passed (best score ${card.bestPossible}/10): ${failed.map((c) => c.reason).join('; ')}`,
+    );
+  }
+  if (!input.mayPass)
+    return verdict('extend', checks, card, input.alpha, 'measuring: the step has not run its planned duration');
+  if (open.length > 0) {
+    if (!input.finalLook) {
+      return verdict(
+        'extend',
+        checks,
+        card,
+        input.alpha,
+        `inconclusive: ${open.map((c) => `${c.name} (${c.needSamples ?? '?'} canary samples needed)`).join(', ')}`,
+      );
+    }
+    if (input.statistics.inconclusive === 'rollback') {
+      return verdict(
+        'rollback',
+        checks,
+        card,
+        input.alpha,
+        `still inconclusive at the longest step: ${open.map((c) => c.reason).join('; ')}`,
+      );
+    }
+    const go = card.bestPossible >= input.passScore;
+    return verdict(
+      go ? 'continue' : 'rollback',
+      checks,
+      card,
+      input.alpha,
+      `inconclusive checks counted as passing (policy "continue"): score ${card.bestPossible}/10`,
+    );
+  }
+  if (!card.go)
+    return verdict(
+      'rollback',
+      checks,
+      card,
+      input.alpha,
+      `NO-GO: score ${card.score}/10 under ${input.passScore}: ${failed.map((c) => c.reason).join('; ')}`,
+    );
+  return verdict(
+    'continue',
+    checks,
+    card,
+    input.alpha,
+    checks.length === 0
+      ? 'no checks configured'
+      : failed.length === 0
+        ? `all ${checks.length} checks pass (score ${card.score}/10)`
+        : `GO with score ${card.score}/10; failed: ${failed.map((c) => c.name).join(', ')}`,
+  );
 }

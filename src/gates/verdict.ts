@@ -1,37 +1,51 @@
 /** What the judge returns: one result per check and a step-level verdict. Pure data. */
+import type { Scorecard } from './score.js';
 
 /** Outcome of one check. */
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+/** An interval's ends; null where too few samples bound that side. */
+export type Interval = [number | null, number | null];
 
 /** One check's result, with the sentence that explains it. */
 export interface CheckResult {
   /** Check name. */
   name: string;
+  /** Weight group of the check. */
+  group: string;
   /** Outcome. */
   status: CheckStatus;
   /** Observed canary value, in the check's unit. */
   observed: number | null;
-  /** The bound it was held to, in the check's unit. */
+  /** The canary value's interval at this look's level, when the check is statistical. */
+  interval: Interval | null;
+  /** The bound it was held to (the binding one), in the check's unit. */
   threshold: number | null;
   /** Unit of observed and threshold. */
   unit: 'ms' | 'fraction' | 'perSec';
-  /** Requests behind the observation, per arm. */
+  /** Requests behind the observation, per arm ("canary", "baseline", "stored"). */
   samples: Record<string, number>;
+  /** Canary samples this check needs to decide, when it is inconclusive for want of them. */
+  needSamples?: number;
   /** A failure here rolls back at once. */
   critical: boolean;
-  /** Why, in one sentence. */
+  /** Why, in one sentence per limit. */
   reason: string;
 }
 
 /** What the driver does next with a step. */
 export type StepDecision = 'continue' | 'extend' | 'rollback';
 
-/** The judge's answer for one step. */
+/** The judge's answer for one look at a step. */
 export interface StepVerdict {
-  /** continue to the next step (or promote after the last), extend the step, or roll back. */
+  /** continue (next step or promote), extend (keep measuring), or roll back. */
   decision: StepDecision;
   /** Per-check results. */
   checks: CheckResult[];
+  /** Score, groups and GO / NO-GO. */
+  score: Scorecard;
+  /** False-rollback budget this look used. */
+  alpha: number;
   /** Why, in one sentence. */
   reason: string;
 }

@@ -9,8 +9,8 @@ import { duration, percent, rate } from './values.js';
 
 /** Latency percentiles and statistics a check can name. */
 export const LATENCY_METRICS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
-/** Every metric a check can name. */
-export const METRICS = [...LATENCY_METRICS, 'errorRate', 'throughput'] as const;
+/** Every metric a check can name; "distribution" compares whole latency distributions (Mann-Whitney U). */
+export const METRICS = [...LATENCY_METRICS, 'distribution', 'errorRate', 'throughput'] as const;
 
 const httpUrl = (description: string) =>
   z
@@ -197,6 +197,16 @@ export const CheckSchema = z
     if (check.metric === 'throughput' && check.max !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['max'], message: 'throughput takes min, not max' });
     }
+    if (check.metric === 'distribution' && !check.vsBaseline && !check.vsStored) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'distribution compares with a reference: expected vsBaseline or vsStored',
+      });
+    }
+    if (check.metric === 'distribution' && check.max !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'distribution takes vsBaseline or vsStored, not max' });
+    }
     if (check.metric !== 'throughput' && check.min !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: `${check.metric} takes max, not min` });
     }
@@ -218,10 +228,20 @@ export const CheckSchema = z
 /** Statistical settings of the judge. */
 export const StatisticsSchema = z
   .strictObject({
-    confidence: z.number().gt(0.5).lt(1).default(0.95).describe('confidence level of quantile intervals'),
-    alpha: z.number().gt(0).lt(0.5).default(0.05).describe('false-rollback budget per step, spent over looks'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .default(0.01)
+      .describe("false-rollback budget per run: shared by the steps, spent over each step's looks (O'Brien-Fleming)"),
     minSamples: z.number().int().positive().default(200).describe('fewest requests per arm before a check can pass'),
-    maxIncrease: percent('smallest latency increase that counts as a regression (effect size)').default(0.05),
+    maxIncrease: percent('median increase a distribution check allows when it names no ratio (effect size)').default(
+      0.05,
+    ),
+    inconclusive: z
+      .enum(['rollback', 'continue'])
+      .default('rollback')
+      .describe('what a step still inconclusive at maxStepDuration does: roll back, or count as passing'),
   })
   .describe('statistical settings of the judge');
 
@@ -229,12 +249,7 @@ export const StatisticsSchema = z
 export const GatesSchema = z
   .strictObject({
     checks: z.array(CheckSchema).default([]).describe('the checks, evaluated at every step'),
-    statistics: StatisticsSchema.default({
-      confidence: 0.95,
-      alpha: 0.05,
-      minSamples: 200,
-      maxIncrease: 0.05,
-    }),
+    statistics: StatisticsSchema.prefault({}),
     weights: z
       .record(z.string(), z.number().nonnegative())
       .default({})

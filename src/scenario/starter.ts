@@ -54,7 +54,7 @@ gates:
       max: 1%
       critical: true                 # fails the step at once
   statistics:
-    confidence: 0.95
+    alpha: 0.01                      # false-rollback budget for the whole run
     minSamples: 200
 
 outputs:

@@ -1,112 +1,217 @@
 import { describe, expect, it } from 'vitest';
-import { type ArmStepMeasurements, judgeStep } from '../../../src/gates/judge.js';
-import { createHistogram } from '../../../src/metrics/hdr.js';
+import { type ArmStepMeasurements, type JudgeInput, judgeStep } from '../../../src/gates/judge.js';
+import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
 import type { Check } from '../../../src/scenario/schema.js';
 
-/** An arm whose latencies are `ms` (each recorded once), with `errors` errors. */
-function arm(ms: number[], errors = 0, durationMs = 1000): ArmStepMeasurements {
+/** An arm whose latencies are `ms`, with `errors` errors of which `throttled` were 429s. */
+function arm(ms: number[], errors = 0, throttled = 0, durationMs = 10_000): ArmStepMeasurements {
   const latency = createHistogram();
-  for (const v of ms) latency.recordValue(Math.round(v * 1000));
-  return { latency, requests: ms.length, errors, durationMs };
+  for (const v of ms) recordMs(latency, v);
+  return { latency, requests: ms.length, errors, throttled, durationMs };
 }
+/** n values evenly from `from` to `to`. */
 const spread = (n: number, from: number, to: number) =>
   Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 
-const p99 = (extra: Partial<Check>): Check => ({
-  name: 'p99',
-  metric: 'p99',
-  unit: 'ms',
+const check = (extra: Partial<Check> & Pick<Check, 'metric'>): Check => ({
+  name: extra.metric,
+  unit: extra.metric === 'errorRate' ? 'fraction' : extra.metric === 'throughput' ? 'perSec' : 'ms',
   critical: false,
-  group: 'latency',
+  group: extra.metric === 'errorRate' ? 'errors' : 'latency',
   ...extra,
 });
 
-describe('judge (absolute and point-relative checks)', () => {
+function input(overrides: Partial<JudgeInput> & Pick<JudgeInput, 'canary' | 'checks'>): JudgeInput {
+  return {
+    statistics: { minSamples: 200, maxIncrease: 0.05, inconclusive: 'rollback' },
+    weights: {},
+    passScore: 7,
+    alpha: 0.01,
+    mayPass: true,
+    finalLook: false,
+    ...overrides,
+  };
+}
+
+describe('judge: quantile checks with distribution-free intervals', () => {
   it.each([
-    ['passes under an absolute bound', p99({ max: 120 }), arm(spread(200, 1, 100)), undefined, 'continue', 'pass'],
-    ['fails over an absolute bound', p99({ max: 50 }), arm(spread(200, 1, 100)), undefined, 'rollback', 'fail'],
     [
-      'fails over baseline × ratio + slack',
-      p99({ vsBaseline: { ratio: 1.1, slack: 1 } }),
-      arm(spread(200, 1, 100)),
-      arm(spread(200, 1, 50)),
+      'passes under an absolute bound',
+      check({ metric: 'p99', max: 120 }),
+      spread(2000, 1, 100),
+      undefined,
+      'continue',
+      'pass',
+    ],
+    [
+      'fails when the interval clears an absolute bound',
+      check({ metric: 'p99', max: 50 }),
+      spread(2000, 1, 100),
+      undefined,
+      'rollback',
+      'fail',
+    ],
+    [
+      'fails when the interval clears baseline × ratio + slack',
+      check({ metric: 'p99', vsBaseline: { ratio: 1.1, slack: 1 } }),
+      spread(2000, 1, 100),
+      spread(2000, 1, 50),
       'rollback',
       'fail',
     ],
     [
       'passes within baseline × ratio + slack',
-      p99({ vsBaseline: { ratio: 1.1, slack: 1 } }),
-      arm(spread(200, 1, 100)),
-      arm(spread(200, 1, 95)),
+      check({ metric: 'p99', vsBaseline: { ratio: 1.1, slack: 1 } }),
+      spread(2000, 1, 100),
+      spread(2000, 1, 95),
       'continue',
       'pass',
     ],
-    [
-      'is inconclusive with too few samples',
-      p99({ max: 1 }),
-      arm(spread(50, 1, 100)),
-      undefined,
-      'extend',
-      'inconclusive',
-    ],
-  ])('%s', (_name, check, canary, baseline, decision, status) => {
-    const verdict = judgeStep({
-      canary,
-      ...(baseline ? { baseline } : {}),
-      checks: [check],
-      minSamples: 100,
-      finalLook: false,
-    });
-    expect(verdict.decision).toBe(decision);
-    expect(verdict.checks[0]?.status).toBe(status);
-    expect(verdict.checks[0]?.reason).toBeTruthy();
+  ])('%s', (_name, c, canary, baseline, decision, status) => {
+    const v = judgeStep(input({ canary: arm(canary), ...(baseline ? { baseline: arm(baseline) } : {}), checks: [c] }));
+    expect(v.decision).toBe(decision);
+    expect(v.checks[0]?.status).toBe(status);
   });
 
-  it('never passes an inconclusive check: at the last look it rolls back', () => {
-    const verdict = judgeStep({
-      canary: arm(spread(10, 1, 2)),
-      checks: [p99({ max: 100 })],
-      minSamples: 100,
-      finalLook: true,
-    });
-    expect(verdict.decision).toBe('rollback');
-    expect(verdict.reason).toContain('still inconclusive');
+  it('explains a failure with both intervals', () => {
+    const v = judgeStep(
+      input({
+        canary: arm(spread(2000, 1, 100)),
+        baseline: arm(spread(2000, 1, 50)),
+        checks: [check({ metric: 'p99', vsBaseline: { ratio: 1.1, slack: 1 } })],
+      }),
+    );
+    expect(v.checks[0]?.reason).toMatch(
+      /^canary p99 99\.\d+ ms \[\d+\.?\d* ms, \d+\.?\d* ms\] exceeds baseline p99 49\.\d+ ms \[\d+\.?\d* ms, \d+\.?\d* ms\] × 1\.1 \+ 1 ms$/,
+    );
+    expect(v.checks[0]?.interval?.[0]).toBeLessThan(99.5);
+    expect(v.checks[0]?.interval?.[1]).toBeGreaterThan(98.5);
   });
 
-  it('rolls back at once on a failed critical check, naming it', () => {
-    const errors: Check = {
-      name: 'errors',
-      metric: 'errorRate',
-      unit: 'fraction',
-      max: 0.01,
-      critical: true,
-      group: 'errors',
-    };
-    const verdict = judgeStep({
-      canary: arm(spread(200, 1, 2), 10),
-      checks: [errors, p99({ max: 100 })],
-      minSamples: 100,
-      finalLook: false,
-    });
-    expect(verdict.decision).toBe('rollback');
-    expect(verdict.reason).toContain('critical check errors failed');
-    expect(verdict.checks[0]?.observed).toBeCloseTo(0.05, 5);
+  it('is inconclusive on too few samples, says how many it needs, and never passes', () => {
+    const v = judgeStep(input({ canary: arm(spread(100, 1, 2)), checks: [check({ metric: 'p99', max: 100 })] }));
+    expect(v.decision).toBe('extend');
+    expect(v.checks[0]?.status).toBe('inconclusive');
+    // p99 cannot be bounded from above with fewer than 368 samples (0.99ⁿ ≤ 2.5 %).
+    expect(v.checks[0]?.needSamples).toBe(368);
   });
 
-  it('checks throughput against a minimum', () => {
-    const throughput: Check = {
-      name: 'tp',
-      metric: 'throughput',
-      unit: 'perSec',
-      min: 500,
-      critical: false,
-      group: 'throughput',
-    };
+  it('at the last look, inconclusive rolls back by default, or passes under policy "continue"', () => {
+    const base = { canary: arm(spread(100, 1, 2)), checks: [check({ metric: 'p99', max: 100 })], finalLook: true };
+    expect(judgeStep(input(base)).decision).toBe('rollback');
+    const lenient = judgeStep(
+      input({ ...base, statistics: { minSamples: 200, maxIncrease: 0.05, inconclusive: 'continue' } }),
+    );
+    expect(lenient.decision).toBe('continue');
+  });
+
+  it('before the planned duration, rolls back only on a clear regression and otherwise keeps measuring', () => {
+    const early = { mayPass: false, checks: [check({ metric: 'p99', vsBaseline: { ratio: 1.1, slack: 0 } })] };
     expect(
-      judgeStep({ canary: arm(spread(400, 1, 2)), checks: [throughput], minSamples: 100, finalLook: false }).decision,
+      judgeStep(input({ ...early, canary: arm(spread(2000, 1, 300)), baseline: arm(spread(2000, 1, 50)) })).decision,
     ).toBe('rollback');
     expect(
-      judgeStep({ canary: arm(spread(600, 1, 2)), checks: [throughput], minSamples: 100, finalLook: false }).decision,
-    ).toBe('continue');
+      judgeStep(input({ ...early, canary: arm(spread(2000, 1, 50)), baseline: arm(spread(2000, 1, 50)) })).decision,
+    ).toBe('extend');
+  });
+
+  it('needs a larger effect when the look has less alpha to spend', () => {
+    const c = [check({ metric: 'p99', vsBaseline: { ratio: 1.0, slack: 0 } })];
+    const canary = arm(spread(1000, 1, 104));
+    const baseline = arm(spread(1000, 1, 100));
+    const generous = judgeStep(input({ canary, baseline, checks: c, alpha: 0.4, mayPass: false }));
+    const strict = judgeStep(input({ canary, baseline, checks: c, alpha: 1e-6, mayPass: false }));
+    expect(strict.checks[0]?.status).not.toBe('fail');
+    expect((strict.checks[0]?.interval?.[0] ?? 0) <= (generous.checks[0]?.interval?.[0] ?? 0)).toBe(true);
+  });
+});
+
+describe('judge: distributions, error rates, throughput, scoring', () => {
+  const tailOnly = (values: number[], from: number, factor: number) => values.map((v) => (v > from ? v * factor : v));
+
+  it('tells a tail-only regression (p99 fails) from a whole-distribution one (Mann-Whitney fails too)', () => {
+    const base = spread(5000, 1, 100);
+    const checks = [
+      check({ metric: 'p99', vsBaseline: { ratio: 1.1, slack: 0 } }),
+      check({ metric: 'distribution', vsBaseline: { ratio: 1.05, slack: 0 } }),
+    ];
+    const tail = judgeStep(input({ canary: arm(tailOnly(base, 95, 1.3)), baseline: arm(base), checks }));
+    expect(tail.checks.map((c) => c.status)).toEqual(['fail', 'pass']);
+    const shifted = judgeStep(input({ canary: arm(base.map((v) => v * 1.3)), baseline: arm(base), checks }));
+    expect(shifted.checks.map((c) => c.status)).toEqual(['fail', 'fail']);
+    expect(shifted.checks[1]?.reason).toContain('Mann-Whitney p = ');
+  });
+
+  it('does not fail a significant but small distribution shift', () => {
+    const base = spread(20_000, 1, 100);
+    const v = judgeStep(
+      input({
+        canary: arm(base.map((v) => v * 1.02)),
+        baseline: arm(base),
+        checks: [check({ metric: 'distribution', vsBaseline: { ratio: 1.05, slack: 0 } })],
+      }),
+    );
+    expect(v.checks[0]?.status).toBe('pass');
+  });
+
+  it('fails a critical error-rate cap at once, and reports 429s apart', () => {
+    const errors = check({ metric: 'errorRate', max: 0.01, critical: true });
+    const v = judgeStep(
+      input({
+        canary: arm(spread(1000, 1, 2), 60, 20),
+        checks: [errors, check({ metric: 'p99', max: 100 })],
+        mayPass: false,
+      }),
+    );
+    expect(v.decision).toBe('rollback');
+    expect(v.reason).toContain('critical check errorRate failed');
+    // 60 errors, 20 of them 429s: the error rate is 40/1000.
+    expect(v.checks[0]?.observed).toBeCloseTo(0.04, 6);
+    expect(v.checks[0]?.reason).toContain('plus 20 throttled 429s');
+    const throttledOnly = judgeStep(input({ canary: arm(spread(1000, 1, 2), 30, 30), checks: [errors] }));
+    expect(throttledOnly.checks[0]?.status).toBe('pass');
+  });
+
+  it('compares error rates with a test and the margin together', () => {
+    const c = [check({ metric: 'errorRate', vsBaseline: { ratio: 1.5, slack: 0.001 } })];
+    // 3 % vs 1 % of 2000: far past 1 % × 1.5 + 0.1 %, and significant.
+    expect(
+      judgeStep(input({ canary: arm(spread(2000, 1, 2), 60), baseline: arm(spread(2000, 1, 2), 20), checks: c }))
+        .checks[0]?.status,
+    ).toBe('fail');
+    // 3 vs 1 errors: past the margin but not significant (Fisher's exact): not a failure.
+    const few = judgeStep(input({ canary: arm(spread(300, 1, 2), 3), baseline: arm(spread(300, 1, 2), 1), checks: c }));
+    expect(few.checks[0]?.status).not.toBe('fail');
+    expect(few.checks[0]?.reason).toContain("Fisher's exact");
+  });
+
+  it('checks throughput against a minimum at the end of the step', () => {
+    const tp = [check({ metric: 'throughput', min: 150 })];
+    expect(judgeStep(input({ canary: arm(spread(1000, 1, 2)), checks: tp })).decision).toBe('rollback');
+    expect(judgeStep(input({ canary: arm(spread(2000, 1, 2)), checks: tp })).decision).toBe('continue');
+  });
+
+  it('scores weighted groups: a failed non-critical check can still be GO', () => {
+    const checks = [
+      check({ metric: 'p50', max: 1000, group: 'latency' }),
+      check({ metric: 'p99', max: 1000, group: 'latency' }),
+      check({ metric: 'p999', max: 50, group: 'tail' }),
+    ];
+    const v = judgeStep(
+      input({ canary: arm(spread(5000, 1, 100)), checks, weights: { latency: 3, tail: 1 }, passScore: 7 }),
+    );
+    // latency 10/10 weighted 3, tail 0/10 weighted 1: (30 + 0) / 4 = 7.5 ≥ 7.
+    expect(v.score.score).toBe(7.5);
+    expect(v.score.go).toBe(true);
+    expect(v.decision).toBe('continue');
+    expect(v.score.groups.map((g) => [g.group, g.score])).toEqual([
+      ['latency', 10],
+      ['tail', 0],
+    ]);
+    const stricter = judgeStep(
+      input({ canary: arm(spread(5000, 1, 100)), checks, weights: { latency: 1, tail: 1 }, passScore: 7 }),
+    );
+    expect(stricter.decision).toBe('rollback');
+    expect(stricter.reason).toContain('NO-GO');
   });
 });

@@ -32,7 +32,12 @@ describe('scenario loader', () => {
       stepDuration: 30_000,
     });
     expect(scenario.requests[0]).toEqual({ method: 'GET', path: '/', headers: {}, weight: 1 });
-    expect(scenario.gates.statistics).toEqual({ confidence: 0.95, alpha: 0.05, minSamples: 200, maxIncrease: 0.05 });
+    expect(scenario.gates.statistics).toEqual({
+      alpha: 0.01,
+      minSamples: 200,
+      maxIncrease: 0.05,
+      inconclusive: 'rollback',
+    });
     expect(scenario.outputs).toEqual({ dir: 'canary-gate-output', formats: ['json'] });
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { logNormalSampler, seededRandom } from '../gates/stats/random.js';
 
 /** How a demo service behaves. */
 export interface DemoServiceOptions {
@@ -15,8 +16,19 @@ export interface DemoServiceOptions {
   errorRate?: number;
   /** Every `everyMs`, freeze the event loop for `forMs`. */
   stall?: { everyMs: number; forMs: number };
-  /** A latency regression: latency × factor (+ extraMs), on from the start or after afterMs. */
-  regression?: { factor?: number; extraMs?: number; afterMs?: number; on?: boolean };
+  /**
+   * A latency regression, on from the start (`on`) or after `afterMs`: every latency × factor
+   * (+ extraMs), or only latencies above `tailFromMs` × tailFactor (a tail-only regression with
+   * the same median).
+   */
+  regression?: {
+    factor?: number;
+    extraMs?: number;
+    tailFactor?: number;
+    tailFromMs?: number;
+    afterMs?: number;
+    on?: boolean;
+  };
   /** Seed of the service's random numbers, so runs repeat. */
   seed?: number;
   /** Address to listen on (loopback by default). */
@@ -37,29 +49,6 @@ export interface RunningService {
   close: () => Promise<void>;
 }
 
-/** mulberry32: a small, fast, seedable PRNG; good enough for simulated latency. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A log-normal sampler with the given median and sigma (Box-Muller on `random`). */
-export function logNormalSampler(medianMs: number, sigma: number, random: () => number): () => number {
-  const mu = Math.log(medianMs);
-  return () => {
-    const u = 1 - random();
-    const v = random();
-    const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    return Math.exp(mu + sigma * z);
-  };
-}
-
 /** Start a demo service on this thread. */
 export async function startDemoService(options: DemoServiceOptions = {}): Promise<RunningService> {
   const random = seededRandom(options.seed ?? 1);
@@ -69,6 +58,10 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
   const errorRate = options.errorRate ?? 0;
   const regression = options.regression;
   let regressed = regression?.on === true;
+  const regress = (ms: number): number => {
+    const tail = regression?.tailFromMs !== undefined && ms > regression.tailFromMs ? (regression.tailFactor ?? 1) : 1;
+    return ms * (regression?.factor ?? 1) * tail + (regression?.extraMs ?? 0);
+  };
   const regressionTimer =
     regression?.afterMs !== undefined
       ? setTimeout(() => {
@@ -89,7 +82,7 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     };
     const base = sampleLatency ? sampleLatency() : 0;
-    const delayMs = regressed ? base * (regression?.factor ?? 1) + (regression?.extraMs ?? 0) : base;
+    const delayMs = regressed ? regress(base) : base;
     if (delayMs >= 1) setTimeout(answer, delayMs);
     else answer();
   });

@@ -1,6 +1,7 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
 import type { DriverEvent } from '../canary/driver.js';
 import type { RunResult } from '../canary/run-result.js';
+import { renderMatrix } from '../gates/score.js';
 import { formatDurationMs } from '../scenario/units.js';
 
 /** One line per driver event worth showing (progress once a second). */
@@ -25,6 +26,8 @@ export function describeEvent(event: DriverEvent): string | undefined {
         `  verdict: ${event.verdict.decision}${event.extensions > 0 ? ` (after ${event.extensions} extension${event.extensions === 1 ? '' : 's'})` : ''} — ${event.verdict.reason}`,
       ];
       for (const c of event.verdict.checks) lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);
+      if (event.verdict.decision !== 'extend' && event.verdict.checks.length > 0)
+        lines.push(renderMatrix(event.verdict.score));
       return lines.join('\n');
     }
     case 'reset':
@@ -42,7 +45,7 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
       .map(([arm, a]) => `${arm} n=${a.requests} p99=${a.latencyMs.p99}ms err=${a.errors}`)
       .join(', ');
     lines.push(
-      `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  ${arms}`,
+      `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  score ${step.verdict.score.score}/10  ${arms}`,
     );
   }
   lines.push(`result:  ${files.result}`, `journal: ${files.journal}`);

@@ -5,7 +5,7 @@
  * distribution. The ranks are read off the histogram. Pure.
  */
 import type { Histogram } from '../../metrics/hdr.js';
-import { binomialCdf } from './binomial.js';
+import { logChoose } from './binomial.js';
 import { normalQuantile } from './normal.js';
 
 /** 1-based ranks of the interval's ends; undefined where n is too small for that side. */
@@ -26,11 +26,18 @@ export function quantileRanks(n: number, q: number, confidence: number): Quantil
   const alpha = 1 - confidence;
   if (n <= 0) return { lower: undefined, upper: undefined };
   if (n <= EXACT_UP_TO) {
-    // P(X < l) = P(X ≤ l - 1) = cdf(l - 1); increasing in l.
+    // One pass over the binomial pmf: cdf[k] = P(X ≤ k). lower = largest l with cdf[l-1] ≤ α/2;
+    // upper = smallest u with 1 - cdf[u-1] ≤ α/2.
+    const lp = Math.log(q);
+    const lq = Math.log(1 - q);
+    let cdf = 0;
     let lower: number | undefined;
-    for (let l = 1; l <= n && binomialCdf(l - 1, n, q) <= alpha / 2; l++) lower = l;
     let upper: number | undefined;
-    for (let u = n; u >= 1 && 1 - binomialCdf(u - 1, n, q) <= alpha / 2; u--) upper = u;
+    for (let k = 0; k < n; k++) {
+      cdf += Math.exp(logChoose(n, k) + k * lp + (n - k) * lq);
+      if (cdf <= alpha / 2) lower = k + 1;
+      if (upper === undefined && 1 - cdf <= alpha / 2) upper = k + 1;
+    }
     return { lower, upper };
   }
   const z = normalQuantile(1 - alpha / 2);

@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/demo/service.js';
+import { startDemoServiceThread } from '../../src/demo/service-thread.js';
+import { runCli } from '../helpers/cli.js';
+
+// Two runs of `canary-gate run` with the statistical judge against demo services (log-normal,
+// median 4 ms, σ 0.5): a canary slower only in the tail — every latency above the p95 (9.1 ms)
+// ×1.3, so p99 +30 % and the same median — must roll back on evidence; an identical canary
+// (A/A) must be promoted.
+const P95_MS = 4 * Math.exp(1.645 * 0.5);
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-judge-'));
+let baseline: RunningService;
+let tailSlow: RunningService;
+let twin: RunningService;
+
+beforeAll(async () => {
+  const latency = { medianMs: 4, sigma: 0.5 };
+  [baseline, tailSlow, twin] = await Promise.all([
+    startDemoServiceThread({ latency, seed: 1 }),
+    startDemoServiceThread({ latency, seed: 2, regression: { tailFactor: 1.3, tailFromMs: P95_MS, on: true } }),
+    startDemoServiceThread({ latency, seed: 3 }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([baseline.close(), tailSlow.close(), twin.close()]);
+});
+
+function scenario(canaryUrl: string): string {
+  const file = join(dir, `judge-${Math.random().toString(16).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    `name: statistical judge e2e
+targets:
+  baseline: { url: "${baseline.url}" }
+  canary: { url: "${canaryUrl}" }
+traffic: { rate: 2000/s, connections: 64, warmup: 500ms, stepDuration: 5s, maxStepDuration: 10s, timeout: 2s }
+requests: [{ path: /api }]
+steps: [50, 100]
+gates:
+  checks:
+    - { metric: p99, vsBaseline: { ratio: 1.1, slack: 0ms } }
+    - { metric: distribution, vsBaseline: { ratio: 1.1 } }
+    - { metric: errorRate, max: 1%, critical: true }
+  weights: { latency: 1, errors: 1 }
+  passScore: 8
+`,
+  );
+  return file;
+}
+
+describe('canary-gate run with the statistical judge', () => {
+  it('rolls back a canary that is slower only in the tail (p99 +30 %, same median)', async () => {
+    const run = await runCli(['run', scenario(tailSlow.url), '--out', join(dir, 'out'), '--json', '--quiet']);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.decision).toBe('rollback');
+    const checks = result.steps[0].verdict.checks;
+    // The tail check fails on evidence; the whole-distribution check sees the same median.
+    expect(checks.find((c: { name: string }) => c.name === 'p99').status).toBe('fail');
+    expect(checks.find((c: { name: string }) => c.name === 'distribution').status).toBe('pass');
+  });
+
+  it('promotes an identical canary (A/A)', async () => {
+    const run = await runCli(['run', scenario(twin.url), '--out', join(dir, 'out'), '--json', '--quiet']);
+    const result = JSON.parse(run.stdout);
+    expect(result.reason).toBe('all 2 steps passed');
+    expect(run.code).toBe(0);
+    expect(result.steps[0].verdict.score.go).toBe(true);
+  });
+});

@@ -51,6 +51,8 @@ export interface CanaryRunOptions {
    */
   signal?: AbortSignal;
   onEvent?: (event: DriverEvent) => void;
+  /** Removes secrets from text the driver stores (the journal). */
+  redact: (text: string) => string;
 }
 
 /** Exit code of each decision (DESIGN.md's CLI contract). */
@@ -67,7 +69,12 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const steps: StepResult[] = [];
   const emit = (event: DriverEvent): void => o.onEvent?.(event);
-  journal.append({ event: 'start', scenarioFile: o.scenarioFile, router: router.describe(), digest: o.digest });
+  journal.append({
+    event: 'start',
+    scenarioFile: o.scenarioFile,
+    router: o.redact(router.describe()),
+    digest: o.digest,
+  });
 
   const result = (preflightResults: HealthResult[], decision: Decision, reason: string): RunResult => ({
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
@@ -108,6 +115,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       journal.append({ event: 'weight', step: index, weight });
       await router.setWeight({ weight, step: index, run: o.run });
       journal.append({ event: 'applied', step: index, weight });
+      if (o.signal?.aborted) break;
 
       // Looks: every minStepDuration (default: once, at stepDuration) up to stepDuration, then
       // extensions of the same length up to maxStepDuration. Each look spends its share of the
@@ -169,22 +177,34 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     reason = error instanceof Error ? error.message : String(error);
   }
 
-  if (decision !== 'promote') {
-    emit({ type: 'reset', reason });
-    journal.append({ event: 'reset', reason });
-    try {
-      await router.reset(o.run);
-      journal.append({ event: 'reset-done' });
-    } catch (error) {
-      decision = 'aborted';
-      reason = `${reason}; resetting the router failed too (${(error as Error).message}); run canary-gate recover ${journal.path}`;
+  try {
+    if (decision !== 'promote') {
+      emit({ type: 'reset', reason });
+      // The journal is best-effort here: a full disk must not stop the reset itself.
+      tryAppend(journal, { event: 'reset', reason: o.redact(reason) });
+      try {
+        await router.reset(o.run);
+        tryAppend(journal, { event: 'reset-done' });
+      } catch (error) {
+        decision = 'aborted';
+        reason = `${reason}; resetting the router failed too (${(error as Error).message}); run canary-gate recover ${journal.path}`;
+      }
     }
+    const hook = decision === 'promote' ? scenario.hooks.promote : scenario.hooks.rollback;
+    if (hook) await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
+    tryAppend(journal, { event: 'end', decision });
+  } finally {
+    await router.close().catch(() => {});
   }
-  const hook = decision === 'promote' ? scenario.hooks.promote : scenario.hooks.rollback;
-  if (hook) await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
-  journal.append({ event: 'end', decision });
-  await router.close();
   return result(health, decision, reason);
+}
+
+function tryAppend(journal: RunJournal, entry: Parameters<RunJournal['append']>[0]): void {
+  try {
+    journal.append(entry);
+  } catch {
+    // Reported by recover: a journal without reset-done is treated as unsettled.
+  }
 }
 
 async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => void): Promise<void> {

@@ -3,7 +3,7 @@
  * announces, so after a crash (even kill -9) the journal says which weight the canary may hold.
  * `canary-gate recover <journal>` reads it back.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 
 /** A journal line. */
 export type JournalEntry =
@@ -27,7 +27,14 @@ export class RunJournal {
   constructor(path: string, run: string) {
     this.path = path;
     this.run = run;
-    this.#fd = openSync(path, 'a');
+    this.#fd = openSync(path, 'a+');
+    // A crash can leave a torn last line; start ours on a fresh one so it stays readable.
+    const size = fstatSync(this.#fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.#fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) writeSync(this.#fd, '\n');
+    }
   }
 
   /** Append one entry and fsync before returning. */
@@ -45,7 +52,7 @@ export class RunJournal {
   }
 }
 
-/** Read a journal; a torn last line (a crash mid-write) is ignored. */
+/** Read a journal; a torn line (a crash mid-write, possibly followed by later entries) is skipped. */
 export function readJournal(path: string): JournalEntry[] {
   const entries: JournalEntry[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -53,7 +60,7 @@ export function readJournal(path: string): JournalEntry[] {
     try {
       entries.push(JSON.parse(line) as JournalEntry);
     } catch {
-      // Only the last line can be torn; anything after it cannot exist.
+      // A write cut short by a crash; entries appended after it start on their own line.
     }
   }
   return entries;

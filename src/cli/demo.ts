@@ -6,7 +6,6 @@
 import type { Argv } from 'yargs';
 import { startDemoServiceThread } from '../demo/service-thread.js';
 import { loadScenario } from '../scenario/loader.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { executeRun } from './run.js';
 
@@ -106,6 +105,3 @@ export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number>
     await Promise.all([baseline.close(), canary.close()]);
   }
 }
-
-/** Exit codes the demo can end with, for --help readers. */
-export const DEMO_EXITS = { promoted: EXIT.ok, rolledBack: EXIT.rolledBack };

@@ -52,7 +52,7 @@ export async function runRecoverCommand(args: RecoverArgs, io: CliIO): Promise<n
     return EXIT.ok;
   }
   say(`the journal shows up to ${state.weight}% canary and no reset after it`);
-  const { scenario } = await readScenarioFile(args.scenario ?? state.start.scenarioFile, io);
+  const { scenario, redactor } = await readScenarioFile(args.scenario ?? state.start.scenarioFile, io);
   const router = createRouter(scenario);
   try {
     await router.reset(state.start.run);
@@ -62,7 +62,7 @@ export async function runRecoverCommand(args: RecoverArgs, io: CliIO): Promise<n
   const journal = new RunJournal(args.journal, state.start.run);
   journal.append({ event: 'recovered', weightBefore: state.weight });
   journal.close();
-  say(`reset ${router.describe()} to 0% canary (was up to ${state.weight}%)`);
+  say(redactor.redactText(`reset ${router.describe()} to 0% canary (was up to ${state.weight}%)`));
   if (args.json)
     io.stdout(`${JSON.stringify({ run: state.start.run, action: 'reset', weightBefore: state.weight })}\n`);
   return EXIT.ok;

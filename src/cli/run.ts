@@ -67,13 +67,19 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   // An error that escapes everything still must not leave the canary holding traffic: abort the
   // run with the error as reason, so the driver resets the router and reports it (exit 3).
   const onCrash = (error: unknown): void => {
-    if (!o.quiet) io.stderr(`\nunexpected error: ${(error as Error)?.stack ?? String(error)}; resetting the router\n`);
+    if (!o.quiet) {
+      io.stderr(
+        o.redactor.redactText(
+          `\nunexpected error: ${(error as Error)?.stack ?? String(error)}; resetting the router\n`,
+        ),
+      );
+    }
     controller.abort(error instanceof Error ? error : new Error(String(error)));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   const router = createRouter(o.scenario);
-  if (!o.quiet) io.stderr(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`);
+  if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   let result: RunResult;
   try {
     result = await runCanary({
@@ -83,6 +89,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       router,
       run,
       journal,
+      redact: (text) => o.redactor.redactText(text),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);

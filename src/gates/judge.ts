@@ -117,7 +117,8 @@ function samplesFor(n: number, halfWidth: number, distance: number): number | un
 
 function latencyAbsolute(check: Check, input: JudgeInput, a: number, max: number): LimitOutcome {
   const c = latencyStat(check, input.canary, a);
-  const n = input.canary.requests;
+  // Latency samples, not requests: transport errors never reach the histogram.
+  const n = input.canary.latency.totalCount;
   const need = Math.max(input.statistics.minSamples, c.resolvable);
   const lower = c.interval[0];
   const base = { threshold: max, interval: c.interval, statistical: check.metric !== 'max' };
@@ -151,7 +152,7 @@ function latencyRelative(
   const c = latencyStat(check, input.canary, a / 2);
   const r = latencyStat(check, ref, a / 2);
   const margin = (v: number) => v * limit.ratio + limit.slack;
-  const n = input.canary.requests;
+  const n = input.canary.latency.totalCount;
   const need = Math.max(input.statistics.minSamples, c.resolvable);
   const refUpper = check.metric === 'max' ? r.value : r.interval[1];
   const canaryLower = check.metric === 'max' ? c.value : c.interval[0];
@@ -161,7 +162,7 @@ function latencyRelative(
   if (canaryLower !== null && refUpper !== null && canaryLower > margin(refUpper)) {
     return { ...base, threshold: margin(refUpper), status: 'fail', sentence: sentence('exceeds') };
   }
-  const enough = n >= need && ref.requests >= need;
+  const enough = n >= need && ref.latency.totalCount >= need;
   if (input.mayPass && enough && c.value <= margin(r.value))
     return { ...base, status: 'pass', sentence: sentence('is within') };
   const needSamples =
@@ -251,8 +252,8 @@ function distributionRelative(
     `canary median ${fmt('ms', mc)} is ${effect.toFixed(3)} × the ${label} median ${fmt('ms', mr)} (allowed ${ratio}); Mann-Whitney p = ${mw.pGreater.toPrecision(2)}, P(canary slower) = ${mw.commonLanguageEffect.toFixed(3)}${verb}`;
   if (mw.pGreater < a && effect > ratio) return { ...base, status: 'fail', sentence: sentence(': a regression') };
   const enough = mw.n1 >= input.statistics.minSamples && mw.n2 >= input.statistics.minSamples;
-  if (input.mayPass && enough && (effect <= ratio || mw.pGreater >= a))
-    return { ...base, status: 'pass', sentence: sentence('') };
+  // An effect past the ratio without significance is undecided, not a pass.
+  if (input.mayPass && enough && effect <= ratio) return { ...base, status: 'pass', sentence: sentence('') };
   return {
     ...base,
     status: 'inconclusive',

@@ -25,6 +25,8 @@ export class ClosedModel implements ExchangeSink {
   #lastSendMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #resolveDone: (() => void) | undefined;
+  /** True while dispatch() runs: undici reports some failures synchronously, inside it. */
+  #dispatching = false;
 
   constructor(plan: LoadPlan, targets: readonly TargetPool[], targetPicker: WeightedPicker<TargetPool>) {
     this.#plan = plan;
@@ -51,7 +53,8 @@ export class ClosedModel implements ExchangeSink {
       this.#resolveDone = resolve;
     });
     this.#timer = setTimeout(() => this.stop(false), warmupMs + this.#plan.durationMs);
-    // Fill every target's concurrency, in proportion to the target weights.
+    // One slot per request in flight (connections × pipelining per target); each slot picks its
+    // target by weight at every launch.
     const concurrency = this.#all.reduce((sum, t) => sum + t.limit, 0);
     // Slot i keeps connection i mod connections busy; slots beyond it pipeline on the same one.
     for (let slot = 0; slot < concurrency && !this.#stopped; slot++) this.#launch(slot, performance.now());
@@ -80,15 +83,24 @@ export class ClosedModel implements ExchangeSink {
     const measured = now >= this.#measuredFromMs;
     if (measured) target.recorder.recordSend(0);
     this.#lastSendMs = now;
+    this.#dispatching = true;
     new Exchange(this, target, request, now, now, measured, slot).dispatch();
+    this.#dispatching = false;
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
     this.#inFlight--;
     exchange.target.inFlight--;
     const now = performance.now();
+    // A failure reported inside dispatch() would relaunch inside it again, without bound:
+    // relaunch on the next turn of the event loop instead.
+    const relaunch = (): void => {
+      if (this.#stopped) return;
+      if (this.#dispatching) setImmediate(() => this.#launch(exchange.slot, performance.now()));
+      else this.#launch(exchange.slot, now);
+    };
     if (this.#cancelled || !exchange.measured) {
-      if (!this.#stopped) this.#launch(exchange.slot, now);
+      relaunch();
       this.#maybeDone();
       return;
     }
@@ -103,7 +115,7 @@ export class ClosedModel implements ExchangeSink {
       if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);
       else recorder.recordFailure(endpoint, errorClass, undefined, undefined);
     }
-    if (!this.#stopped) this.#launch(exchange.slot, now);
+    relaunch();
     this.#maybeDone();
   }
 

@@ -13,11 +13,6 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
-  /** The oldest item, or undefined when empty. */
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
   /** Remove and return the oldest item. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

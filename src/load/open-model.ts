@@ -105,7 +105,11 @@ export class OpenModel implements ExchangeSink {
 
   #tick = (): void => {
     this.#timer = undefined;
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      // Stopped before the first tick (an abort during start-up): settle now, or run() never resolves.
+      this.#maybeDone();
+      return;
+    }
     const now = performance.now();
     // Every request whose intended time has come goes out now, however many that is: a timer
     // that fires late must not thin the schedule.
@@ -147,34 +151,33 @@ export class OpenModel implements ExchangeSink {
       return;
     }
     const now = performance.now();
+    // Warm-up requests are sent at the full rate but never recorded.
+    if (exchange.measured) this.#record(exchange, status, error, now);
+    this.#drain(target, now);
+    this.#maybeDone();
+  }
+
+  #record(exchange: Exchange, status: number, error: Error | null, now: number): void {
+    const recorder = exchange.target.recorder;
     const endpoint = exchange.request.endpoint;
-    if (!exchange.measured) {
-      // Warm-up: sent at the full rate, never recorded.
-    } else if (error === null) {
-      target.recorder.recordResponse(
+    if (error === null) {
+      recorder.recordResponse(
         endpoint,
         status,
         now - exchange.intendedMs,
         now - exchange.sentMs,
         classifyStatus(status),
       );
-    } else {
-      const errorClass = classifyTransportError(error);
-      if (errorClass === 'timeout') {
-        // Recorded at the timeout value: undici's timers are coarse, the configured bound is not.
-        const timeoutMs = this.#plan.timeoutMs;
-        target.recorder.recordFailure(
-          endpoint,
-          'timeout',
-          exchange.sentMs - exchange.intendedMs + timeoutMs,
-          timeoutMs,
-        );
-      } else {
-        target.recorder.recordFailure(endpoint, errorClass, undefined, undefined);
-      }
+      return;
     }
-    this.#drain(target, now);
-    this.#maybeDone();
+    const errorClass = classifyTransportError(error);
+    if (errorClass === 'timeout') {
+      // Recorded at the timeout value: undici's timers are coarse, the configured bound is not.
+      const timeoutMs = this.#plan.timeoutMs;
+      recorder.recordFailure(endpoint, 'timeout', exchange.sentMs - exchange.intendedMs + timeoutMs, timeoutMs);
+    } else {
+      recorder.recordFailure(endpoint, errorClass, undefined, undefined);
+    }
   }
 
   #drain(target: TargetPool, now: number): void {

@@ -63,6 +63,7 @@ export function modelOf(plan: LoadPlan): LoadModel {
 }
 
 const METHOD = /^[A-Z]+$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Every problem with a plan, each naming its field; empty when the plan is valid. */
 export function planProblems(plan: LoadPlan): string[] {
@@ -92,6 +93,11 @@ export function planProblems(plan: LoadPlan): string[] {
       problems.push(`mix[${i}].path: expected a path starting with "/", found "${request.path}"`);
     }
     if (!(request.weight >= 0)) problems.push(`mix[${i}].weight: expected >= 0, found ${request.weight}`);
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (!HEADER_NAME.test(name)) problems.push(`mix[${i}].headers: "${name}" is not a valid header name`);
+      // The value is not quoted: it may be a secret.
+      if (/[\r\n\0]/.test(value)) problems.push(`mix[${i}].headers.${name}: expected a value without CR, LF or NUL`);
+    }
   });
   if (plan.mix.length > 0 && !plan.mix.some((r) => r.weight > 0)) {
     problems.push('mix: expected at least one request with a positive weight');

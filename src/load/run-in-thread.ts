@@ -108,7 +108,11 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
 
   const cpu = process.cpuUsage(cpuStart);
   const elapsedMs = Math.max(0, endMs - runner.measuredFromMs);
-  const sendWindowMs = Math.max(plan.durationMs, runner.lastSendMs - runner.measuredFromMs);
+  const sentForMs = runner.lastSendMs - runner.measuredFromMs;
+  // An aborted run sent for less than planned: rates divide by what actually ran.
+  const sendWindowMs = hooks.signal?.aborted
+    ? Math.max(1, Math.min(plan.durationMs, sentForMs))
+    : Math.max(plan.durationMs, sentForMs);
   return {
     model,
     scheduled: runner instanceof OpenModel ? runner.scheduled : undefined,

@@ -64,6 +64,9 @@ export async function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Pro
     }),
   ).finally(() => {
     hooks.signal?.removeEventListener('abort', stopAll);
+    // After a failure the other workers would go on sending load: end them all. A worker that
+    // already finished has exited; terminate() is a no-op for it.
+    for (const worker of workers) void worker.terminate();
   });
   return { merged: mergeThreadResults(results), perWorker: results };
 }

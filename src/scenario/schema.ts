@@ -420,6 +420,13 @@ export const ScenarioSchema = z
         });
       }
     }
+    if (s.traffic.workers > s.traffic.connections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['traffic', 'workers'],
+        message: `expected at most traffic.connections (${s.traffic.connections}): each worker needs a connection, found ${s.traffic.workers}`,
+      });
+    }
     const { minStepDuration, maxStepDuration, stepDuration } = s.traffic;
     if (minStepDuration !== undefined && minStepDuration > stepDuration) {
       ctx.addIssue({ code: 'custom', path: ['traffic', 'minStepDuration'], message: 'expected at most stepDuration' });

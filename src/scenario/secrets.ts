@@ -32,10 +32,24 @@ export class Redactor {
     return out;
   }
 
-  /** A deep copy of a JSON-like value with every string redacted. */
+  /**
+   * A deep copy of a JSON-like value with every string (and key) redacted. Numbers stay numbers,
+   * and encoded histograms (any `histogram` field) are kept whole: a short secret must not
+   * corrupt them, and they hold no text.
+   */
   redact<T>(value: T): T {
     if (this.#secrets.size === 0) return value;
-    return JSON.parse(this.redactText(JSON.stringify(value))) as T;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return this.redactText(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v !== null && typeof v === 'object') {
+        return Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [this.redactText(k), k === 'histogram' ? x : walk(x)]),
+        );
+      }
+      return v;
+    };
+    return walk(value) as T;
   }
 }
 

@@ -113,8 +113,9 @@ describe('canary-gate load', () => {
 
   it('stops on SIGINT, prints what it measured, and exits 130', async () => {
     const { child, done } = startCli(['load', server.url, '-r', '100/s', '-d', '60s', '--json']);
-    // Progress is printed once a second: the first line means load is flowing.
-    await once(child.stderr as NodeJS.ReadableStream, 'data');
+    // Progress is printed once a second: its first line means load is flowing.
+    let seen = '';
+    while (!/1\/60s/.test(seen)) seen += String((await once(child.stderr as NodeJS.ReadableStream, 'data'))[0]);
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);

@@ -1,6 +1,6 @@
 /** The exec router: runs an argv template with {weight} substituted for each change; never a shell. */
 import { RouterError } from '../../errors.js';
-import { expandArgv, type Router, type WeightChange } from './router.js';
+import { expandArgv, type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 import { runArgv } from './run-argv.js';
 
 /** Exec router options. */
@@ -38,7 +38,7 @@ export class ExecRouter implements Router {
   }
 
   async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: 0, step: -1, run });
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
   }
 
   describe(): string {

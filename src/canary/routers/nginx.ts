@@ -8,7 +8,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { RouterError } from '../../errors.js';
-import type { Router, WeightChange } from './router.js';
+import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 import { runArgv } from './run-argv.js';
 
 /** nginx router options. */
@@ -131,7 +131,7 @@ export class NginxRouter implements Router {
   }
 
   async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: 0, step: -1, run });
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
   }
 
   describe(): string {

@@ -14,7 +14,7 @@ import { RouterError } from '../../errors.js';
 import { classifyStatus, classifyTransportError } from '../../load/error-class.js';
 import { type ArmMeasurements, ArmRecorder } from '../../load/recorder.js';
 import { WeightedPicker } from '../../load/weighted-picker.js';
-import type { Router, WeightChange } from './router.js';
+import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 
 /** Proxy router options. */
 export interface ProxyRouterOptions {
@@ -105,7 +105,12 @@ export class ProxyRouter implements Router {
         .catch((error: unknown) => {
           const errorClass = classifyTransportError(error);
           recorder?.recordFailure(0, errorClass, undefined, undefined);
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain', 'x-canary-gate-arm': arm });
+          // Mid-body, the client must see a broken response, not error text glued onto a body.
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          res.writeHead(502, { 'content-type': 'text/plain', 'x-canary-gate-arm': arm });
           res.end(`canary-gate proxy: ${arm} failed (${errorClass})`);
         });
     });
@@ -169,7 +174,7 @@ export class ProxyRouter implements Router {
   }
 
   async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: 0, step: -1, run });
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
   }
 
   describe(): string {

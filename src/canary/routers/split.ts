@@ -2,7 +2,7 @@
  * The split router: no infrastructure. canary-gate's own load engine sends w % of its requests to
  * the canary; this router only remembers the weight for the driver's load plan.
  */
-import type { Router, WeightChange } from './router.js';
+import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 
 /** Split router. */
 export class SplitRouter implements Router {
@@ -15,7 +15,7 @@ export class SplitRouter implements Router {
   }
 
   async reset(): Promise<void> {
-    this.weight = 0;
+    this.weight = SAFE_WEIGHT;
   }
 
   describe(): string {

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { RouterError } from '../../errors.js';
-import type { Router, WeightChange } from './router.js';
+import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 
 /** Header carrying the signature: "sha256=<hex of HMAC-SHA256(secret, body)>". */
 export const SIGNATURE_HEADER = 'x-canary-gate-signature';
@@ -60,7 +60,7 @@ export class WebhookRouter implements Router {
   }
 
   async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: 0, step: -1, run });
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
   }
 
   describe(): string {

@@ -202,3 +202,15 @@ describe('webhook router', () => {
     }
   });
 });
+
+describe('commands run by routers', () => {
+  it('are killed at the deadline even when they ignore SIGTERM and leave a child holding stdout', async () => {
+    const { runArgv } = await import('../../../src/canary/routers/run-argv.js');
+    const stubborn = `process.on("SIGTERM", () => {}); require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;
+    const started = Date.now();
+    const result = await runArgv([process.execPath, '-e', stubborn], 500);
+    expect(result.code).toBeNull();
+    // Tolerant: settled near the deadline, nowhere near the 60 s the command wanted.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

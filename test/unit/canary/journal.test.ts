@@ -34,6 +34,11 @@ describe('run journal', () => {
     j.close();
     appendFileSync(path, '{"event":"wei');
     expect(journalState(readJournal(path))).toMatchObject({ weight: 0, settled: true, decision: 'rollback' });
+    // An entry appended after the torn line starts on its own line and is read.
+    const again = new RunJournal(path, 'r2');
+    again.append({ event: 'weight', step: 0, weight: 10 });
+    again.close();
+    expect(journalState(readJournal(path))).toMatchObject({ weight: 10, settled: false });
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ event: 'start', run: 'r2' });
   });
@@ -52,8 +57,7 @@ describe('router helpers', () => {
     expect(upstreamBlock('u', 'a:1', 'b:2', 30, 'g')).toContain('server a:1 weight=70;\n    server b:2 weight=30;');
   });
 
-  it('hashes sticky keys stably and evenly', () => {
-    expect(fnv1a('user-1')).toBe(fnv1a('user-1'));
+  it('hashes sticky keys evenly', () => {
     const buckets = new Array(10).fill(0);
     for (let i = 0; i < 10_000; i++) buckets[fnv1a(`user-${i}`) % 10]++;
     for (const count of buckets) expect(Math.abs(count - 1000)).toBeLessThan(150);

@@ -11,7 +11,7 @@ describe('fifo', () => {
       for (let i = 0; i < 90; i++) expect(q.shift()).toBe(expected++);
     }
     expect(q.length).toBe(500);
-    expect(q.peek()).toBe(expected);
+    expect(q.shift()).toBe(expected);
     q.clear();
     expect(q.length).toBe(0);
     expect(q.shift()).toBeUndefined();

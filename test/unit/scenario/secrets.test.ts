@@ -33,3 +33,28 @@ describe('${env:NAME} secrets', () => {
     expect(redactor.redactText('anything')).toBe('anything');
   });
 });
+
+describe('redacting structured values', () => {
+  it('keeps numbers and histograms intact, even for a numeric secret', () => {
+    const redactor = new Redactor();
+    interpolateEnv('${env:PORT}', { PORT: '8080' }, redactor, 'url');
+    const value = {
+      url: 'http://127.0.0.1:8080/',
+      requests: 18080,
+      histogram: { latency: 'HISTFAAA8080' },
+      list: ['x8080'],
+    };
+    expect(redactor.redact(value)).toEqual({
+      url: `http://127.0.0.1:${REDACTED}/`,
+      requests: 18080,
+      histogram: { latency: 'HISTFAAA8080' },
+      list: [`x${REDACTED}`],
+    });
+  });
+
+  it('redacts secrets that JSON would escape', () => {
+    const redactor = new Redactor();
+    interpolateEnv('${env:Q}', { Q: 'pa"ss\\word' }, redactor, 'x');
+    expect(redactor.redact({ header: 'token pa"ss\\word' })).toEqual({ header: `token ${REDACTED}` });
+  });
+});

@@ -36,7 +36,7 @@ function scenario(canaryUrl: string): string {
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canaryUrl}" }
-traffic: { rate: 2000/s, connections: 64, warmup: 500ms, stepDuration: 5s, maxStepDuration: 10s, timeout: 2s }
+traffic: { rate: 3000/s, connections: 64, warmup: 500ms, stepDuration: 5s, maxStepDuration: 15s, timeout: 2s }
 requests: [{ path: /api }]
 steps: [50, 100]
 gates:
@@ -44,6 +44,7 @@ gates:
     - { metric: p99, vsBaseline: { ratio: 1.1, slack: 0ms } }
     - { metric: distribution, vsBaseline: { ratio: 1.1 } }
     - { metric: errorRate, max: 1%, critical: true }
+  statistics: { alpha: 0.05 }
   weights: { latency: 1, errors: 1 }
   passScore: 8
 `,

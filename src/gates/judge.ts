@@ -32,6 +32,19 @@ export interface ArmStepMeasurements {
   durationMs: number;
 }
 
+/** A value from outside the load (a PromQL query, an alert count) with its bounds. */
+export interface ExternalCheck {
+  /** Name in reports. */
+  name: string;
+  /** The value, or null when the source could not be read (an error, never a pass). */
+  value: number | null;
+  max?: number;
+  min?: number;
+  critical: boolean;
+  /** Weight group; default "external". */
+  group?: string;
+}
+
 /** The judge's input for one look at a step. */
 export interface JudgeInput {
   canary: ArmStepMeasurements;
@@ -40,6 +53,8 @@ export interface JudgeInput {
   /** The stored baseline, for vsStored limits. */
   stored?: ArmStepMeasurements;
   checks: readonly Check[];
+  /** External values checked at this look (Prometheus queries, Alertmanager). */
+  external?: readonly ExternalCheck[];
   statistics: { minSamples: number; maxIncrease: number; inconclusive: 'rollback' | 'continue' };
   weights: Readonly<Record<string, number>>;
   passScore: number;
@@ -358,15 +373,51 @@ function verdict(
   return { decision, checks, score, alpha, reason };
 }
 
+function judgeExternal(x: ExternalCheck, samples: Record<string, number>): CheckResult {
+  const base = {
+    name: x.name,
+    group: x.group ?? 'external',
+    unit: 'perSec' as const,
+    samples,
+    critical: x.critical,
+    interval: null,
+  };
+  if (x.value === null) {
+    return {
+      ...base,
+      status: 'error',
+      observed: null,
+      threshold: x.max ?? x.min ?? null,
+      reason: `${x.name}: the source could not be read`,
+    };
+  }
+  const over = x.max !== undefined && x.value > x.max;
+  const under = x.min !== undefined && x.value < x.min;
+  const bounds = [x.max !== undefined ? `≤ ${x.max}` : '', x.min !== undefined ? `≥ ${x.min}` : '']
+    .filter(Boolean)
+    .join(' and ');
+  return {
+    ...base,
+    status: over || under ? 'fail' : 'pass',
+    observed: x.value,
+    threshold: over ? (x.max ?? null) : (x.min ?? x.max ?? null),
+    reason: `${x.name} = ${x.value} ${over || under ? 'breaks' : 'meets'} ${bounds || 'no bound'}`,
+  };
+}
+
 /** Judge one look at a step. */
 export function judgeStep(input: JudgeInput): StepVerdict {
   const a = input.alpha / comparisonCount(input.checks);
-  const checks = input.checks.map((check) => judgeCheck(check, input, a));
+  const samples = { canary: input.canary.requests };
+  const checks = [
+    ...input.checks.map((check) => judgeCheck(check, input, a)),
+    ...(input.external ?? []).map((x) => judgeExternal(x, samples)),
+  ];
   const card = scoreChecks(checks, input.weights, input.passScore);
-  const critical = checks.find((c) => c.critical && c.status === 'fail');
+  const critical = checks.find((c) => c.critical && (c.status === 'fail' || c.status === 'error'));
   if (critical)
     return verdict('rollback', checks, card, input.alpha, `critical check ${critical.name} failed: ${critical.reason}`);
-  const failed = checks.filter((c) => c.status === 'fail');
+  const failed = checks.filter((c) => c.status === 'fail' || c.status === 'error');
   const open = checks.filter((c) => c.status === 'inconclusive');
   if (card.bestPossible < input.passScore) {
     return verdict(

@@ -14,7 +14,7 @@ import { logNormalSampler, seededRandom } from './stats/random.js';
 export const SIM_ROLLOUT = {
   steps: [10, 25, 50, 75, 100],
   stepMs: 30_000,
-  maxStepMs: 120_000,
+  maxStepMs: 300_000,
   lookMs: 10_000,
   alpha: 0.01,
   statistics: { minSamples: 200, maxIncrease: 0.05, inconclusive: 'rollback' as const },

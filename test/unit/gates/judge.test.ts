@@ -216,4 +216,22 @@ describe('judge: distributions, error rates, throughput, scoring', () => {
     expect(stricter.decision).toBe('rollback');
     expect(stricter.reason).toContain('NO-GO');
   });
+
+  it('checks external values: bounds, critical failures, and unreadable sources as errors', () => {
+    const canary = arm(spread(1000, 1, 2));
+    const ok = judgeStep(
+      input({ canary, checks: [], external: [{ name: '5xx rate', value: 0.2, max: 0.5, critical: false }] }),
+    );
+    expect(ok.checks[0]).toMatchObject({ status: 'pass', group: 'external', reason: '5xx rate = 0.2 meets ≤ 0.5' });
+    const firing = judgeStep(
+      input({ canary, checks: [], external: [{ name: 'alerts', value: 2, max: 0, critical: true }] }),
+    );
+    expect(firing.decision).toBe('rollback');
+    expect(firing.reason).toContain('critical check alerts failed');
+    const unreadable = judgeStep(
+      input({ canary, checks: [], external: [{ name: 'queue depth', value: null, max: 10, critical: true }] }),
+    );
+    expect(unreadable.checks[0]?.status).toBe('error');
+    expect(unreadable.decision).toBe('rollback');
+  });
 });

@@ -174,6 +174,22 @@ describe('canary-gate run (real nginx as the router)', () => {
   });
 });
 
+describe('canary-gate run: scenario parts it cannot honour', () => {
+  it('refuses them with exit 2 before sending anything', async () => {
+    const file = join(dir, 'unsupported.yaml');
+    writeFileSync(
+      file,
+      readFileSync(scenario(), 'utf8') +
+        'prometheus:\n  url: http://127.0.0.1:9090\n  queries: [{ name: q, query: up, max: 1 }]\n',
+    );
+    const run = await runCli(['run', file, '--out', join(dir, 'out')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('prometheus: PromQL checks are not supported by run yet');
+    expect(baseline.seen).toHaveLength(0);
+    expect(canary.seen).toHaveLength(0);
+  });
+});
+
 describe('canary-gate run (exec router)', () => {
   it('on a router error: resets, runs the rollback hook, exits 3', async () => {
     const hookFile = join(dir, 'rollback-hook-ran');

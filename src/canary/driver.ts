@@ -53,6 +53,10 @@ export interface CanaryRunOptions {
   onEvent?: (event: DriverEvent) => void;
   /** Removes secrets from text the driver stores (the journal). */
   redact: (text: string) => string;
+  /** Stored-baseline measurements for step i (vsStored limits), when a baseline file is given. */
+  stored?: (index: number) => ArmStepMeasurements | undefined;
+  /** Warnings carried into the result (a baseline recorded elsewhere). */
+  warnings?: string[];
 }
 
 /** Exit code of each decision (DESIGN.md's CLI contract). */
@@ -89,6 +93,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     decision,
     reason,
     exitCode: DECISION_EXIT[decision],
+    warnings: o.warnings ?? [],
   });
 
   const health = await preflight(scenario);
@@ -132,7 +137,15 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         const fraction = elapsedMs / maxMs;
         const alpha = lookAlpha(stepAlpha, spentUntil, fraction);
         spentUntil = fraction;
-        return judge(scenario, measured, lastBaseline, alpha, elapsedMs >= t.stepDuration - 1, elapsedMs >= maxMs - 1);
+        return judge(
+          scenario,
+          measured,
+          lastBaseline,
+          o.stored?.(index),
+          alpha,
+          elapsedMs >= t.stepDuration - 1,
+          elapsedMs >= maxMs - 1,
+        );
       };
       let verdict = look();
       while (verdict.decision === 'extend' && !o.signal?.aborted && elapsedMs < maxMs - 1) {
@@ -295,6 +308,7 @@ function judge(
   scenario: Scenario,
   m: StepMeasurement,
   lastBaseline: ArmStepMeasurements | undefined,
+  stored: ArmStepMeasurements | undefined,
   alpha: number,
   mayPass: boolean,
   finalLook: boolean,
@@ -310,6 +324,7 @@ function judge(
       ? judgeArm(canary, m.durationMs)
       : { latency: createHistogram(), requests: 0, errors: 0, throttled: 0, durationMs: m.durationMs },
     ...(liveBaseline ? { baseline: liveBaseline } : {}),
+    ...(stored ? { stored } : {}),
     checks,
     statistics,
     weights,
@@ -333,9 +348,16 @@ function stepResult(
       url: a.url,
       requests: a.counters.requests,
       errors: a.counters.errors,
+      throttled: a.counters.errorsByClass.http429,
       errorsByClass: { ...a.counters.errorsByClass },
       latencyMs: { ...spectrumMs(a.latency) },
       histogram: encodeHistogram(a.latency),
+      endpoints: Object.fromEntries(
+        a.endpoints.map((e) => [
+          e.name,
+          { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
+        ]),
+      ),
     };
   }
   return { index, weight, durationMs: Math.round(m.durationMs), extensions, arms, verdict };

@@ -17,10 +17,14 @@ export interface StepArm {
   url: string;
   requests: number;
   errors: number;
+  /** 429 responses among the errors. */
+  throttled: number;
   errorsByClass: Record<string, number>;
   latencyMs: Record<string, number>;
   /** HdrHistogram compressed base64, µs. */
   histogram: string;
+  /** Per endpoint of the mix: counts and histogram. */
+  endpoints: Record<string, { requests: number; errors: number; throttled: number; histogram: string }>;
 }
 
 /** One step of the run. */
@@ -43,15 +47,17 @@ export interface RunResult {
   router: string;
   startedAt: string;
   endedAt: string;
-  machine: { hostname: string; cpus: number; node: string };
+  machine: { hostname: string; cpus: number; cpuModel: string; node: string };
   preflight: HealthResult[];
   steps: StepResult[];
   decision: Decision;
   reason: string;
   exitCode: number;
+  /** Things every report must show (a stored baseline from another scenario or machine). */
+  warnings: string[];
 }
 
-/** The machine fingerprint stored with every result. */
-export function machineFingerprint(): RunResult['machine'] {
-  return { hostname: hostname(), cpus: cpus().length, node: process.version };
+/** The machine fingerprint stored with every result and baseline. */
+export function machineFingerprint(): RunResult['machine'] & { cpuModel: string } {
+  return { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version };
 }

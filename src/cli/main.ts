@@ -4,6 +4,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
+import { baselineBuilder, runBaselineRecord } from './baseline.js';
+import { type CompareArgs, compareBuilder, runCompareCommand } from './compare.js';
 import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type InitArgs, initBuilder, runInitCommand } from './init.js';
@@ -81,6 +83,18 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'after a crash, reset the router of a run to 0% canary from its journal',
       (y) => withHelp(recoverBuilder(y)),
       (args) => run(runRecoverCommand(args as unknown as RecoverArgs, io)),
+    )
+    .command(
+      'baseline',
+      'record a stored baseline to compare runs with',
+      (y) => withHelp(baselineBuilder(y, (args) => run(runBaselineRecord(args, io)))),
+      () => {},
+    )
+    .command(
+      'compare <baseline> <result>',
+      'judge a run result against a stored baseline; exit 1 on a regression',
+      (y) => withHelp(compareBuilder(y)),
+      (args) => run(runCompareCommand(args as unknown as CompareArgs, io)),
     )
     .command(
       'load <url>',

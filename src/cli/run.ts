@@ -6,15 +6,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
+import type { Baseline } from '../baseline/format.js';
 import { type DriverEvent, runCanary } from '../canary/driver.js';
 import { RunJournal } from '../canary/journal.js';
 import { createRouter } from '../canary/routers/create-router.js';
 import { newRunId } from '../canary/run-id.js';
 import type { RunResult } from '../canary/run-result.js';
+import { machineFingerprint } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
 import { describeEvent, renderRunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
+import { readBaselineFile } from './baseline-file.js';
 import type { CliIO } from './io.js';
 import { readScenarioFile } from './scenario-file.js';
 
@@ -22,6 +26,7 @@ import { readScenarioFile } from './scenario-file.js';
 export interface RunArgs {
   scenario: string;
   out?: string;
+  baseline?: string;
   json: boolean;
   quiet: boolean;
 }
@@ -31,6 +36,10 @@ export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
   return y
     .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
     .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
+    .option('baseline', {
+      type: 'string',
+      describe: "stored baseline for vsStored checks (default: the scenario's baseline.file)",
+    })
     .example('$0 run scenarios/nginx-canary.yaml', 'staged canary through nginx; exit 0 promoted, 1 rolled back')
     .example('$0 run canary.yaml --json > result.json', 'the RunResult as JSON on stdout, progress on stderr') as Argv<
     T & RunArgs
@@ -46,13 +55,15 @@ export interface ExecuteRunOptions {
   outDir: string;
   json: boolean;
   quiet: boolean;
+  /** Stored baseline for vsStored limits. */
+  baseline?: Baseline;
   /** Called before each step's weight change (the demo switches its regression on with it). */
   onEvent?: (event: DriverEvent) => void;
 }
 
 /** Run a loaded scenario through the driver, with signals, journal, result file and output. */
 export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ result: RunResult; resultFile: string }> {
-  const unsupported = unsupportedByRun(o.scenario);
+  const unsupported = unsupportedByRun(o.scenario, o.baseline !== undefined);
   if (unsupported.length > 0) {
     throw new UsageError(
       `${o.scenarioFile}: run cannot honour every part of this scenario; nothing was sent\n  - ${unsupported.join('\n  - ')}`,
@@ -84,6 +95,8 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
+  if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
   const router = createRouter(o.scenario);
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   let result: RunResult;
@@ -96,6 +109,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       run,
       journal,
       redact: (text) => o.redactor.redactText(text),
+      ...(o.baseline ? { stored: (index: number) => storedMeasurements(o.baseline as Baseline, index), warnings } : {}),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);
@@ -126,12 +140,12 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
  * Parts of a valid scenario that `run` does not act on yet. Running anyway would judge without
  * checks the user configured, so they are refused before anything is sent.
  */
-export function unsupportedByRun(s: Scenario): string[] {
+export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
-  if (s.mode !== 'canary') out.push(`mode: run takes canary scenarios; this one is ${s.mode}`);
+  if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
   s.gates.checks.forEach((c, i) => {
-    if (c.vsStored)
-      out.push(`gates.checks[${i}].vsStored: comparing with a stored baseline file is not supported by run yet`);
+    if (c.vsStored && !hasBaseline)
+      out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);
   });
   if (s.prometheus) out.push('prometheus: PromQL checks are not supported by run yet');
   if (s.alertmanager) out.push('alertmanager: alert checks are not supported by run yet');
@@ -141,6 +155,8 @@ export function unsupportedByRun(s: Scenario): string[] {
 /** Run the command; resolves to the exit code. */
 export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
   const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
+  const baselineFile = args.baseline ?? scenario.baseline?.file;
+  const baseline = baselineFile ? await readBaselineFile(baselineFile) : undefined;
   const { result } = await executeRun(
     {
       scenario,
@@ -150,6 +166,7 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
       outDir: args.out ?? scenario.outputs.dir,
       json: args.json,
       quiet: args.quiet,
+      ...(baseline ? { baseline } : {}),
     },
     io,
   );

@@ -7,17 +7,18 @@ import { startDemoServiceThread } from '../../src/demo/service-thread.js';
 import { runCli } from '../helpers/cli.js';
 
 // Two runs of `canary-gate run` with the statistical judge against demo services (log-normal,
-// median 4 ms, σ 0.5): a canary slower only in the tail — every latency above the p95 (9.1 ms)
+// median 20 ms, σ 0.5, so timer granularity is small beside the tail): a canary slower only in
+// the tail — every latency above the p95 (45.5 ms)
 // ×1.3, so p99 +30 % and the same median — must roll back on evidence; an identical canary
 // (A/A) must be promoted.
-const P95_MS = 4 * Math.exp(1.645 * 0.5);
+const P95_MS = 20 * Math.exp(1.645 * 0.5);
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-judge-'));
 let baseline: RunningService;
 let tailSlow: RunningService;
 let twin: RunningService;
 
 beforeAll(async () => {
-  const latency = { medianMs: 4, sigma: 0.5 };
+  const latency = { medianMs: 20, sigma: 0.5 };
   [baseline, tailSlow, twin] = await Promise.all([
     startDemoServiceThread({ latency, seed: 1 }),
     startDemoServiceThread({ latency, seed: 2, regression: { tailFactor: 1.3, tailFromMs: P95_MS, on: true } }),
@@ -36,7 +37,7 @@ function scenario(canaryUrl: string): string {
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canaryUrl}" }
-traffic: { rate: 3000/s, connections: 64, warmup: 500ms, stepDuration: 5s, maxStepDuration: 15s, timeout: 2s }
+traffic: { rate: 3000/s, connections: 400, warmup: 500ms, stepDuration: 5s, maxStepDuration: 15s, timeout: 2s }
 requests: [{ path: /api }]
 steps: [50, 100]
 gates:

@@ -1,0 +1,86 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// Record a baseline of a service, run the same service against it (pass), then a slower build
+// of it (regression): `run --baseline` and `compare` must agree.
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-baseline-'));
+let service: TestServer;
+let delayMs = 0;
+beforeAll(async () => {
+  service = await startTestServer(() => ({ delayMs }));
+});
+afterAll(() => service.close());
+
+const scenarioFile = join(dir, 'regression.yaml');
+const baselineFile = join(dir, 'main.json');
+
+function resultOf(out: string): string {
+  const runs = readdirSync(out).sort();
+  return join(out, runs[runs.length - 1] as string, 'result.json');
+}
+
+describe('stored baselines', () => {
+  it('record, then run and compare: the same build passes, a slower one regresses (exit 1)', async () => {
+    writeFileSync(
+      scenarioFile,
+      `name: service regression run
+mode: regression
+targets:
+  canary: { url: "${service.url}" }
+traffic: { rate: 400/s, connections: 50, warmup: 300ms, stepDuration: 2s, timeout: 2s }
+requests: [{ name: items, path: /items }]
+steps: [100]
+baseline: { file: "${baselineFile}" }
+gates:
+  checks:
+    - { metric: p99, vsStored: { ratio: 1.5, slack: 5ms } }
+    - { metric: errorRate, vsStored: { ratio: 2, slack: 0.5% }, critical: true }
+  statistics: { alpha: 0.05 }
+`,
+    );
+    const record = await runCli(['baseline', 'record', scenarioFile, '--out', baselineFile, '--label', 'main']);
+    expect(record.code).toBe(0);
+    expect(record.stderr).toContain(`wrote ${baselineFile}`);
+    expect(JSON.parse(readFileSync(baselineFile, 'utf8'))).toMatchObject({
+      kind: 'canary-gate-baseline',
+      label: { version: 'main' },
+    });
+
+    const same = await runCli(['run', scenarioFile, '--out', join(dir, 'same'), '--quiet']);
+    expect(same.code).toBe(0);
+    const sameCompare = await runCli([
+      'compare',
+      baselineFile,
+      resultOf(join(dir, 'same')),
+      '--scenario',
+      scenarioFile,
+    ]);
+    expect(sameCompare.code).toBe(0);
+    expect(sameCompare.stdout).toMatch(/^OK: /);
+
+    delayMs = 30;
+    const slow = await runCli(['run', scenarioFile, '--out', join(dir, 'slow'), '--json', '--quiet']);
+    expect(slow.code).toBe(1);
+    const result = JSON.parse(slow.stdout);
+    expect(result.steps[0].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
+    expect(result.steps[0].verdict.checks[0].reason).toContain('exceeds stored baseline p99');
+    const slowCompare = await runCli(['compare', baselineFile, resultOf(join(dir, 'slow'))]);
+    expect(slowCompare.code).toBe(1);
+    expect(slowCompare.stdout).toMatch(/^REGRESSION: /);
+    expect(slowCompare.stdout).toMatch(/fail\s+p99: canary p99 .* exceeds stored baseline p99/);
+  });
+
+  it('rejects a corrupt baseline with exit 2 before sending anything', async () => {
+    const corrupt = join(dir, 'corrupt.json');
+    writeFileSync(corrupt, '{"kind":"canary-gate-baseline","schemaVersion":1,"steps":[');
+    const before = service.seen.length;
+    const run = await runCli(['run', scenarioFile, '--baseline', corrupt, '--out', join(dir, 'x')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${corrupt}: not JSON`);
+    expect(service.seen.length).toBe(before);
+  });
+});

@@ -3,7 +3,7 @@
  * scenario (nothing sent), 3 aborted by an infrastructure error, 130 interrupted — the last two
  * after the router was reset.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
@@ -15,6 +15,9 @@ import { newRunId } from '../canary/run-id.js';
 import type { RunResult } from '../canary/run-result.js';
 import { machineFingerprint } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
+import { renderHgrm } from '../report/hgrm.js';
+import { renderJUnit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { describeEvent, renderRunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
@@ -126,8 +129,9 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   const resultFile = join(dir, 'result.json');
   const redacted = o.redactor.redact(result);
   writeFileSync(resultFile, `${JSON.stringify(redacted, null, 2)}\n`);
+  const written = writeReports(redacted, dir, o.scenario.outputs.formats, io);
   if (o.json) io.stdout(`${JSON.stringify(redacted, null, 2)}\n`);
-  const summary = renderRunSummary(redacted, { result: resultFile, journal: journal.path });
+  const summary = renderRunSummary(redacted, { result: resultFile, journal: journal.path, reports: written });
   if (o.json) {
     if (!o.quiet) io.stderr(`${summary}\n`);
   } else {
@@ -143,6 +147,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
 export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
   if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
+  if (s.outputs.formats.includes('html')) out.push('outputs.formats: html reports are not written by run yet');
   s.gates.checks.forEach((c, i) => {
     if (c.vsStored && !hasBaseline)
       out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);
@@ -150,6 +155,25 @@ export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   if (s.prometheus) out.push('prometheus: PromQL checks are not supported by run yet');
   if (s.alertmanager) out.push('alertmanager: alert checks are not supported by run yet');
   return out;
+}
+
+/**
+ * Write the configured reports next to result.json; append the Markdown summary to GitHub's
+ * step summary when GITHUB_STEP_SUMMARY names a file. Returns the files written.
+ */
+function writeReports(result: RunResult, dir: string, formats: readonly string[], io: CliIO): string[] {
+  const files: string[] = [];
+  const write = (name: string, text: string): void => {
+    writeFileSync(join(dir, name), text);
+    files.push(join(dir, name));
+  };
+  const markdown = renderMarkdown(result);
+  if (formats.includes('markdown')) write('summary.md', markdown);
+  if (formats.includes('junit')) write('junit.xml', renderJUnit(result));
+  if (formats.includes('hgrm')) for (const [name, text] of Object.entries(renderHgrm(result))) write(name, text);
+  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+  return files;
 }
 
 /** Run the command; resolves to the exit code. */

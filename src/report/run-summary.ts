@@ -38,7 +38,7 @@ export function describeEvent(event: DriverEvent): string | undefined {
 }
 
 /** The end-of-run summary. */
-export function renderRunSummary(r: RunResult, files: { result: string; journal: string }): string {
+export function renderRunSummary(r: RunResult, files: { result: string; journal: string; reports?: string[] }): string {
   const lines = [`${r.decision.toUpperCase()}: ${r.reason}`];
   for (const step of r.steps) {
     const arms = Object.entries(step.arms)
@@ -48,6 +48,8 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
       `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  score ${step.verdict.score.score}/10  ${arms}`,
     );
   }
+  for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
   lines.push(`result:  ${files.result}`, `journal: ${files.journal}`);
+  if (files.reports && files.reports.length > 0) lines.push(`reports: ${files.reports.join(', ')}`);
   return lines.join('\n');
 }

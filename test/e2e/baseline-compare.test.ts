@@ -40,6 +40,7 @@ gates:
     - { metric: p99, vsStored: { ratio: 1.5, slack: 5ms } }
     - { metric: errorRate, vsStored: { ratio: 2, slack: 0.5% }, critical: true }
   statistics: { alpha: 0.05 }
+outputs: { formats: [json, markdown, junit, hgrm] }
 `,
     );
     const record = await runCli(['baseline', 'record', scenarioFile, '--out', baselineFile, '--label', 'main']);
@@ -50,8 +51,12 @@ gates:
       label: { version: 'main' },
     });
 
-    const same = await runCli(['run', scenarioFile, '--out', join(dir, 'same'), '--quiet']);
+    const stepSummary = join(dir, 'step-summary.md');
+    const same = await runCli(['run', scenarioFile, '--out', join(dir, 'same'), '--quiet'], {
+      GITHUB_STEP_SUMMARY: stepSummary,
+    });
     expect(same.code).toBe(0);
+    expect(readFileSync(stepSummary, 'utf8')).toContain('## canary-gate: ✅ PROMOTE — service regression run');
     const sameCompare = await runCli([
       'compare',
       baselineFile,
@@ -68,6 +73,17 @@ gates:
     const result = JSON.parse(slow.stdout);
     expect(result.steps[0].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
     expect(result.steps[0].verdict.checks[0].reason).toContain('exceeds stored baseline p99');
+    // The reports name the regression too.
+    const slowDir = join(resultOf(join(dir, 'slow')), '..');
+    expect(readFileSync(join(slowDir, 'summary.md'), 'utf8')).toMatch(
+      /❌ ROLLBACK[\s\S]*\*\*fail\*\* p99: canary p99 .* exceeds stored baseline p99/,
+    );
+    const junit = readFileSync(join(slowDir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(
+      /<testcase [^>]*name="p99 at 100%"[^>]*>\s*<failure message="canary p99 [^"]* exceeds stored baseline p99/,
+    );
+    expect(junit).toContain('failures="1"');
+    expect(readFileSync(join(slowDir, 'step1-100pct-canary.hgrm'), 'utf8')).toMatch(/Value\s+Percentile\s+TotalCount/);
     const slowCompare = await runCli(['compare', baselineFile, resultOf(join(dir, 'slow'))]);
     expect(slowCompare.code).toBe(1);
     expect(slowCompare.stdout).toMatch(/^REGRESSION: /);

@@ -1,0 +1,25 @@
+/**
+ * JUnit XML of a RunResult: one test suite per step, one test case per check; a failed check is
+ * a <failure> with its explaining sentence, an inconclusive one is <skipped>, an error <error>.
+ */
+import type { RunResult } from '../canary/run-result.js';
+
+const xml = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+/** The result as JUnit XML. */
+export function renderJUnit(r: RunResult): string {
+  const suites = r.steps.map((s) => {
+    const failures = s.verdict.checks.filter((c) => c.status === 'fail').length;
+    const errors = s.verdict.checks.filter((c) => c.status === 'error').length;
+    const skipped = s.verdict.checks.filter((c) => c.status === 'inconclusive').length;
+    const cases = s.verdict.checks.map((c) => {
+      const open = `    <testcase classname="${xml(`canary-gate.step${s.index + 1}`)}" name="${xml(`${c.name} at ${s.weight}%`)}" time="${(s.durationMs / 1000).toFixed(3)}"`;
+      if (c.status === 'pass') return `${open}/>`;
+      const tag = c.status === 'fail' ? 'failure' : c.status === 'error' ? 'error' : 'skipped';
+      return `${open}>\n      <${tag} message="${xml(c.reason)}"${tag === 'skipped' ? '/>' : `>${xml(c.reason)}</${tag}>`}\n    </testcase>`;
+    });
+    return `  <testsuite name="${xml(`${r.scenario.name}: step ${s.index + 1} (${s.weight}%)`)}" tests="${s.verdict.checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(s.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(`canary-gate ${r.run}: ${r.decision}`)}">\n${suites.join('\n')}\n</testsuites>\n`;
+}

@@ -1,0 +1,57 @@
+/**
+ * The Markdown summary of a RunResult: decision, score and decision matrix, warnings, and a
+ * per-step table of both arms (requests, p95, p99 with the canary's change in %) and checks.
+ * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
+ */
+import type { RunResult } from '../canary/run-result.js';
+
+const pct = (canary: number | undefined, baseline: number | undefined): string =>
+  canary === undefined || baseline === undefined || baseline === 0
+    ? ''
+    : ` (${canary >= baseline ? '+' : ''}${(((canary - baseline) / baseline) * 100).toFixed(1)}%)`;
+const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** The summary as Markdown. */
+export function renderMarkdown(r: RunResult): string {
+  const lines: string[] = [];
+  const badge =
+    r.decision === 'promote'
+      ? '✅ PROMOTE'
+      : r.decision === 'rollback'
+        ? '❌ ROLLBACK'
+        : `⚠️ ${r.decision.toUpperCase()}`;
+  lines.push(`## canary-gate: ${badge} — ${cell(r.scenario.name)}`, '', cell(r.reason), '');
+  for (const w of r.warnings ?? []) lines.push(`> ⚠️ ${cell(w)}`, '');
+  const last = r.steps[r.steps.length - 1];
+  if (last) {
+    lines.push(
+      `**Score ${last.verdict.score.score}/10 → ${last.verdict.score.go ? 'GO' : 'NO-GO'}** (step ${last.index + 1})`,
+      '',
+    );
+    lines.push('| group | weight | pass | fail | open | score |', '|---|---|---|---|---|---|');
+    for (const g of last.verdict.score.groups)
+      lines.push(
+        `| ${cell(g.group)} | ${g.weight} | ${g.passed}/${g.checks} | ${g.failed} | ${g.inconclusive} | ${g.score} |`,
+      );
+    lines.push('');
+  }
+  lines.push(
+    '| step | weight | baseline requests | canary requests | baseline p95 | canary p95 | baseline p99 | canary p99 | decision |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of r.steps) {
+    const b = s.arms.baseline;
+    const c = s.arms.canary;
+    const ms = (v: number | undefined) => (v === undefined ? '–' : `${v} ms`);
+    lines.push(
+      `| ${s.index + 1} | ${s.weight}% | ${b?.requests ?? '–'} | ${c?.requests ?? '–'} | ${ms(b?.latencyMs.p95)} | ${ms(c?.latencyMs.p95)}${pct(c?.latencyMs.p95, b?.latencyMs.p95)} | ${ms(b?.latencyMs.p99)} | ${ms(c?.latencyMs.p99)}${pct(c?.latencyMs.p99, b?.latencyMs.p99)} | ${s.verdict.decision} |`,
+    );
+  }
+  lines.push('', '### Checks', '');
+  for (const s of r.steps) {
+    for (const c of s.verdict.checks)
+      lines.push(`- step ${s.index + 1} (${s.weight}%) **${c.status}** ${cell(c.name)}: ${cell(c.reason)}`);
+  }
+  lines.push('', `run \`${r.run}\` · ${r.startedAt} → ${r.endedAt} · ${cell(r.router)}`, '');
+  return lines.join('\n');
+}

@@ -15,6 +15,7 @@ declare -A need=(
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [openssl]=openssl
+  [chromium]=chromium
 )
 missing=()
 for bin in "${!need[@]}"; do

@@ -10,6 +10,7 @@ import type { ArmStepMeasurements } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { type LoadProgress, runLoad } from '../load/engine.js';
+import type { IntervalPoint } from '../load/interval-series.js';
 import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
@@ -65,12 +66,17 @@ export const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1
 interface StepMeasurement {
   arms: Map<string, ArmMeasurements>;
   durationMs: number;
+  /** Per-second points per arm, from the start of measuring. */
+  intervals: Record<string, IntervalPoint[]>;
+  /** When measuring began, ms since the run started. */
+  startedAtMs: number;
 }
 
 /** Run a staged canary to a decision. Never throws for run-time failures: they become "aborted". */
 export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   const { scenario, router, journal } = o;
   const startedAt = new Date().toISOString();
+  const runStartMs = performance.now();
   const steps: StepResult[] = [];
   const emit = (event: DriverEvent): void => o.onEvent?.(event);
   journal.append({
@@ -130,7 +136,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
       const stepAlpha = scenario.gates.statistics.alpha / scenario.steps.length;
       let elapsedMs = chunkMs;
-      let measured = await measure(o, weight, index, elapsedMs, t.warmup, proxyUrl);
+      let measured = await measure(o, runStartMs, weight, index, elapsedMs, t.warmup, proxyUrl);
       let spentUntil = 0;
       let looks = 1;
       const look = (): StepVerdict => {
@@ -154,7 +160,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
           elapsedMs < t.stepDuration
             ? Math.min(chunkMs, t.stepDuration - elapsedMs)
             : Math.min(t.stepDuration, maxMs - elapsedMs);
-        measured = combine(measured, await measure(o, weight, index, next, 0, proxyUrl));
+        measured = combine(measured, await measure(o, runStartMs, weight, index, next, 0, proxyUrl));
         elapsedMs += next;
         looks++;
         verdict = look();
@@ -260,6 +266,7 @@ function planFor(scenario: Scenario, targets: LoadPlan['targets'], durationMs: n
 /** One stretch of load at `weight`; per-arm measurements of the measured part. */
 async function measure(
   o: CanaryRunOptions,
+  runStartMs: number,
   weight: number,
   index: number,
   durationMs: number,
@@ -271,9 +278,18 @@ async function measure(
   const options = { onProgress, ...(o.signal ? { signal: o.signal } : {}) };
   if (proxyUrl !== undefined && o.router instanceof ProxyRouter) {
     // The proxy carries the traffic and measures each arm itself.
+    const startedAtMs = performance.now() - runStartMs + warmupMs;
     o.router.startMeasuring(performance.now() + warmupMs);
-    await runLoad(planFor(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs), options);
-    return { arms: new Map(o.router.measurements().map((m) => [m.arm, m])), durationMs };
+    const result = await runLoad(
+      planFor(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs),
+      options,
+    );
+    return {
+      arms: new Map(o.router.measurements().map((m) => [m.arm, m])),
+      durationMs,
+      intervals: result.intervals,
+      startedAtMs,
+    };
   }
   // split, nginx, exec, webhook: canary-gate's own requests go straight to each arm in the
   // router's proportions, so each arm is measured apart while the router moves real traffic.
@@ -281,8 +297,14 @@ async function measure(
   if (s.targets.baseline && weight < 100)
     targets.push({ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - weight });
   if (weight > 0) targets.push({ arm: 'canary', url: s.targets.canary.url, weight });
+  const startedAtMs = performance.now() - runStartMs + warmupMs;
   const result = await runLoad(planFor(s, targets, durationMs, warmupMs), options);
-  return { arms: new Map(result.arms.map((m) => [m.arm, m])), durationMs: result.sendWindowMs };
+  return {
+    arms: new Map(result.arms.map((m) => [m.arm, m])),
+    durationMs: result.sendWindowMs,
+    intervals: result.intervals,
+    startedAtMs,
+  };
 }
 
 function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
@@ -291,7 +313,13 @@ function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
     const before = arms.get(arm);
     arms.set(arm, before ? mergeArms([before, m], arm, m.url) : m);
   }
-  return { arms, durationMs: a.durationMs + b.durationMs };
+  // b's points continue a's series on one clock.
+  const intervals: Record<string, IntervalPoint[]> = { ...a.intervals };
+  const offset = b.startedAtMs - a.startedAtMs;
+  for (const [arm, points] of Object.entries(b.intervals)) {
+    intervals[arm] = [...(intervals[arm] ?? []), ...points.map((p) => ({ ...p, startMs: p.startMs + offset }))];
+  }
+  return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
 }
 
 function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
@@ -360,5 +388,14 @@ function stepResult(
       ),
     };
   }
-  return { index, weight, durationMs: Math.round(m.durationMs), extensions, arms, verdict };
+  return {
+    index,
+    weight,
+    startedAtMs: Math.round(m.startedAtMs),
+    durationMs: Math.round(m.durationMs),
+    extensions,
+    arms,
+    intervals: m.intervals,
+    verdict,
+  };
 }

@@ -4,6 +4,7 @@
  */
 import { cpus, hostname } from 'node:os';
 import type { StepVerdict } from '../gates/verdict.js';
+import type { IntervalPoint } from '../load/interval-series.js';
 import type { HealthResult } from './preflight.js';
 
 /** Version of the RunResult shape. */
@@ -31,11 +32,15 @@ export interface StepArm {
 export interface StepResult {
   index: number;
   weight: number;
+  /** When measuring began (after the warm-up), ms since the run started. */
+  startedAtMs: number;
   /** Measured time, ms (warm-up excluded). */
   durationMs: number;
   /** How many times the step was extended because the judge was inconclusive. */
   extensions: number;
   arms: Record<string, StepArm>;
+  /** Per-second points per arm ("client" too with the proxy router), ms from startedAtMs. */
+  intervals: Record<string, IntervalPoint[]>;
   verdict: StepVerdict;
 }
 

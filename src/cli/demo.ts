@@ -60,6 +60,7 @@ gates:
     - { metric: p99, vsBaseline: { ratio: 1.5, slack: 5ms } }
     - { metric: errorRate, max: 2%, critical: true }
   statistics: { minSamples: 100 }
+outputs: { formats: [json, markdown, html] }
 `;
 }
 

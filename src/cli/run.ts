@@ -16,6 +16,7 @@ import type { RunResult } from '../canary/run-result.js';
 import { machineFingerprint } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
 import { renderHgrm } from '../report/hgrm.js';
+import { renderHtml } from '../report/html.js';
 import { renderJUnit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { describeEvent, renderRunSummary } from '../report/run-summary.js';
@@ -147,7 +148,6 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
 export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
   if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
-  if (s.outputs.formats.includes('html')) out.push('outputs.formats: html reports are not written by run yet');
   s.gates.checks.forEach((c, i) => {
     if (c.vsStored && !hasBaseline)
       out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);
@@ -170,6 +170,7 @@ function writeReports(result: RunResult, dir: string, formats: readonly string[]
   const markdown = renderMarkdown(result);
   if (formats.includes('markdown')) write('summary.md', markdown);
   if (formats.includes('junit')) write('junit.xml', renderJUnit(result));
+  if (formats.includes('html')) write('report.html', renderHtml(result));
   if (formats.includes('hgrm')) for (const [name, text] of Object.entries(renderHgrm(result))) write(name, text);
   const stepSummary = io.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);

@@ -35,7 +35,30 @@ const result: RunResult = {
     {
       index: 0,
       weight: 10,
+      startedAtMs: 500,
       durationMs: 5000,
+      intervals: {
+        baseline: [0, 1000, 2000].map((startMs) => ({
+          startMs,
+          durationMs: 1000,
+          requests: 180,
+          errors: 0,
+          p50Ms: 1,
+          p90Ms: 2,
+          p99Ms: 20,
+          maxMs: 21,
+        })),
+        canary: [0, 1000, 2000].map((startMs) => ({
+          startMs,
+          durationMs: 1000,
+          requests: 20,
+          errors: 1,
+          p50Ms: 1,
+          p90Ms: 3,
+          p99Ms: 30,
+          maxMs: 31,
+        })),
+      },
       extensions: 0,
       arms: { baseline: arm(10, 20, 900), canary: arm(12, 30, 100) },
       verdict: {

@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+// The HTML report of a real run, opened in Debian's headless Chromium (never a downloaded
+// browser): the plots must render and the page must log no errors.
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('HTML report', () => {
+  it('renders the plots of a demo run in headless Chromium without errors', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'canary-gate-html-'));
+    const run = await runCli(['demo', '--quiet', '--out', out]);
+    expect(run.code).toBe(1);
+    const [runDir] = readdirSync(out);
+    const file = join(out, runDir as string, 'report.html');
+    expect(existsSync(file)).toBe(true);
+    const html = readFileSync(file, 'utf8');
+    // Self-contained: no scripts, no external resources.
+    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+
+    // A fresh profile every time (launchPersistentContext owns --user-data-dir).
+    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 820, height: 900 },
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`file://${file}`);
+      expect(await page.title()).toContain('rollback');
+      // Every plotted series has a real length on the page.
+      const lengths = await page.$$eval('path.series', (paths) =>
+        paths.map((p) => (p as unknown as { getTotalLength(): number }).getTotalLength()),
+      );
+      expect(lengths.length).toBeGreaterThanOrEqual(4);
+      expect(lengths.every((l) => l > 10)).toBe(true);
+      const png = await page.screenshot({ fullPage: true, path: join(out, 'report.png') });
+      // A blank page compresses to a few kilobytes; plots with text and lines do not.
+      expect(png.length).toBeGreaterThan(30_000);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -33,7 +33,7 @@ import {
 export type DriverEvent =
   | { type: 'preflight'; results: HealthResult[] }
   | { type: 'step'; index: number; weight: number }
-  | { type: 'progress'; index: number; progress: LoadProgress }
+  | { type: 'progress'; index: number; plannedMs: number; progress: LoadProgress }
   | { type: 'verdict'; index: number; verdict: StepVerdict; extensions: number }
   | { type: 'reset'; reason: string }
   | { type: 'hook'; name: string; ok: boolean; detail: string };
@@ -274,7 +274,8 @@ async function measure(
   proxyUrl: string | undefined,
 ): Promise<StepMeasurement> {
   const s = o.scenario;
-  const onProgress = (progress: LoadProgress) => o.onEvent?.({ type: 'progress', index, progress });
+  const onProgress = (progress: LoadProgress) =>
+    o.onEvent?.({ type: 'progress', index, plannedMs: durationMs, progress });
   const options = { onProgress, ...(o.signal ? { signal: o.signal } : {}) };
   if (proxyUrl !== undefined && o.router instanceof ProxyRouter) {
     // The proxy carries the traffic and measures each arm itself.

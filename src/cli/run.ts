@@ -19,7 +19,8 @@ import { renderHgrm } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
 import { renderJUnit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { describeEvent, renderRunSummary } from '../report/run-summary.js';
+import { startRunProgress } from '../report/run-progress.js';
+import { renderRunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import { readBaselineFile } from './baseline-file.js';
@@ -102,6 +103,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
   if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
   const router = createRouter(o.scenario);
+  const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   let result: RunResult;
   try {
@@ -117,11 +119,11 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);
-        const line = o.quiet ? undefined : describeEvent(event);
-        if (line !== undefined) io.stderr(`${o.redactor.redactText(line)}\n`);
+        progress?.show(event);
       },
     });
   } finally {
+    progress?.done();
     unsubscribe();
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);

@@ -19,6 +19,7 @@ export interface IntervalPoint {
   /** Latency percentiles of the interval, ms. */
   p50Ms: number;
   p90Ms: number;
+  p95Ms: number;
   p99Ms: number;
   maxMs: number;
 }
@@ -100,6 +101,7 @@ export class IntervalSeries {
         errors: sample.errors,
         p50Ms: spectrum.p50,
         p90Ms: spectrum.p90,
+        p95Ms: spectrum.p95,
         p99Ms: spectrum.p99,
         maxMs: spectrum.max,
       };
@@ -133,6 +135,7 @@ export function coalescePairs(series: readonly IntervalPoint[]): IntervalPoint[]
       errors: a.errors + b.errors,
       p50Ms: Math.max(a.p50Ms, b.p50Ms),
       p90Ms: Math.max(a.p90Ms, b.p90Ms),
+      p95Ms: Math.max(a.p95Ms, b.p95Ms),
       p99Ms: Math.max(a.p99Ms, b.p99Ms),
       maxMs: Math.max(a.maxMs, b.maxMs),
     });

@@ -19,7 +19,11 @@ export function renderJUnit(r: RunResult): string {
       const tag = c.status === 'fail' ? 'failure' : c.status === 'error' ? 'error' : 'skipped';
       return `${open}>\n      <${tag} message="${xml(c.reason)}"${tag === 'skipped' ? '/>' : `>${xml(c.reason)}</${tag}>`}\n    </testcase>`;
     });
-    return `  <testsuite name="${xml(`${r.scenario.name}: step ${s.index + 1} (${s.weight}%)`)}" tests="${s.verdict.checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(s.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
+    const properties =
+      (r.warnings ?? []).length > 0
+        ? `\n    <properties>${(r.warnings ?? []).map((w) => `<property name="warning" value="${xml(w)}"/>`).join('')}</properties>`
+        : '';
+    return `  <testsuite name="${xml(`${r.scenario.name}: step ${s.index + 1} (${s.weight}%)`)}" tests="${s.verdict.checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(s.durationMs / 1000).toFixed(3)}">${properties}\n${cases.join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(`canary-gate ${r.run}: ${r.decision}`)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -4,7 +4,7 @@ import type { RunResult } from '../canary/run-result.js';
 import { renderMatrix } from '../gates/score.js';
 import { formatDurationMs } from '../scenario/units.js';
 
-/** One line per driver event worth showing (progress once a second). */
+/** Lines for a driver event (progress has its own view in run-progress.ts). */
 export function describeEvent(event: DriverEvent): string | undefined {
   switch (event.type) {
     case 'preflight': {
@@ -15,12 +15,9 @@ export function describeEvent(event: DriverEvent): string | undefined {
     }
     case 'step':
       return `step ${event.index + 1}: ${event.weight}% canary`;
-    case 'progress': {
-      const arms = Object.entries(event.progress.arms)
-        .map(([arm, p]) => `${arm} ${p.requests} req p99 ${p.p99Ms}ms${p.errors > 0 ? ` err ${p.errors}` : ''}`)
-        .join(' | ');
-      return `  ${event.progress.elapsedSec}s ${arms}`;
-    }
+    case 'progress':
+      // Drawn by run-progress.ts, which knows whether it may redraw a line.
+      return undefined;
     case 'verdict': {
       const lines = [
         `  verdict: ${event.verdict.decision}${event.extensions > 0 ? ` (after ${event.extensions} extension${event.extensions === 1 ? '' : 's'})` : ''} — ${event.verdict.reason}`,

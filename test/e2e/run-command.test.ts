@@ -90,7 +90,7 @@ async function stderrUntil(child: ReturnType<typeof startCli>['child'], pattern:
 describe('canary-gate run (real nginx as the router)', () => {
   it('on SIGTERM mid-step: resets nginx to 0 % canary and exits 130', async () => {
     const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
-    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*\n {2}1s /);
+    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
     expect(canaryInUpstream()).toBe(true);
     child.kill('SIGTERM');
     const run = await done;
@@ -106,7 +106,7 @@ describe('canary-gate run (real nginx as the router)', () => {
 
   it('after kill -9, recover puts nginx back to 0 % canary and says what it did', async () => {
     const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
-    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*\n {2}1s /);
+    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
     child.kill('SIGKILL');
     await done;
     expect(canaryInUpstream()).toBe(true);

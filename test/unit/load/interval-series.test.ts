@@ -36,11 +36,12 @@ describe('interval series', () => {
       errors: 0,
       p50Ms: 1,
       p90Ms: 1,
+      p95Ms: 1,
       p99Ms,
       maxMs: p99Ms,
     });
     expect(coalescePairs([p(0, 3), p(1000, 9), p(2000, 4)])).toEqual([
-      { startMs: 0, durationMs: 2000, requests: 2, errors: 0, p50Ms: 1, p90Ms: 1, p99Ms: 9, maxMs: 9 },
+      { startMs: 0, durationMs: 2000, requests: 2, errors: 0, p50Ms: 1, p90Ms: 1, p95Ms: 1, p99Ms: 9, maxMs: 9 },
       p(2000, 4),
     ]);
   });

@@ -29,7 +29,7 @@ export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
       default: 0,
       describe: 'canary weight (%) from which the regression is on; 0: from the start',
     })
-    .option('rate', { type: 'string', default: '400/s', describe: 'arrival rate of the probe load' })
+    .option('rate', { type: 'string', default: '800/s', describe: 'arrival rate of the probe load' })
     .option('step', { type: 'string', default: '4s', describe: 'measured time per step' })
     .option('out', {
       type: 'string',
@@ -59,7 +59,7 @@ gates:
   checks:
     - { metric: p99, vsBaseline: { ratio: 1.5, slack: 5ms } }
     - { metric: errorRate, max: 2%, critical: true }
-  statistics: { minSamples: 100 }
+  statistics: { minSamples: 100, alpha: 0.05 }
 outputs: { formats: [json, markdown, html] }
 `;
 }

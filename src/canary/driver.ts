@@ -28,6 +28,7 @@ import {
   type RunResult,
   type StepResult,
 } from './run-result.js';
+import { scenarioLoadPlan } from './scenario-load-plan.js';
 
 /** Something the driver did, for progress displays and logs. */
 export type DriverEvent =
@@ -240,29 +241,6 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
   }
 }
 
-function planFor(scenario: Scenario, targets: LoadPlan['targets'], durationMs: number, warmupMs: number): LoadPlan {
-  const t = scenario.traffic;
-  const plan: LoadPlan = {
-    targets,
-    mix: scenario.requests.map((r) => ({
-      method: r.method,
-      path: r.path,
-      headers: r.headers,
-      weight: r.weight,
-      ...(r.name ? { name: r.name } : {}),
-      ...(r.body !== undefined ? { body: r.body } : {}),
-    })),
-    durationMs,
-    warmupMs,
-    connections: t.connections,
-    pipelining: 1,
-    workers: t.workers,
-    timeoutMs: t.timeout,
-  };
-  if (t.rate !== undefined) plan.ratePerSec = t.rate;
-  return plan;
-}
-
 /** One stretch of load at `weight`; per-arm measurements of the measured part. */
 async function measure(
   o: CanaryRunOptions,
@@ -282,7 +260,7 @@ async function measure(
     const startedAtMs = performance.now() - runStartMs + warmupMs;
     o.router.startMeasuring(performance.now() + warmupMs);
     const result = await runLoad(
-      planFor(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs),
+      scenarioLoadPlan(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs),
       options,
     );
     return {
@@ -299,7 +277,7 @@ async function measure(
     targets.push({ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - weight });
   if (weight > 0) targets.push({ arm: 'canary', url: s.targets.canary.url, weight });
   const startedAtMs = performance.now() - runStartMs + warmupMs;
-  const result = await runLoad(planFor(s, targets, durationMs, warmupMs), options);
+  const result = await runLoad(scenarioLoadPlan(s, targets, durationMs, warmupMs), options);
   return {
     arms: new Map(result.arms.map((m) => [m.arm, m])),
     durationMs: result.sendWindowMs,

@@ -7,9 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { buildBaseline } from '../baseline/build.js';
 import { machineFingerprint } from '../canary/run-result.js';
+import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
 import { UsageError } from '../errors.js';
 import { runLoad } from '../load/engine.js';
-import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { spectrumMs } from '../metrics/hdr.js';
 import { EXIT } from './exit-codes.js';
@@ -81,24 +81,7 @@ export async function runBaselineRecord(args: BaselineRecordArgs, io: CliIO): Pr
         io.stderr(
           `step ${index + 1}/${scenario.steps.length}: ${which} at full load for ${t.warmup + t.stepDuration} ms\n`,
         );
-      const plan: LoadPlan = {
-        targets: [{ arm: which, url: target.url, weight: 1 }],
-        mix: scenario.requests.map((r) => ({
-          method: r.method,
-          path: r.path,
-          headers: r.headers,
-          weight: r.weight,
-          ...(r.name ? { name: r.name } : {}),
-          ...(r.body !== undefined ? { body: r.body } : {}),
-        })),
-        durationMs: t.stepDuration,
-        warmupMs: t.warmup,
-        connections: t.connections,
-        pipelining: 1,
-        workers: t.workers,
-        timeoutMs: t.timeout,
-        ...(t.rate !== undefined ? { ratePerSec: t.rate } : {}),
-      };
+      const plan = scenarioLoadPlan(scenario, [{ arm: which, url: target.url, weight: 1 }], t.stepDuration, t.warmup);
       const result = await runLoad(plan, { signal: controller.signal });
       if (result.aborted) {
         io.stderr('interrupted: no baseline written\n');

@@ -1,0 +1,32 @@
+/** The load plan a scenario's traffic and request mix give for some targets and a duration. */
+import type { LoadPlan } from '../load/plan.js';
+import type { Scenario } from '../scenario/schema.js';
+
+/** A LoadPlan for `targets` from the scenario's traffic settings and request mix. */
+export function scenarioLoadPlan(
+  scenario: Scenario,
+  targets: LoadPlan['targets'],
+  durationMs: number,
+  warmupMs: number,
+): LoadPlan {
+  const t = scenario.traffic;
+  const plan: LoadPlan = {
+    targets,
+    mix: scenario.requests.map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: r.headers,
+      weight: r.weight,
+      ...(r.name ? { name: r.name } : {}),
+      ...(r.body !== undefined ? { body: r.body } : {}),
+    })),
+    durationMs,
+    warmupMs,
+    connections: t.connections,
+    pipelining: 1,
+    workers: t.workers,
+    timeoutMs: t.timeout,
+  };
+  if (t.rate !== undefined) plan.ratePerSec = t.rate;
+  return plan;
+}

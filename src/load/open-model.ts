@@ -11,15 +11,9 @@
 import { performance } from 'node:perf_hooks';
 import { classifyStatus, classifyTransportError } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
-import { Fifo } from './fifo.js';
 import type { LoadPlan } from './plan.js';
 import type { PreparedRequest, TargetPool } from './target-pool.js';
 import type { WeightedPicker } from './weighted-picker.js';
-
-interface Pending {
-  request: PreparedRequest;
-  intendedMs: number;
-}
 
 /** Options of an open-model run beyond the plan. */
 export interface OpenModelOptions {
@@ -32,7 +26,6 @@ export class OpenModel implements ExchangeSink {
   readonly #plan: LoadPlan;
   readonly #targets: WeightedPicker<TargetPool>;
   readonly #all: readonly TargetPool[];
-  readonly #backlogs = new Map<TargetPool, Fifo<Pending>>();
   readonly #intervalMs: number;
   readonly #total: number;
   readonly #phaseOffsetMs: number;
@@ -60,7 +53,6 @@ export class OpenModel implements ExchangeSink {
     const scheduled = Math.floor((rate * ((plan.warmupMs ?? 0) + plan.durationMs)) / 1000);
     this.#total = plan.maxRequests === undefined ? scheduled : Math.min(scheduled, plan.maxRequests);
     this.#phaseOffsetMs = options.phaseOffsetMs ?? 0;
-    for (const target of targets) this.#backlogs.set(target, new Fifo());
   }
 
   /** Requests the schedule holds. */
@@ -98,7 +90,7 @@ export class OpenModel implements ExchangeSink {
     if (this.#timer) clearTimeout(this.#timer);
     if (cancel) {
       this.#cancelled = true;
-      for (const backlog of this.#backlogs.values()) backlog.clear();
+      for (const target of this.#all) target.backlog.clear();
     }
     this.#maybeDone();
   }
@@ -132,7 +124,7 @@ export class OpenModel implements ExchangeSink {
     const target = this.#targets.next();
     const request = target.nextRequest();
     if (target.inFlight < target.limit) this.#send(target, request, intendedMs, now);
-    else (this.#backlogs.get(target) as Fifo<Pending>).push({ request, intendedMs });
+    else target.backlog.push({ request, intendedMs });
   }
 
   #send(target: TargetPool, request: PreparedRequest, intendedMs: number, now: number): void {
@@ -181,9 +173,10 @@ export class OpenModel implements ExchangeSink {
   }
 
   #drain(target: TargetPool, now: number): void {
-    const backlog = this.#backlogs.get(target) as Fifo<Pending>;
+    const backlog = target.backlog;
     while (target.inFlight < target.limit && backlog.length > 0) {
-      const pending = backlog.shift() as Pending;
+      const pending = backlog.shift();
+      if (pending === undefined) break;
       if (now - pending.intendedMs >= this.#plan.timeoutMs) {
         if (pending.intendedMs >= this.#measuredFromMs)
           target.recorder.recordDrop(pending.request.endpoint, this.#plan.timeoutMs);
@@ -197,7 +190,7 @@ export class OpenModel implements ExchangeSink {
     if (!this.#stopped || this.#resolveDone === undefined) return;
     for (const target of this.#all) {
       if (target.inFlight > 0) return;
-      if (!this.#cancelled && (this.#backlogs.get(target) as Fifo<Pending>).length > 0) return;
+      if (!this.#cancelled && target.backlog.length > 0) return;
     }
     const resolve = this.#resolveDone;
     this.#resolveDone = undefined;

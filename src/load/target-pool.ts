@@ -3,6 +3,7 @@
  * per endpoint, its recorder, and the in-flight limit the models respect.
  */
 import { Client, type Dispatcher, Pool } from 'undici';
+import { Fifo } from './fifo.js';
 import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
 import { WeightedPicker } from './weighted-picker.js';
@@ -53,6 +54,8 @@ export class TargetPool {
   readonly limit: number;
   /** Requests in flight now. */
   inFlight = 0;
+  /** Open model: requests whose time has come while every connection was busy, oldest first. */
+  readonly backlog = new Fifo<{ request: PreparedRequest; intendedMs: number }>();
   /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
   readonly #mix: WeightedPicker<PreparedRequest>;
   /** A single Pool (open model), or one Client per connection (closed model). */

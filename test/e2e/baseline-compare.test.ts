@@ -67,7 +67,7 @@ outputs: { formats: [json, markdown, junit, hgrm] }
     expect(sameCompare.code).toBe(0);
     expect(sameCompare.stdout).toMatch(/^OK: /);
 
-    delayMs = 30;
+    delayMs = 100;
     const slow = await runCli(['run', scenarioFile, '--out', join(dir, 'slow'), '--json', '--quiet']);
     expect(slow.code).toBe(1);
     const result = JSON.parse(slow.stdout);

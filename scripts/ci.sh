@@ -14,6 +14,7 @@ declare -A need=(
   [dockerd]=docker.io
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
+  [prometheus-pushgateway]=prometheus-pushgateway
   [openssl]=openssl
   [chromium]=chromium
 )

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { lookAlpha } from '../gates/alpha-spending.js';
-import type { ArmStepMeasurements } from '../gates/judge.js';
+import type { ArmStepMeasurements, ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { type LoadProgress, runLoad } from '../load/engine.js';
@@ -14,6 +14,7 @@ import type { IntervalPoint } from '../load/interval-series.js';
 import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
+import type { ExternalSource } from '../metrics/external-checks.js';
 import { createHistogram, encodeHistogram, spectrumMs } from '../metrics/hdr.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { RunJournal } from './journal.js';
@@ -59,6 +60,8 @@ export interface CanaryRunOptions {
   stored?: (index: number) => ArmStepMeasurements | undefined;
   /** Warnings carried into the result (a baseline recorded elsewhere). */
   warnings?: string[];
+  /** Values from outside the load (Prometheus, Alertmanager), read at every look. Never throws. */
+  external?: ExternalSource;
 }
 
 /** Exit code of each decision (DESIGN.md's CLI contract). */
@@ -126,6 +129,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       emit({ type: 'step', index, weight });
       journal.append({ event: 'weight', step: index, weight });
       await router.setWeight({ weight, step: index, run: o.run });
+      const appliedAtMs = performance.now();
       journal.append({ event: 'applied', step: index, weight });
       if (o.signal?.aborted) break;
 
@@ -140,10 +144,13 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       let measured = await measure(o, runStartMs, weight, index, elapsedMs, t.warmup, proxyUrl);
       let spentUntil = 0;
       let looks = 1;
-      const look = (): StepVerdict => {
+      const look = async (): Promise<StepVerdict> => {
         const fraction = elapsedMs / maxMs;
         const alpha = lookAlpha(stepAlpha, spentUntil, fraction);
         spentUntil = fraction;
+        const external = o.external
+          ? await o.external({ index, weight, windowMs: performance.now() - appliedAtMs })
+          : undefined;
         return judge(
           scenario,
           measured,
@@ -152,9 +159,10 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
           alpha,
           elapsedMs >= t.stepDuration - 1,
           elapsedMs >= maxMs - 1,
+          external,
         );
       };
-      let verdict = look();
+      let verdict = await look();
       while (verdict.decision === 'extend' && !o.signal?.aborted && elapsedMs < maxMs - 1) {
         emit({ type: 'verdict', index, verdict, extensions: looks - 1 });
         const next =
@@ -164,7 +172,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         measured = combine(measured, await measure(o, runStartMs, weight, index, next, 0, proxyUrl));
         elapsedMs += next;
         looks++;
-        verdict = look();
+        verdict = await look();
       }
       const extensions = looks - 1;
       if (o.signal?.aborted) break;
@@ -319,6 +327,7 @@ function judge(
   alpha: number,
   mayPass: boolean,
   finalLook: boolean,
+  external: readonly ExternalCheck[] | undefined,
 ): StepVerdict {
   const canary = m.arms.get('canary');
   const baseline = m.arms.get('baseline');
@@ -332,6 +341,7 @@ function judge(
       : { latency: createHistogram(), requests: 0, errors: 0, throttled: 0, durationMs: m.durationMs },
     ...(liveBaseline ? { baseline: liveBaseline } : {}),
     ...(stored ? { stored } : {}),
+    ...(external ? { external } : {}),
     checks,
     statistics,
     weights,

@@ -1,4 +1,4 @@
-/** Pre-flight: every health endpoint must answer 2xx before any weight changes. */
+/** Pre-flight: every health endpoint (and Prometheus and Alertmanager when checks use them) must answer 2xx before any weight changes. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Scenario } from '../scenario/schema.js';
@@ -14,18 +14,32 @@ export interface HealthResult {
 }
 
 /** Every health URL of a scenario. */
-export function healthUrls(scenario: Scenario): { service: string; url: string }[] {
-  const out: { service: string; url: string }[] = [];
+export function healthUrls(scenario: Scenario): { service: string; url: string; headers?: Record<string, string> }[] {
+  const out: { service: string; url: string; headers?: Record<string, string> }[] = [];
   for (const [service, target] of Object.entries(scenario.targets)) {
     for (const path of target?.health ?? []) out.push({ service, url: `${target?.url.replace(/\/+$/, '')}${path}` });
   }
   for (const extra of scenario.health.extra) out.push({ service: extra.name, url: extra.url });
+  // The checks' own sources must answer too: a run judged without them would fail closed anyway.
+  const ready = (base: string) => `${base.replace(/\/+$/, '')}/-/ready`;
+  if (scenario.prometheus && scenario.prometheus.queries.length > 0)
+    out.push({ service: 'prometheus', url: ready(scenario.prometheus.url), headers: scenario.prometheus.headers });
+  if (scenario.alertmanager)
+    out.push({
+      service: 'alertmanager',
+      url: ready(scenario.alertmanager.url),
+      headers: scenario.alertmanager.headers,
+    });
   return out;
 }
 
-async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+async function probe(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ ok: boolean; detail: string }> {
   try {
-    const response = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const response = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     await response.body.dump();
     return { ok: response.statusCode >= 200 && response.statusCode < 300, detail: String(response.statusCode) };
   } catch (error) {
@@ -37,11 +51,11 @@ async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; det
 export async function preflight(scenario: Scenario): Promise<HealthResult[]> {
   const { timeout, retries } = scenario.health;
   return Promise.all(
-    healthUrls(scenario).map(async ({ service, url }) => {
+    healthUrls(scenario).map(async ({ service, url, headers }) => {
       let last = { ok: false, detail: '' };
       for (let attempt = 0; attempt <= retries; attempt++) {
         if (attempt > 0) await sleep(200 * attempt);
-        last = await probe(url, timeout);
+        last = await probe(url, timeout, headers);
         if (last.ok) break;
       }
       return { service, url, healthy: last.ok, detail: last.detail };

@@ -8,9 +8,10 @@ import { startDemoServiceThread } from '../demo/service-thread.js';
 import { loadScenario } from '../scenario/loader.js';
 import type { CliIO } from './io.js';
 import { executeRun } from './run.js';
+import { type MetricsArgs, metricsFlags, metricsTargets } from './run-metrics.js';
 
 /** Flags of the demo command. */
-export interface DemoArgs {
+export interface DemoArgs extends MetricsArgs {
   healthy: boolean;
   'regression-at': number;
   rate: string;
@@ -22,7 +23,7 @@ export interface DemoArgs {
 
 /** Declare the demo's flags. */
 export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
-  return y
+  return metricsFlags(y)
     .option('healthy', { type: 'boolean', default: false, describe: 'no regression: the canary is promoted' })
     .option('regression-at', {
       type: 'number',
@@ -38,7 +39,8 @@ export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
     })
     .example('$0 demo', 'the canary regresses at p99; canary-gate catches it and rolls back (exit 1)')
     .example('$0 demo --healthy', 'a healthy canary goes 10 → 25 → 50 → 75 → 100% and is promoted (exit 0)')
-    .example('$0 demo --regression-at 50 --json', 'the regression starts at 50%; the RunResult as JSON') as Argv<
+    .example('$0 demo --regression-at 50 --json', 'the regression starts at 50%; the RunResult as JSON')
+    .example('$0 demo --healthy --metrics-port 9464', 'watch the rollout in Prometheus/Grafana (dashboards/)') as Argv<
     T & DemoArgs
   >;
 }
@@ -66,6 +68,7 @@ outputs: { formats: [json, markdown, html] }
 
 /** Run the demo; resolves to the run's exit code. */
 export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number> {
+  const metrics = metricsTargets(args);
   const latency = { medianMs: 4, sigma: 0.5 };
   const regressFrom = args.healthy ? undefined : args['regression-at'];
   const [baseline, canary] = await Promise.all([
@@ -93,6 +96,7 @@ export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number>
         outDir: args.out,
         json: args.json,
         quiet: args.quiet,
+        ...(metrics ? { metrics } : {}),
         onEvent: (event) => {
           if (event.type === 'step' && regressFrom !== undefined && regressFrom > 0 && event.weight >= regressFrom) {
             void canary.setRegression(true);

@@ -14,7 +14,8 @@ import { createRouter } from '../canary/routers/create-router.js';
 import { newRunId } from '../canary/run-id.js';
 import type { RunResult } from '../canary/run-result.js';
 import { machineFingerprint } from '../canary/run-result.js';
-import { UsageError } from '../errors.js';
+import { ScenarioError, UsageError } from '../errors.js';
+import { externalSource, queryProblems } from '../metrics/external-checks.js';
 import { renderHgrm } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
 import { renderJUnit } from '../report/junit.js';
@@ -25,10 +26,11 @@ import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import { readBaselineFile } from './baseline-file.js';
 import type { CliIO } from './io.js';
+import { type MetricsArgs, type MetricsTargets, metricsFlags, metricsTargets, startRunMetrics } from './run-metrics.js';
 import { readScenarioFile } from './scenario-file.js';
 
 /** Flags of the run command. */
-export interface RunArgs {
+export interface RunArgs extends MetricsArgs {
   scenario: string;
   out?: string;
   baseline?: string;
@@ -38,7 +40,7 @@ export interface RunArgs {
 
 /** Declare the command's positional and flags. */
 export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
-  return y
+  return metricsFlags(y)
     .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
     .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
     .option('baseline', {
@@ -46,9 +48,11 @@ export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
       describe: "stored baseline for vsStored checks (default: the scenario's baseline.file)",
     })
     .example('$0 run scenarios/nginx-canary.yaml', 'staged canary through nginx; exit 0 promoted, 1 rolled back')
-    .example('$0 run canary.yaml --json > result.json', 'the RunResult as JSON on stdout, progress on stderr') as Argv<
-    T & RunArgs
-  >;
+    .example('$0 run canary.yaml --json > result.json', 'the RunResult as JSON on stdout, progress on stderr')
+    .example(
+      '$0 run canary.yaml --metrics-port 9464 --pushgateway http://127.0.0.1:9091',
+      'serve live metrics for Prometheus/Grafana; push the final state at the end',
+    ) as Argv<T & RunArgs>;
 }
 
 /** Options a caller of executeRun can set beyond the scenario. */
@@ -64,6 +68,8 @@ export interface ExecuteRunOptions {
   baseline?: Baseline;
   /** Called before each step's weight change (the demo switches its regression on with it). */
   onEvent?: (event: DriverEvent) => void;
+  /** Serve /metrics during the run and/or push the final state. */
+  metrics?: MetricsTargets;
 }
 
 /** Run a loaded scenario through the driver, with signals, journal, result file and output. */
@@ -77,7 +83,15 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       },
     );
   }
+  const queries = await queryProblems(o.scenario);
+  if (queries.length > 0) {
+    throw new ScenarioError(
+      `${o.scenarioFile}: Prometheus rejects ${queries.length === 1 ? 'a query' : 'queries'}; nothing was sent\n  - ${queries.join('\n  - ')}`,
+      queries,
+    );
+  }
   const run = newRunId();
+  const router = createRouter(o.scenario);
   const dir = join(o.outDir, run);
   mkdirSync(dir, { recursive: true });
   const journal = new RunJournal(join(dir, 'journal.jsonl'), run);
@@ -102,10 +116,23 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   process.on('unhandledRejection', onCrash);
   const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
   if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  const router = createRouter(o.scenario);
+  const external = externalSource(o.scenario);
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
-  let result: RunResult;
+  const metrics = o.metrics
+    ? await startRunMetrics(
+        o.metrics,
+        {
+          run,
+          scenario: o.scenario.name,
+          router: o.redactor.redactText(router.describe()),
+          steps: o.scenario.steps.length,
+        },
+        io,
+        o.quiet,
+      )
+    : undefined;
+  let result: RunResult | undefined;
   try {
     result = await runCanary({
       scenario: o.scenario,
@@ -116,13 +143,17 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       journal,
       redact: (text) => o.redactor.redactText(text),
       ...(o.baseline ? { stored: (index: number) => storedMeasurements(o.baseline as Baseline, index), warnings } : {}),
+      ...(external ? { external } : {}),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);
+        metrics?.onEvent(event);
         progress?.show(event);
       },
     });
   } finally {
+    // Also when the driver itself threw: the metrics port must not outlive the run.
+    await metrics?.finish(result?.decision ?? 'aborted');
     progress?.done();
     unsubscribe();
     process.off('uncaughtException', onCrash);
@@ -154,8 +185,6 @@ export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
     if (c.vsStored && !hasBaseline)
       out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);
   });
-  if (s.prometheus) out.push('prometheus: PromQL checks are not supported by run yet');
-  if (s.alertmanager) out.push('alertmanager: alert checks are not supported by run yet');
   return out;
 }
 
@@ -181,6 +210,7 @@ function writeReports(result: RunResult, dir: string, formats: readonly string[]
 
 /** Run the command; resolves to the exit code. */
 export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
+  const metrics = metricsTargets(args);
   const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
   const baselineFile = args.baseline ?? scenario.baseline?.file;
   const baseline = baselineFile ? await readBaselineFile(baselineFile) : undefined;
@@ -194,6 +224,7 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
       json: args.json,
       quiet: args.quiet,
       ...(baseline ? { baseline } : {}),
+      ...(metrics ? { metrics } : {}),
     },
     io,
   );

@@ -1,12 +1,15 @@
 /**
  * Demo services: an HTTP server whose latency follows a log-normal distribution, with an error
  * rate and periodic event-loop stalls (a real freeze: the thread busy-waits, as a GC pause or a
- * blocking call would). /health/live and /health/ready always answer 200 at once.
+ * blocking call would). /health/live and /health/ready always answer 200 at once. /metrics
+ * serves its own Prometheus metrics (requests, latency, errors, cache hits and misses, memory),
+ * so a real Prometheus can scrape it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { logNormalSampler, seededRandom } from '../gates/stats/random.js';
+import { createServiceMetrics } from './service-metrics.js';
 
 /** How a demo service behaves. */
 export interface DemoServiceOptions {
@@ -29,6 +32,8 @@ export interface DemoServiceOptions {
     afterMs?: number;
     on?: boolean;
   };
+  /** Share of requests its (simulated) cache answers, for the cache metrics; default 0.9. */
+  cacheHitRatio?: number;
   /** Seed of the service's random numbers, so runs repeat. */
   seed?: number;
   /** Address to listen on (loopback by default). */
@@ -56,6 +61,10 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
     ? logNormalSampler(options.latency.medianMs, options.latency.sigma, random)
     : undefined;
   const errorRate = options.errorRate ?? 0;
+  // Its own stream, so the cache draws leave the latency sequence of a seed unchanged.
+  const cacheRandom = seededRandom((options.seed ?? 1) + 7919);
+  const cacheHitRatio = options.cacheHitRatio ?? 0.9;
+  const metrics = createServiceMetrics();
   const regression = options.regression;
   let regressed = regression?.on === true;
   const regress = (ms: number): number => {
@@ -74,12 +83,21 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
+    if (url === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      });
+      return;
+    }
     // Drain any request body before answering, so keep-alive connections stay usable.
     req.resume();
+    const started = performance.now();
     const fail = errorRate > 0 && random() < errorRate;
+    metrics.cache(cacheRandom() < cacheHitRatio);
     const answer = (): void => {
       if (fail) res.writeHead(500, { 'content-type': 'text/plain' }).end('injected error');
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      metrics.request(fail ? 500 : 200, (performance.now() - started) / 1000);
     };
     const base = sampleLatency ? sampleLatency() : 0;
     const delayMs = regressed ? regress(base) : base;

@@ -36,13 +36,24 @@ export interface ArmStepMeasurements {
 export interface ExternalCheck {
   /** Name in reports. */
   name: string;
-  /** The value, or null when the source could not be read (an error, never a pass). */
+  /** The canary's value, or null when the source gave none. */
   value: number | null;
+  /** Why there is no value (or no baseline value): "Prometheus timed out after 5000 ms". */
+  problem?: string;
+  /** Absolute upper bound. */
   max?: number;
+  /** Absolute lower bound. */
   min?: number;
+  /** canary ≤ baseline × ratio + slack; `baseline` null when the source gave none for that arm. */
+  vsBaseline?: { ratio: number; slack: number; baseline: number | null };
+  /** A failure rolls back at once. */
   critical: boolean;
+  /** What a missing value means: an error (fail closed, rolls back at once) or inconclusive. */
+  onUnavailable: 'error' | 'inconclusive';
   /** Weight group; default "external". */
   group?: string;
+  /** Said after the verdict, e.g. the names of firing alerts. */
+  detail?: string;
 }
 
 /** The judge's input for one look at a step. */
@@ -377,32 +388,59 @@ function judgeExternal(x: ExternalCheck, samples: Record<string, number>): Check
   const base = {
     name: x.name,
     group: x.group ?? 'external',
-    unit: 'perSec' as const,
+    unit: 'value' as const,
     samples,
     critical: x.critical,
     interval: null,
   };
-  if (x.value === null) {
+  const limit =
+    x.vsBaseline && x.vsBaseline.baseline !== null
+      ? x.vsBaseline.baseline * x.vsBaseline.ratio + x.vsBaseline.slack
+      : undefined;
+  const missing = x.value === null || (x.vsBaseline !== undefined && x.vsBaseline.baseline === null);
+  if (missing) {
+    const status = x.onUnavailable === 'inconclusive' ? 'inconclusive' : 'error';
+    const what = x.value === null ? 'no value' : 'no baseline value';
     return {
       ...base,
-      status: 'error',
-      observed: null,
-      threshold: x.max ?? x.min ?? null,
-      reason: `${x.name}: the source could not be read`,
+      status,
+      observed: x.value,
+      threshold: x.max ?? x.min ?? limit ?? null,
+      reason: `${x.name}: ${what} (${x.problem ?? 'the source could not be read'}); ${status === 'error' ? 'failing closed' : 'inconclusive'}`,
     };
   }
-  const over = x.max !== undefined && x.value > x.max;
-  const under = x.min !== undefined && x.value < x.min;
-  const bounds = [x.max !== undefined ? `≤ ${x.max}` : '', x.min !== undefined ? `≥ ${x.min}` : '']
+  const value = x.value as number;
+  const over = x.max !== undefined && value > x.max;
+  const under = x.min !== undefined && value < x.min;
+  const overBaseline = limit !== undefined && value > limit;
+  const bounds = [
+    x.max !== undefined ? `≤ ${plain(x.max)}` : '',
+    x.min !== undefined ? `≥ ${plain(x.min)}` : '',
+    x.vsBaseline && limit !== undefined
+      ? `≤ baseline ${plain(x.vsBaseline.baseline as number)} × ${x.vsBaseline.ratio}${x.vsBaseline.slack ? ` + ${plain(x.vsBaseline.slack)}` : ''} = ${plain(limit)}`
+      : '',
+  ]
     .filter(Boolean)
     .join(' and ');
+  const failed = over || under || overBaseline;
   return {
     ...base,
-    status: over || under ? 'fail' : 'pass',
-    observed: x.value,
-    threshold: over ? (x.max ?? null) : (x.min ?? x.max ?? null),
-    reason: `${x.name} = ${x.value} ${over || under ? 'breaks' : 'meets'} ${bounds || 'no bound'}`,
+    status: failed ? 'fail' : 'pass',
+    observed: value,
+    threshold: over
+      ? (x.max ?? null)
+      : under
+        ? (x.min ?? null)
+        : overBaseline
+          ? (limit ?? null)
+          : (x.max ?? limit ?? x.min ?? null),
+    reason: `${x.name} = ${plain(value)} ${failed ? 'breaks' : 'meets'} ${bounds || 'no bound'}${x.detail ? `: ${x.detail}` : ''}`,
   };
+}
+
+/** A plain number for sentences: at most 4 significant digits, no exponent for ordinary sizes. */
+function plain(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 }
 
 /** Judge one look at a step. */
@@ -414,7 +452,11 @@ export function judgeStep(input: JudgeInput): StepVerdict {
     ...(input.external ?? []).map((x) => judgeExternal(x, samples)),
   ];
   const card = scoreChecks(checks, input.weights, input.passScore);
-  const critical = checks.find((c) => c.critical && (c.status === 'fail' || c.status === 'error'));
+  // External sources fail closed: a value that could not be read rolls back like a critical failure.
+  const critical = checks.find(
+    (c) =>
+      (c.critical && (c.status === 'fail' || c.status === 'error')) || (c.unit === 'value' && c.status === 'error'),
+  );
   if (critical)
     return verdict('rollback', checks, card, input.alpha, `critical check ${critical.name} failed: ${critical.reason}`);
   const failed = checks.filter((c) => c.status === 'fail' || c.status === 'error');

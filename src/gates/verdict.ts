@@ -21,8 +21,8 @@ export interface CheckResult {
   interval: Interval | null;
   /** The bound it was held to (the binding one), in the check's unit. */
   threshold: number | null;
-  /** Unit of observed and threshold. */
-  unit: 'ms' | 'fraction' | 'perSec';
+  /** Unit of observed and threshold ("value": a number from an external source, as it came). */
+  unit: 'ms' | 'fraction' | 'perSec' | 'value';
   /** Requests behind the observation, per arm ("canary", "baseline", "stored"). */
   samples: Record<string, number>;
   /** Canary samples this check needs to decide, when it is inconclusive for want of them. */

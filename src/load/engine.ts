@@ -6,7 +6,7 @@
 import { type IntervalPoint, IntervalSeries } from './interval-series.js';
 import { mergeArms } from './merge.js';
 import { assertValidPlan, type LoadModel, type LoadPlan } from './plan.js';
-import type { ArmMeasurements } from './recorder.js';
+import type { ArmMeasurements, IntervalArmSample } from './recorder.js';
 import { type GeneratorHealth, runInThread, type ThreadResult } from './run-in-thread.js';
 import { runInWorkers } from './run-in-workers.js';
 
@@ -22,6 +22,8 @@ export interface LoadProgress {
   p99Ms: number;
   /** Per-arm points of the interval. */
   arms: Record<string, IntervalPoint>;
+  /** Per-arm samples of the interval (histogram and status classes), merged over workers. */
+  samples: Record<string, IntervalArmSample>;
 }
 
 /** Options of a load run. */
@@ -68,8 +70,9 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Pro
   const startedAt = new Date().toISOString();
   const series = new IntervalSeries(plan.workers);
   const onInterval = (index: number, arms: Parameters<IntervalSeries['add']>[1]): void => {
-    const points = series.add(index, arms);
-    if (points === undefined || options.onProgress === undefined) return;
+    const completed = series.add(index, arms);
+    if (completed === undefined || options.onProgress === undefined) return;
+    const points = completed.points;
     const values = Object.values(points);
     options.onProgress({
       elapsedSec: index + 1,
@@ -77,6 +80,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Pro
       errors: values.reduce((s, p) => s + p.errors, 0),
       p99Ms: Math.max(0, ...values.map((p) => p.p99Ms)),
       arms: points,
+      samples: completed.samples,
     });
   };
   const hooks = { onInterval, ...(options.signal ? { signal: options.signal } : {}) };

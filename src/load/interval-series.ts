@@ -3,8 +3,8 @@
  * of that interval. Memory stays bounded in run length: past `maxPoints`, neighbouring points are
  * coalesced pairwise (counts add; percentiles keep the larger of the two, an upper bound).
  */
-import { createHistogram, type Histogram, spectrumMs } from '../metrics/hdr.js';
-import type { IntervalArmSample } from './recorder.js';
+import { createHistogram, spectrumMs } from '../metrics/hdr.js';
+import { emptyStatusClasses, type IntervalArmSample } from './recorder.js';
 
 /** One point of the series for one arm. */
 export interface IntervalPoint {
@@ -24,6 +24,14 @@ export interface IntervalPoint {
   maxMs: number;
 }
 
+/** An interval every generator has reported: its points and its merged samples per arm. */
+export interface CompletedInterval {
+  /** One point per arm. */
+  points: Record<string, IntervalPoint>;
+  /** The samples merged over generators, per arm. */
+  samples: Record<string, IntervalArmSample>;
+}
+
 /** Default bound on points kept per arm (an hour at 1 s resolution). */
 export const DEFAULT_MAX_POINTS = 3600;
 
@@ -33,10 +41,7 @@ export class IntervalSeries {
   readonly #intervalMs: number;
   readonly #points = new Map<string, IntervalPoint[]>();
   /** Samples of an interval still waiting for other generators, keyed by interval index. */
-  readonly #pending = new Map<
-    number,
-    { arrived: number; arms: Map<string, { requests: number; errors: number; latency: Histogram }> }
-  >();
+  readonly #pending = new Map<number, { arrived: number; arms: Map<string, IntervalArmSample> }>();
   readonly #generators: number;
 
   /** `generators` samples make one interval complete. */
@@ -47,10 +52,10 @@ export class IntervalSeries {
   }
 
   /**
-   * Add one generator's sample of interval `index`; returns the completed points when that was
-   * the last generator to report it, else undefined.
+   * Add one generator's sample of interval `index`; returns the completed points, and the samples
+   * merged over generators, when that was the last generator to report it, else undefined.
    */
-  add(index: number, arms: Record<string, IntervalArmSample>): Record<string, IntervalPoint> | undefined {
+  add(index: number, arms: Record<string, IntervalArmSample>): CompletedInterval | undefined {
     let entry = this.#pending.get(index);
     if (!entry) {
       entry = { arrived: 0, arms: new Map() };
@@ -62,16 +67,23 @@ export class IntervalSeries {
         into.requests += sample.requests;
         into.errors += sample.errors;
         into.latency.add(sample.latency);
+        sample.statusClasses.forEach((n, i) => {
+          into.statusClasses[i] = (into.statusClasses[i] ?? 0) + n;
+        });
       } else {
         const latency = createHistogram();
         latency.add(sample.latency);
-        entry.arms.set(arm, { requests: sample.requests, errors: sample.errors, latency });
+        const statusClasses = emptyStatusClasses();
+        sample.statusClasses.forEach((n, i) => {
+          statusClasses[i] = n;
+        });
+        entry.arms.set(arm, { requests: sample.requests, errors: sample.errors, latency, statusClasses });
       }
     }
     entry.arrived++;
     if (entry.arrived < this.#generators) return undefined;
     this.#pending.delete(index);
-    return this.#complete(index, entry.arms);
+    return { points: this.#complete(index, entry.arms), samples: Object.fromEntries(entry.arms) };
   }
 
   /** Complete any intervals some generator never reported (its run ended first). */
@@ -87,10 +99,7 @@ export class IntervalSeries {
     return Object.fromEntries(this.#points);
   }
 
-  #complete(
-    index: number,
-    arms: Map<string, { requests: number; errors: number; latency: Histogram }>,
-  ): Record<string, IntervalPoint> {
+  #complete(index: number, arms: Map<string, IntervalArmSample>): Record<string, IntervalPoint> {
     const out: Record<string, IntervalPoint> = {};
     for (const [arm, sample] of arms) {
       const spectrum = spectrumMs(sample.latency);

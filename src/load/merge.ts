@@ -98,14 +98,25 @@ export interface IntervalArmSampleWire {
   requests: number;
   errors: number;
   latency: string;
+  statusClasses: number[];
 }
 
 /** Encode an interval sample for transport. */
 export function intervalToWire(s: IntervalArmSample): IntervalArmSampleWire {
-  return { requests: s.requests, errors: s.errors, latency: encodeHistogram(s.latency) };
+  return {
+    requests: s.requests,
+    errors: s.errors,
+    latency: encodeHistogram(s.latency),
+    statusClasses: s.statusClasses,
+  };
 }
 
 /** Decode an interval sample. */
 export function intervalFromWire(w: IntervalArmSampleWire): IntervalArmSample {
-  return { requests: w.requests, errors: w.errors, latency: decodeHistogram(w.latency) };
+  return {
+    requests: w.requests,
+    errors: w.errors,
+    latency: decodeHistogram(w.latency),
+    statusClasses: w.statusClasses,
+  };
 }

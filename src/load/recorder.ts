@@ -95,6 +95,13 @@ export interface IntervalArmSample {
   errors: number;
   /** Latency of the interval's requests, µs. */
   latency: Histogram;
+  /** Finished requests by status class: index 0 no response (transport error), 1–5 for 1xx–5xx. */
+  statusClasses: number[];
+}
+
+/** A zeroed status-class count (see IntervalArmSample.statusClasses). */
+export function emptyStatusClasses(): number[] {
+  return [0, 0, 0, 0, 0, 0];
 }
 
 /** Records one arm. The engine calls it from the hot path, so it does no allocation per call. */
@@ -111,6 +118,7 @@ export class ArmRecorder {
   #interval = createHistogram();
   #intervalRequests = 0;
   #intervalErrors = 0;
+  #intervalClasses = emptyStatusClasses();
 
   /**
    * `serviceIsLatency`: the closed model sends when it means to, so service time is latency and
@@ -152,6 +160,9 @@ export class ArmRecorder {
     const ep = this.endpoints[endpoint] as EndpointMeasurements;
     ep.requests++;
     this.#intervalRequests++;
+    const statusClass = (status / 100) | 0;
+    const slot = statusClass >= 1 && statusClass <= 5 ? statusClass : 0;
+    this.#intervalClasses[slot] = (this.#intervalClasses[slot] as number) + 1;
     if (errorClass !== undefined) {
       c.errors++;
       c.errorsByClass[errorClass]++;
@@ -183,6 +194,7 @@ export class ArmRecorder {
     ep.errors++;
     this.#intervalRequests++;
     this.#intervalErrors++;
+    this.#intervalClasses[0] = (this.#intervalClasses[0] as number) + 1;
     if (latencyMs !== undefined) {
       recordMs(this.latency, latencyMs);
       if (this.#separateEndpoints) recordMs(ep.latency, latencyMs);
@@ -199,10 +211,16 @@ export class ArmRecorder {
 
   /** Hand out the current interval's sample and start a new interval. */
   rotateInterval(): IntervalArmSample {
-    const sample = { requests: this.#intervalRequests, errors: this.#intervalErrors, latency: this.#interval };
+    const sample = {
+      requests: this.#intervalRequests,
+      errors: this.#intervalErrors,
+      latency: this.#interval,
+      statusClasses: this.#intervalClasses,
+    };
     this.#interval = createHistogram();
     this.#intervalRequests = 0;
     this.#intervalErrors = 0;
+    this.#intervalClasses = emptyStatusClasses();
     return sample;
   }
 

@@ -95,3 +95,36 @@ export function spectrumMs(histogram: Histogram): LatencySpectrumMs {
     max: usToMs(max),
   };
 }
+
+/** Bucket access that hdr-histogram-js's JS histograms provide. */
+interface IndexAccess {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+}
+
+/**
+ * Cumulative counts at or below each bound (ms, ascending), as Prometheus histogram buckets
+ * count them. A bucket is counted by its lowest equivalent value, so each count is exact to the
+ * histogram's 3 significant digits.
+ */
+export function cumulativeCountsMs(histogram: Histogram, boundsMs: readonly number[]): number[] {
+  const h = histogram as unknown as IndexAccess;
+  const bounds = boundsMs.map((ms) => ms * 1000);
+  const counts = bounds.map(() => 0);
+  let b = 0;
+  let below = 0;
+  for (let i = 0; i < h.countsArrayLength; i++) {
+    const count = h.getCountAtIndex(i);
+    if (count === 0) continue;
+    const value = h.valueFromIndex(i);
+    while (b < bounds.length && value > (bounds[b] as number)) {
+      counts[b] = below;
+      b++;
+    }
+    if (b === bounds.length) break;
+    below += count;
+  }
+  for (; b < bounds.length; b++) counts[b] = below;
+  return counts;
+}

@@ -258,16 +258,110 @@ export const GatesSchema = z
   })
   .describe('the judge: checks, statistics, scoring');
 
-/** A Prometheus query checked at every step. */
+/** Placeholders a PromQL query template may use. */
+export const QUERY_PLACEHOLDERS = ['arm', 'target', 'window', 'weight', 'step'] as const;
+
+/** What a check does when its source cannot give a value (empty result, NaN, HTTP error, timeout). */
+const unavailableSchema = z
+  .enum(['error', 'inconclusive'])
+  .describe(
+    'when the source gives no value (empty result, NaN, HTTP error, timeout): "error" fails closed and rolls the step back; "inconclusive" extends the step, then statistics.inconclusive decides',
+  );
+
+/** A PromQL query checked at every look at every step. */
 export const PromQuerySchema = z
   .strictObject({
     name: z.string().min(1).describe('name in reports'),
-    query: z.string().min(1).describe('PromQL; {weight} and {step} are substituted'),
-    max: z.number().optional().describe('the value must be at most this'),
-    min: z.number().optional().describe('the value must be at least this'),
+    query: z
+      .string()
+      .min(1)
+      .describe(
+        'PromQL template; {{arm}} (canary or baseline), {{target}} (host:port of that arm), {{window}} (the measured time so far, e.g. "30s"), {{weight}} and {{step}} are substituted',
+      ),
+    max: z.number().optional().describe("the canary's value must be at most this"),
+    min: z.number().optional().describe("the canary's value must be at least this"),
+    vsBaseline: z
+      .strictObject({
+        ratio: z.number().positive().describe('allowed canary/baseline ratio, e.g. 1.2'),
+        slack: z.number().nonnegative().default(0).describe("absolute slack added to the limit, in the query's unit"),
+      })
+      .optional()
+      .describe('canary ≤ baseline × ratio + slack, the query evaluated once per arm'),
     critical: z.boolean().default(false).describe('a failure rolls back at once'),
+    onUnavailable: unavailableSchema.optional(),
+    group: z.string().min(1).default('external').describe('weight group for the score'),
+  })
+  .superRefine((q, ctx) => {
+    if (q.max === undefined && q.min === undefined && q.vsBaseline === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one of max, min, vsBaseline' });
+    }
+    for (const match of q.query.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      const name = match[1] ?? '';
+      if (!(QUERY_PLACEHOLDERS as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query'],
+          message: `unknown placeholder {{${name}}}: expected one of ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+        });
+      }
+    }
   })
   .describe('a PromQL query with bounds');
+
+/** Where the Prometheus checks come from. */
+export const PrometheusSchema = z
+  .strictObject({
+    url: httpUrl('Prometheus base URL (the HTTP API is under /api/v1)'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('headers sent with every query, e.g. authorization; ${env:NAME} values are secrets'),
+    timeout: duration('per-query timeout').default(5000),
+    onUnavailable: unavailableSchema.default('error'),
+    queries: z.array(PromQuerySchema).default([]).describe('queries checked at every look'),
+  })
+  .describe('Prometheus as a source of external checks');
+
+/** Alertmanager: active alerts that match fail the step. */
+export const AlertmanagerSchema = z
+  .strictObject({
+    url: httpUrl('Alertmanager base URL (the API is under /api/v2)'),
+    matchers: z
+      .array(
+        z.string().regex(/^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*".*"\s*$/, {
+          message: 'expected a matcher like severity=~"critical|warning" or service="checkout"',
+        }),
+      )
+      .default([])
+      .describe('alerts matching all of these (e.g. severity=~"critical|warning") fail the step'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('headers sent with every request, e.g. authorization; ${env:NAME} values are secrets'),
+    timeout: duration('request timeout').default(5000),
+    onUnavailable: unavailableSchema.default('error'),
+    critical: z.boolean().default(true).describe('a matching alert rolls back at once, whatever the score'),
+  })
+  .describe('Alertmanager: active (not silenced, not inhibited) alerts that match roll back');
+
+/** Trace context on requests, and the slowest requests kept as exemplars. */
+export const TracingSchema = z
+  .strictObject({
+    sample: percent('share of requests that carry a W3C traceparent header (sampled)').default(1),
+    slowest: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .describe('slowest sampled requests kept per arm and step, with trace id, status and latency'),
+    urlTemplate: z
+      .string()
+      .regex(/\{traceId\}/, { message: 'expected a URL with {traceId}, e.g. "http://jaeger:16686/trace/{traceId}"' })
+      .optional()
+      .describe('link to a trace in reports, e.g. "http://127.0.0.1:16686/trace/{traceId}" (Jaeger) or a Tempo URL'),
+  })
+  .describe('W3C trace context on requests; the slowest keep their trace ids in reports');
 
 /** A capacity search. */
 export const CapacitySchema = z
@@ -361,23 +455,9 @@ export const ScenarioSchema = z
       })
       .prefault({})
       .describe('pre-flight health checks'),
-    prometheus: z
-      .strictObject({
-        url: httpUrl('Prometheus base URL'),
-        queries: z.array(PromQuerySchema).default([]).describe('queries checked at every step'),
-      })
-      .optional()
-      .describe('Prometheus as a source of external checks'),
-    alertmanager: z
-      .strictObject({
-        url: httpUrl('Alertmanager base URL'),
-        matchers: z
-          .array(z.string())
-          .default([])
-          .describe('alerts matching these (e.g. service="checkout") fail the step'),
-      })
-      .optional()
-      .describe('Alertmanager: firing alerts roll back'),
+    prometheus: PrometheusSchema.optional(),
+    alertmanager: AlertmanagerSchema.optional(),
+    tracing: TracingSchema.optional(),
     capacity: CapacitySchema.optional(),
     outputs: z
       .strictObject({
@@ -452,6 +532,15 @@ export const ScenarioSchema = z
       }
       if (check.vsStored && s.baseline === undefined) {
         ctx.addIssue({ code: 'custom', path: at('vsStored'), message: 'expected a baseline file to compare against' });
+      }
+    });
+    s.prometheus?.queries.forEach((q, i) => {
+      if (q.vsBaseline && s.targets.baseline === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prometheus', 'queries', i, 'vsBaseline'],
+          message: 'expected a baseline target to compare against',
+        });
       }
     });
   })

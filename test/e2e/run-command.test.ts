@@ -174,19 +174,20 @@ describe('canary-gate run (real nginx as the router)', () => {
   });
 });
 
-describe('canary-gate run: scenario parts it cannot honour', () => {
-  it('refuses them with exit 2 before sending anything', async () => {
-    const file = join(dir, 'unsupported.yaml');
+describe('canary-gate run: external check sources', () => {
+  it('aborts with exit 3 before sending anything when Prometheus does not answer pre-flight', async () => {
+    const file = join(dir, 'prometheus-down.yaml');
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
     writeFileSync(
       file,
-      readFileSync(scenario(), 'utf8') +
-        'prometheus:\n  url: http://127.0.0.1:9090\n  queries: [{ name: q, query: up, max: 1 }]\n',
+      `${readFileSync(scenario(), 'utf8')}prometheus:\n  url: http://127.0.0.1:1\n  queries: [{ name: q, query: up, max: 1 }]\n`,
     );
     const run = await runCli(['run', file, '--out', join(dir, 'out')]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('prometheus: PromQL checks are not supported by run yet');
-    expect(baseline.seen).toHaveLength(0);
-    expect(canary.seen).toHaveLength(0);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/unhealthy: prometheus http:\/\/127\.0\.0\.1:1\/-\/ready \(ECONNREFUSED\)/);
+    expect(canaryInUpstream()).toBe(false);
+    expect(baseline.seen.filter((r) => !r.url.startsWith('/health'))).toHaveLength(0);
+    expect(canary.seen.filter((r) => !r.url.startsWith('/health'))).toHaveLength(0);
   });
 });
 

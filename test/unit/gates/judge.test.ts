@@ -220,18 +220,78 @@ describe('judge: distributions, error rates, throughput, scoring', () => {
   it('checks external values: bounds, critical failures, and unreadable sources as errors', () => {
     const canary = arm(spread(1000, 1, 2));
     const ok = judgeStep(
-      input({ canary, checks: [], external: [{ name: '5xx rate', value: 0.2, max: 0.5, critical: false }] }),
+      input({
+        canary,
+        checks: [],
+        external: [{ name: '5xx rate', value: 0.2, max: 0.5, critical: false, onUnavailable: 'error' }],
+      }),
     );
     expect(ok.checks[0]).toMatchObject({ status: 'pass', group: 'external', reason: '5xx rate = 0.2 meets ≤ 0.5' });
     const firing = judgeStep(
-      input({ canary, checks: [], external: [{ name: 'alerts', value: 2, max: 0, critical: true }] }),
+      input({
+        canary,
+        checks: [],
+        external: [{ name: 'alerts', value: 2, max: 0, critical: true, onUnavailable: 'error' }],
+      }),
     );
     expect(firing.decision).toBe('rollback');
     expect(firing.reason).toContain('critical check alerts failed');
     const unreadable = judgeStep(
-      input({ canary, checks: [], external: [{ name: 'queue depth', value: null, max: 10, critical: true }] }),
+      input({
+        canary,
+        checks: [],
+        external: [{ name: 'queue depth', value: null, max: 10, critical: true, onUnavailable: 'error' }],
+      }),
     );
     expect(unreadable.checks[0]?.status).toBe('error');
     expect(unreadable.decision).toBe('rollback');
+  });
+
+  it('fails closed on a missing external value even when the check is not critical', () => {
+    const canary = arm(spread(1000, 1, 2));
+    const x = {
+      name: 'cache hit ratio',
+      value: null,
+      problem: 'Prometheus timed out after 5000 ms',
+      min: 0.8,
+      critical: false,
+      onUnavailable: 'error' as const,
+    };
+    const closed = judgeStep(input({ canary, checks: [], external: [x] }));
+    expect(closed.decision).toBe('rollback');
+    expect(closed.checks[0]?.reason).toContain('Prometheus timed out after 5000 ms');
+    expect(closed.checks[0]?.reason).toContain('failing closed');
+    // "inconclusive" keeps measuring, and never passes.
+    const open = judgeStep(
+      input({ canary, checks: [], external: [{ ...x, onUnavailable: 'inconclusive' }], finalLook: false }),
+    );
+    expect(open.checks[0]?.status).toBe('inconclusive');
+    expect(open.decision).toBe('extend');
+  });
+
+  it('compares an external value with the baseline arm: ratio plus slack', () => {
+    const canary = arm(spread(1000, 1, 2));
+    const check = (value: number, baseline: number | null) =>
+      judgeStep(
+        input({
+          canary,
+          checks: [],
+          external: [
+            {
+              name: 'error ratio',
+              value,
+              vsBaseline: { ratio: 1.5, slack: 0.001, baseline },
+              critical: true,
+              onUnavailable: 'error',
+            },
+          ],
+        }),
+      ).checks[0];
+    expect(check(0.0159, 0.01)?.status).toBe('pass');
+    expect(check(0.0159, 0.01)?.threshold).toBeCloseTo(0.016, 9);
+    expect(check(0.0159, 0.01)?.reason).toBe('error ratio = 0.0159 meets ≤ baseline 0.01 × 1.5 + 0.001 = 0.016');
+    expect(check(0.0161, 0.01)?.status).toBe('fail');
+    expect(check(0.0161, 0.01)?.reason).toContain('breaks');
+    expect(check(0.0161, null)).toMatchObject({ status: 'error' });
   });
 });

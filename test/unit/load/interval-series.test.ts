@@ -5,15 +5,18 @@ import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
 const sample = (requests: number, latencyMs: number) => {
   const latency = createHistogram();
   for (let i = 0; i < requests; i++) recordMs(latency, latencyMs);
-  return { requests, errors: 0, latency };
+  return { requests, errors: 0, latency, statusClasses: [0, 0, requests, 0, 0, 0] };
 };
 
 describe('interval series', () => {
   it('completes an interval when every generator has reported it', () => {
     const series = new IntervalSeries(2);
     expect(series.add(0, { target: sample(10, 5) })).toBeUndefined();
-    const points = series.add(0, { target: sample(30, 50) });
+    const completed = series.add(0, { target: sample(30, 50) });
+    const points = completed?.points;
     expect(points?.target?.requests).toBe(40);
+    expect(completed?.samples.target?.statusClasses).toEqual([0, 0, 40, 0, 0, 0]);
+    expect(completed?.samples.target?.latency.totalCount).toBe(40);
     // Exact over the merged histogram: the 90th percentile falls among the 50 ms requests.
     expect(points?.target?.p90Ms).toBeCloseTo(50, 0);
     expect(points?.target?.p50Ms).toBeCloseTo(50, 0);

@@ -10,6 +10,7 @@ const progressEvent = {
     requests: 400,
     errors: 0,
     p99Ms: 14,
+    samples: {},
     arms: {
       baseline: {
         startMs: 1000,

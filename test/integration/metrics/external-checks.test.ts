@@ -1,0 +1,241 @@
+/**
+ * PromQL and Alertmanager checks against a real Prometheus and a real Alertmanager (Debian's
+ * packages) on loopback ports with temporary storage. Prometheus scrapes the demo services every
+ * second; the rollout driver reads both at every look.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCanary } from '../../../src/canary/driver.js';
+import { RunJournal } from '../../../src/canary/journal.js';
+import { createRouter } from '../../../src/canary/routers/create-router.js';
+import type { RunResult } from '../../../src/canary/run-result.js';
+import type { RunningService } from '../../../src/demo/service.js';
+import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import { ALERTS_CHECK, type ExternalSource, externalSource } from '../../../src/metrics/external-checks.js';
+import { queryValue } from '../../../src/metrics/prometheus.js';
+import { loadScenario } from '../../../src/scenario/loader.js';
+import type { Scenario } from '../../../src/scenario/schema.js';
+import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
+
+let baseline: RunningService;
+let healthy: RunningService;
+let failing: RunningService;
+let prometheus: Daemon;
+let alertmanager: Daemon;
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-external-'));
+const hostOf = (s: RunningService) => new URL(s.url).host;
+
+beforeAll(async () => {
+  [baseline, healthy, failing] = await Promise.all([
+    startDemoServiceThread({ latency: { medianMs: 2, sigma: 0.3 }, seed: 1 }),
+    startDemoServiceThread({ latency: { medianMs: 2, sigma: 0.3 }, seed: 2 }),
+    startDemoServiceThread({ latency: { medianMs: 2, sigma: 0.3 }, errorRate: 0.3, seed: 3 }),
+  ]);
+  [prometheus, alertmanager] = await Promise.all([
+    startPrometheus([{ job: 'demo', targets: [baseline, healthy, failing].map(hostOf) }]),
+    startAlertmanager(),
+  ]);
+  // Every service has been scraped at least once before a run starts.
+  await waitForScrapes(prometheus, 3);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
+  await Promise.all([baseline, healthy, failing].map((s) => s?.close()));
+});
+
+/** Wait until Prometheus has `n` targets up: its own answer is the event. */
+async function waitForScrapes(p: Daemon, n: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const up = await queryValue({ url: p.url, timeoutMs: 2000 }, 'sum(up{job="demo"})');
+    if (up.value === n) return;
+    if (Date.now() > deadline) throw new Error(`Prometheus has ${up.value ?? up.problem} of ${n} targets up`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const ERROR_RATIO = `sum(rate(demo_http_requests_total{instance="{{target}}",code=~"5.."}[{{window}}])) / sum(rate(demo_http_requests_total{instance="{{target}}"}[{{window}}]))`;
+
+function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]'): Scenario {
+  return loadScenario(
+    `name: external checks
+targets:
+  baseline: { url: "${baseline.url}" }
+  canary: { url: "${canary.url}" }
+traffic: { rate: 300/s, connections: 20, warmup: 0s, stepDuration: 2500ms, timeout: 2s }
+requests: [{ path: /api }]
+steps: ${steps}
+router: { type: split }
+${extra}`,
+    { file: 'external.yaml', env: {} },
+  ).scenario;
+}
+
+let runs = 0;
+async function run(
+  scenario: Scenario,
+  external: ExternalSource | undefined = externalSource(scenario),
+): Promise<RunResult> {
+  const id = `external-${runs++}`;
+  return runCanary({
+    scenario,
+    scenarioFile: 'external.yaml',
+    digest: 'd',
+    router: createRouter(scenario),
+    run: id,
+    journal: new RunJournal(join(dir, `${id}.jsonl`), id),
+    redact: (t) => t,
+    ...(external ? { external } : {}),
+  });
+}
+
+const check = (r: RunResult, step: number, name: string) => r.steps[step]?.verdict.checks.find((c) => c.name === name);
+
+describe('PromQL checks through a real Prometheus', () => {
+  const prom = () => `prometheus:
+  url: ${prometheus.url}
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+    - name: cache hit ratio
+      query: 'sum(rate(demo_cache_hits_total{instance="{{target}}"}[{{window}}])) / sum(rate(demo_cache_requests_total{instance="{{target}}"}[{{window}}]))'
+      min: 0.8
+`;
+
+  it("rolls back when the canary's error counter breaks the bound, and names the check", async () => {
+    const result = await run(scenarioFor(failing, prom()));
+    expect(result.decision).toBe('rollback');
+    expect(result.steps).toHaveLength(1);
+    const errors = check(result, 0, 'canary 5xx ratio');
+    expect(errors?.status).toBe('fail');
+    // The canary answers 30 % with 500; Prometheus' rate over the step sees about that.
+    expect(errors?.observed).toBeGreaterThan(0.15);
+    expect(errors?.observed).toBeLessThan(0.45);
+    expect(result.reason).toContain('canary 5xx ratio');
+    expect(check(result, 0, 'cache hit ratio')?.status).toBe('pass');
+  }, 30_000);
+
+  it('promotes a healthy canary under the same checks', async () => {
+    const result = await run(scenarioFor(healthy, prom()));
+    expect(result.decision).toBe('promote');
+    for (const step of [0, 1]) {
+      expect(check(result, step, 'canary 5xx ratio')).toMatchObject({ status: 'pass', observed: 0 });
+      expect(check(result, step, 'cache hit ratio')?.observed).toBeGreaterThan(0.8);
+    }
+  }, 30_000);
+
+  it('compares the canary with the baseline arm through the same template', async () => {
+    const result = await run(
+      scenarioFor(
+        failing,
+        `prometheus:
+  url: ${prometheus.url}
+  queries:
+    - name: 5xx ratio vs baseline
+      query: '${ERROR_RATIO}'
+      vsBaseline: { ratio: 1.5, slack: 0.01 }
+`,
+      ),
+    );
+    expect(result.decision).toBe('rollback');
+    const c = check(result, 0, '5xx ratio vs baseline');
+    expect(c?.status).toBe('fail');
+    expect(c?.reason).toMatch(/≤ baseline 0 × 1\.5 \+ 0\.01 = 0\.01/);
+  }, 30_000);
+
+  it('fails closed when the query has no data (an empty result is never a pass)', async () => {
+    const result = await run(
+      scenarioFor(
+        healthy,
+        `prometheus:
+  url: ${prometheus.url}
+  queries:
+    - name: missing metric
+      query: 'sum(rate(no_such_metric_total{instance="{{target}}"}[{{window}}]))'
+      max: 1
+`,
+      ),
+    );
+    expect(result.decision).toBe('rollback');
+    expect(check(result, 0, 'missing metric')).toMatchObject({ status: 'error', observed: null });
+    expect(check(result, 0, 'missing metric')?.reason).toContain('the query returned no series');
+  }, 30_000);
+
+  it('fails closed when Prometheus stops in the middle of a run', async () => {
+    // A Prometheus of its own, so stopping it leaves the other tests theirs.
+    const own = await startPrometheus([{ job: 'demo', targets: [baseline, healthy].map(hostOf) }]);
+    try {
+      await waitForScrapes(own, 2);
+      const scenario = scenarioFor(
+        healthy,
+        `prometheus:
+  url: ${own.url}
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+`,
+      );
+      const source = externalSource(scenario) as ExternalSource;
+      let stopped: Promise<void> | undefined;
+      // Prometheus is stopped once step 1 has passed; the look at step 2 waits for the exit.
+      const result = await run(scenario, async (look) => {
+        if (look.index === 1) {
+          stopped ??= own.stop();
+          await stopped;
+        }
+        return source(look);
+      });
+      expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('pass');
+      expect(result.decision).toBe('rollback');
+      const closed = check(result, 1, 'canary 5xx ratio');
+      expect(closed?.status).toBe('error');
+      expect(closed?.reason).toMatch(/could not be reached \(ECONNREFUSED\).*failing closed/);
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('Alertmanager checks through a real Alertmanager', () => {
+  async function postAlert(labels: Record<string, string>): Promise<void> {
+    const response = await request(`${alertmanager.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels, startsAt: new Date().toISOString(), annotations: { summary: 'test' } }]),
+    });
+    expect(response.statusCode).toBe(200);
+    await response.body.dump();
+  }
+
+  it('a matching alert posted mid-run fails that step and is named; other alerts do not', async () => {
+    // Firing from the start but not matching: it must not fail anything.
+    await postAlert({ alertname: 'DiskAlmostFull', service: 'billing', severity: 'critical' });
+    const scenario = scenarioFor(
+      healthy,
+      `alertmanager:
+  url: ${alertmanager.url}
+  matchers: ['service="checkout"', 'severity=~"critical|warning"']
+`,
+    );
+    const source = externalSource(scenario) as ExternalSource;
+    const result = await run(scenario, async (look) => {
+      if (look.index === 1)
+        await postAlert({ alertname: 'CheckoutErrorBudgetBurn', service: 'checkout', severity: 'warning' });
+      return source(look);
+    });
+    expect(check(result, 0, ALERTS_CHECK)).toMatchObject({ status: 'pass', observed: 0 });
+    expect(result.decision).toBe('rollback');
+    expect(result.steps).toHaveLength(2);
+    const firing = check(result, 1, ALERTS_CHECK);
+    expect(firing).toMatchObject({ status: 'fail', observed: 1 });
+    expect(firing?.reason).toContain('CheckoutErrorBudgetBurn{service="checkout",severity="warning"}');
+    expect(result.reason).toContain('CheckoutErrorBudgetBurn');
+    expect(result.reason).not.toContain('DiskAlmostFull');
+  }, 30_000);
+});

@@ -120,7 +120,7 @@ export class RunMetrics {
       help: 'The run: always 1, with its id, scenario and router as labels.',
       labelNames: ['run', 'scenario', 'router'] as const,
       registers: [this.registry],
-    }).set(info, 1);
+    }).set({ run: info.run, scenario: info.scenario, router: info.router }, 1);
     new Gauge({ name: 'canary_gate_steps', help: 'Steps planned.', registers: [this.registry] }).set(info.steps);
     this.registry.setDefaultLabels({ run: info.run });
     this.registry.registerMetric(this.#histogramMetric() as never);

@@ -1,0 +1,135 @@
+/**
+ * canary-gate's own metrics, read by the real thing: a Prometheus (Debian's package) scrapes the
+ * run's /metrics every second while `canary-gate demo` runs in-process, and sees the weight move
+ * step by step; at the end the final state is pushed to a real Pushgateway.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../../../src/cli/io.js';
+import { main } from '../../../src/cli/main.js';
+import { queryValue } from '../../../src/metrics/prometheus.js';
+import { type Daemon, startPrometheus, startPushgateway } from '../../helpers/daemon.js';
+import { closedPort } from '../../helpers/server.js';
+
+let prometheus: Daemon;
+let pushgateway: Daemon;
+let metricsPort: number;
+
+beforeAll(async () => {
+  metricsPort = await closedPort();
+  [prometheus, pushgateway] = await Promise.all([
+    startPrometheus([{ job: 'canary-gate', targets: [`127.0.0.1:${metricsPort}`] }]),
+    startPushgateway(),
+  ]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([prometheus?.stop(), pushgateway?.stop()]);
+});
+
+function captureIO(): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTTY: false,
+    env: {},
+    onSignal: () => () => {},
+  };
+}
+
+async function queryRange(query: string, startSec: number, endSec: number): Promise<[number, string][]> {
+  const url = new URL('/api/v1/query_range', prometheus.url);
+  url.search = new URLSearchParams({ query, start: String(startSec), end: String(endSec), step: '0.5' }).toString();
+  const response = await request(url);
+  const body = (await response.body.json()) as { data: { result: { values: [number, string][] }[] } };
+  return body.data.result[0]?.values ?? [];
+}
+
+describe('the run exports its own metrics', () => {
+  it('Prometheus scrapes /metrics during a run and sees the weight change; the end is pushed', async () => {
+    const io = captureIO();
+    const startSec = Date.now() / 1000;
+    const code = await main(
+      [
+        'demo',
+        '--healthy',
+        '--rate',
+        '400/s',
+        '--step',
+        '2500ms',
+        '--out',
+        mkdtempSync(join(tmpdir(), 'canary-gate-metrics-')),
+        '--metrics-port',
+        String(metricsPort),
+        '--pushgateway',
+        pushgateway.url,
+        '--json',
+      ],
+      io,
+    );
+    const endSec = Date.now() / 1000;
+    expect(code).toBe(0);
+    const stderr = io.err.join('');
+    expect(stderr).toContain(`metrics: http://127.0.0.1:${metricsPort}/metrics`);
+    expect(stderr).toContain(`metrics: pushed to ${pushgateway.url}`);
+    const run = JSON.parse(io.out.join('')).run as string;
+
+    // Every weight of the rollout was scraped, in order.
+    const weights = (await queryRange(`canary_gate_weight_percent{run="${run}"}`, startSec, endSec)).map(([, v]) =>
+      Number(v),
+    );
+    const distinct = weights.filter((w, i) => i === 0 || w !== weights[i - 1]);
+    expect(distinct).toEqual([10, 25, 50, 75, 100]);
+
+    // The exposition is one real Prometheus reads: histogram buckets work with histogram_quantile.
+    const p99 = await queryValue(
+      { url: prometheus.url, timeoutMs: 2000 },
+      `histogram_quantile(0.99, sum by (le) (canary_gate_latency_seconds_bucket{run="${run}",arm="canary"}))`,
+    );
+    expect(p99.value).toBeGreaterThan(0.001);
+    expect(p99.value).toBeLessThan(1);
+    const requests = await queryValue(
+      { url: prometheus.url, timeoutMs: 2000 },
+      `sum(max_over_time(canary_gate_requests_total{run="${run}",status_class="2xx"}[1m]))`,
+    );
+    expect(requests.value).toBeGreaterThan(1000);
+
+    // The Pushgateway holds the final state, grouped by run.
+    const pushed = await (await request(`${pushgateway.url}/metrics`)).body.text();
+    expect(pushed).toMatch(
+      new RegExp(`canary_gate_decision\\{decision="promote",instance="",job="canary-gate",run="${run}"\\} 1`),
+    );
+    expect(pushed).toMatch(new RegExp(`canary_gate_step\\{instance="",job="canary-gate",run="${run}"\\} 5`));
+  }, 90_000);
+
+  it("the dashboard's queries are PromQL that Prometheus accepts", async () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../../dashboards/canary-gate.json', import.meta.url), 'utf8'),
+    );
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) =>
+      p.targets.map((t) => t.expr),
+    );
+    for (const expr of exprs) {
+      const query = expr.replaceAll('$__rate_interval', '1m').replaceAll('$run', '.*').replaceAll('$service_job', '.*');
+      const outcome = await queryValue({ url: prometheus.url, timeoutMs: 2000 }, query);
+      // No data or several series are fine here; a syntax error is not.
+      expect(outcome.value === null && outcome.problem.includes('bad_data') ? `${expr}: ${outcome.problem}` : '').toBe(
+        '',
+      );
+    }
+  });
+
+  it('refuses a bad --pushgateway before anything starts', async () => {
+    const io = captureIO();
+    const code = await main(['demo', '--pushgateway', 'not a url', '--quiet'], io);
+    expect(code).toBe(2);
+    expect(io.err.join('')).toContain('--pushgateway: expected an http(s) URL');
+  });
+});

@@ -177,7 +177,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       const extensions = looks - 1;
       if (o.signal?.aborted) break;
       emit({ type: 'verdict', index, verdict, extensions });
-      steps.push(stepResult(index, weight, measured, extensions, verdict));
+      steps.push(stepResult(index, weight, measured, extensions, verdict, scenario.tracing?.urlTemplate));
       const baseline = measured.arms.get('baseline');
       if (baseline && baseline.counters.requests >= scenario.gates.statistics.minSamples) {
         lastBaseline = judgeArm(baseline, measured.durationMs);
@@ -358,6 +358,7 @@ function stepResult(
   m: StepMeasurement,
   extensions: number,
   verdict: StepVerdict,
+  traceUrl: string | undefined,
 ): StepResult {
   const arms: StepResult['arms'] = {};
   for (const [arm, a] of m.arms) {
@@ -375,6 +376,15 @@ function stepResult(
           { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
         ]),
       ),
+      ...(a.slowest && a.slowest.requests.length > 0
+        ? {
+            slowest: a.slowest.requests.map((r) => ({
+              ...r,
+              latencyMs: Math.round(r.latencyMs * 1000) / 1000,
+              ...(traceUrl ? { url: traceUrl.replaceAll('{traceId}', r.traceId) } : {}),
+            })),
+          }
+        : {}),
     };
   }
   return {

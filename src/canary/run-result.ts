@@ -5,6 +5,7 @@
 import { cpus, hostname } from 'node:os';
 import type { StepVerdict } from '../gates/verdict.js';
 import type { IntervalPoint } from '../load/interval-series.js';
+import type { TracedRequest } from '../load/trace-context.js';
 import type { HealthResult } from './preflight.js';
 
 /** Version of the RunResult shape. */
@@ -26,6 +27,8 @@ export interface StepArm {
   histogram: string;
   /** Per endpoint of the mix: counts and histogram. */
   endpoints: Record<string, { requests: number; errors: number; throttled: number; histogram: string }>;
+  /** The slowest traced requests, slowest first, with a link when tracing.urlTemplate is set. */
+  slowest?: (TracedRequest & { url?: string })[];
 }
 
 /** One step of the run. */

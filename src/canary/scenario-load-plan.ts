@@ -28,5 +28,6 @@ export function scenarioLoadPlan(
     timeoutMs: t.timeout,
   };
   if (t.rate !== undefined) plan.ratePerSec = t.rate;
+  if (scenario.tracing) plan.tracing = { sample: scenario.tracing.sample, slowest: scenario.tracing.slowest };
   return plan;
 }

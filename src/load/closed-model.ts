@@ -108,12 +108,23 @@ export class ClosedModel implements ExchangeSink {
     const endpoint = exchange.request.endpoint;
     const latencyMs = now - exchange.sentMs;
     if (error === null) {
-      recorder.recordResponse(endpoint, status, latencyMs, latencyMs, classifyStatus(status));
+      const errorClass = classifyStatus(status);
+      recorder.recordResponse(endpoint, status, latencyMs, latencyMs, errorClass);
+      if (exchange.traceId !== undefined)
+        recorder.recordTrace(endpoint, exchange.traceId, latencyMs, status, errorClass);
     } else {
       const errorClass = classifyTransportError(error);
       const timeoutMs = this.#plan.timeoutMs;
       if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);
       else recorder.recordFailure(endpoint, errorClass, undefined, undefined);
+      if (exchange.traceId !== undefined)
+        recorder.recordTrace(
+          endpoint,
+          exchange.traceId,
+          errorClass === 'timeout' ? timeoutMs : latencyMs,
+          0,
+          errorClass,
+        );
     }
     relaunch();
     this.#maybeDone();

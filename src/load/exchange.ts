@@ -15,6 +15,8 @@ export interface ExchangeSink {
 /** One in-flight request with the times the models measure from. */
 export class Exchange {
   status = 0;
+  /** Trace id of a sampled request (it carries a traceparent header). */
+  traceId: string | undefined;
 
   constructor(
     readonly sink: ExchangeSink,
@@ -32,9 +34,15 @@ export class Exchange {
 
   /** Hand the request to the target's connections. */
   dispatch(): void {
+    let options = this.request.options;
+    const trace = this.target.tracer?.next();
+    if (trace !== undefined) {
+      this.traceId = trace.traceId;
+      options = { ...options, headers: [...options.headers, 'traceparent', trace.header] };
+    }
     this.target
       .dispatcher(this.slot)
-      .dispatch(this.request.options as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler);
+      .dispatch(options as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler);
   }
 
   onConnect(): void {}

@@ -4,6 +4,7 @@
  */
 import { createHistogram, decodeHistogram, encodeHistogram } from '../metrics/hdr.js';
 import { type ArmMeasurements, addCounters, emptyCounters, type IntervalArmSample } from './recorder.js';
+import { mergeSlowest, type SlowestRequests } from './trace-context.js';
 
 /** ArmMeasurements with histograms encoded, safe to post between threads or store. */
 export interface ArmMeasurementsWire {
@@ -13,6 +14,7 @@ export interface ArmMeasurementsWire {
   latency: string;
   service: string;
   endpoints: { name: string; requests: number; errors: number; latency: string }[];
+  slowest?: SlowestRequests;
 }
 
 /** Encode for transport. */
@@ -29,6 +31,7 @@ export function armToWire(m: ArmMeasurements): ArmMeasurementsWire {
       errors: e.errors,
       latency: encodeHistogram(e.latency),
     })),
+    ...(m.slowest ? { slowest: m.slowest } : {}),
   };
 }
 
@@ -46,6 +49,7 @@ export function armFromWire(w: ArmMeasurementsWire): ArmMeasurements {
       errors: e.errors,
       latency: decodeHistogram(e.latency),
     })),
+    ...(w.slowest ? { slowest: w.slowest } : {}),
   };
 }
 
@@ -79,6 +83,8 @@ export function mergeArms(parts: readonly ArmMeasurements[], arm: string, url: s
       into.latency.add(endpoint.latency);
     }
   }
+  const slowest = mergeSlowest(parts.map((p) => p.slowest));
+  if (slowest) merged.slowest = slowest;
   return merged;
 }
 

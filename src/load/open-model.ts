@@ -152,23 +152,24 @@ export class OpenModel implements ExchangeSink {
   #record(exchange: Exchange, status: number, error: Error | null, now: number): void {
     const recorder = exchange.target.recorder;
     const endpoint = exchange.request.endpoint;
+    const traceId = exchange.traceId;
     if (error === null) {
-      recorder.recordResponse(
-        endpoint,
-        status,
-        now - exchange.intendedMs,
-        now - exchange.sentMs,
-        classifyStatus(status),
-      );
+      const latencyMs = now - exchange.intendedMs;
+      const errorClass = classifyStatus(status);
+      recorder.recordResponse(endpoint, status, latencyMs, now - exchange.sentMs, errorClass);
+      if (traceId !== undefined) recorder.recordTrace(endpoint, traceId, latencyMs, status, errorClass);
       return;
     }
     const errorClass = classifyTransportError(error);
     if (errorClass === 'timeout') {
       // Recorded at the timeout value: undici's timers are coarse, the configured bound is not.
       const timeoutMs = this.#plan.timeoutMs;
-      recorder.recordFailure(endpoint, 'timeout', exchange.sentMs - exchange.intendedMs + timeoutMs, timeoutMs);
+      const latencyMs = exchange.sentMs - exchange.intendedMs + timeoutMs;
+      recorder.recordFailure(endpoint, 'timeout', latencyMs, timeoutMs);
+      if (traceId !== undefined) recorder.recordTrace(endpoint, traceId, latencyMs, 0, errorClass);
     } else {
       recorder.recordFailure(endpoint, errorClass, undefined, undefined);
+      if (traceId !== undefined) recorder.recordTrace(endpoint, traceId, now - exchange.intendedMs, 0, errorClass);
     }
   }
 

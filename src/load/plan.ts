@@ -3,6 +3,7 @@
  * validated up front (every problem at once) and can be printed before anything is sent.
  */
 import { ScenarioError } from '../errors.js';
+import type { TracingPlan } from './trace-context.js';
 
 /** One request of the mix. */
 export interface RequestSpec {
@@ -52,6 +53,8 @@ export interface LoadPlan {
   timeoutMs: number;
   /** Optional hard cap on requests issued. */
   maxRequests?: number;
+  /** W3C trace context on a share of requests; the slowest keep their trace ids. */
+  tracing?: TracingPlan;
 }
 
 /** The load model a plan runs under. */
@@ -127,6 +130,12 @@ export function planProblems(plan: LoadPlan): string[] {
   }
   if (!(plan.timeoutMs > 0 && Number.isFinite(plan.timeoutMs))) {
     problems.push(`timeout: expected a positive duration, found ${plan.timeoutMs}ms`);
+  }
+  if (plan.tracing && !(plan.tracing.sample >= 0 && plan.tracing.sample <= 1)) {
+    problems.push(`tracing.sample: expected a share from 0 to 1, found ${plan.tracing.sample}`);
+  }
+  if (plan.tracing && (!Number.isInteger(plan.tracing.slowest) || plan.tracing.slowest < 1)) {
+    problems.push(`tracing.slowest: expected an integer >= 1, found ${plan.tracing.slowest}`);
   }
   if (plan.maxRequests !== undefined && (!Number.isInteger(plan.maxRequests) || plan.maxRequests < 1)) {
     problems.push(`maxRequests: expected an integer >= 1, found ${plan.maxRequests}`);

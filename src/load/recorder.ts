@@ -5,6 +5,7 @@
  */
 import { createHistogram, type Histogram, recordMs } from '../metrics/hdr.js';
 import { type ErrorClass, type ErrorCounts, emptyErrorCounts } from './error-class.js';
+import { keepIfSlowest, type SlowestRequests } from './trace-context.js';
 
 /** Counters kept per arm. */
 export interface ArmCounters {
@@ -85,6 +86,8 @@ export interface ArmMeasurements {
   service: Histogram;
   /** Per-endpoint measurements, in mix order. */
   endpoints: EndpointMeasurements[];
+  /** The slowest traced requests, when requests carry trace context. */
+  slowest?: SlowestRequests;
 }
 
 /** One arm's part of a 1-second interval. */
@@ -119,14 +122,23 @@ export class ArmRecorder {
   #intervalRequests = 0;
   #intervalErrors = 0;
   #intervalClasses = emptyStatusClasses();
+  #slowest: SlowestRequests | undefined;
 
   /**
    * `serviceIsLatency`: the closed model sends when it means to, so service time is latency and
    * one histogram serves both. With a single endpoint, its histogram is the arm's. Both save
    * recordings on the hot path without changing any figure.
    */
-  constructor(arm: string, url: string, endpointNames: readonly string[], serviceIsLatency = false) {
+  constructor(
+    arm: string,
+    url: string,
+    endpointNames: readonly string[],
+    serviceIsLatency = false,
+    /** Slowest traced requests to keep; 0 keeps none. */
+    slowestLimit = 0,
+  ) {
     this.arm = arm;
+    if (slowestLimit > 0) this.#slowest = { limit: slowestLimit, requests: [] };
     this.url = url;
     this.#separateService = !serviceIsLatency;
     this.service = serviceIsLatency ? this.latency : createHistogram();
@@ -203,6 +215,27 @@ export class ArmRecorder {
     if (serviceMs !== undefined && this.#separateService) recordMs(this.service, serviceMs);
   }
 
+  /** A traced request finished: kept when it is among the arm's slowest. */
+  recordTrace(
+    endpoint: number,
+    traceId: string,
+    latencyMs: number,
+    status: number,
+    error: ErrorClass | undefined,
+  ): void {
+    const slowest = this.#slowest;
+    if (slowest === undefined) return;
+    const last = slowest.requests[slowest.requests.length - 1];
+    if (slowest.requests.length >= slowest.limit && last !== undefined && latencyMs <= last.latencyMs) return;
+    keepIfSlowest(slowest, {
+      traceId,
+      latencyMs,
+      status,
+      ...(error !== undefined ? { error } : {}),
+      endpoint: this.endpoints[endpoint]?.name ?? '',
+    });
+  }
+
   /** A scheduled request that was never sent; it counts as a timeout at `timeoutMs`. */
   recordDrop(endpoint: number, timeoutMs: number): void {
     this.counters.dropped++;
@@ -233,6 +266,7 @@ export class ArmRecorder {
       latency: this.latency,
       service: this.service,
       endpoints: this.endpoints,
+      ...(this.#slowest ? { slowest: this.#slowest } : {}),
     };
   }
 }

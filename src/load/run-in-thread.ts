@@ -62,6 +62,7 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
         pipelining: model === 'closed' ? plan.pipelining : 1,
         timeoutMs: plan.timeoutMs,
         model,
+        ...(plan.tracing ? { tracing: plan.tracing } : {}),
       }),
   );
   const targetPicker = new WeightedPicker(targets.map((t) => ({ item: t, weight: t.spec.weight })));

@@ -6,6 +6,7 @@ import { Client, type Dispatcher, Pool } from 'undici';
 import { Fifo } from './fifo.js';
 import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
+import { TraceSampler, type TracingPlan } from './trace-context.js';
 import { WeightedPicker } from './weighted-picker.js';
 
 /** A request built once and dispatched many times. */
@@ -43,6 +44,8 @@ export interface TargetPoolOptions {
    * busy and no dispatch scans for a free one. Its service time is its latency.
    */
   model: LoadModel;
+  /** Trace context on a share of requests. */
+  tracing?: TracingPlan;
 }
 
 /** A target with its connections and pre-built requests. */
@@ -54,6 +57,8 @@ export class TargetPool {
   readonly limit: number;
   /** Requests in flight now. */
   inFlight = 0;
+  /** Hands out trace context when the plan traces requests. */
+  readonly tracer: TraceSampler | undefined;
   /** Open model: requests whose time has come while every connection was busy, oldest first. */
   readonly backlog = new Fifo<{ request: PreparedRequest; intendedMs: number }>();
   /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
@@ -77,7 +82,8 @@ export class TargetPool {
     this.#dispatchers = closed
       ? Array.from({ length: options.connections }, () => new Client(url.origin, clientOptions))
       : [new Pool(url.origin, { ...clientOptions, connections: options.connections })];
-    this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName), closed);
+    this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName), closed, options.tracing?.slowest ?? 0);
+    this.tracer = options.tracing && options.tracing.sample > 0 ? new TraceSampler(options.tracing.sample) : undefined;
     const basePath = url.pathname.replace(/\/+$/, '');
     const host = url.host;
     this.requests = mix.map((request, endpoint) => {

@@ -1,4 +1,4 @@
-/** The HTML tables of the report: decision matrix of the last step, and the per-step table. */
+/** The HTML tables of the report: decision matrix of the last step, the per-step table, and the slowest traced requests. */
 import type { RunResult } from '../canary/run-result.js';
 
 const esc = (t: string): string => t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -25,4 +25,32 @@ export function renderHtmlTables(r: RunResult): string {
     })
     .join('');
   return `${matrix}<table><tr><th>step</th><th>weight</th><th>baseline n</th><th>canary n</th><th>baseline p99</th><th>canary p99</th><th>decision</th></tr>${rows}</table>`;
+}
+
+/** The slowest traced requests of each step and arm, linked to their traces; empty without tracing. */
+export function renderSlowestHtml(r: RunResult): string {
+  const rows = slowestRows(r)
+    .map(({ step, weight, arm, request: q }) => {
+      const id = esc(q.traceId);
+      const trace =
+        q.url && /^https?:\/\//.test(q.url) ? `<a href="${esc(q.url).replaceAll('"', '&quot;')}">${id}</a>` : id;
+      return `<tr><td>${step}</td><td>${weight}%</td><td>${esc(arm)}</td><td>${q.latencyMs} ms</td><td>${q.status || esc(q.error ?? '–')}</td><td>${esc(q.endpoint)}</td><td style="text-align:left;font-family:monospace">${trace}</td></tr>`;
+    })
+    .join('');
+  if (rows === '') return '';
+  return `<h2 style="font-size:16px">Slowest traced requests</h2><table><tr><th>step</th><th>weight</th><th>arm</th><th>latency</th><th>status</th><th>endpoint</th><th>trace</th></tr>${rows}</table>`;
+}
+
+/** Every kept traced request with its step and arm, in step order, slowest first within an arm. */
+export function slowestRows(r: RunResult): {
+  step: number;
+  weight: number;
+  arm: string;
+  request: NonNullable<RunResult['steps'][number]['arms'][string]['slowest']>[number];
+}[] {
+  return r.steps.flatMap((s) =>
+    Object.entries(s.arms).flatMap(([arm, a]) =>
+      (a.slowest ?? []).map((request) => ({ step: s.index + 1, weight: s.weight, arm, request })),
+    ),
+  );
 }

@@ -6,7 +6,7 @@
  */
 import type { RunResult } from '../canary/run-result.js';
 import { decodeHistogram } from '../metrics/hdr.js';
-import { renderHtmlTables } from './html-table.js';
+import { renderHtmlTables, renderSlowestHtml } from './html-table.js';
 
 const esc = (t: string): string =>
   t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
@@ -180,6 +180,7 @@ ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${renderHtmlTables(r)}
 ${timelines(r)}
 ${r.steps.map((_, i) => spectrum(r, i)).join('')}
+${renderSlowestHtml(r)}
 <p class="tick">run ${esc(r.run)} · ${esc(r.startedAt)} → ${esc(r.endedAt)} · ${esc(r.router)} · ${esc(r.machine.cpuModel ?? '')} × ${r.machine.cpus}</p>
 </body></html>
 `;

@@ -4,6 +4,7 @@
  * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
  */
 import type { RunResult } from '../canary/run-result.js';
+import { slowestRows } from './html-table.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
   canary === undefined || baseline === undefined || baseline === 0
@@ -51,6 +52,22 @@ export function renderMarkdown(r: RunResult): string {
   for (const s of r.steps) {
     for (const c of s.verdict.checks)
       lines.push(`- step ${s.index + 1} (${s.weight}%) **${c.status}** ${cell(c.name)}: ${cell(c.reason)}`);
+  }
+  const slowest = slowestRows(r);
+  if (slowest.length > 0) {
+    lines.push(
+      '',
+      '### Slowest traced requests',
+      '',
+      '| step | arm | latency | status | endpoint | trace |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const { step, weight, arm, request: q } of slowest) {
+      const trace = q.url && /^https?:\/\//.test(q.url) ? `[\`${q.traceId}\`](${q.url})` : `\`${q.traceId}\``;
+      lines.push(
+        `| ${step} (${weight}%) | ${cell(arm)} | ${q.latencyMs} ms | ${q.status || cell(q.error ?? '–')} | ${cell(q.endpoint)} | ${trace} |`,
+      );
+    }
   }
   lines.push('', `run \`${r.run}\` · ${r.startedAt} → ${r.endedAt} · ${cell(r.router)}`, '');
   return lines.join('\n');

@@ -96,10 +96,15 @@ export function describePlan(s: Scenario): PlanSummary {
   const external = [
     ...(s.prometheus?.queries ?? []).map(
       (q) =>
-        `prometheus ${q.name}: ${q.query}${q.max !== undefined ? ` ≤ ${q.max}` : ''}${q.min !== undefined ? ` ≥ ${q.min}` : ''}`,
+        `prometheus ${q.name}: ${q.query}${q.max !== undefined ? ` ≤ ${q.max}` : ''}${q.min !== undefined ? ` ≥ ${q.min}` : ''}${q.vsBaseline ? ` ≤ baseline × ${q.vsBaseline.ratio}${q.vsBaseline.slack ? ` + ${q.vsBaseline.slack}` : ''}` : ''}; no value: ${q.onUnavailable ?? s.prometheus?.onUnavailable}`,
     ),
     ...(s.alertmanager
       ? [`alertmanager ${s.alertmanager.url}: no firing alerts matching ${JSON.stringify(s.alertmanager.matchers)}`]
+      : []),
+    ...(s.tracing
+      ? [
+          `tracing: traceparent on ${Number((s.tracing.sample * 100).toFixed(4))}% of requests; the ${s.tracing.slowest} slowest per arm and step kept${s.tracing.urlTemplate ? `, linked to ${s.tracing.urlTemplate}` : ''}`,
+        ]
       : []),
   ];
   if (s.capacity) {

@@ -16,6 +16,8 @@ import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import { ALERTS_CHECK, type ExternalSource, externalSource } from '../../../src/metrics/external-checks.js';
 import { queryValue } from '../../../src/metrics/prometheus.js';
+import { renderHtml } from '../../../src/report/html.js';
+import { renderMarkdown } from '../../../src/report/markdown.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { Scenario } from '../../../src/scenario/schema.js';
 import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
@@ -237,5 +239,36 @@ describe('Alertmanager checks through a real Alertmanager', () => {
     expect(firing?.reason).toContain('CheckoutErrorBudgetBurn{service="checkout",severity="warning"}');
     expect(result.reason).toContain('CheckoutErrorBudgetBurn');
     expect(result.reason).not.toContain('DiskAlmostFull');
+  }, 30_000);
+});
+
+describe('trace exemplars in a run', () => {
+  it('keeps the slowest traced requests of each arm and step and links them from the reports', async () => {
+    const result = await run(
+      scenarioFor(
+        healthy,
+        `tracing:
+  sample: 50%
+  slowest: 3
+  urlTemplate: "http://127.0.0.1:16686/trace/{traceId}"
+`,
+      ),
+    );
+    expect(result.decision).toBe('promote');
+    for (const step of result.steps) {
+      for (const arm of ['baseline', 'canary']) {
+        const slowest = step.arms[arm]?.slowest ?? [];
+        expect(slowest).toHaveLength(3);
+        expect(slowest[0]?.latencyMs).toBeGreaterThanOrEqual(slowest[2]?.latencyMs ?? 0);
+        // The slowest sampled requests sit in the arm's tail.
+        expect(slowest[2]?.latencyMs).toBeGreaterThanOrEqual((step.arms[arm]?.latencyMs.p90 ?? 0) * 0.9);
+        expect(slowest[0]?.url).toBe(`http://127.0.0.1:16686/trace/${slowest[0]?.traceId}`);
+      }
+    }
+    const first = result.steps[0]?.arms.canary?.slowest?.[0];
+    expect(renderMarkdown(result)).toContain(`[\`${first?.traceId}\`](http://127.0.0.1:16686/trace/${first?.traceId})`);
+    expect(renderHtml(result)).toContain(
+      `<a href="http://127.0.0.1:16686/trace/${first?.traceId}">${first?.traceId}</a>`,
+    );
   }, 30_000);
 });

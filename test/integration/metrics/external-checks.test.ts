@@ -3,17 +3,20 @@
  * packages) on loopback ports with temporary storage. Prometheus scrapes the demo services every
  * second; the rollout driver reads both at every look.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCanary } from '../../../src/canary/driver.js';
 import { RunJournal } from '../../../src/canary/journal.js';
 import { createRouter } from '../../../src/canary/routers/create-router.js';
 import type { RunResult } from '../../../src/canary/run-result.js';
+import { main } from '../../../src/cli/main.js';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import { activeAlerts } from '../../../src/metrics/alertmanager.js';
 import { ALERTS_CHECK, type ExternalSource, externalSource } from '../../../src/metrics/external-checks.js';
 import { queryValue } from '../../../src/metrics/prometheus.js';
 import { renderHtml } from '../../../src/report/html.js';
@@ -21,6 +24,7 @@ import { renderMarkdown } from '../../../src/report/markdown.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { Scenario } from '../../../src/scenario/schema.js';
 import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
+import { startTestServer } from '../../helpers/server.js';
 
 let baseline: RunningService;
 let healthy: RunningService;
@@ -202,6 +206,64 @@ describe('PromQL checks through a real Prometheus', () => {
       await own.stop();
     }
   }, 30_000);
+});
+
+describe('a query Prometheus rejects', () => {
+  it('is a usage error naming the field, with exit 2 and nothing sent', async () => {
+    const targets = await Promise.all([startTestServer(), startTestServer()]);
+    try {
+      const file = join(dir, 'bad-query.yaml');
+      writeFileSync(
+        file,
+        `name: bad query
+targets: { baseline: { url: "${targets[0].url}" }, canary: { url: "${targets[1].url}" } }
+traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s }
+requests: [{ path: / }]
+prometheus:
+  url: ${prometheus.url}
+  queries:
+    - { name: fine, query: 'sum(up)', max: 100 }
+    - { name: broken, query: 'sum(rate(demo_http_requests_total[{{window}}])', max: 1 }
+`,
+      );
+      const err: string[] = [];
+      const code = await main(['run', file, '--out', join(dir, 'out')], {
+        stdout: () => {},
+        stderr: (t) => err.push(t),
+        stderrIsTTY: false,
+        env: {},
+        onSignal: () => () => {},
+      });
+      expect(code).toBe(2);
+      expect(err.join('')).toMatch(/prometheus\.queries\[1\]\.query: Prometheus answered HTTP 400: bad_data: /);
+      expect(err.join('')).not.toContain('queries[0]');
+      expect(targets[0].seen.length + targets[1].seen.length).toBe(0);
+    } finally {
+      await Promise.all(targets.map((t) => t.close()));
+    }
+  });
+});
+
+describe('a source that hangs', () => {
+  it('is a problem after the timeout, never a value', async () => {
+    const hanging = await startTestServer(() => ({ hang: true }));
+    try {
+      const started = performance.now();
+      const outcome = await queryValue({ url: hanging.url, timeoutMs: 300 }, 'up');
+      expect(outcome).toMatchObject({
+        value: null,
+        problem: `Prometheus at ${hanging.url} did not answer within 300 ms`,
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+      const alerts = await activeAlerts({ url: hanging.url, timeoutMs: 300 }, []);
+      expect(alerts).toMatchObject({
+        alerts: null,
+        problem: `Alertmanager at ${hanging.url} did not answer within 300 ms`,
+      });
+    } finally {
+      await hanging.close();
+    }
+  });
 });
 
 describe('Alertmanager checks through a real Alertmanager', () => {

@@ -31,7 +31,9 @@ describe('trace context', () => {
         fc.integer({ min: 1, max: 4 }),
         (latencies, limit, parts) => {
           const lists = Array.from({ length: parts }, () => ({ limit, requests: [] as TracedRequest[] }));
-          latencies.forEach((l, i) => keepIfSlowest(lists[i % parts] as (typeof lists)[number], req(l, i)));
+          latencies.forEach((l, i) => {
+            keepIfSlowest(lists[i % parts] as (typeof lists)[number], req(l, i));
+          });
           const merged = mergeSlowest(lists);
           const expected = [...latencies].sort((a, b) => b - a).slice(0, limit);
           expect(merged?.requests.map((r) => r.latencyMs)).toEqual(expected);

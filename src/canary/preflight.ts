@@ -23,7 +23,8 @@ export function healthUrls(scenario: Scenario): { service: string; url: string }
   return out;
 }
 
-async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/** One GET of a health URL: ok on 2xx, with the status or the error code as detail. */
+export async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
   try {
     const response = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     await response.body.dump();

@@ -5,7 +5,7 @@
  */
 import { mergeArms } from '../load/merge.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import type { Check, ScenarioInput } from '../scenario/schema.js';
+import type { ScenarioInput } from '../scenario/schema.js';
 
 /** The two arms of a regression run: the candidate is the judge's "canary" arm. */
 export type RegressArm = 'baseline' | 'canary';
@@ -18,32 +18,6 @@ export type RegressArm = 'baseline' | 'canary';
 export function roundOrder(index: number): [RegressArm, RegressArm] {
   return index % 2 === 0 ? ['baseline', 'canary'] : ['canary', 'baseline'];
 }
-
-/**
- * Checks when the scenario names none: compare's defaults held against the live baseline build —
- * p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U, a 10 % median shift), and the
- * error rate at most twice the baseline's + 0.1 % (critical).
- */
-export const DEFAULT_REGRESS_CHECKS: Check[] = [
-  { name: 'p50', metric: 'p50', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  { name: 'p99', metric: 'p99', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  {
-    name: 'distribution',
-    metric: 'distribution',
-    unit: 'ms',
-    vsBaseline: { ratio: 1.1, slack: 0 },
-    critical: false,
-    group: 'latency',
-  },
-  {
-    name: 'errorRate',
-    metric: 'errorRate',
-    unit: 'fraction',
-    vsBaseline: { ratio: 2, slack: 0.001 },
-    critical: true,
-    group: 'errors',
-  },
-];
 
 /** Why a command string could not be split. */
 export class CommandSplitError extends Error {}

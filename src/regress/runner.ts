@@ -26,14 +26,7 @@ import type { IntervalPoint } from '../load/interval-series.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { regressTargets, type Scenario } from '../scenario/schema.js';
 import type { BuildStart, RunningBuild } from './build.js';
-import {
-  DEFAULT_REGRESS_CHECKS,
-  describeBuild,
-  mergeRounds,
-  type RegressArm,
-  type RoundMeasurement,
-  roundOrder,
-} from './plan.js';
+import { describeBuild, mergeRounds, type RegressArm, type RoundMeasurement, roundOrder } from './plan.js';
 
 /** Something the run did, for the terminal. */
 export type RegressEvent =
@@ -182,7 +175,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     verdict = judgeStep({
       canary: asJudged('canary'),
       baseline: asJudged('baseline'),
-      checks: scenario.gates.checks.length > 0 ? scenario.gates.checks : DEFAULT_REGRESS_CHECKS,
+      checks: scenario.gates.checks,
       statistics,
       weights,
       passScore,

@@ -351,6 +351,32 @@ export const RegressSchema = z
   })
   .describe('regression run: start both builds here under the same limits and alternate the same load between them');
 
+/**
+ * Checks of a regress scenario that names none: compare's defaults held against the live baseline build —
+ * p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U, a 10 % median shift), and the
+ * error rate at most twice the baseline's + 0.1 % (critical).
+ */
+export const REGRESS_DEFAULT_CHECKS: Check[] = [
+  { name: 'p50', metric: 'p50', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
+  { name: 'p99', metric: 'p99', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
+  {
+    name: 'distribution',
+    metric: 'distribution',
+    unit: 'ms',
+    vsBaseline: { ratio: 1.1, slack: 0 },
+    critical: false,
+    group: 'latency',
+  },
+  {
+    name: 'errorRate',
+    metric: 'errorRate',
+    unit: 'fraction',
+    vsBaseline: { ratio: 2, slack: 0.001 },
+    critical: true,
+    group: 'errors',
+  },
+];
+
 /** The targets a regress section implies: each build on 127.0.0.1 at its port. */
 export function regressTargets(
   r: Pick<z.output<typeof RegressSchema>, 'port' | 'healthPath'>,
@@ -570,7 +596,8 @@ export const ScenarioSchema = z
     });
     // Checked above: without a regress section the targets are there.
     const resolvedTargets = targets ?? regressTargets(rest.regress as NonNullable<typeof rest.regress>);
-    return { ...rest, targets: resolvedTargets, gates: { ...gates, checks } };
+    const withDefaults = checks.length === 0 && rest.regress ? REGRESS_DEFAULT_CHECKS.map((c) => ({ ...c })) : checks;
+    return { ...rest, targets: resolvedTargets, gates: { ...gates, checks: withDefaults } };
   })
   .describe('a canary-gate scenario');
 

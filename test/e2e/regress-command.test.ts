@@ -13,6 +13,7 @@ import { buildDemoImages, inspect, REGRESS_LABEL, regressContainers, requireDock
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-regress-'));
 const SERVICE = fileURLToPath(new URL('../../scripts/demo-image/service.mjs', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../scenarios/regress.yaml', import.meta.url));
 const env = { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' };
 // Short and bounded: 2 rounds × 2 builds × (300 ms warm-up + 1.5 s) at 400/s, 1200 samples a build.
 const LOAD = ['--port', '0', '--rounds', '2', '--duration', '1500ms', '--warmup', '300ms', '--rate', '400/s'];
@@ -221,13 +222,21 @@ outputs: { dir: ${dir} }
       ['regress', '--baseline-image', 'a', '--baseline-cmd', 'node x.js', '--candidate-image', 'b', '--out', out],
       ['regress', '--baseline-cmd', "node 'x.js", '--candidate-cmd', 'node y.js', '--out', out],
       ['regress', '--baseline-image', 'a', '--candidate-image', 'b', '--memory', 'lots', '--out', out],
-      ['regress', join(dir, 'self.yaml'), '--rounds', '3'],
+      ['regress', EXAMPLE, '--rounds', '3'],
     ]) {
       const run = await runCli(args, env);
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
       expect(run.stderr).not.toContain('starting');
     }
     expect(existsSync(out)).toBe(false);
+    // run leaves regress scenarios to regress.
+    const run = await runCli(['run', EXAMPLE, '--out', out], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('run it with canary-gate regress');
+    const help = await runCli(['regress', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--baseline-image');
+    expect(help.stdout).toContain('Exit codes:');
   });
 });
 

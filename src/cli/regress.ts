@@ -247,16 +247,25 @@ export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<n
   const dir = join(args.out ?? scenario.outputs.dir, run);
   const controller = new AbortController();
   const say = (text: string): void => {
-    if (!args.quiet) io.stderr(redactor.redactText(`${text}\n`));
+    if (args.quiet) return;
+    try {
+      io.stderr(redactor.redactText(`${text}\n`));
+    } catch {
+      // Output is a courtesy; the builds must be stopped whatever happened to the terminal.
+    }
   };
   // Stays subscribed until every build is stopped: a second signal must not cut the cleanup short.
   const unsubscribe = io.onSignal((signal) => {
-    if (!controller.signal.aborted) say(`\n${signal}: stopping the load and every build`);
+    const first = !controller.signal.aborted;
     controller.abort({ signal });
+    if (first) say(`\n${signal}: stopping the load and every build`);
   });
   const onCrash = (error: unknown): void => {
-    say(`\nunexpected error: ${(error as Error)?.stack ?? String(error)}; stopping every build`);
+    // A reader that went away (the CI step's pipe closed) is no reason to stop, and reporting it
+    // on the same pipe would fail again, in a loop that starves the event loop.
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return;
     controller.abort(error instanceof Error ? error : new Error(String(error)));
+    say(`\nunexpected error: ${(error as Error)?.stack ?? String(error)}; stopping every build`);
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);

@@ -2,6 +2,7 @@
  * `canary-gate regress` end to end on a real Docker engine: the built CLI as a child process,
  * the demo images from scripts/build-demo-image.sh, containers on host networking.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,35 @@ const IMAGES = {
   slow: 'canary-gate-demo:slow',
 };
 
+/** CLIs started in the background, so a failed test still stops them (and their builds). */
+const running: ChildProcess[] = [];
+
+function start(args: string[]): ReturnType<typeof startCli> {
+  const cli = startCli(args, env);
+  running.push(cli.child);
+  return cli;
+}
+
+/** A scenario whose candidate listens on 127.0.0.2, so its health URL on 127.0.0.1 never answers. */
+function neverHealthyScenario(): string {
+  const file = join(dir, 'never-healthy.yaml');
+  writeFileSync(
+    file,
+    `# A candidate that never becomes healthy.
+name: never healthy
+mode: regression
+regress:
+  baseline: { image: ${IMAGES.baseline} }
+  candidate: { image: ${IMAGES.baseline}, env: { HOST: 127.0.0.2 } }
+  port: 0
+  startupTimeout: 60s
+requests: [{ path: / }]
+outputs: { dir: ${dir} }
+`,
+  );
+  return file;
+}
+
 function resultOf(stdout: string): RunResult {
   return JSON.parse(stdout) as RunResult;
 }
@@ -33,6 +63,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
   // Every test ends with nothing of regress left on the engine, whatever happened in it.
   expect(await regressContainers()).toEqual([]);
 });
@@ -115,32 +151,29 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
   });
 
   it('applies the same cpuset, memory and host networking to both, and stops both on SIGTERM mid-round (exit 130)', async () => {
-    const cli = startCli(
-      [
-        'regress',
-        '--baseline-image',
-        IMAGES.baseline,
-        '--candidate-image',
-        IMAGES.slow,
-        '--port',
-        '0',
-        '--rounds',
-        '3',
-        '--duration',
-        '3s',
-        '--warmup',
-        '0s',
-        '--rate',
-        '100/s',
-        '--cpuset',
-        '0',
-        '--memory',
-        '192m',
-        '--out',
-        dir,
-      ],
-      env,
-    );
+    const cli = start([
+      'regress',
+      '--baseline-image',
+      IMAGES.baseline,
+      '--candidate-image',
+      IMAGES.slow,
+      '--port',
+      '0',
+      '--rounds',
+      '3',
+      '--duration',
+      '3s',
+      '--warmup',
+      '0s',
+      '--rate',
+      '100/s',
+      '--cpuset',
+      '0',
+      '--memory',
+      '192m',
+      '--out',
+      dir,
+    ]);
     // The first build's first measurement is done: the second is being measured now.
     await new Promise<void>((resolve, reject) => {
       let seen = '';
@@ -213,6 +246,62 @@ outputs: { dir: ${dir} }
     expect(run.stdout).toMatch(/the container exited with code 2 \(last output: LATENCY_MS: expected a non-negative/);
     expect(run.stderr).toMatch(/baseline healthy after \d+ ms/);
     expect(run.stderr).toContain('stopping 1 build');
+  });
+
+  it('stops what started when SIGTERM comes while a build is still starting (exit 130)', async () => {
+    const file = neverHealthyScenario();
+    const cli = start(['regress', file]);
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      cli.child.stderr?.on('data', (chunk: Buffer | string) => {
+        seen += String(chunk);
+        if (/baseline healthy after/.test(seen)) resolve();
+      });
+      cli.child.once('exit', () => reject(new Error(`exited before the baseline was healthy: ${seen}`)));
+    });
+    cli.child.kill('SIGTERM');
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stdout).toContain('INTERRUPTED');
+    expect(run.stderr).toContain('starting candidate');
+    expect(run.stderr).not.toContain('candidate healthy');
+  });
+
+  it('stops every build on SIGTERM even when nobody reads its output any more', async () => {
+    const cli = start(['regress', neverHealthyScenario()]);
+    await new Promise<void>((resolve) => {
+      cli.child.stderr?.on('data', (chunk: Buffer | string) => {
+        if (/baseline healthy after/.test(String(chunk))) resolve();
+      });
+    });
+    // As when a CI step's reader dies first: every later write fails with EPIPE.
+    cli.child.stdout?.destroy();
+    cli.child.stderr?.destroy();
+    const exited = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
+    cli.child.kill('SIGTERM');
+    expect(await exited).not.toBeNull();
+  });
+
+  it('exits 3 when a build is not healthy by its startup timeout', async () => {
+    const run = await runCli(
+      [
+        'regress',
+        '--baseline-image',
+        IMAGES.baseline,
+        '--candidate-image',
+        IMAGES.baseline,
+        ...LOAD,
+        '--env',
+        'HOST=127.0.0.2',
+        '--startup-timeout',
+        '1s',
+        '--out',
+        dir,
+      ],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/\/health did not answer 2xx within 1 s \(last: ECONNREFUSED\)/);
   });
 
   it('exits 2 on bad usage, with nothing started and nothing written', async () => {

@@ -15,7 +15,8 @@ force=0
 
 node_bin=$(readlink -f "$(command -v node)")
 service=scripts/demo-image/service.mjs
-digest=$( { sha256sum "$node_bin" "$service" "$0"; echo "$extra_ms"; } | sha256sum | cut -c1-16)
+# Contents only (not paths), so the same inputs match however the script is invoked.
+digest=$( { cat "$node_bin" "$service" "$0"; echo "$extra_ms"; } | sha256sum | cut -c1-16)
 
 label_of() { docker image inspect --format '{{ index .Config.Labels "canary-gate.demo.digest" }}' "$1" 2>/dev/null || true; }
 if [ "$force" = 0 ] && [ "$(label_of "$repo:baseline")" = "$digest" ] && [ "$(label_of "$repo:slow")" = "$digest" ]; then
@@ -49,4 +50,6 @@ common=(
 )
 docker import "${common[@]}" --change 'ENV EXTRA_DELAY_MS=0' "$tarball" "$repo:baseline" >/dev/null
 docker import "${common[@]}" --change "ENV EXTRA_DELAY_MS=$extra_ms" "$tarball" "$repo:slow" >/dev/null
+# The images these tags pointed to before are left untagged: remove them (ours only, by label).
+docker image prune --force --filter label=canary-gate.demo=1 >/dev/null
 echo "build-demo-image: built $repo:baseline and $repo:slow (+${extra_ms} ms) from $node_bin ($digest)" >&2

@@ -4,7 +4,14 @@
  */
 
 /** Stable error codes; the CLI's exit-code table is keyed by these. */
-export type ErrorCode = 'E_USAGE' | 'E_SCENARIO' | 'E_TARGET' | 'E_ROUTER' | 'E_BASELINE_FORMAT' | 'E_INTERNAL';
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_SCENARIO'
+  | 'E_TARGET'
+  | 'E_ROUTER'
+  | 'E_BUILD'
+  | 'E_BASELINE_FORMAT'
+  | 'E_INTERNAL';
 
 /** Base class: a message for people, a code for programs, an optional hint for the next step. */
 export class CanaryGateError extends Error {
@@ -48,5 +55,12 @@ export class TargetError extends CanaryGateError {
 export class RouterError extends CanaryGateError {
   constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
     super('E_ROUTER', message, options);
+  }
+}
+
+/** A build a regression run could not start or keep up (image missing, never healthy, exited). */
+export class BuildError extends CanaryGateError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('E_BUILD', message, options);
   }
 }

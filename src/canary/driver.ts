@@ -15,7 +15,7 @@ import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
-import { createHistogram, encodeHistogram, spectrumMs } from '../metrics/hdr.js';
+import { createHistogram } from '../metrics/hdr.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { RunJournal } from './journal.js';
 import { type HealthResult, preflight } from './preflight.js';
@@ -28,6 +28,7 @@ import {
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
   type StepResult,
+  stepArmOf,
 } from './run-result.js';
 import { scenarioLoadPlan } from './scenario-load-plan.js';
 
@@ -361,32 +362,7 @@ function stepResult(
   traceUrl: string | undefined,
 ): StepResult {
   const arms: StepResult['arms'] = {};
-  for (const [arm, a] of m.arms) {
-    arms[arm] = {
-      url: a.url,
-      requests: a.counters.requests,
-      errors: a.counters.errors,
-      throttled: a.counters.errorsByClass.http429,
-      errorsByClass: { ...a.counters.errorsByClass },
-      latencyMs: { ...spectrumMs(a.latency) },
-      histogram: encodeHistogram(a.latency),
-      endpoints: Object.fromEntries(
-        a.endpoints.map((e) => [
-          e.name,
-          { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
-        ]),
-      ),
-      ...(a.slowest && a.slowest.requests.length > 0
-        ? {
-            slowest: a.slowest.requests.map((r) => ({
-              ...r,
-              latencyMs: Math.round(r.latencyMs * 1000) / 1000,
-              ...(traceUrl ? { url: traceUrl.replaceAll('{traceId}', r.traceId) } : {}),
-            })),
-          }
-        : {}),
-    };
-  }
+  for (const [arm, a] of m.arms) arms[arm] = stepArmOf(a, traceUrl);
   return {
     index,
     weight,

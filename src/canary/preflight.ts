@@ -33,7 +33,8 @@ export function healthUrls(scenario: Scenario): { service: string; url: string; 
   return out;
 }
 
-async function probe(
+/** One GET of a health URL: ok on 2xx, with the status or the error code as detail. */
+export async function probe(
   url: string,
   timeoutMs: number,
   headers: Record<string, string> = {},

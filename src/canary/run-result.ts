@@ -5,7 +5,9 @@
 import { cpus, hostname } from 'node:os';
 import type { StepVerdict } from '../gates/verdict.js';
 import type { IntervalPoint } from '../load/interval-series.js';
+import type { ArmMeasurements } from '../load/recorder.js';
 import type { TracedRequest } from '../load/trace-context.js';
+import { encodeHistogram, spectrumMs } from '../metrics/hdr.js';
 import type { HealthResult } from './preflight.js';
 
 /** Version of the RunResult shape. */
@@ -63,6 +65,52 @@ export interface RunResult {
   exitCode: number;
   /** Things every report must show (a stored baseline from another scenario or machine). */
   warnings: string[];
+  /** Regression runs of two builds (`regress`): how each was run and each round's figures. */
+  regress?: RegressSummary;
+}
+
+/** What a `regress` run adds to its result; its one step holds both builds merged over rounds. */
+export interface RegressSummary {
+  /** Each build: which arm, what ran it (container and limits, or process), time to healthy. */
+  builds: { arm: string; description: string; startupMs: number }[];
+  /** Rounds in the order they ran; a drift over the run shows here. */
+  rounds: RegressRound[];
+}
+
+/** One round of a regression run: both builds under the same load, in `order`. */
+export interface RegressRound {
+  index: number;
+  /** Arms in the order they were measured (alternating: ABBA). */
+  order: string[];
+  arms: Record<string, { requests: number; errors: number; p50Ms: number; p99Ms: number; durationMs: number }>;
+}
+
+/** One arm's measurements as a result stores them. */
+export function stepArmOf(a: ArmMeasurements, traceUrl?: string): StepArm {
+  return {
+    url: a.url,
+    requests: a.counters.requests,
+    errors: a.counters.errors,
+    throttled: a.counters.errorsByClass.http429,
+    errorsByClass: { ...a.counters.errorsByClass },
+    latencyMs: { ...spectrumMs(a.latency) },
+    histogram: encodeHistogram(a.latency),
+    endpoints: Object.fromEntries(
+      a.endpoints.map((e) => [
+        e.name,
+        { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
+      ]),
+    ),
+    ...(a.slowest && a.slowest.requests.length > 0
+      ? {
+          slowest: a.slowest.requests.map((r) => ({
+            ...r,
+            latencyMs: Math.round(r.latencyMs * 1000) / 1000,
+            ...(traceUrl ? { url: traceUrl.replaceAll('{traceId}', r.traceId) } : {}),
+          })),
+        }
+      : {}),
+  };
 }
 
 /** The machine fingerprint stored with every result and baseline. */

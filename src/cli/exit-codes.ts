@@ -24,6 +24,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.usage;
     case 'E_TARGET':
     case 'E_ROUTER':
+    case 'E_BUILD':
     case 'E_INTERNAL':
       return EXIT.infrastructure;
   }

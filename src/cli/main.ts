@@ -12,6 +12,7 @@ import { type InitArgs, initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
 import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';
 import { type RecoverArgs, recoverBuilder, runRecoverCommand } from './recover.js';
+import { type RegressArgs, regressBuilder, runRegressCommand } from './regress.js';
 import { type RunArgs, runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
 import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
@@ -95,6 +96,12 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'judge a run result against a stored baseline; exit 1 on a regression',
       (y) => withHelp(compareBuilder(y)),
       (args) => run(runCompareCommand(args as unknown as CompareArgs, io)),
+    )
+    .command(
+      'regress [scenario]',
+      'run build N and build N+1 here (containers or processes), alternate the same load, exit 1 on a regression',
+      (y) => withHelp(regressBuilder(y)),
+      (args) => run(runRegressCommand(args as unknown as RegressArgs, io)),
     )
     .command(
       'load <url>',

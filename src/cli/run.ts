@@ -181,6 +181,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
 export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
   if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
+  if (s.regress) out.push('regress: this scenario starts its own builds; run it with canary-gate regress');
   s.gates.checks.forEach((c, i) => {
     if (c.vsStored && !hasBaseline)
       out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);
@@ -192,7 +193,7 @@ export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
  * Write the configured reports next to result.json; append the Markdown summary to GitHub's
  * step summary when GITHUB_STEP_SUMMARY names a file. Returns the files written.
  */
-function writeReports(result: RunResult, dir: string, formats: readonly string[], io: CliIO): string[] {
+export function writeReports(result: RunResult, dir: string, formats: readonly string[], io: CliIO): string[] {
   const files: string[] = [];
   const write = (name: string, text: string): void => {
     writeFileSync(join(dir, name), text);

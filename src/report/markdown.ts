@@ -48,6 +48,28 @@ export function renderMarkdown(r: RunResult): string {
       `| ${s.index + 1} | ${s.weight}% | ${b?.requests ?? '–'} | ${c?.requests ?? '–'} | ${ms(b?.latencyMs.p95)} | ${ms(c?.latencyMs.p95)}${pct(c?.latencyMs.p95, b?.latencyMs.p95)} | ${ms(b?.latencyMs.p99)} | ${ms(c?.latencyMs.p99)}${pct(c?.latencyMs.p99, b?.latencyMs.p99)} | ${s.verdict.decision} |`,
     );
   }
+  if (r.regress) {
+    // The candidate is the judge's canary arm; rounds show whether a drift hit one build more.
+    const name = (arm: string) => (arm === 'canary' ? 'candidate' : arm);
+    lines.push(
+      '',
+      '### Regression rounds',
+      '',
+      '| round | order | baseline p50 | baseline p99 | candidate p50 | candidate p99 |',
+    );
+    lines.push('|---|---|---|---|---|---|');
+    for (const round of r.regress.rounds) {
+      const b = round.arms.baseline;
+      const c = round.arms.canary;
+      const ms = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(2)} ms`);
+      lines.push(
+        `| ${round.index + 1} | ${round.order.map(name).join(' → ')} | ${ms(b?.p50Ms)} | ${ms(b?.p99Ms)} | ${ms(c?.p50Ms)} | ${ms(c?.p99Ms)} |`,
+      );
+    }
+    lines.push('');
+    for (const b of r.regress.builds)
+      lines.push(`- ${name(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
+  }
   lines.push('', '### Checks', '');
   for (const s of r.steps) {
     for (const c of s.verdict.checks)

@@ -50,3 +50,37 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
   if (files.reports && files.reports.length > 0) lines.push(`reports: ${files.reports.join(', ')}`);
   return lines.join('\n');
 }
+
+/** The end-of-run summary of a regression run: verdict, checks, each round, each build. */
+export function renderRegressSummary(r: RunResult, files: { result: string; reports?: string[] }): string {
+  const word: Record<RunResult['decision'], string> = {
+    promote: 'PASS',
+    rollback: 'REGRESSION',
+    aborted: 'ABORTED',
+    interrupted: 'INTERRUPTED',
+  };
+  const lines = [`${word[r.decision]}: ${r.reason}`];
+  const step = r.steps[0];
+  if (step) {
+    for (const [arm, a] of Object.entries(step.arms)) {
+      lines.push(
+        `  ${(arm === 'canary' ? 'candidate' : arm).padEnd(9)} n=${a.requests} p50=${a.latencyMs.p50}ms p99=${a.latencyMs.p99}ms err=${a.errors} (all rounds)`,
+      );
+    }
+    for (const c of step.verdict.checks) lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);
+  }
+  for (const round of r.regress?.rounds ?? []) {
+    const cells = round.order.map((arm) => {
+      const a = round.arms[arm];
+      return a ? `${arm === 'canary' ? 'candidate' : arm} p50=${a.p50Ms.toFixed(2)} p99=${a.p99Ms.toFixed(2)}` : arm;
+    });
+    lines.push(`  round ${round.index + 1}: ${cells.join(' → ')}`);
+  }
+  for (const b of r.regress?.builds ?? []) {
+    lines.push(`  ${b.arm === 'canary' ? 'candidate' : b.arm}: ${b.description}, healthy after ${b.startupMs} ms`);
+  }
+  for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
+  lines.push(`result:  ${files.result}`);
+  if (files.reports && files.reports.length > 0) lines.push(`reports: ${files.reports.join(', ')}`);
+  return lines.join('\n');
+}

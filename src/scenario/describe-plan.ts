@@ -33,6 +33,8 @@ export interface PlanSummary {
   checks: string[];
   preflight: string[];
   external: string[];
+  /** A regression run of two builds: how each starts, the limits, the rounds (regress only). */
+  regress?: string[];
 }
 
 const ms = formatDurationMs;
@@ -66,6 +68,22 @@ function describeRouter(router: Scenario['router']): string {
     case 'webhook':
       return `webhook: POST ${router.url}${router.bearerToken ? ' with a bearer token' : ''}${router.hmacSecret ? ' signed with HMAC-SHA256' : ''}, ${router.retries} retries`;
   }
+}
+
+function describeRegress(r: NonNullable<Scenario['regress']>, warmupMs: number, durationMs: number): string[] {
+  const build = (b: NonNullable<Scenario['regress']>['baseline']) =>
+    b.image !== undefined ? `image ${b.image}` : `command ${JSON.stringify(b.command)}`;
+  const ports = r.port === 0 ? 'free ports' : `ports ${r.port} and ${r.port + 1}`;
+  const containers = r.baseline.image !== undefined;
+  const limits = containers
+    ? `host networking, cpuset ${r.cpuset ?? 'the last CPU'}${r.cpus !== undefined ? `, ${r.cpus} CPUs` : ''}, ${Math.round(r.memory / 1024 ** 2)} MiB each`
+    : 'local processes: no CPU or memory limits';
+  return [
+    `baseline: ${build(r.baseline)}; candidate: ${build(r.candidate)}`,
+    `${ports} given in ${r.portEnv}; healthy when ${r.healthPath} answers 2xx within ${ms(r.startupTimeout)}`,
+    limits,
+    `${r.rounds} rounds, alternating (A B, B A, …): each build ${ms(warmupMs)} warm-up + ${ms(durationMs)} measured per round, ${ms(r.rounds * 2 * (warmupMs + durationMs))} of load in all`,
+  ];
 }
 
 /** The plan of a scenario. */
@@ -113,9 +131,11 @@ export function describePlan(s: Scenario): PlanSummary {
       `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%`,
     );
   }
+  const regress = s.regress ? describeRegress(s.regress, t.warmup, t.stepDuration) : undefined;
   return {
     name: s.name,
     mode: s.mode,
+    ...(regress ? { regress } : {}),
     load: s.capacity
       ? `open model, rates searched from ${s.capacity.start}/s to ${s.capacity.max}/s, up to ${t.connections} connections, timeout ${ms(t.timeout)}`
       : t.rate === undefined
@@ -141,8 +161,9 @@ export function renderPlan(p: PlanSummary): string {
   const label = (name: string): string => `  ${`${name}:`.padEnd(10)}`;
   const lines = [`${p.name} (${p.mode})`, `${label('load')}${p.load}`];
   for (const [arm, url] of Object.entries(p.targets)) lines.push(`${label(arm)}${url}`);
-  if (p.mode !== 'capacity') lines.push(`${label('router')}${p.router}`);
-  if (p.steps.length > 0) {
+  if (p.regress) lines.push('  regress:', ...p.regress.map((r) => `    - ${r}`));
+  else if (p.mode !== 'capacity') lines.push(`${label('router')}${p.router}`);
+  if (p.steps.length > 0 && !p.regress) {
     lines.push('  steps:');
     p.steps.forEach((step, i) => {
       const extend = step.maxDurationMs > step.durationMs ? ` (extendable to ${ms(step.maxDurationMs)})` : '';

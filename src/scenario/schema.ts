@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { durationOrProblem, type Parsed, percentOrProblem } from './units.js';
-import { duration, percent, rate } from './values.js';
+import { bytes, duration, percent, rate } from './values.js';
 
 /** Latency percentiles and statistics a check can name. */
 export const LATENCY_METRICS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
@@ -374,6 +374,115 @@ export const CapacitySchema = z
   })
   .describe('capacity search: the highest rate that meets the SLO');
 
+const envSchema = (description: string) =>
+  z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+      z.string(),
+    )
+    .default({})
+    .describe(description);
+
+/** One build of a regression run: a container image, or a local process for users without Docker. */
+export const RegressArmSchema = z
+  .strictObject({
+    image: z.string().min(1).optional().describe('local container image (never pulled), e.g. "myapp:1.4.0"'),
+    command: argv('a local process instead of a container, as argv (no shell)').optional(),
+    env: envSchema('environment of this build only, on top of regress.env'),
+  })
+  .superRefine((arm, ctx) => {
+    if ((arm.image === undefined) === (arm.command === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of image and command' });
+    }
+  })
+  .describe('one build: an image or a command');
+
+/** A regression run of two builds on this machine, interleaved round by round. */
+export const RegressSchema = z
+  .strictObject({
+    baseline: RegressArmSchema.describe('build N: what the candidate is judged against'),
+    candidate: RegressArmSchema.describe('build N+1: the build under test'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65534)
+      .default(18081)
+      .describe(
+        'the baseline listens on this port and the candidate on port + 1 (host networking); 0 picks free ports',
+      ),
+    portEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' })
+      .default('PORT')
+      .describe('environment variable that tells each service which port to listen on'),
+    env: envSchema('environment of both builds'),
+    healthPath: path('path that must answer 2xx before load starts').default('/health'),
+    startupTimeout: duration('how long each build may take to start and answer its health path').default(30_000),
+    cpuset: z
+      .string()
+      .regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected CPUs like "1", "0-1" or "0,2"' })
+      .optional()
+      .describe('CPUs both containers are pinned to (docker --cpuset-cpus); default: the last CPU of the machine'),
+    cpus: z.number().positive().optional().describe('CPU quota of each container (docker --cpus); default: none'),
+    memory: bytes('memory limit of each container, swap included (docker --memory)').default(256 * 1024 ** 2),
+    rounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(4)
+      .describe('interleaved rounds; each measures both builds for traffic.stepDuration, alternating which goes first'),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.baseline.image === undefined) !== (r.candidate.image === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['candidate'],
+        message: 'expected both builds as images or both as commands: a mixed pair is not measured alike',
+      });
+    }
+  })
+  .describe('regression run: start both builds here under the same limits and alternate the same load between them');
+
+/**
+ * Checks of a regress scenario that names none: compare's defaults held against the live baseline build —
+ * p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U, a 10 % median shift), and the
+ * error rate at most twice the baseline's + 0.1 % (critical).
+ */
+export const REGRESS_DEFAULT_CHECKS: Check[] = [
+  { name: 'p50', metric: 'p50', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
+  { name: 'p99', metric: 'p99', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
+  {
+    name: 'distribution',
+    metric: 'distribution',
+    unit: 'ms',
+    vsBaseline: { ratio: 1.1, slack: 0 },
+    critical: false,
+    group: 'latency',
+  },
+  {
+    name: 'errorRate',
+    metric: 'errorRate',
+    unit: 'fraction',
+    vsBaseline: { ratio: 2, slack: 0.001 },
+    critical: true,
+    group: 'errors',
+  },
+];
+
+/** The targets a regress section implies: each build on 127.0.0.1 at its port. */
+export function regressTargets(
+  r: Pick<z.output<typeof RegressSchema>, 'port' | 'healthPath'>,
+  ports?: [number, number],
+) {
+  const [baseline, candidate] = ports ?? [r.port, r.port === 0 ? 0 : r.port + 1];
+  return {
+    baseline: { url: `http://127.0.0.1:${baseline}`, health: [r.healthPath] },
+    canary: { url: `http://127.0.0.1:${candidate}`, health: [r.healthPath] },
+  };
+}
+
 type RawCheck = z.output<typeof CheckSchema>;
 
 type Metric = (typeof METRICS)[number];
@@ -422,7 +531,9 @@ export const ScenarioSchema = z
     mode: z
       .enum(['canary', 'regression', 'capacity'])
       .default('canary')
-      .describe('canary: staged rollout; regression: candidate vs a stored baseline; capacity: SLO-bound rate search'),
+      .describe(
+        'canary: staged rollout; regression: candidate vs a stored baseline or, with regress, vs a baseline build run here; capacity: SLO-bound rate search',
+      ),
     targets: z
       .strictObject({
         baseline: TargetSchema.optional().describe('the version in production (required for canary mode)'),
@@ -430,7 +541,8 @@ export const ScenarioSchema = z
           'the new version (the candidate in regression runs, the service in capacity runs)',
         ),
       })
-      .describe('the services'),
+      .optional()
+      .describe('the services; implied by regress when that section is given'),
     traffic: TrafficSchema.prefault({}),
     requests: z.array(RequestSchema).min(1, { message: 'expected at least one request' }).describe('the request mix'),
     steps: z
@@ -459,6 +571,7 @@ export const ScenarioSchema = z
     alertmanager: AlertmanagerSchema.optional(),
     tracing: TracingSchema.optional(),
     capacity: CapacitySchema.optional(),
+    regress: RegressSchema.optional(),
     outputs: z
       .strictObject({
         dir: z.string().min(1).default('canary-gate-output').describe('folder for results, journal and reports'),
@@ -478,7 +591,20 @@ export const ScenarioSchema = z
       .describe('commands run at the end of a run'),
   })
   .superRefine((s, ctx) => {
-    if (s.mode === 'canary' && s.targets.baseline === undefined) {
+    if (s.targets === undefined && s.regress === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['targets'], message: 'expected targets (or a regress section)' });
+    }
+    if (s.targets !== undefined && s.regress !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: 'expected no targets with regress: regress starts the builds and knows their addresses',
+      });
+    }
+    if (s.regress !== undefined && s.mode !== 'regression') {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'expected mode: regression with a regress section' });
+    }
+    if (s.mode === 'canary' && s.targets !== undefined && s.targets.baseline === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['targets', 'baseline'],
@@ -488,8 +614,12 @@ export const ScenarioSchema = z
     if (s.mode === 'capacity' && s.capacity === undefined) {
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'expected a capacity section in capacity mode' });
     }
-    if (s.mode === 'regression' && s.baseline === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['baseline'], message: 'expected a baseline file in regression mode' });
+    if (s.mode === 'regression' && s.baseline === undefined && s.regress === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseline'],
+        message: 'expected a baseline file (or a regress section) in regression mode',
+      });
     }
     for (let i = 1; i < s.steps.length; i++) {
       if ((s.steps[i] as number) <= (s.steps[i - 1] as number)) {
@@ -523,7 +653,7 @@ export const ScenarioSchema = z
           message: 'expected at least one of max, min, vsBaseline, vsStored',
         });
       }
-      if (check.vsBaseline && s.targets.baseline === undefined) {
+      if (check.vsBaseline && s.targets?.baseline === undefined && s.regress === undefined) {
         ctx.addIssue({
           code: 'custom',
           path: at('vsBaseline'),
@@ -535,7 +665,7 @@ export const ScenarioSchema = z
       }
     });
     s.prometheus?.queries.forEach((q, i) => {
-      if (q.vsBaseline && s.targets.baseline === undefined) {
+      if (q.vsBaseline && s.targets?.baseline === undefined && s.regress === undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['prometheus', 'queries', i, 'vsBaseline'],
@@ -544,7 +674,7 @@ export const ScenarioSchema = z
       }
     });
   })
-  .transform(({ gates, ...rest }) => {
+  .transform(({ gates, targets, ...rest }) => {
     // Unnamed checks are called after their metric; repeats get "#2", "#3".
     const seen = new Map<string, number>();
     const checks = gates.checks.map((check) => {
@@ -553,7 +683,10 @@ export const ScenarioSchema = z
       seen.set(base, n);
       return resolveCheck(check, n === 1 ? base : `${base} #${n}`);
     });
-    return { ...rest, gates: { ...gates, checks } };
+    // Checked above: without a regress section the targets are there.
+    const resolvedTargets = targets ?? regressTargets(rest.regress as NonNullable<typeof rest.regress>);
+    const withDefaults = checks.length === 0 && rest.regress ? REGRESS_DEFAULT_CHECKS.map((c) => ({ ...c })) : checks;
+    return { ...rest, targets: resolvedTargets, gates: { ...gates, checks: withDefaults } };
   })
   .describe('a canary-gate scenario');
 

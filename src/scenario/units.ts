@@ -77,6 +77,18 @@ export function percentOrProblem(input: string | number): Parsed {
   return { value: value / 100 };
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A size ("256m", "1g", "512k"; a bare number is bytes; binary units, as docker reads them) in bytes. */
+export function bytesOrProblem(input: string | number): Parsed {
+  const problem = { problem: `expected a size like "256m", "1g" or a number of bytes, found ${JSON.stringify(input)}` };
+  if (typeof input === 'number') return Number.isInteger(input) && input > 0 ? { value: input } : problem;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|b)?\s*$/i.exec(input);
+  if (!match) return problem;
+  const value = Math.round(Number(match[1]) * (BYTE_UNITS[(match[2] ?? '').toLowerCase()] as number));
+  return value > 0 ? { value } : problem;
+}
+
 function orThrow(parsed: Parsed, field: string): number {
   if ('problem' in parsed) throw new ScenarioError(`${field}: ${parsed.problem}`, [`${field}: ${parsed.problem}`]);
   return parsed.value;

@@ -4,7 +4,7 @@
  * explains itself in the JSON Schema. Pure.
  */
 import { z } from 'zod';
-import { durationOrProblem, type Parsed, percentOrProblem, rateOrProblem } from './units.js';
+import { bytesOrProblem, durationOrProblem, type Parsed, percentOrProblem, rateOrProblem } from './units.js';
 
 function parsed(parse: (input: string | number) => Parsed, description: string, examples: (string | number)[]) {
   return z
@@ -31,4 +31,9 @@ export function rate(description: string) {
 /** A percentage field: "1%", "0.5%", or percent (25 means 25 %). Output: a fraction. */
 export function percent(description: string) {
   return parsed(percentOrProblem, description, ['1%', '0.5%']);
+}
+
+/** A size field: "256m", "1g", or bytes. Output: bytes. */
+export function bytes(description: string) {
+  return parsed(bytesOrProblem, description, ['256m', '1g']);
 }

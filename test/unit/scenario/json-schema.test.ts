@@ -66,6 +66,7 @@ describe('scenario JSON Schema', () => {
       'demo.yaml',
       'nginx-canary.yaml',
       'proxy-canary.yaml',
+      'regress.yaml',
     ]);
     for (const example of EXAMPLES)
       expect(example.text.startsWith('#'), `${example.name} says what it is for`).toBe(true);

@@ -1,0 +1,51 @@
+/** The Docker engine as the regress tests see it: the demo images and the containers regress labels. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('../../scripts/build-demo-image.sh', import.meta.url));
+
+/** The label every regress container carries (value: the run id). */
+export const REGRESS_LABEL = 'canary-gate.regress.run';
+
+/** `docker …`; rejects with docker's stderr. */
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { timeout: 60_000 });
+  return stdout.trim();
+}
+
+/**
+ * Fails (never skips) when there is no engine: CI always starts dockerd (scripts/ci.sh), so a
+ * missing engine is a broken machine, not a reason to pass.
+ */
+export async function requireDocker(): Promise<void> {
+  try {
+    await docker('info', '--format', '{{.ServerVersion}}');
+  } catch (error) {
+    throw new Error(`these tests need a running Docker engine (npm run ci starts one): ${(error as Error).message}`);
+  }
+}
+
+/** Build canary-gate-demo:baseline and :slow when missing or stale; returns how long it took, ms. */
+export async function buildDemoImages(): Promise<number> {
+  const started = performance.now();
+  await run('bash', [SCRIPT], { timeout: 120_000 });
+  return performance.now() - started;
+}
+
+/** Ids of every container (any state) a regress run labelled. */
+export async function regressContainers(): Promise<string[]> {
+  const out = await docker('ps', '-a', '--filter', `label=${REGRESS_LABEL}`, '--format', '{{.ID}}');
+  return out === '' ? [] : out.split('\n');
+}
+
+/** `docker inspect` of a container, parsed. */
+export async function inspect(id: string): Promise<{
+  Name: string;
+  State: { Running: boolean };
+  Config: { Env: string[]; Labels: Record<string, string>; Image: string };
+  HostConfig: { CpusetCpus: string; Memory: number; MemorySwap: number; NanoCpus: number; NetworkMode: string };
+}> {
+  return JSON.parse(await docker('inspect', id))[0];
+}

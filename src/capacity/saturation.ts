@@ -1,0 +1,94 @@
+/**
+ * Whose limit a step hit: the service's, or the generator's own. Pure. The open model measures
+ * latency from the intended send, so a generator that falls behind its schedule inflates latency
+ * exactly as a slow service would; without this check a weak load generator would be reported as
+ * a weak service.
+ *
+ * The deciding signal is schedule lag at issue: how many requests the generator issued more than
+ * LATE_AFTER_MS behind their intended time before any wait for a connection. That lag is the
+ * generator's alone (its event loop or CPU). Late sends caused by a full connection pool, drops
+ * and a falling throughput point at the service (or at the in-flight limit, which is reported as
+ * a warning since the two cannot be told apart from the client).
+ */
+
+/** What a step measured about the load it offered and the generator that offered it. */
+export interface StepLoadFigures {
+  /** Offered rate, requests/s. */
+  offeredPerSec: number;
+  /** Requests scheduled in the measured window. */
+  scheduled: number;
+  /** Requests the generator issued more than LATE_AFTER_MS behind their intended time. */
+  issuedBehind: number;
+  /** Sends more than LATE_AFTER_MS behind schedule, for any reason (incl. waiting for a connection). */
+  late: number;
+  /** Scheduled requests never sent (no connection came free before their timeout). */
+  dropped: number;
+  /** Responses per second over the send window. */
+  throughputPerSec: number;
+  /** p99 of the generator's event-loop delay, ms. */
+  eventLoopDelayP99Ms: number;
+  /** CPU of the generator process, % of one core. */
+  cpuPercent: number;
+  /** Worker threads the generator ran on. */
+  workers: number;
+  /** Whether the SLO held at this step. */
+  sloPass: boolean;
+  /** Whether the service time (from the actual send) alone would have met the SLO's latency terms. */
+  serviceTimeMeetsSlo: boolean;
+}
+
+/** The classification of one step. */
+export interface Saturation {
+  /** generator: the generator fell behind; server: the SLO broke with the schedule kept; none: it held. */
+  limitedBy: 'generator' | 'server' | 'none';
+  /** Why, in numbers. */
+  reasons: string[];
+  /** Caveats that do not change the classification. */
+  warnings: string[];
+}
+
+/** More than this fraction of requests issued behind schedule: the generator could not keep it. */
+export const MAX_BEHIND_FRACTION = 0.01;
+/** Generator CPU per worker thread above this (% of a core) is near its ceiling. */
+export const HIGH_CPU_PERCENT = 90;
+/** More than this fraction of sends late for want of a connection is worth a warning. */
+export const MAX_LATE_FRACTION = 0.01;
+
+const pct = (fraction: number): string => `${Number((fraction * 100).toFixed(1))}%`;
+const fixed = (value: number): string => `${Number(value.toFixed(1))}`;
+
+/** Classify one step. */
+export function classifySaturation(f: StepLoadFigures): Saturation {
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  const scheduled = Math.max(1, f.scheduled);
+  const behind = f.issuedBehind / scheduled;
+  const late = f.late / scheduled;
+  const generatorHealth = `its event-loop delay p99 ${fixed(f.eventLoopDelayP99Ms)} ms, CPU ${fixed(f.cpuPercent)}% of a core over ${f.workers} worker${f.workers === 1 ? '' : 's'}`;
+  if (behind > MAX_BEHIND_FRACTION) {
+    reasons.push(
+      `the generator issued ${pct(behind)} of requests more than 10 ms behind schedule (${generatorHealth}): the limit is the generator's, not the service's`,
+    );
+    return { limitedBy: 'generator', reasons, warnings };
+  }
+  if (f.cpuPercent >= HIGH_CPU_PERCENT * f.workers) {
+    warnings.push(`the generator is near its CPU ceiling (${generatorHealth}); more workers would give headroom`);
+  }
+  if (late > MAX_LATE_FRACTION && f.serviceTimeMeetsSlo) {
+    warnings.push(
+      `${pct(late)} of sends waited for a free connection while the service time met the SLO: the in-flight limit (connections) may be what limits, not the service`,
+    );
+  }
+  if (f.sloPass) return { limitedBy: 'none', reasons, warnings };
+  reasons.push('the SLO broke while the generator kept its schedule');
+  if (f.throughputPerSec < 0.95 * f.offeredPerSec)
+    reasons.push(`throughput ${fixed(f.throughputPerSec)}/s fell short of the ${fixed(f.offeredPerSec)}/s offered`);
+  if (late > MAX_LATE_FRACTION) reasons.push(`${pct(late)} of sends waited for a free connection`);
+  if (f.dropped > 0) reasons.push(`${f.dropped} requests were dropped (no connection came free in time)`);
+  return { limitedBy: 'server', reasons, warnings };
+}
+
+/** What to do about a generator limit. */
+export function generatorSuggestion(workers: number): string {
+  return `the generator could not keep the schedule: spread it over more worker threads (--workers ${Math.max(2, workers * 2)}) or shard the load over several machines, then search again`;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { classifySaturation, generatorSuggestion, type StepLoadFigures } from '../../../src/capacity/saturation.js';
+
+const step = (over: Partial<StepLoadFigures> = {}): StepLoadFigures => ({
+  offeredPerSec: 1000,
+  scheduled: 2000,
+  issuedBehind: 0,
+  late: 0,
+  dropped: 0,
+  throughputPerSec: 1000,
+  eventLoopDelayP99Ms: 1,
+  cpuPercent: 30,
+  workers: 1,
+  sloPass: true,
+  serviceTimeMeetsSlo: true,
+  ...over,
+});
+
+describe('saturation classifier', () => {
+  it('finds nothing limiting when the SLO holds and the schedule was kept', () => {
+    expect(classifySaturation(step())).toEqual({ limitedBy: 'none', reasons: [], warnings: [] });
+  });
+
+  it('blames the generator when it issued requests behind schedule, whatever the SLO says', () => {
+    for (const sloPass of [true, false]) {
+      const s = classifySaturation(step({ issuedBehind: 500, eventLoopDelayP99Ms: 42, cpuPercent: 99, sloPass }));
+      expect(s.limitedBy).toBe('generator');
+      expect(s.reasons[0]).toContain('issued 25% of requests more than 10 ms behind schedule');
+      expect(s.reasons[0]).toContain('event-loop delay p99 42 ms, CPU 99% of a core');
+      expect(s.reasons[0]).toContain("the limit is the generator's, not the service's");
+    }
+  });
+
+  it('tolerates a few requests behind schedule (a GC pause)', () => {
+    expect(classifySaturation(step({ issuedBehind: 20 })).limitedBy).toBe('none');
+  });
+
+  it('blames the server when the SLO broke with the schedule kept, naming the signs', () => {
+    const s = classifySaturation(
+      step({ sloPass: false, late: 600, dropped: 12, throughputPerSec: 700, serviceTimeMeetsSlo: false }),
+    );
+    expect(s.limitedBy).toBe('server');
+    expect(s.reasons).toEqual([
+      'the SLO broke while the generator kept its schedule',
+      'throughput 700/s fell short of the 1000/s offered',
+      '30% of sends waited for a free connection',
+      '12 requests were dropped (no connection came free in time)',
+    ]);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('warns when the in-flight limit, not the service time, made sends late', () => {
+    const s = classifySaturation(step({ sloPass: false, late: 600, serviceTimeMeetsSlo: true }));
+    expect(s.limitedBy).toBe('server');
+    expect(s.warnings[0]).toContain('the in-flight limit (connections) may be what limits');
+  });
+
+  it('warns when the generator is near its CPU ceiling, per worker', () => {
+    expect(classifySaturation(step({ cpuPercent: 95 })).warnings[0]).toContain('near its CPU ceiling');
+    expect(classifySaturation(step({ cpuPercent: 95, workers: 2 })).warnings).toEqual([]);
+  });
+
+  it('suggests more workers or shards', () => {
+    expect(generatorSuggestion(1)).toContain('--workers 2');
+    expect(generatorSuggestion(4)).toContain('--workers 8');
+    expect(generatorSuggestion(1)).toContain('shard');
+  });
+});

@@ -49,6 +49,12 @@ export interface Saturation {
 
 /** More than this fraction of requests issued behind schedule: the generator could not keep it. */
 export const MAX_BEHIND_FRACTION = 0.01;
+/**
+ * ... and at least this many: one 15 ms pause (a GC, a busy neighbour on the machine) puts a few
+ * requests behind, which at a low rate and a short step is already 1 %, yet says nothing about
+ * whether the generator can keep up.
+ */
+export const MIN_BEHIND_COUNT = 20;
 /** Generator CPU per worker thread above this (% of a core) is near its ceiling. */
 export const HIGH_CPU_PERCENT = 90;
 /** More than this fraction of sends late for want of a connection is worth a warning. */
@@ -65,7 +71,7 @@ export function classifySaturation(f: StepLoadFigures): Saturation {
   const behind = f.issuedBehind / scheduled;
   const late = f.late / scheduled;
   const generatorHealth = `its event-loop delay p99 ${fixed(f.eventLoopDelayP99Ms)} ms, CPU ${fixed(f.cpuPercent)}% of a core over ${f.workers} worker${f.workers === 1 ? '' : 's'}`;
-  if (behind > MAX_BEHIND_FRACTION) {
+  if (behind > MAX_BEHIND_FRACTION && f.issuedBehind >= MIN_BEHIND_COUNT) {
     reasons.push(
       `the generator issued ${pct(behind)} of requests more than 10 ms behind schedule (${generatorHealth}): the limit is the generator's, not the service's`,
     );

@@ -149,7 +149,8 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
  */
 export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
-  if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
+  if (s.mode === 'capacity')
+    out.push('mode: capacity: run does not search capacity; use canary-gate capacity <scenario> for this file');
   s.gates.checks.forEach((c, i) => {
     if (c.vsStored && !hasBaseline)
       out.push(`gates.checks[${i}].vsStored: needs a stored baseline (--baseline FILE or baseline.file)`);

@@ -31,8 +31,10 @@ describe('saturation classifier', () => {
     }
   });
 
-  it('tolerates a few requests behind schedule (a GC pause)', () => {
+  it('tolerates a few requests behind schedule (a GC pause), as a fraction and as a count', () => {
     expect(classifySaturation(step({ issuedBehind: 20 })).limitedBy).toBe('none');
+    expect(classifySaturation(step({ scheduled: 190, issuedBehind: 4 })).limitedBy).toBe('none');
+    expect(classifySaturation(step({ scheduled: 190, issuedBehind: 25 })).limitedBy).toBe('generator');
   });
 
   it('blames the server when the SLO broke with the schedule kept, naming the signs', () => {

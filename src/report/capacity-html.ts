@@ -82,13 +82,14 @@ function curveChart(t: CapacityTargetResult, r: CapacityResult): string {
 }
 
 function stepTable(t: CapacityTargetResult): string {
+  const n = (v: number): string => String(Number(v.toFixed(2)));
   const rows = t.steps
     .map((s) => {
       const failed = s.slo.terms.filter((x) => !x.pass).map((x) => x.term);
-      return `<tr><td>${s.index + 1}</td><td>${s.phase}</td><td>${perSec(s.offeredPerSec)}</td><td>${perSec(s.achievedPerSec)}</td><td>${ms(s.latencyMs.p50)}</td><td>${ms(s.latencyMs.p95)}</td><td>${ms(s.latencyMs.p99)}</td><td>${Number((s.errorRate * 100).toFixed(2))}%</td><td>${s.late}</td><td>${s.generator.cpuPercent}% / ${s.generator.eventLoopDelayP99Ms} ms</td><td>${s.slo.pass ? 'met' : esc(`broken: ${failed.join(', ')}`)}</td><td>${esc(s.outcome)}</td></tr>`;
+      return `<tr><td>${s.index + 1} ${s.phase}</td><td>${n(s.offeredPerSec)}</td><td>${n(s.achievedPerSec)}</td><td>${n(s.latencyMs.p50)}</td><td>${n(s.latencyMs.p95)}</td><td>${n(s.latencyMs.p99)}</td><td>${n(s.errorRate * 100)}</td><td>${s.late}</td><td>${s.generator.cpuPercent} / ${s.generator.eventLoopDelayP99Ms}</td><td>${s.slo.pass ? 'met' : esc(`broken: ${failed.join(', ')}`)}</td><td>${esc(s.outcome)}</td></tr>`;
     })
     .join('');
-  return `<table><tr><th>step</th><th>phase</th><th>offered</th><th>achieved</th><th>p50</th><th>p95</th><th>p99</th><th>errors</th><th>late</th><th>generator cpu / loop p99</th><th>SLO</th><th>result</th></tr>${rows}</table>`;
+  return `<table><tr><th>step</th><th>offered /s</th><th>achieved /s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors %</th><th>late</th><th>generator cpu % / loop p99 ms</th><th>SLO</th><th>result</th></tr>${rows}</table>`;
 }
 
 function targetSection(t: CapacityTargetResult, r: CapacityResult): string {

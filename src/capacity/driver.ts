@@ -56,10 +56,14 @@ export async function searchCapacity(o: CapacitySearchOptions): Promise<Capacity
     );
     if (result.aborted) break;
     const step = judgeStep(o, steps.length, phase, rate, result, startedAtMs, performance.now() - t0 - startedAtMs);
+    // A generator that fell behind once may have been paused by a busy neighbour on the machine;
+    // only a rate it cannot keep twice in a row ends the search.
+    const retry = step.outcome === 'generator-limited' && steps[steps.length - 1]?.offeredPerSec !== rate;
+    step.retried = retry;
     steps.push(step);
     o.onStep?.(step);
-    state = advanceSearch(state, step.outcome);
-    if (step.outcome === 'fail' && state.nextPerSec !== undefined && o.cooldownMs > 0) {
+    if (!retry) state = advanceSearch(state, step.outcome);
+    if ((step.outcome === 'fail' || retry) && state.nextPerSec !== undefined && o.cooldownMs > 0) {
       await sleep(o.cooldownMs, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
     }
   }
@@ -129,6 +133,7 @@ function judgeStep(
     },
     saturation,
     outcome,
+    retried: false,
     startedAtMs: Math.round(startedAtMs),
     elapsedMs: Math.round(elapsedMs),
   };

@@ -5,7 +5,7 @@
  * joining the ends (largest x − y). Latency is scaled on a log axis: past saturation it grows by
  * orders of magnitude (a queue that builds up), and on a linear axis one timed-out step would
  * flatten every rise before it and push the knee past the point where latency began to climb.
- * A curve whose latency never rises much has no knee.
+ * A curve whose latency does not end at least MIN_RISE times above its lowest has no knee.
  */
 
 /** One point of the curve. */
@@ -24,7 +24,7 @@ export interface Knee {
   latencyMs: number;
 }
 
-/** A curve whose highest latency is less than this many times its lowest is flat: no knee. */
+/** A curve whose last latency is less than this many times its lowest is flat: no knee. */
 export const MIN_RISE = 2;
 
 /** The knee of `points` (any order; repeated rates keep their worst latency), or undefined. */
@@ -41,7 +41,8 @@ export function findKnee(points: readonly CurvePoint[]): Knee | undefined {
   const last = curve[curve.length - 1] as Knee;
   const lowY = Math.min(...curve.map((p) => p.latencyMs));
   const highY = Math.max(...curve.map((p) => p.latencyMs));
-  if (!(lowY > 0 && highY >= MIN_RISE * lowY)) return undefined;
+  // The curve must end high: one that starts high (a cold first step) and then settles is flat.
+  if (!(lowY > 0 && last.latencyMs >= MIN_RISE * lowY)) return undefined;
   const spanX = last.ratePerSec - first.ratePerSec;
   const spanY = Math.log(highY / lowY);
   let best: Knee | undefined;

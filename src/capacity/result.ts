@@ -47,6 +47,8 @@ export interface CapacityStep {
   saturation: Saturation;
   /** What the search made of the step. */
   outcome: StepOutcome;
+  /** The generator fell behind at this rate and the rate was run once more; the search ignored this step. */
+  retried: boolean;
   /** When the step started, ms after the search started. */
   startedAtMs: number;
   /** Warm-up, measurement and drain of the step, ms. */
@@ -144,7 +146,8 @@ export function targetResult(
   const verdict: CapacityVerdict = interrupted ? 'interrupted' : (state.verdict ?? 'interrupted');
   const low = state.highestPassPerSec ?? null;
   const high = state.lowestFailPerSec ?? null;
-  const knee = findKnee(steps.map((s) => ({ ratePerSec: s.offeredPerSec, latencyMs: s.latencyMs.p99 }))) ?? null;
+  const measured = steps.filter((s) => !s.retried);
+  const knee = findKnee(measured.map((s) => ({ ratePerSec: s.offeredPerSec, latencyMs: s.latencyMs.p99 }))) ?? null;
   const last = steps[steps.length - 1];
   const workers = last?.generator.workers ?? 1;
   const warnings = [...new Set(steps.flatMap((s) => s.saturation.warnings))];

@@ -86,7 +86,7 @@ function stepTable(t: CapacityTargetResult): string {
   const rows = t.steps
     .map((s) => {
       const failed = s.slo.terms.filter((x) => !x.pass).map((x) => x.term);
-      return `<tr><td>${s.index + 1} ${s.phase}</td><td>${n(s.offeredPerSec)}</td><td>${n(s.achievedPerSec)}</td><td>${n(s.latencyMs.p50)}</td><td>${n(s.latencyMs.p95)}</td><td>${n(s.latencyMs.p99)}</td><td>${n(s.errorRate * 100)}</td><td>${s.late}</td><td>${s.generator.cpuPercent} / ${s.generator.eventLoopDelayP99Ms}</td><td>${s.slo.pass ? 'met' : esc(`broken: ${failed.join(', ')}`)}</td><td>${esc(s.outcome)}</td></tr>`;
+      return `<tr><td>${s.index + 1} ${s.phase}</td><td>${n(s.offeredPerSec)}</td><td>${n(s.achievedPerSec)}</td><td>${n(s.latencyMs.p50)}</td><td>${n(s.latencyMs.p95)}</td><td>${n(s.latencyMs.p99)}</td><td>${n(s.errorRate * 100)}</td><td>${s.late}</td><td>${s.generator.cpuPercent} / ${s.generator.eventLoopDelayP99Ms}</td><td>${s.slo.pass ? 'met' : esc(`broken: ${failed.join(', ')}`)}</td><td>${esc(s.outcome)}${s.retried ? ', run again' : ''}</td></tr>`;
     })
     .join('');
   return `<table><tr><th>step</th><th>offered /s</th><th>achieved /s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors %</th><th>late</th><th>generator cpu % / loop p99 ms</th><th>SLO</th><th>result</th></tr>${rows}</table>`;

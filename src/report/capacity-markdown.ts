@@ -37,7 +37,7 @@ function target(t: CapacityTargetResult): string[] {
   for (const s of t.steps) {
     const failed = s.slo.terms.filter((x) => !x.pass).map((x) => x.term);
     lines.push(
-      `| ${s.index + 1} | ${s.phase} | ${perSec(s.offeredPerSec)} | ${perSec(s.achievedPerSec)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${ms(s.latencyMs.p99)} | ${Number((s.errorRate * 100).toFixed(2))}% | ${s.late} | ${s.generator.cpuPercent}% / ${s.generator.eventLoopDelayP99Ms} ms | ${s.slo.pass ? 'met' : cell(`broken: ${failed.join(', ')}`)} | ${s.outcome} |`,
+      `| ${s.index + 1} | ${s.phase} | ${perSec(s.offeredPerSec)} | ${perSec(s.achievedPerSec)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${ms(s.latencyMs.p99)} | ${Number((s.errorRate * 100).toFixed(2))}% | ${s.late} | ${s.generator.cpuPercent}% / ${s.generator.eventLoopDelayP99Ms} ms | ${s.slo.pass ? 'met' : cell(`broken: ${failed.join(', ')}`)} | ${s.outcome}${s.retried ? ', run again' : ''} |`,
     );
   }
   lines.push('');

@@ -13,7 +13,11 @@ const pct = (fraction: number): string => `${Number((fraction * 100).toFixed(2))
 /** The line printed when a step finishes. */
 export function renderStepLine(label: string, step: CapacityStep): string {
   const outcome =
-    step.outcome === 'pass' ? 'pass' : step.outcome === 'fail' ? 'FAIL' : 'GENERATOR-LIMITED (not the service)';
+    step.outcome === 'pass'
+      ? 'pass'
+      : step.outcome === 'fail'
+        ? 'FAIL'
+        : `GENERATOR-LIMITED (not the service)${step.retried ? '; running this rate once more' : ''}`;
   const failed = step.slo.terms.filter((t) => !t.pass).map((t) => t.term);
   return `  ${label} step ${step.index + 1} (${step.phase}) ${perSec(step.offeredPerSec).padStart(8)}: achieved ${perSec(step.achievedPerSec)}  p50 ${ms(step.latencyMs.p50)}  p95 ${ms(step.latencyMs.p95)}  p99 ${ms(step.latencyMs.p99)}  errors ${pct(step.errorRate)}  late ${step.late}  generator cpu ${step.generator.cpuPercent}% loop p99 ${step.generator.eventLoopDelayP99Ms}ms → ${outcome}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
 }
@@ -40,7 +44,7 @@ function targetLines(t: CapacityTargetResult): string[] {
       ms(s.latencyMs.p99),
       pct(s.errorRate),
       String(s.late),
-      s.outcome,
+      s.retried ? `${s.outcome}, run again` : s.outcome,
     ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) lines.push(`  ${r.map((c, i) => c.padStart(widths[i] as number)).join('  ')}`);

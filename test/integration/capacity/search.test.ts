@@ -94,6 +94,11 @@ describe('capacity search with a saturated generator', () => {
       `generator-limited: ${first?.generator.issuedBehind} of ${first?.requests} requests issued behind schedule, event-loop delay p99 ${first?.generator.eventLoopDelayP99Ms} ms`,
     );
     expect(result.verdict).toBe('generator-limited');
+    // Falling behind once could be a busy neighbour: the rate is run again, and fell behind again.
+    expect(result.steps.map((st) => [st.offeredPerSec, st.outcome, st.retried])).toEqual([
+      [200, 'generator-limited', true],
+      [200, 'generator-limited', false],
+    ]);
     // The SLO itself held (p99 < 500 ms): only the generator check can have stopped the search.
     expect(first?.slo.pass).toBe(true);
     expect(first?.outcome).toBe('generator-limited');
@@ -101,5 +106,40 @@ describe('capacity search with a saturated generator', () => {
     expect(result.reason).toContain("the limit reached is the generator's, not the service's");
     expect(result.suggestion).toContain('--workers');
     expect(result.capacityPerSec).toBeNull();
+  });
+
+  it('runs a rate again when the generator fell behind once, and goes on when it keeps up', async () => {
+    // The hog takes the generator's thread during the first step only (a busy neighbour).
+    const s = await service(64, 1);
+    let hog: NodeJS.Timeout | undefined = setInterval(() => {
+      const until = performance.now() + 30;
+      while (performance.now() < until) {
+        // Busy-wait on purpose.
+      }
+    }, 40);
+    try {
+      const result = await searchCapacity({
+        label: 'target',
+        plan: planFor(s.url, { connections: 50, timeoutMs: 2000 }),
+        slo: slo('p99<500ms'),
+        search: { startPerSec: 200, maxPerSec: 400, factor: 2, precision: 0.05, maxSteps: 6 },
+        stepDurationMs: 1000,
+        warmupMs: 200,
+        cooldownMs: 0,
+        onStep: () => {
+          clearInterval(hog);
+          hog = undefined;
+        },
+      });
+      expect(result.steps.map((st) => [st.offeredPerSec, st.outcome, st.retried])).toEqual([
+        [200, 'generator-limited', true],
+        [200, 'pass', false],
+        [400, 'pass', false],
+      ]);
+      expect(result.verdict).toBe('max-reached');
+      expect(result.capacityPerSec).toBe(400);
+    } finally {
+      clearInterval(hog);
+    }
   });
 });

@@ -43,6 +43,16 @@ describe('knee of a latency-throughput curve', () => {
     expect(knee?.ratePerSec).toBe(200);
   });
 
+  it('has none for a curve that starts high and settles (a cold first step)', () => {
+    const curve = [
+      [4000, 14.5],
+      [8000, 6],
+      [16000, 5.3],
+      [32000, 5.4],
+    ].map(([ratePerSec, latencyMs]) => ({ ratePerSec: ratePerSec as number, latencyMs: latencyMs as number }));
+    expect(findKnee(curve)).toBeUndefined();
+  });
+
   it('has none for a flat curve or too few points', () => {
     expect(
       findKnee([

@@ -51,15 +51,42 @@ describe('saturation classifier', () => {
     expect(s.warnings).toEqual([]);
   });
 
-  it('warns when the in-flight limit, not the service time, made sends late', () => {
+  it('warns when the in-flight limit, not the service time, made sends late with an idle generator', () => {
     const s = classifySaturation(step({ sloPass: false, late: 600, serviceTimeMeetsSlo: true }));
     expect(s.limitedBy).toBe('server');
     expect(s.warnings[0]).toContain('the in-flight limit (connections) may be what limits');
   });
 
-  it('warns when the generator is near its CPU ceiling, per worker', () => {
-    expect(classifySaturation(step({ cpuPercent: 95 })).warnings[0]).toContain('near its CPU ceiling');
-    expect(classifySaturation(step({ cpuPercent: 95, workers: 2 })).warnings).toEqual([]);
+  it('blames the generator when the backlog was its own: fast service, busy generator', () => {
+    // nginx offered 100000/s from one thread: 46000/s sent, no schedule lag, CPU 80 %, loop p99 18 ms.
+    const s = classifySaturation(
+      step({
+        offeredPerSec: 100_000,
+        scheduled: 100_000,
+        late: 92_025,
+        throughputPerSec: 46_000,
+        cpuPercent: 79.8,
+        eventLoopDelayP99Ms: 18.05,
+        sloPass: false,
+        serviceTimeMeetsSlo: true,
+      }),
+    );
+    expect(s.limitedBy).toBe('generator');
+    expect(s.reasons[0]).toContain('92% of sends waited for a free connection');
+    expect(s.reasons[0]).toContain("the queue was the generator's");
+  });
+
+  it('blames the server when the service time broke the SLO, however busy the generator', () => {
+    const s = classifySaturation(
+      step({ late: 900, cpuPercent: 85, eventLoopDelayP99Ms: 20, sloPass: false, serviceTimeMeetsSlo: false }),
+    );
+    expect(s.limitedBy).toBe('server');
+    expect(s.warnings[0]).toContain('the generator was busy');
+  });
+
+  it('warns when the generator is busy, per worker', () => {
+    expect(classifySaturation(step({ cpuPercent: 80 })).warnings[0]).toContain('the generator was busy');
+    expect(classifySaturation(step({ cpuPercent: 80, workers: 2 })).warnings).toEqual([]);
   });
 
   it('suggests more workers or shards', () => {

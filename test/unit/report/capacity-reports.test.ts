@@ -46,6 +46,7 @@ function step(index: number, rate: number, phase: 'ramp' | 'bisect'): CapacitySt
     generator: { workers: 1, cpuPercent: 10, eventLoopDelayP99Ms: 1, issuedBehind: 0 },
     saturation,
     outcome: result.pass ? 'pass' : 'fail',
+    retried: false,
     startedAtMs: index * 1000,
     elapsedMs: 1000,
   };

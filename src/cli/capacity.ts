@@ -117,7 +117,8 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
     .option('body', { alias: 'b', type: 'string', describe: 'request body (URL form)' })
     .option('compare', {
       type: 'string',
-      describe: 'a second base URL searched the same way; reports capacity(compare) / capacity(target)',
+      describe:
+        'a second target searched with the same requests (URL form: its origin; scenario form: a base URL); reports capacity(compare) / capacity(target)',
     })
     .option('out', {
       type: 'string',
@@ -253,7 +254,9 @@ export function capacityPlan(
     try {
       const parsed = new URL(args.compare);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-      compareUrl = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+      // URL form: the request's path comes from the first URL, so only the origin is taken (no
+      // path twice); scenario form: a base path is kept, as targets.canary.url keeps its own.
+      compareUrl = scenario ? `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}` : parsed.origin;
       probes.push(`${compareUrl}${mix[0]?.path ?? '/'}`);
     } catch {
       problems.push(

@@ -36,8 +36,8 @@ describe('capacity search against a service with a known capacity', () => {
       plan: planFor(s.url, { connections: 100, timeoutMs: 2000 }),
       slo: slo('p99<50ms,errors<0.1%'),
       search: { startPerSec: 150, maxPerSec: 5000, factor: 2, precision: 0.05, maxSteps: 12 },
-      stepDurationMs: 1500,
-      warmupMs: 500,
+      stepDurationMs: 1000,
+      warmupMs: 400,
       cooldownMs: 500,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -82,7 +82,7 @@ describe('capacity search with a saturated generator', () => {
         plan: planFor(s.url, { connections: 50, timeoutMs: 2000 }),
         slo: slo('p99<500ms'),
         search: { startPerSec: 200, maxPerSec: 5000, factor: 2, precision: 0.05, maxSteps: 6 },
-        stepDurationMs: 1000,
+        stepDurationMs: 600,
         warmupMs: 200,
         cooldownMs: 0,
       });
@@ -123,7 +123,7 @@ describe('capacity search with a saturated generator', () => {
         plan: planFor(s.url, { connections: 50, timeoutMs: 2000 }),
         slo: slo('p99<500ms'),
         search: { startPerSec: 200, maxPerSec: 400, factor: 2, precision: 0.05, maxSteps: 6 },
-        stepDurationMs: 1000,
+        stepDurationMs: 600,
         warmupMs: 200,
         cooldownMs: 0,
         onStep: () => {

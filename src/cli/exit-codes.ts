@@ -7,10 +7,14 @@ export const EXIT = {
   ok: 0,
   /** The canary was rolled back (a gate failed). */
   rolledBack: 1,
+  /** capacity: no rate tried met the SLO. */
+  noCompliantRate: 1,
   /** Bad usage or an invalid scenario: nothing was sent. */
   usage: 2,
   /** Aborted by an infrastructure error (after the router was reset). */
   infrastructure: 3,
+  /** capacity: the generator could not keep the schedule, so the service's limit is unmeasured. */
+  generatorLimited: 3,
   /** Interrupted by SIGINT or SIGTERM (after the router was reset). */
   interrupted: 130,
 } as const;
@@ -34,8 +38,9 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0    success (run: canary promoted)',
-  '  1    run: canary rolled back by a failed gate',
+  '  1    run: canary rolled back by a failed gate; capacity: no rate met the SLO',
   '  2    bad usage or invalid scenario; nothing was sent',
-  '  3    aborted by an infrastructure error, after resetting the router',
+  '  3    aborted by an infrastructure error, after resetting the router; capacity: target down,',
+  '       or the generator, not the service, was the limit',
   '  130  interrupted (SIGINT/SIGTERM), after resetting the router',
 ].join('\n');

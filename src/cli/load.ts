@@ -113,9 +113,24 @@ export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
     ) as Argv<T & LoadArgs>;
 }
 
-/** Turn the flags into a validated plan; every problem names its flag. */
-export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
-  const problems: string[] = [];
+/** The flags that say what one request is: URL, method, headers, body. */
+export interface RequestArgs {
+  url: string;
+  method: string;
+  header?: string[];
+  body?: string;
+}
+
+/**
+ * The target's origin and the request from the URL and request flags; `${env:NAME}` is
+ * substituted (and its value redacted). Problems, each naming its flag, go to `problems`.
+ */
+export function requestFromArgs(
+  args: RequestArgs,
+  env: CliIO['env'],
+  redactor: Redactor,
+  problems: string[],
+): { base: string; request: RequestSpec } {
   const attempt = <V>(fn: () => V): V | undefined => {
     try {
       return fn();
@@ -125,11 +140,6 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
     }
   };
   const url = attempt(() => interpolateEnv(args.url, env, redactor, 'url')) ?? args.url;
-  const ratePerSec =
-    args.rate === undefined ? undefined : attempt(() => parseRatePerSec(args.rate as string, '--rate'));
-  const durationMs = attempt(() => parseDurationMs(args.duration, '--duration')) ?? 0;
-  const timeoutMs = attempt(() => parseDurationMs(args.timeout, '--timeout')) ?? 0;
-  const warmupMs = attempt(() => parseDurationMs(args.warmup, '--warmup')) ?? 0;
   const headers: Record<string, string> = {};
   for (const raw of args.header ?? []) {
     const colon = raw.indexOf(':');
@@ -156,6 +166,26 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
   }
   const request: RequestSpec = { method: args.method.toUpperCase(), path, headers, weight: 1 };
   if (body !== undefined) request.body = body;
+  return { base, request };
+}
+
+/** Turn the flags into a validated plan; every problem names its flag. */
+export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
+  const problems: string[] = [];
+  const attempt = <V>(fn: () => V): V | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const ratePerSec =
+    args.rate === undefined ? undefined : attempt(() => parseRatePerSec(args.rate as string, '--rate'));
+  const durationMs = attempt(() => parseDurationMs(args.duration, '--duration')) ?? 0;
+  const timeoutMs = attempt(() => parseDurationMs(args.timeout, '--timeout')) ?? 0;
+  const warmupMs = attempt(() => parseDurationMs(args.warmup, '--warmup')) ?? 0;
+  const { base, request } = requestFromArgs(args, env, redactor, problems);
   const plan: LoadPlan = {
     targets: [{ arm: 'target', url: base, weight: 1 }],
     mix: [request],
@@ -193,7 +223,7 @@ const PLAN_FIELD_TO_FLAG: Record<string, string> = {
 };
 
 /** A plan problem ("connections: expected …") restated with the flag's name. */
-function asFlagProblem(problem: string): string {
+export function asFlagProblem(problem: string): string {
   const colon = problem.indexOf(':');
   const field = problem.slice(0, colon);
   const flag = PLAN_FIELD_TO_FLAG[field];

@@ -5,6 +5,7 @@
 import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
 import { baselineBuilder, runBaselineRecord } from './baseline.js';
+import { type CapacityArgs, capacityBuilder, runCapacityCommand } from './capacity.js';
 import { type CompareArgs, compareBuilder, runCompareCommand } from './compare.js';
 import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
@@ -108,6 +109,12 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'send load to one target and print the latency spectrum',
       (y) => withHelp(loadBuilder(y)),
       (args) => run(runLoadCommand(args as unknown as LoadArgs, io)),
+    )
+    .command(
+      'capacity <target>',
+      'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
+      (y) => withHelp(capacityBuilder(y)),
+      (args) => run(runCapacityCommand(args as unknown as CapacityArgs, io)),
     )
     .command(
       'validate <scenario>',

@@ -180,7 +180,8 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
  */
 export function unsupportedByRun(s: Scenario, hasBaseline: boolean): string[] {
   const out: string[] = [];
-  if (s.mode === 'capacity') out.push('mode: capacity searches are not run by run');
+  if (s.mode === 'capacity')
+    out.push('mode: capacity: run does not search capacity; use canary-gate capacity <scenario> for this file');
   if (s.regress) out.push('regress: this scenario starts its own builds; run it with canary-gate regress');
   s.gates.checks.forEach((c, i) => {
     if (c.vsStored && !hasBaseline)

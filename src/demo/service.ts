@@ -34,6 +34,13 @@ export interface DemoServiceOptions {
   };
   /** Share of requests its (simulated) cache answers, for the cache metrics; default 0.9. */
   cacheHitRatio?: number;
+  /**
+   * A known throughput limit: at most `concurrency` requests are served at a time, each taking
+   * `serviceMs` (in place of the latency distribution), the rest wait in a FIFO queue. The limit is
+   * concurrency / serviceMs × 1000 requests/s, exactly: completions are scheduled on a virtual
+   * clock per slot, so timer lateness does not accumulate into a lower throughput.
+   */
+  capacity?: { concurrency: number; serviceMs: number };
   /** Seed of the service's random numbers, so runs repeat. */
   seed?: number;
   /** Address to listen on (loopback by default). */
@@ -77,6 +84,9 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
           regressed = true;
         }, regression.afterMs)
       : undefined;
+  const queue = options.capacity
+    ? fixedCapacityQueue(options.capacity.concurrency, options.capacity.serviceMs)
+    : undefined;
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url === '/health/live' || url === '/health/ready') {
@@ -101,7 +111,8 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
     };
     const base = sampleLatency ? sampleLatency() : 0;
     const delayMs = regressed ? regress(base) : base;
-    if (delayMs >= 1) setTimeout(answer, delayMs);
+    if (queue) queue(answer);
+    else if (delayMs >= 1) setTimeout(answer, delayMs);
     else answer();
   });
   server.keepAliveTimeout = 60_000;
@@ -133,5 +144,22 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * A FIFO in front of `concurrency` slots that each take `serviceMs` per request. Each slot keeps
+ * the virtual time it is next free; a request starts at the later of now and that time, so the
+ * slots' throughput is exact even when a timer fires late.
+ */
+function fixedCapacityQueue(concurrency: number, serviceMs: number): (answer: () => void) => void {
+  const freeAtMs = new Array<number>(Math.max(1, Math.floor(concurrency))).fill(0);
+  return (answer) => {
+    const now = performance.now();
+    let slot = 0;
+    for (let i = 1; i < freeAtMs.length; i++) if ((freeAtMs[i] as number) < (freeAtMs[slot] as number)) slot = i;
+    const doneAtMs = Math.max(now, freeAtMs[slot] as number) + serviceMs;
+    freeAtMs[slot] = doneAtMs;
+    setTimeout(answer, doneAtMs - now);
   };
 }

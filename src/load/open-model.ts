@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { classifyStatus, classifyTransportError } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
 import type { LoadPlan } from './plan.js';
+import { LATE_AFTER_MS } from './recorder.js';
 import type { PreparedRequest, TargetPool } from './target-pool.js';
 import type { WeightedPicker } from './weighted-picker.js';
 
@@ -36,6 +37,7 @@ export class OpenModel implements ExchangeSink {
   #stopped = false;
   #cancelled = false;
   #lastSendMs = 0;
+  #issuedBehind = 0;
   #resolveDone: (() => void) | undefined;
 
   constructor(
@@ -68,6 +70,15 @@ export class OpenModel implements ExchangeSink {
   /** When the last request actually went out. */
   get lastSendMs(): number {
     return this.#lastSendMs;
+  }
+
+  /**
+   * Measured requests this generator issued more than LATE_AFTER_MS behind their intended time,
+   * before any wait for a connection: lag that is the generator's own (event loop, CPU), not the
+   * server's.
+   */
+  get issuedBehind(): number {
+    return this.#issuedBehind;
   }
 
   /** Run the schedule; resolves when every request has finished or been dropped. */
@@ -109,6 +120,7 @@ export class OpenModel implements ExchangeSink {
     while (this.#next < due) {
       const intendedMs = this.#startMs + this.#next * this.#intervalMs;
       this.#next++;
+      if (now - intendedMs > LATE_AFTER_MS && intendedMs >= this.#measuredFromMs) this.#issuedBehind++;
       this.#issue(intendedMs, now);
     }
     if (this.#next >= this.#total) {

@@ -19,6 +19,8 @@ export interface GeneratorHealth {
   eventLoopDelayMaxMs: number;
   /** CPU used by the generator process as a percentage of one core. */
   cpuPercent: number;
+  /** Open model: measured requests issued more than 10 ms behind schedule by the generator itself. */
+  issuedBehind: number;
 }
 
 /** What one thread measured. */
@@ -124,6 +126,7 @@ export async function runInThread(plan: LoadPlan, hooks: ThreadHooks = {}): Prom
       eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelayMs(loopDelay.percentile(99)) : 0,
       eventLoopDelayMaxMs: loopDelay.count > 0 ? loopDelayMs(loopDelay.max) : 0,
       cpuPercent: endMs > wallStart ? ((cpu.user + cpu.system) / 1000 / (endMs - wallStart)) * 100 : 0,
+      issuedBehind: runner instanceof OpenModel ? runner.issuedBehind : 0,
     },
   };
 }

@@ -86,6 +86,7 @@ export function mergeThreadResults(results: readonly ThreadResult[]): ThreadResu
       eventLoopDelayMaxMs: Math.max(...results.map((r) => r.generator.eventLoopDelayMaxMs)),
       // process.cpuUsage() is process-wide, so every worker reports the same figure.
       cpuPercent: Math.max(...results.map((r) => r.generator.cpuPercent)),
+      issuedBehind: results.reduce((s, r) => s + r.generator.issuedBehind, 0),
     },
   };
 }

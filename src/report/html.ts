@@ -7,65 +7,7 @@
 import type { RunResult } from '../canary/run-result.js';
 import { decodeHistogram } from '../metrics/hdr.js';
 import { renderHtmlTables, renderSlowestHtml } from './html-table.js';
-
-const esc = (t: string): string =>
-  t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-const COLORS: Record<string, string> = { baseline: '#2b6cb0', canary: '#dd6b20', client: '#4a5568' };
-const W = 720;
-const H = 240;
-const PAD = { left: 56, right: 40, top: 16, bottom: 36 };
-
-interface Series {
-  name: string;
-  points: [number, number][];
-}
-
-function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  return Math.ceil(v / p) * p;
-}
-
-/** An SVG line chart; x and y are mapped by the caller's scales, ticks given as [value, label]. */
-function chart(
-  title: string,
-  series: Series[],
-  xScale: (x: number) => number,
-  xTicks: [number, string][],
-  yMax: number,
-  yLabel: string,
-  extra = '',
-): string {
-  const iw = W - PAD.left - PAD.right;
-  const ih = H - PAD.top - PAD.bottom;
-  const x = (v: number) => PAD.left + xScale(v) * iw;
-  const y = (v: number) => PAD.top + ih - (Math.min(v, yMax) / yMax) * ih;
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
-  const grid = [
-    ...yTicks.map(
-      (t) =>
-        `<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(t)}" y2="${y(t)}"/><text class="tick" x="${PAD.left - 6}" y="${y(t) + 4}" text-anchor="end">${Number(t.toPrecision(3))}</text>`,
-    ),
-    ...xTicks.map(
-      ([v, label]) =>
-        `<line class="grid" x1="${x(v)}" x2="${x(v)}" y1="${PAD.top}" y2="${PAD.top + ih}"/><text class="tick" x="${x(v)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(label)}</text>`,
-    ),
-  ].join('');
-  const lines = series
-    .filter((s) => s.points.length > 0)
-    .map(
-      (s) =>
-        `<path class="series" d="${s.points.map(([a, b], i) => `${i === 0 ? 'M' : 'L'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join('')}" stroke="${COLORS[s.name] ?? '#718096'}"><title>${esc(s.name)}</title></path>`,
-    )
-    .join('');
-  const legend = series
-    .map(
-      (s, i) =>
-        `<text class="legend" x="${PAD.left + 8 + i * 110}" y="${PAD.top + 12}" fill="${COLORS[s.name] ?? '#718096'}">■ ${esc(s.name)}</text>`,
-    )
-    .join('');
-  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${extra}${grid}${lines}${legend}<text class="tick" x="14" y="${PAD.top + ih / 2}" transform="rotate(-90 14 ${PAD.top + ih / 2})" text-anchor="middle">${esc(yLabel)}</text></svg></figure>`;
-}
+import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';
 
 /** Percentile spectrum: x is log10(1/(1-p)), from 0 % to 99.999 %. */
 function spectrum(r: RunResult, stepIndex: number): string {
@@ -165,15 +107,7 @@ export function renderHtml(r: RunResult): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>canary-gate ${esc(r.run)}: ${esc(r.decision)}</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1a202c;max-width:780px}
-h1{font-size:20px}.ok{color:#276749}.bad{color:#c53030}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #e2e8f0;padding:3px 8px;text-align:right}th{background:#f7fafc}
-td:first-child,th:first-child{text-align:left}
-figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
-svg{background:#fff;border:1px solid #e2e8f0}
-.grid{stroke:#edf2f7}.tick{font-size:11px;fill:#4a5568}.legend{font-size:12px}.series{fill:none;stroke-width:2}.band{fill:#dd6b20}
-.warn{background:#fffaf0;border-left:4px solid #dd6b20;padding:6px 10px}
-</style></head><body>
+${REPORT_CSS}</style></head><body>
 <h1>canary-gate: <span class="${verdictClass}">${esc(r.decision.toUpperCase())}</span> — ${esc(r.scenario.name)}</h1>
 <p>${esc(r.reason)}</p>
 ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}

@@ -128,7 +128,7 @@ export function describePlan(s: Scenario): PlanSummary {
   if (s.capacity) {
     const c = s.capacity;
     external.push(
-      `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%`,
+      `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%, ${ms(c.cooldown)} cool-down after a failing step; run it with canary-gate capacity`,
     );
   }
   const regress = s.regress ? describeRegress(s.regress, t.warmup, t.stepDuration) : undefined;

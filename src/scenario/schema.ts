@@ -4,6 +4,7 @@
  * every field's `describe` is its one-line doc. Defaults are applied here and nowhere else.
  */
 import { z } from 'zod';
+import { sloOrProblems } from './slo.js';
 import { durationOrProblem, type Parsed, percentOrProblem } from './units.js';
 import { bytes, duration, percent, rate } from './values.js';
 
@@ -366,11 +367,24 @@ export const TracingSchema = z
 /** A capacity search. */
 export const CapacitySchema = z
   .strictObject({
-    slo: z.string().min(1).describe('the SLO to hold, e.g. "p99<50ms,errors<0.1%"'),
+    slo: z
+      .string()
+      .min(1)
+      .superRefine((text, ctx) => {
+        const parsed = sloOrProblems(text);
+        if ('problems' in parsed)
+          for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem, input: text });
+      })
+      .describe(
+        'the SLO every step must meet: comma-separated terms metric<bound or metric<=bound; metrics p50, p90, p95, p99, p999, max, mean (bound a duration) and errors (bound a percentage), e.g. "p99<50ms,errors<0.1%"',
+      ),
     start: rate('first rate tried').default(100),
     max: rate('highest rate tried').default(50_000),
-    stepDuration: duration('how long each rate is held').default(10_000),
+    stepDuration: duration('how long each rate is measured (after traffic.warmup at that rate)').default(10_000),
     precision: percent('stop bisecting when the bracket is narrower than this').default(0.05),
+    cooldown: duration('pause after a failing step, so the queue an overload built up is not measured next').default(
+      1000,
+    ),
   })
   .describe('capacity search: the highest rate that meets the SLO');
 

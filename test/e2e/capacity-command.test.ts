@@ -1,0 +1,179 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CapacityResult } from '../../src/capacity/result.js';
+import type { RunningService } from '../../src/demo/service.js';
+import { startDemoServiceThread } from '../../src/demo/service-thread.js';
+import { runCli } from '../helpers/cli.js';
+import { closedPort, startTestServer, type TestServer } from '../helpers/server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-'));
+let server: TestServer;
+beforeAll(async () => {
+  // 50 ms per request: an SLO of p99 < 10 ms fails at any rate.
+  server = await startTestServer((req) => (req.url === '/slow' ? { delayMs: 50 } : {}));
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.seen.length = 0;
+});
+
+describe('canary-gate capacity', () => {
+  it('finds two known capacities within 10% and their ratio, with --json and reports in --out', async () => {
+    // 2 and 4 requests at a time, 10 ms each: 200/s and 400/s. The services run in this test
+    // process's worker threads; the CLI generating load is a process of its own.
+    const slow: RunningService = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 10 } });
+    const fast: RunningService = await startDemoServiceThread({ capacity: { concurrency: 4, serviceMs: 10 } });
+    const out = join(dir, 'reports');
+    try {
+      const started = performance.now();
+      const run = await runCli([
+        'capacity',
+        `${slow.url}/`,
+        '--compare',
+        fast.url,
+        '--slo',
+        'p99<30ms,errors<1%',
+        '--start',
+        '60/s',
+        '--step-duration',
+        '800ms',
+        '--warmup',
+        '200ms',
+        '--cooldown',
+        '300ms',
+        '--precision',
+        '10%',
+        '--json',
+        '--out',
+        out,
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as CapacityResult;
+      const [a, b] = result.targets;
+      console.info(
+        `capacity CLI: ${a?.capacityPerSec}/s of a known 200/s, ${b?.capacityPerSec}/s of a known 400/s, ratio ${result.comparison?.ratio}, ${seconds.toFixed(1)} s`,
+      );
+      expect(result).toMatchObject({ schemaVersion: 1, kind: 'capacity', exitCode: 0 });
+      expect(a?.verdict).toBe('found');
+      expect(b?.verdict).toBe('found');
+      expect((a?.capacityPerSec as number) / 200).toBeGreaterThan(0.9);
+      expect((a?.capacityPerSec as number) / 200).toBeLessThan(1.1);
+      expect((b?.capacityPerSec as number) / 400).toBeGreaterThan(0.9);
+      expect((b?.capacityPerSec as number) / 400).toBeLessThan(1.1);
+      expect(result.comparison?.ratio).toBeGreaterThan(1.7);
+      expect(result.comparison?.ratio).toBeLessThan(2.3);
+      for (const step of a?.steps ?? []) {
+        for (const key of ['p50', 'p95', 'p99'] as const) expect(typeof step.latencyMs[key]).toBe('number');
+      }
+      // Progress on stderr, one line per step.
+      expect(run.stderr).toMatch(/target step 1 \(ramp\)\s+60\/s: achieved/);
+      expect(run.stderr).toMatch(/compare step \d+ \(bisect\)/);
+      // The reports, rendered from the same result.
+      expect(JSON.parse(readFileSync(join(out, 'capacity.json'), 'utf8'))).toEqual(result);
+      expect(readFileSync(join(out, 'capacity.md'), 'utf8')).toContain(`**Capacity ${a?.capacityPerSec}/s**`);
+      const html = readFileSync(join(out, 'capacity.html'), 'utf8');
+      expect(html).toContain('<svg');
+      expect(html).toContain('SLO p99&lt;30ms');
+      expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
+
+  it('rejects a bad --slo with exit 2, naming the term, and sends nothing', async () => {
+    const run = await runCli(['capacity', server.url, '--slo', 'p99<50ms,p98<5ms', '--start', 'fast']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--slo: term 2 "p98<5ms": unknown metric "p98"');
+    expect(run.stderr).toContain('--start: expected a positive rate');
+    expect(run.stderr).toContain('nothing was sent');
+    expect(run.stdout).toBe('');
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('rejects a missing --slo and a bad URL with exit 2', async () => {
+    const run = await runCli(['capacity', 'ftp://127.0.0.1/x']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--slo: expected an SLO like 'p99<50ms,errors<0.1%'");
+    expect(run.stderr).toContain('url: expected http: or https:');
+  });
+
+  it('exits 3 when the target is down, before any load', async () => {
+    const port = await closedPort();
+    const run = await runCli(['capacity', `http://127.0.0.1:${port}/`, '--slo', 'p99<50ms', '--json']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('did not answer (ECONNREFUSED); nothing was sent');
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, code: 'E_TARGET' });
+  });
+
+  it("runs a scenario's capacity section and exits 1 when no rate meets the SLO", async () => {
+    const file = join(dir, 'capacity.yaml');
+    writeFileSync(
+      file,
+      `name: slow service
+mode: capacity
+targets:
+  canary:
+    url: ${server.url}
+traffic:
+  warmup: 0s
+  connections: 20
+requests:
+  - path: /slow
+capacity:
+  slo: p99<10ms
+  start: 40/s
+  stepDuration: 500ms
+outputs:
+  dir: ${join(dir, 'scenario-out')}
+  formats: [json, markdown]
+`,
+    );
+    const run = await runCli(['capacity', file, '--json']);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as CapacityResult;
+    expect(result.name).toBe('slow service');
+    expect(result.targets[0]).toMatchObject({ verdict: 'slo-fails-at-start', capacityPerSec: null });
+    expect(result.targets[0]?.steps).toHaveLength(1);
+    expect(result.targets[0]?.suggestion).toContain('lower --start');
+    expect(server.seen.length).toBeGreaterThan(0);
+    expect(server.seen.every((r) => r.url === '/slow')).toBe(true);
+    expect(run.stderr).toMatch(/wrote .*scenario-out.*capacity\.md/);
+  });
+
+  it('rejects a scenario with a bad SLO, naming file, line and field, exit 2', async () => {
+    const file = join(dir, 'bad-slo.yaml');
+    writeFileSync(
+      file,
+      `name: bad
+mode: capacity
+targets:
+  canary:
+    url: ${server.url}
+requests:
+  - path: /
+capacity:
+  slo: p99<50ms,p42<1s
+`,
+    );
+    const run = await runCli(['capacity', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${file}:9:8: capacity.slo: term 2 "p42<1s": unknown metric "p42"`);
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('points run to the capacity command for a capacity scenario, exit 2', async () => {
+    const file = join(dir, 'for-run.yaml');
+    writeFileSync(
+      file,
+      `name: c\nmode: capacity\ntargets:\n  canary:\n    url: ${server.url}\nrequests:\n  - path: /\ncapacity:\n  slo: p99<50ms\n`,
+    );
+    const run = await runCli(['run', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('use canary-gate capacity <scenario>');
+    expect(server.seen).toHaveLength(0);
+  });
+});

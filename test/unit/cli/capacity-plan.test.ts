@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { type CapacityArgs, capacityExitCode, capacityPlan } from '../../../src/cli/capacity.js';
+import { UsageError } from '../../../src/errors.js';
+import { Redactor } from '../../../src/scenario/secrets.js';
+
+const args = (over: Partial<CapacityArgs> = {}): CapacityArgs => ({
+  target: 'http://127.0.0.1:8080/api/items?q=1',
+  slo: 'p99<50ms,errors<0.1%',
+  method: 'GET',
+  json: false,
+  quiet: false,
+  ...over,
+});
+
+describe('capacity plan from flags', () => {
+  it('resolves defaults, the request and a timeout from the SLO', () => {
+    const p = capacityPlan(args(), {}, new Redactor());
+    expect(p.search).toEqual({ startPerSec: 100, maxPerSec: 50_000, factor: 2, precision: 0.05, maxSteps: 30 });
+    expect(p).toMatchObject({
+      stepDurationMs: 10_000,
+      warmupMs: 1000,
+      cooldownMs: 1000,
+      formats: ['json', 'markdown', 'html'],
+    });
+    expect(p.plan.targets).toEqual([{ arm: 'target', url: 'http://127.0.0.1:8080', weight: 1 }]);
+    expect(p.plan.mix[0]).toMatchObject({ method: 'GET', path: '/api/items?q=1' });
+    // 10 × the largest latency bound (50 ms), at least 1 s.
+    expect(p.plan.timeoutMs).toBe(1000);
+    expect(capacityPlan(args({ slo: 'p99<2s' }), {}, new Redactor()).plan.timeoutMs).toBe(10_000);
+    expect(p.outDir).toBeUndefined();
+  });
+
+  it('sends the same request path to the --compare origin', () => {
+    const p = capacityPlan(args({ compare: 'http://127.0.0.1:9090/other/' }), {}, new Redactor());
+    expect(p.compareUrl).toBe('http://127.0.0.1:9090');
+    expect(p.probes).toEqual(['http://127.0.0.1:8080/api/items?q=1', 'http://127.0.0.1:9090/api/items?q=1']);
+  });
+
+  it('names every bad flag at once', () => {
+    const bad = () =>
+      capacityPlan(
+        args({ slo: 'p98<1ms', start: '0/s', precision: 'tight', compare: 'nope', connections: 0 }),
+        {},
+        new Redactor(),
+      );
+    expect(bad).toThrow(UsageError);
+    const message = (() => {
+      try {
+        bad();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    for (const flag of ['--slo: term 1 "p98<1ms"', '--start:', '--precision:', '--compare:', '--connections:'])
+      expect(message).toContain(flag);
+  });
+
+  it('maps verdicts to exit codes', () => {
+    const t = (verdict: string) => ({ verdict }) as never;
+    expect(capacityExitCode([t('found'), t('max-reached')])).toBe(0);
+    expect(capacityExitCode([t('found'), t('slo-fails-at-start')])).toBe(1);
+    expect(capacityExitCode([t('generator-limited'), t('slo-fails-at-start')])).toBe(3);
+    expect(capacityExitCode([t('interrupted')])).toBe(130);
+  });
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { startDemoServiceThread } from '../../src/demo/service-thread.js';
 import { runCli } from '../helpers/cli.js';
 
 // The HTML report of a real run, opened in Debian's headless Chromium (never a downloaded
@@ -30,33 +31,71 @@ describe('HTML report', () => {
     // Self-contained: no scripts, no external resources.
     expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
 
-    // A fresh profile every time (launchPersistentContext owns --user-data-dir).
-    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 820, height: 900 },
-    });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      page.on('pageerror', (error) => problems.push(error.message));
-      await page.goto(`file://${file}`);
-      expect(await page.title()).toContain('rollback');
-      // Every plotted series has a real length on the page.
-      const lengths = await page.$$eval('path.series', (paths) =>
-        paths.map((p) => (p as unknown as { getTotalLength(): number }).getTotalLength()),
-      );
-      expect(lengths.length).toBeGreaterThanOrEqual(4);
-      expect(lengths.every((l) => l > 10)).toBe(true);
-      const png = await page.screenshot({ fullPage: true, path: join(out, 'report.png') });
-      // A blank page compresses to a few kilobytes; plots with text and lines do not.
-      expect(png.length).toBeGreaterThan(30_000);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    await expectRenders(file, 'rollback', 4, join(out, 'report.png'));
   });
+
+  it('renders the latency-against-rate plot of a capacity search', async () => {
+    const service = await startDemoServiceThread({ capacity: { concurrency: 4, serviceMs: 10 } });
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-html-'));
+      const run = await runCli([
+        'capacity',
+        service.url,
+        '--slo',
+        'p99<50ms',
+        '--start',
+        '200/s',
+        '--step-duration',
+        '1s',
+        '--warmup',
+        '300ms',
+        '--cooldown',
+        '300ms',
+        '--precision',
+        '25%',
+        '--out',
+        out,
+        '--quiet',
+      ]);
+      expect(run.code).toBe(0);
+      const file = join(out, 'capacity.html');
+      expect(readFileSync(file, 'utf8')).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+      // p50, p95 and p99 against offered rate.
+      await expectRenders(file, 'capacity', 3, join(out, 'capacity.png'));
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
 });
+
+/** Open `file` in headless Chromium: no console or page errors, every series drawn, a screenshot with content. */
+async function expectRenders(file: string, title: string, minSeries: number, screenshot: string): Promise<void> {
+  // A fresh profile every time (launchPersistentContext owns --user-data-dir).
+  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 820, height: 900 },
+  });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`file://${file}`);
+    expect(await page.title()).toContain(title);
+    // Every plotted series has a real length on the page.
+    const lengths = await page.$$eval('path.series', (paths) =>
+      paths.map((p) => (p as unknown as { getTotalLength(): number }).getTotalLength()),
+    );
+    expect(lengths.length).toBeGreaterThanOrEqual(minSeries);
+    expect(lengths.every((l) => l > 10)).toBe(true);
+    const png = await page.screenshot({ fullPage: true, path: screenshot });
+    // A blank page compresses to a few kilobytes; plots with text and lines do not.
+    expect(png.length).toBeGreaterThan(30_000);
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}

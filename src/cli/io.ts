@@ -17,8 +17,26 @@ export interface CliIO {
   onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
+let pipesGuarded = false;
+
+/**
+ * A reader that went away (a CI step's pipe closed, `| head`) makes every later write fail with
+ * EPIPE. That must not crash the process with an unhandled 'error' event in the middle of a reset
+ * or a cleanup: output is dropped, and any other stream error is still thrown.
+ */
+function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 /** The real process's I/O. */
 export function processIO(): CliIO {
+  guardPipes();
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -103,14 +103,20 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   // An error that escapes everything still must not leave the canary holding traffic: abort the
   // run with the error as reason, so the driver resets the router and reports it (exit 3).
   const onCrash = (error: unknown): void => {
-    if (!o.quiet) {
+    // A reader that went away (a CI step's closed pipe) is no reason to end the canary, and
+    // reporting it on that pipe would fail again, in a loop that starves the event loop.
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return;
+    controller.abort(error instanceof Error ? error : new Error(String(error)));
+    if (o.quiet) return;
+    try {
       io.stderr(
         o.redactor.redactText(
           `\nunexpected error: ${(error as Error)?.stack ?? String(error)}; resetting the router\n`,
         ),
       );
+    } catch {
+      // Output is a courtesy; the reset happens whatever became of the terminal.
     }
-    controller.abort(error instanceof Error ? error : new Error(String(error)));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);

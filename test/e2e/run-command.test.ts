@@ -104,6 +104,19 @@ describe('canary-gate run (real nginx as the router)', () => {
     expect(result).toMatchObject({ decision: 'interrupted', exitCode: 130 });
   });
 
+  it('on SIGTERM after its output pipe closed: still resets nginx and exits', async () => {
+    const { child } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
+    expect(canaryInUpstream()).toBe(true);
+    // As when a CI step's reader dies first: every later write fails with EPIPE.
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(canaryInUpstream()).toBe(false);
+  });
+
   it('after kill -9, recover puts nginx back to 0 % canary and says what it did', async () => {
     const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
     const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);

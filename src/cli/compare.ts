@@ -12,7 +12,7 @@ import { judgeStep } from '../gates/judge.js';
 import { renderMatrix } from '../gates/score.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { decodeHistogram } from '../metrics/hdr.js';
-import type { Check } from '../scenario/schema.js';
+import { type Check, defaultRelativeChecks } from '../scenario/schema.js';
 import { readBaselineFile } from './baseline-file.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -27,26 +27,7 @@ export interface CompareArgs {
 }
 
 /** Checks used when no scenario is given: p50 and p99 within 10 % + 1 ms, the distribution, errors. */
-export const DEFAULT_COMPARE_CHECKS: Check[] = [
-  { name: 'p50', metric: 'p50', unit: 'ms', vsStored: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  { name: 'p99', metric: 'p99', unit: 'ms', vsStored: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  {
-    name: 'distribution',
-    metric: 'distribution',
-    unit: 'ms',
-    vsStored: { ratio: 1.1, slack: 0 },
-    critical: false,
-    group: 'latency',
-  },
-  {
-    name: 'errorRate',
-    metric: 'errorRate',
-    unit: 'fraction',
-    vsStored: { ratio: 2, slack: 0.001 },
-    critical: true,
-    group: 'errors',
-  },
-];
+export const DEFAULT_COMPARE_CHECKS: readonly Check[] = defaultRelativeChecks('vsStored');
 
 /** Declare compare. */
 export function compareBuilder<T>(y: Argv<T>): Argv<T & CompareArgs> {

@@ -131,14 +131,7 @@ export function requestFromArgs(
   redactor: Redactor,
   problems: string[],
 ): { base: string; request: RequestSpec } {
-  const attempt = <V>(fn: () => V): V | undefined => {
-    try {
-      return fn();
-    } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
-      return undefined;
-    }
-  };
+  const attempt = collectProblem(problems);
   const url = attempt(() => interpolateEnv(args.url, env, redactor, 'url')) ?? args.url;
   const headers: Record<string, string> = {};
   for (const raw of args.header ?? []) {
@@ -169,10 +162,9 @@ export function requestFromArgs(
   return { base, request };
 }
 
-/** Turn the flags into a validated plan; every problem names its flag. */
-export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
-  const problems: string[] = [];
-  const attempt = <V>(fn: () => V): V | undefined => {
+/** Run a parse step; a thrown problem is collected instead of ending the parse. */
+function collectProblem(problems: string[]): <V>(fn: () => V) => V | undefined {
+  return (fn) => {
     try {
       return fn();
     } catch (error) {
@@ -180,6 +172,12 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
       return undefined;
     }
   };
+}
+
+/** Turn the flags into a validated plan; every problem names its flag. */
+export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
+  const problems: string[] = [];
+  const attempt = collectProblem(problems);
   const ratePerSec =
     args.rate === undefined ? undefined : attempt(() => parseRatePerSec(args.rate as string, '--rate'));
   const durationMs = attempt(() => parseDurationMs(args.duration, '--duration')) ?? 0;

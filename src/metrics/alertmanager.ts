@@ -3,6 +3,7 @@
  * set of matchers. A failure to ask is a problem sentence, never an empty list.
  */
 import { request } from 'undici';
+import { requestProblem } from './request-problem.js';
 
 /** An active alert, as much of it as a report needs. */
 export interface ActiveAlert {
@@ -50,14 +51,7 @@ export async function activeAlerts(o: AlertmanagerClientOptions, matchers: reado
     }
     return parseAlerts(text);
   } catch (error) {
-    const e = error as Error & { code?: string };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(e.code ?? '');
-    return {
-      alerts: null,
-      problem: timedOut
-        ? `Alertmanager at ${o.url} did not answer within ${o.timeoutMs} ms`
-        : `Alertmanager at ${o.url} could not be reached (${e.code ?? e.message})`,
-    };
+    return { alerts: null, problem: requestProblem('Alertmanager', o.url, o.timeoutMs, error) };
   }
 }
 

@@ -4,6 +4,7 @@
  * back as a problem sentence, never as a value, so a check built on it cannot pass by accident.
  */
 import { request } from 'undici';
+import { requestProblem } from './request-problem.js';
 
 /** One number, or why there is none. */
 export type QueryOutcome =
@@ -37,14 +38,7 @@ export async function queryValue(o: PrometheusClientOptions, query: string): Pro
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    const e = error as Error & { code?: string };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(e.code ?? '');
-    return {
-      value: null,
-      problem: timedOut
-        ? `Prometheus at ${o.url} did not answer within ${o.timeoutMs} ms`
-        : `Prometheus at ${o.url} could not be reached (${e.code ?? e.message})`,
-    };
+    return { value: null, problem: requestProblem('Prometheus', o.url, o.timeoutMs, error) };
   }
   return parseQueryResponse(status, text);
 }

@@ -460,30 +460,29 @@ export const RegressSchema = z
   .describe('regression run: start both builds here under the same limits and alternate the same load between them');
 
 /**
- * Checks of a regress scenario that names none: compare's defaults held against the live baseline build —
- * p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U, a 10 % median shift), and the
- * error rate at most twice the baseline's + 0.1 % (critical).
+ * The default checks of a comparison with a reference (compare against a stored baseline, regress
+ * against the baseline build): p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U,
+ * a 10 % median shift), and the error rate at most twice the reference's + 0.1 % (critical).
  */
-export const REGRESS_DEFAULT_CHECKS: Check[] = [
-  { name: 'p50', metric: 'p50', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  { name: 'p99', metric: 'p99', unit: 'ms', vsBaseline: { ratio: 1.1, slack: 1 }, critical: false, group: 'latency' },
-  {
-    name: 'distribution',
-    metric: 'distribution',
-    unit: 'ms',
-    vsBaseline: { ratio: 1.1, slack: 0 },
-    critical: false,
-    group: 'latency',
-  },
-  {
-    name: 'errorRate',
-    metric: 'errorRate',
-    unit: 'fraction',
-    vsBaseline: { ratio: 2, slack: 0.001 },
-    critical: true,
-    group: 'errors',
-  },
-];
+export function defaultRelativeChecks(limit: 'vsBaseline' | 'vsStored'): Check[] {
+  const check = (name: Check['metric'], ratio: number, slack: number, critical = false): Check => ({
+    name,
+    metric: name,
+    unit: name === 'errorRate' ? 'fraction' : 'ms',
+    [limit]: { ratio, slack },
+    critical,
+    group: name === 'errorRate' ? 'errors' : 'latency',
+  });
+  return [
+    check('p50', 1.1, 1),
+    check('p99', 1.1, 1),
+    check('distribution', 1.1, 0),
+    check('errorRate', 2, 0.001, true),
+  ];
+}
+
+/** Checks of a regress scenario that names none: the defaults held against the live baseline build. */
+export const REGRESS_DEFAULT_CHECKS: readonly Check[] = defaultRelativeChecks('vsBaseline');
 
 /** The targets a regress section implies: each build on 127.0.0.1 at its port. */
 export function regressTargets(

@@ -150,7 +150,12 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         const alpha = lookAlpha(stepAlpha, spentUntil, fraction);
         spentUntil = fraction;
         const external = o.external
-          ? await o.external({ index, weight, windowMs: performance.now() - appliedAtMs })
+          ? await o.external({
+              index,
+              weight,
+              windowMs: performance.now() - appliedAtMs,
+              ...(o.signal ? { signal: o.signal } : {}),
+            })
           : undefined;
         return judge(
           scenario,

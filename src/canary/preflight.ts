@@ -21,13 +21,19 @@ export function healthUrls(scenario: Scenario): { service: string; url: string; 
   }
   for (const extra of scenario.health.extra) out.push({ service: extra.name, url: extra.url });
   // The checks' own sources must answer too: a run judged without them would fail closed anyway.
-  const ready = (base: string) => `${base.replace(/\/+$/, '')}/-/ready`;
+  // The APIs the checks use, not /-/ready: Prometheus-compatible services behind a path prefix
+  // (Mimir, Thanos, hosted Prometheus) serve the query API but not the server's own endpoints.
+  const base = (url: string) => url.replace(/\/+$/, '');
   if (scenario.prometheus && scenario.prometheus.queries.length > 0)
-    out.push({ service: 'prometheus', url: ready(scenario.prometheus.url), headers: scenario.prometheus.headers });
+    out.push({
+      service: 'prometheus',
+      url: `${base(scenario.prometheus.url)}/api/v1/query?query=vector(1)`,
+      headers: scenario.prometheus.headers,
+    });
   if (scenario.alertmanager)
     out.push({
       service: 'alertmanager',
-      url: ready(scenario.alertmanager.url),
+      url: `${base(scenario.alertmanager.url)}/api/v2/status`,
       headers: scenario.alertmanager.headers,
     });
   return out;

@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
+import { redactProcessSecrets } from '../scenario/secrets.js';
 import { baselineBuilder, runBaselineRecord } from './baseline.js';
 import { type CapacityArgs, capacityBuilder, runCapacityCommand } from './capacity.js';
 import { type CompareArgs, compareBuilder, runCompareCommand } from './compare.js';
@@ -173,7 +174,14 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
 
 class UsageFailure extends Error {}
 
-function reportError(error: unknown, io: CliIO, globals: ReturnType<typeof globalsOf>): number {
+function reportError(error: unknown, baseIO: CliIO, globals: ReturnType<typeof globalsOf>): number {
+  // Messages can carry values a scenario or flag resolved from ${env:NAME} (a URL with a key in
+  // its query, an answer that echoes a header): whatever a command missed is redacted here.
+  const io: CliIO = {
+    ...baseIO,
+    stdout: (text) => baseIO.stdout(redactProcessSecrets(text)),
+    stderr: (text) => baseIO.stderr(redactProcessSecrets(text)),
+  };
   const usage = error instanceof UsageFailure;
   const known = error instanceof CanaryGateError;
   const code = usage ? EXIT.usage : known ? exitCodeFor(error.code) : EXIT.infrastructure;

@@ -83,7 +83,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
       },
     );
   }
-  const queries = await queryProblems(o.scenario);
+  const queries = (await queryProblems(o.scenario)).map((p) => o.redactor.redactText(p));
   if (queries.length > 0) {
     throw new ScenarioError(
       `${o.scenarioFile}: Prometheus rejects ${queries.length === 1 ? 'a query' : 'queries'}; nothing was sent\n  - ${queries.join('\n  - ')}`,
@@ -92,9 +92,29 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   }
   const run = newRunId();
   const router = createRouter(o.scenario);
+  // Before the run directory, journal and handlers exist: a port that cannot open leaves nothing behind.
+  const metrics = o.metrics
+    ? await startRunMetrics(
+        o.metrics,
+        {
+          run,
+          scenario: o.scenario.name,
+          router: o.redactor.redactText(router.describe()),
+          steps: o.scenario.steps.length,
+        },
+        io,
+        o.quiet,
+      )
+    : undefined;
   const dir = join(o.outDir, run);
-  mkdirSync(dir, { recursive: true });
-  const journal = new RunJournal(join(dir, 'journal.jsonl'), run);
+  let journal: RunJournal;
+  try {
+    mkdirSync(dir, { recursive: true });
+    journal = new RunJournal(join(dir, 'journal.jsonl'), run);
+  } catch (error) {
+    await metrics?.finish('aborted');
+    throw error;
+  }
   const controller = new AbortController();
   const unsubscribe = io.onSignal((signal) => {
     if (!o.quiet) io.stderr(`\n${signal}: stopping; resetting the router to 0% canary\n`);
@@ -125,19 +145,6 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
   const external = externalSource(o.scenario);
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
-  const metrics = o.metrics
-    ? await startRunMetrics(
-        o.metrics,
-        {
-          run,
-          scenario: o.scenario.name,
-          router: o.redactor.redactText(router.describe()),
-          steps: o.scenario.steps.length,
-        },
-        io,
-        o.quiet,
-      )
-    : undefined;
   let result: RunResult | undefined;
   try {
     result = await runCanary({

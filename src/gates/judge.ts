@@ -397,19 +397,22 @@ function judgeExternal(x: ExternalCheck, samples: Record<string, number>): Check
     x.vsBaseline && x.vsBaseline.baseline !== null
       ? x.vsBaseline.baseline * x.vsBaseline.ratio + x.vsBaseline.slack
       : undefined;
-  const missing = x.value === null || (x.vsBaseline !== undefined && x.vsBaseline.baseline === null);
-  if (missing) {
+  const value = x.value;
+  // A canary value that already breaks an absolute bound fails, whatever the baseline gave.
+  const brokenAbsolute =
+    value !== null && ((x.max !== undefined && value > x.max) || (x.min !== undefined && value < x.min));
+  const noBaseline = x.vsBaseline !== undefined && x.vsBaseline.baseline === null;
+  if (value === null || (noBaseline && !brokenAbsolute)) {
     const status = x.onUnavailable === 'inconclusive' ? 'inconclusive' : 'error';
-    const what = x.value === null ? 'no value' : 'no baseline value';
+    const what = value === null ? 'no value' : 'no baseline value';
     return {
       ...base,
       status,
-      observed: x.value,
+      observed: value,
       threshold: x.max ?? x.min ?? limit ?? null,
       reason: `${x.name}: ${what} (${x.problem ?? 'the source could not be read'}); ${status === 'error' ? 'failing closed' : 'inconclusive'}`,
     };
   }
-  const value = x.value as number;
   const over = x.max !== undefined && value > x.max;
   const under = x.min !== undefined && value < x.min;
   const overBaseline = limit !== undefined && value > limit;
@@ -479,10 +482,12 @@ export function judgeStep(input: JudgeInput): StepVerdict {
         checks,
         card,
         input.alpha,
-        `inconclusive: ${open.map((c) => `${c.name} (${c.needSamples ?? '?'} canary samples needed)`).join(', ')}`,
+        `inconclusive: ${open.map((c) => `${c.name} (${c.unit === 'value' ? 'waiting for a value' : `${c.needSamples ?? '?'} canary samples needed`})`).join(', ')}`,
       );
     }
-    if (input.statistics.inconclusive === 'rollback') {
+    // A check without a value is never a pass, whatever the policy for undecided statistics.
+    const unread = open.filter((c) => c.unit === 'value');
+    if (input.statistics.inconclusive === 'rollback' || unread.length > 0) {
       return verdict(
         'rollback',
         checks,

@@ -26,6 +26,8 @@ export interface AlertmanagerClientOptions {
   timeoutMs: number;
   /** Extra headers (authorization). */
   headers?: Record<string, string>;
+  /** Ends the request early (the run was aborted). */
+  signal?: AbortSignal;
 }
 
 /** The active alerts matching every matcher (Alertmanager's own `filter` syntax). */
@@ -40,7 +42,9 @@ export async function activeAlerts(o: AlertmanagerClientOptions, matchers: reado
       headers: { ...o.headers, accept: 'application/json' },
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,
-      signal: AbortSignal.timeout(o.timeoutMs),
+      signal: o.signal
+        ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)])
+        : AbortSignal.timeout(o.timeoutMs),
     });
     const text = await response.body.text();
     if (response.statusCode !== 200) {

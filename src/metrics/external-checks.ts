@@ -18,6 +18,8 @@ export interface ExternalLook {
   weight: number;
   /** Time at this weight so far, ms. */
   windowMs: number;
+  /** Ends the requests early when the run is aborted (the reset must not wait for a slow source). */
+  signal?: AbortSignal;
 }
 
 /** Reads every external source for one look. */
@@ -41,13 +43,19 @@ export function externalSource(s: Scenario): ExternalSource | undefined {
         arm,
         target: target ? hostPort(target.url) : '',
         windowMs: look.windowMs,
+        minWindowMs: prom?.minWindow ?? 0,
         weight: look.weight,
         step: look.index + 1,
       };
     };
     const checks: Promise<ExternalCheck>[] = [];
     if (prom) {
-      const client = { url: prom.url, timeoutMs: prom.timeout, headers: prom.headers };
+      const client = {
+        url: prom.url,
+        timeoutMs: prom.timeout,
+        headers: prom.headers,
+        ...(look.signal ? { signal: look.signal } : {}),
+      };
       for (const q of prom.queries) {
         checks.push(
           (async (): Promise<ExternalCheck> => {
@@ -85,7 +93,10 @@ export function externalSource(s: Scenario): ExternalSource | undefined {
     }
     if (am) {
       checks.push(
-        activeAlerts({ url: am.url, timeoutMs: am.timeout, headers: am.headers }, am.matchers).then(
+        activeAlerts(
+          { url: am.url, timeoutMs: am.timeout, headers: am.headers, ...(look.signal ? { signal: look.signal } : {}) },
+          am.matchers,
+        ).then(
           (outcome): ExternalCheck => ({
             name: ALERTS_CHECK,
             value: outcome.alerts === null ? null : outcome.alerts.length,
@@ -122,7 +133,10 @@ export async function queryProblems(s: Scenario): Promise<string[]> {
   const target = hostPort(s.targets.canary.url);
   const outcomes = await Promise.all(
     prom.queries.map((q) =>
-      queryValue(client, renderQuery(q.query, { arm: 'canary', target, windowMs: 60_000, weight: 0, step: 1 })),
+      queryValue(
+        client,
+        renderQuery(q.query, { arm: 'canary', target, windowMs: 60_000, minWindowMs: 0, weight: 0, step: 1 }),
+      ),
     ),
   );
   return outcomes.flatMap((outcome, i) =>

@@ -19,6 +19,8 @@ export interface PrometheusClientOptions {
   timeoutMs: number;
   /** Extra headers (authorization). */
   headers?: Record<string, string>;
+  /** Ends the request early (the run was aborted). */
+  signal?: AbortSignal;
 }
 
 /** Evaluate `query` at the current time and reduce it to one finite number. */
@@ -33,7 +35,9 @@ export async function queryValue(o: PrometheusClientOptions, query: string): Pro
       body: new URLSearchParams({ query }).toString(),
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,
-      signal: AbortSignal.timeout(o.timeoutMs),
+      signal: o.signal
+        ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)])
+        : AbortSignal.timeout(o.timeoutMs),
     });
     status = response.statusCode;
     text = await response.body.text();

@@ -11,18 +11,17 @@ export interface QueryContext {
   target: string;
   /** Time at this step's weight so far, ms; rendered as whole seconds, at least `minWindowMs`. */
   windowMs: number;
+  /** Shortest window rendered, ms (rate() needs two scrapes inside it). */
+  minWindowMs: number;
   /** Canary weight, percent. */
   weight: number;
   /** Step number, from 1. */
   step: number;
 }
 
-/** Shortest window rendered: rate() needs two scrapes inside it. */
-export const MIN_WINDOW_MS = 2000;
-
-/** A PromQL range duration for `ms`, in whole seconds, rounded up ("31s"). */
-export function promDuration(ms: number): string {
-  return `${Math.max(1, Math.ceil(Math.max(ms, MIN_WINDOW_MS) / 1000))}s`;
+/** A PromQL range duration for `ms`, at least `minMs`, in whole seconds, rounded up ("31s"). */
+export function promDuration(ms: number, minMs = 0): string {
+  return `${Math.max(1, Math.ceil(Math.max(ms, minMs) / 1000))}s`;
 }
 
 /** host:port of a URL, with the scheme's default port made explicit. */
@@ -37,7 +36,7 @@ export function renderQuery(template: string, ctx: QueryContext): string {
   const values: Record<string, string> = {
     arm: ctx.arm,
     target: ctx.target,
-    window: promDuration(ctx.windowMs),
+    window: promDuration(ctx.windowMs, ctx.minWindowMs),
     weight: String(ctx.weight),
     step: String(ctx.step),
   };

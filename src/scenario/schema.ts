@@ -288,7 +288,10 @@ export const PromQuerySchema = z
       })
       .optional()
       .describe('canary ≤ baseline × ratio + slack, the query evaluated once per arm'),
-    critical: z.boolean().default(false).describe('a failure rolls back at once'),
+    critical: z
+      .boolean()
+      .default(true)
+      .describe('a failure rolls back at once, whatever the score; false lets it count in the score only'),
     onUnavailable: unavailableSchema.optional(),
     group: z.string().min(1).default('external').describe('weight group for the score'),
   })
@@ -318,6 +321,9 @@ export const PrometheusSchema = z
       .default({})
       .describe('headers sent with every query, e.g. authorization; ${env:NAME} values are secrets'),
     timeout: duration('per-query timeout').default(5000),
+    minWindow: duration(
+      'shortest {{window}} rendered: rate() needs at least two scrapes inside it, so make it twice the scrape interval or more',
+    ).default(30_000),
     onUnavailable: unavailableSchema.default('error'),
     queries: z.array(PromQuerySchema).default([]).describe('queries checked at every look'),
   })

@@ -9,13 +9,26 @@ const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** The placeholder that replaces a secret wherever it would be printed or stored. */
 export const REDACTED = '[redacted]';
 
+/** Every secret any Redactor of this process has seen: the last line of defence for error output. */
+const processSecrets = new Set<string>();
+
+/** Text with every secret this process has loaded replaced by `[redacted]` (for error messages). */
+export function redactProcessSecrets(text: string): string {
+  let out = text;
+  for (const secret of [...processSecrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
 /** Remembers secret values and removes them from any text or JSON-like value. */
 export class Redactor {
   readonly #secrets = new Set<string>();
 
   /** Remember a value as secret. Empty strings are ignored (they would match everywhere). */
   add(secret: string): void {
-    if (secret.length > 0) this.#secrets.add(secret);
+    if (secret.length > 0) {
+      this.#secrets.add(secret);
+      processSecrets.add(secret);
+    }
   }
 
   /** How many distinct secrets are known. */

@@ -197,7 +197,9 @@ describe('canary-gate run: external check sources', () => {
     );
     const run = await runCli(['run', file, '--out', join(dir, 'out')]);
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/unhealthy: prometheus http:\/\/127\.0\.0\.1:1\/-\/ready \(ECONNREFUSED\)/);
+    expect(run.stdout).toContain(
+      'unhealthy: prometheus http://127.0.0.1:1/api/v1/query?query=vector(1) (ECONNREFUSED)',
+    );
     expect(canaryInUpstream()).toBe(false);
     expect(baseline.seen.filter((r) => !r.url.startsWith('/health'))).toHaveLength(0);
     expect(canary.seen.filter((r) => !r.url.startsWith('/health'))).toHaveLength(0);

@@ -1,10 +1,10 @@
 /**
  * Real daemons from Debian's packages (Prometheus, Alertmanager, Pushgateway) on loopback ports
- * with temporary storage. Each is ready when it logs that it listens; `stop()` ends it and waits
- * for the exit, and `kill()` ends it at once (a source that dies mid-run).
+ * with temporary storage. Each is ready when it logs that it listens (within 20 s, or it is
+ * stopped and the start fails); `stop()` ends it, waits for the exit and removes its storage.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from './server.js';
@@ -16,7 +16,7 @@ export interface Daemon {
   dir: string;
   /** Everything it logged. */
   log: () => string;
-  /** SIGTERM and wait for the exit. */
+  /** SIGTERM, wait for the exit, remove the storage. */
   stop: () => Promise<void>;
 }
 
@@ -33,25 +33,34 @@ async function startDaemon(
   const child: ChildProcess = spawn(command, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      log += String(chunk);
-      if (ready.test(log)) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready:\n${log}`)));
-  });
+  const cleanUp = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        log += String(chunk);
+        if (ready.test(log)) resolve();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready:\n${log}`)));
+      const timer = setTimeout(() => reject(new Error(`${name} was not ready within 20 s:\n${log}`)), 20_000);
+      timer.unref();
+    });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     dir,
     log: () => log,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    stop: cleanUp,
   };
 }
 

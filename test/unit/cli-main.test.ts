@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { Redactor } from '../../src/scenario/secrets.js';
 
 /** The CLI in-process, with its I/O captured (k6's injected state, in small). */
 function captureIO(overrides: Partial<CliIO> = {}) {
@@ -18,6 +19,14 @@ function captureIO(overrides: Partial<CliIO> = {}) {
 }
 
 describe('cli', () => {
+  it('redacts every secret the process loaded from error output, whatever the command missed', async () => {
+    new Redactor().add('tok-7f3a-secret-value');
+    const c = captureIO();
+    expect(await main(['validate', '/nonexistent/tok-7f3a-secret-value.yaml', '--json'], c.io)).toBe(2);
+    expect(c.stderr()).toContain('/nonexistent/[redacted].yaml');
+    expect(c.stderr() + c.stdout()).not.toContain('tok-7f3a-secret-value');
+  });
+
   it('colours errors on a terminal, and not with --no-color or NO_COLOR', async () => {
     const tty = captureIO({ stderrIsTTY: true });
     expect(await main(['validate', '/nonexistent/x.yaml'], tty.io)).toBe(2);

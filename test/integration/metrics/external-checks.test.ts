@@ -72,7 +72,7 @@ function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]'):
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canary.url}" }
-traffic: { rate: 300/s, connections: 20, warmup: 0s, stepDuration: 2500ms, timeout: 2s }
+traffic: { rate: 300/s, connections: 20, warmup: 0s, stepDuration: 3s, timeout: 2s }
 requests: [{ path: /api }]
 steps: ${steps}
 router: { type: split }
@@ -104,6 +104,7 @@ const check = (r: RunResult, step: number, name: string) => r.steps[step]?.verdi
 describe('PromQL checks through a real Prometheus', () => {
   const prom = () => `prometheus:
   url: ${prometheus.url}
+  minWindow: 2s
   queries:
     - name: canary 5xx ratio
       query: '${ERROR_RATIO}'
@@ -113,8 +114,18 @@ describe('PromQL checks through a real Prometheus', () => {
       min: 0.8
 `;
 
+  // Three groups of load checks that the failing canary passes: a PromQL check must still win.
+  const lenientGates = `gates:
+  checks:
+    - { metric: p99, max: 1s }
+    - { metric: errorRate, max: 50% }
+    - { metric: throughput, min: 1/s }
+`;
+
   it("rolls back when the canary's error counter breaks the bound, and names the check", async () => {
-    const result = await run(scenarioFor(failing, prom()));
+    const result = await run(
+      scenarioFor(failing, `${prom() + lenientGates}  statistics: { minSamples: 50 }\n`, '[50]'),
+    );
     expect(result.decision).toBe('rollback');
     expect(result.steps).toHaveLength(1);
     const errors = check(result, 0, 'canary 5xx ratio');
@@ -122,8 +133,32 @@ describe('PromQL checks through a real Prometheus', () => {
     // The canary answers 30 % with 500; Prometheus' rate over the step sees about that.
     expect(errors?.observed).toBeGreaterThan(0.15);
     expect(errors?.observed).toBeLessThan(0.45);
-    expect(result.reason).toContain('canary 5xx ratio');
+    // PromQL checks are critical by default: the three passing groups cannot outvote it.
+    expect(result.reason).toContain('critical check canary 5xx ratio failed');
     expect(check(result, 0, 'cache hit ratio')?.status).toBe('pass');
+  }, 30_000);
+
+  it('lets a check marked critical: false count in the score only', async () => {
+    const result = await run(
+      scenarioFor(
+        failing,
+        `prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+      critical: false
+${lenientGates}  statistics: { minSamples: 50 }
+`,
+        '[50]',
+      ),
+    );
+    // 3 of 4 groups pass: 7.5/10 is GO, with the failed check named.
+    expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('fail');
+    expect(result.decision).toBe('promote');
+    expect(result.steps[0]?.verdict.reason).toContain('failed: canary 5xx ratio');
   }, 30_000);
 
   it('promotes a healthy canary under the same checks', async () => {
@@ -141,6 +176,7 @@ describe('PromQL checks through a real Prometheus', () => {
         failing,
         `prometheus:
   url: ${prometheus.url}
+  minWindow: 2s
   queries:
     - name: 5xx ratio vs baseline
       query: '${ERROR_RATIO}'
@@ -160,6 +196,7 @@ describe('PromQL checks through a real Prometheus', () => {
         healthy,
         `prometheus:
   url: ${prometheus.url}
+  minWindow: 2s
   queries:
     - name: missing metric
       query: 'sum(rate(no_such_metric_total{instance="{{target}}"}[{{window}}]))'
@@ -181,6 +218,7 @@ describe('PromQL checks through a real Prometheus', () => {
         healthy,
         `prometheus:
   url: ${own.url}
+  minWindow: 2s
   queries:
     - name: canary 5xx ratio
       query: '${ERROR_RATIO}'
@@ -221,6 +259,7 @@ traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s }
 requests: [{ path: / }]
 prometheus:
   url: ${prometheus.url}
+  minWindow: 2s
   queries:
     - { name: fine, query: 'sum(up)', max: 100 }
     - { name: broken, query: 'sum(rate(demo_http_requests_total[{{window}}])', max: 1 }
@@ -310,7 +349,7 @@ describe('trace exemplars in a run', () => {
       scenarioFor(
         healthy,
         `tracing:
-  sample: 50%
+  sample: 100%
   slowest: 3
   urlTemplate: "http://127.0.0.1:16686/trace/{traceId}"
 `,

@@ -3,7 +3,9 @@
  * run's /metrics every second while `canary-gate demo` runs in-process, and sees the weight move
  * step by step; at the end the final state is pushed to a real Pushgateway.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -123,6 +125,22 @@ describe('the run exports its own metrics', () => {
       expect(outcome.value === null && outcome.problem.includes('bad_data') ? `${expr}: ${outcome.problem}` : '').toBe(
         '',
       );
+    }
+  });
+
+  it('refuses a metrics port that is taken, before anything starts or is written', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const out = join(mkdtempSync(join(tmpdir(), 'canary-gate-metrics-taken-')), 'out');
+      const io = captureIO();
+      const code = await main(['demo', '--metrics-port', String(port), '--out', out, '--quiet'], io);
+      expect(code).toBe(2);
+      expect(io.err.join('')).toContain(`--metrics-port: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
   });
 

@@ -294,4 +294,49 @@ describe('judge: distributions, error rates, throughput, scoring', () => {
     expect(check(0.0161, 0.01)?.reason).toContain('breaks');
     expect(check(0.0161, null)).toMatchObject({ status: 'error' });
   });
+
+  it('fails a canary value beyond its absolute bound even when the baseline value is missing', () => {
+    const canary = arm(spread(1000, 1, 2));
+    const c = judgeStep(
+      input({
+        canary,
+        checks: [],
+        external: [
+          {
+            name: 'error ratio',
+            value: 0.3,
+            max: 0.05,
+            vsBaseline: { ratio: 1.5, slack: 0, baseline: null },
+            critical: false,
+            onUnavailable: 'inconclusive',
+          },
+        ],
+      }),
+    ).checks[0];
+    expect(c?.status).toBe('fail');
+    expect(c?.reason).toContain('breaks ≤ 0.05');
+  });
+
+  it('never counts an external check without a value as passing, even under inconclusive: continue', () => {
+    const canary = arm(spread(1000, 1, 2));
+    const v = judgeStep(
+      input({
+        canary,
+        checks: [],
+        statistics: { minSamples: 200, maxIncrease: 0.05, inconclusive: 'continue' },
+        external: [{ name: 'queue depth', value: null, max: 10, critical: false, onUnavailable: 'inconclusive' }],
+        finalLook: true,
+      }),
+    );
+    expect(v.decision).toBe('rollback');
+    expect(v.reason).toContain('queue depth: no value');
+    const waiting = judgeStep(
+      input({
+        canary,
+        checks: [],
+        external: [{ name: 'queue depth', value: null, max: 10, critical: false, onUnavailable: 'inconclusive' }],
+      }),
+    );
+    expect(waiting.reason).toContain('queue depth (waiting for a value)');
+  });
 });

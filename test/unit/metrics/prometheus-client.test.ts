@@ -55,11 +55,13 @@ describe('query templates', () => {
       arm: 'canary',
       target: '127.0.0.1:9002',
       windowMs: 30_400,
+      minWindowMs: 2000,
       weight: 25,
       step: 2,
     });
     expect(q).toBe('rate(x{arm="canary",instance="127.0.0.1:9002"}[31s]) * 25 + 2');
-    expect(promDuration(500)).toBe('2s');
+    expect(promDuration(500, 2000)).toBe('2s');
+    expect(promDuration(500)).toBe('1s');
   });
 });
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HealthResult } from '../canary/preflight.js';
 import {
+  DECISION_EXIT,
   type Decision,
   machineFingerprint,
   type RegressRound,
@@ -26,7 +27,14 @@ import type { IntervalPoint } from '../load/interval-series.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { regressTargets, type Scenario } from '../scenario/schema.js';
 import type { BuildStart, RunningBuild } from './build.js';
-import { describeBuild, mergeRounds, type RegressArm, type RoundMeasurement, roundOrder } from './plan.js';
+import {
+  describeBuild,
+  type MergedRounds,
+  mergeRounds,
+  type RegressArm,
+  type RoundMeasurement,
+  roundOrder,
+} from './plan.js';
 
 /** Something the run did, for the terminal. */
 export type RegressEvent =
@@ -50,9 +58,6 @@ export interface RegressRunOptions {
   onEvent?: (event: RegressEvent) => void;
 }
 
-/** Exit code of each decision, as `run` has them. */
-const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
-
 /** Run the two builds to a verdict. Never throws for run-time failures: they become "aborted". */
 export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
   const { scenario } = o;
@@ -72,7 +77,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
   const parts: (RoundMeasurement & { startedAtMs: number; intervals: IntervalPoint[] })[] = [];
   const rounds: RegressRound[] = [];
   let health: HealthResult[] = [];
-  let verdict: StepVerdict | undefined;
+  let judged: StepResult | undefined;
   let decision: Decision;
   let reason: string;
   let containers: typeof import('./container-build.js') | undefined;
@@ -159,9 +164,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
       rounds.push(summary);
     }
 
-    const merged = mergeRounds(parts);
+    const byArm = mergeRounds(parts);
     const asJudged = (arm: RegressArm): ArmStepMeasurements => {
-      const m = merged.get(arm) as { measurements: ArmMeasurements; durationMs: number };
+      const m = byArm.get(arm) as { measurements: ArmMeasurements; durationMs: number };
       return {
         latency: m.measurements.latency,
         requests: m.measurements.counters.requests,
@@ -172,7 +177,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     };
     const { statistics, weights, passScore } = scenario.gates;
     // One look at all the data: the whole false-alarm budget goes to it.
-    verdict = judgeStep({
+    const verdict = judgeStep({
       canary: asJudged('canary'),
       baseline: asJudged('baseline'),
       checks: scenario.gates.checks,
@@ -183,6 +188,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
       mayPass: true,
       finalLook: true,
     });
+    judged = mergedStep(parts, byArm, verdict);
     if (verdict.decision === 'rollback') {
       decision = 'rollback';
       reason = `regression: the candidate is slower or less reliable than the baseline over ${r.rounds} rounds: ${verdict.reason}`;
@@ -209,8 +215,6 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     if (containers) await containers.removeRunContainers(o.run);
   }
 
-  const steps: StepResult[] = [];
-  if (verdict) steps.push(mergedStep(parts, verdict));
   return {
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
     run: o.run,
@@ -220,7 +224,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     endedAt: new Date().toISOString(),
     machine: machineFingerprint(),
     preflight: health,
-    steps,
+    steps: judged ? [judged] : [],
     decision,
     reason,
     exitCode: DECISION_EXIT[decision],
@@ -235,9 +239,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
 /** The one step a regression result has: both arms merged over every round, and the verdict. */
 function mergedStep(
   parts: readonly (RoundMeasurement & { startedAtMs: number; intervals: IntervalPoint[] })[],
+  merged: MergedRounds,
   verdict: StepVerdict,
 ): StepResult {
-  const merged = mergeRounds(parts);
   const first = Math.min(...parts.map((p) => p.startedAtMs));
   const last = Math.max(...parts.map((p) => p.startedAtMs + p.durationMs));
   const arms: StepResult['arms'] = {};

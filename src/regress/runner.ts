@@ -15,6 +15,7 @@ import {
   type RegressRound,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
+  regressBuildName,
   type StepResult,
   stepArmOf,
 } from '../canary/run-result.js';
@@ -133,6 +134,14 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
           o.signal ? { signal: o.signal } : {},
         );
         o.signal?.throwIfAborted();
+        // A build that died under load leaves connection errors, not measurements of the build:
+        // a dead baseline would make the error-rate check lenient, a dead candidate look slow.
+        const down = await (builds.find((b) => b.arm === arm) as RunningBuild).down();
+        if (down !== undefined) {
+          throw new BuildError(
+            `${regressBuildName(arm)} (${describeBuild(arm === 'baseline' ? r.baseline : r.candidate)}) stopped serving in round ${round + 1}: ${down}`,
+          );
+        }
         const measurements = result.arms.find((a) => a.arm === arm) as ArmMeasurements;
         parts.push({
           round,

@@ -27,10 +27,17 @@ export async function requireDocker(): Promise<void> {
   }
 }
 
-/** Build canary-gate-demo:baseline and :slow when missing or stale; returns how long it took, ms. */
+/**
+ * Repository of the demo images the tests use. CANARY_GATE_DEMO_IMAGE (the build script's own
+ * setting) lets checkouts that share an engine keep their own images, instead of each rebuilding
+ * the other's tags whenever their copies of the service differ.
+ */
+export const DEMO_IMAGE = process.env.CANARY_GATE_DEMO_IMAGE || 'canary-gate-demo';
+
+/** Build DEMO_IMAGE:baseline and :slow when missing or stale; returns how long it took, ms. */
 export async function buildDemoImages(): Promise<number> {
   const started = performance.now();
-  await run('bash', [SCRIPT], { timeout: 120_000 });
+  await run('bash', [SCRIPT], { timeout: 120_000, env: { ...process.env, CANARY_GATE_DEMO_IMAGE: DEMO_IMAGE } });
   return performance.now() - started;
 }
 

@@ -31,9 +31,15 @@ export async function waitForHealth(w: HealthWait): Promise<{ waitedMs: number }
   for (;;) {
     w.signal?.throwIfAborted();
     const result = await probe(w.url, 1000);
-    if (result.ok) return { waitedMs: performance.now() - started };
+    // Asked after the probe, so a 2xx counts only from a build still running then: whatever else
+    // listens on the port (an orphan of an earlier run) answers too, while the build itself dies
+    // of EADDRINUSE.
     const gone = await w.gone?.();
-    if (gone !== undefined) throw new BuildError(`${gone} before ${w.url} answered 2xx (last: ${result.detail})`);
+    if (gone !== undefined) {
+      const last = result.ok ? `${result.detail}, so something else answers there` : result.detail;
+      throw new BuildError(`${gone} before ${w.url} answered 2xx (last: ${last})`);
+    }
+    if (result.ok) return { waitedMs: performance.now() - started };
     if (performance.now() - started > w.timeoutMs) {
       throw new BuildError(
         `${w.url} did not answer 2xx within ${Math.round(w.timeoutMs / 1000)} s (last: ${result.detail})`,

@@ -90,6 +90,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     }
     o.signal?.throwIfAborted();
     const ports = r.port === 0 ? await freePorts() : ([r.port, r.port + 1] as [number, number]);
+    await assertPortsFree(ports);
     const targets = regressTargets(r, ports);
     const startOne = async (arm: RegressArm): Promise<RunningBuild> => {
       const spec = arm === 'baseline' ? r.baseline : r.candidate;
@@ -271,6 +272,30 @@ function mergedStep(
     intervals,
     verdict,
   };
+}
+
+/**
+ * Fails with a BuildError when a port is taken on 127.0.0.1. The build could not bind it, and
+ * whatever holds it (an orphan of an earlier run) would answer the health path and the load in the
+ * build's place.
+ */
+async function assertPortsFree(ports: readonly [number, number]): Promise<void> {
+  for (const [i, port] of ports.entries()) {
+    const server = createServer();
+    const problem = await new Promise<string | undefined>((resolve) => {
+      server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(undefined)));
+    });
+    if (problem !== undefined) {
+      const what = problem === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${problem})`;
+      throw new BuildError(
+        `port ${port} on 127.0.0.1, the ${i === 0 ? 'baseline' : 'candidate'}'s, ${what}; nothing was started`,
+        {
+          hint: 'stop whatever listens there (an earlier run?), or let regress pick free ones: --port 0 (port: 0 in a scenario)',
+        },
+      );
+    }
+  }
 }
 
 /** Two free ports on 127.0.0.1, held together while picking so they differ. */

@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -469,5 +470,43 @@ describe('canary-gate regress with local processes', () => {
     );
     await refused(port);
     await refused(port + 1);
+  });
+
+  it('exits 3 before starting anything when a port is taken, naming it', async () => {
+    // An orphan of an earlier run on the candidate's port, answering /health as a build would.
+    let requests = 0;
+    const orphan = createHttpServer((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    const port = await freePortPair();
+    await new Promise<void>((resolve) => orphan.listen(port + 1, '127.0.0.1', resolve));
+    try {
+      const run = await runCli(
+        [
+          'regress',
+          '--baseline-cmd',
+          `node ${SERVICE}`,
+          '--candidate-cmd',
+          `node ${SERVICE}`,
+          ...ROUNDS,
+          '--port',
+          String(port),
+          '--out',
+          dir,
+        ],
+        env,
+      );
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toContain(
+        `port ${port + 1} on 127.0.0.1, the candidate's, is already in use; nothing was started`,
+      );
+      expect(run.stdout).toContain('--port 0');
+      expect(run.stderr).not.toContain('starting');
+      expect(requests).toBe(0);
+      await refused(port);
+    } finally {
+      await new Promise((resolve) => orphan.close(resolve));
+    }
   });
 });

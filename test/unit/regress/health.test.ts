@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BuildError } from '../../../src/errors.js';
 import { describeContainerExit } from '../../../src/regress/container-build.js';
 import { stillServing, waitForHealth } from '../../../src/regress/health.js';
 import { closedPort, startTestServer, type TestServer } from '../../helpers/server.js';
@@ -20,6 +21,17 @@ describe('waiting for a build to become healthy', () => {
     await expect(waitForHealth({ url: `${s.url}/health`, timeoutMs: 2000, gone: () => undefined })).resolves.toEqual({
       waitedMs: expect.any(Number),
     });
+  });
+
+  it('refuses a 2xx from whatever else listens on the port once the build has exited', async () => {
+    const s = await server(200);
+    const waiting = waitForHealth({
+      url: `${s.url}/health`,
+      timeoutMs: 2000,
+      gone: () => 'the command exited with code 1 (last output: EADDRINUSE)',
+    });
+    await expect(waiting).rejects.toThrow(BuildError);
+    await expect(waiting).rejects.toThrow(/exited with code 1 .*before .* answered 2xx \(last: 200, so something else/);
   });
 });
 

@@ -1,5 +1,6 @@
 /** The Docker engine as the regress tests see it: the demo images and the containers regress labels. */
 import { execFile } from 'node:child_process';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -34,11 +35,18 @@ export async function requireDocker(): Promise<void> {
  */
 export const DEMO_IMAGE = process.env.CANARY_GATE_DEMO_IMAGE || 'canary-gate-demo';
 
-/** Build DEMO_IMAGE:baseline and :slow when missing or stale; returns how long it took, ms. */
-export async function buildDemoImages(): Promise<number> {
+/**
+ * Build DEMO_IMAGE:baseline and :slow when missing or stale; returns how long it took, ms, and what
+ * the script said. `from` runs it from that folder, by its path relative to it.
+ */
+export async function buildDemoImages(from?: string): Promise<{ ms: number; log: string }> {
   const started = performance.now();
-  await run('bash', [SCRIPT], { timeout: 120_000, env: { ...process.env, CANARY_GATE_DEMO_IMAGE: DEMO_IMAGE } });
-  return performance.now() - started;
+  const { stderr } = await run('bash', [from === undefined ? SCRIPT : relative(from, SCRIPT)], {
+    timeout: 120_000,
+    env: { ...process.env, CANARY_GATE_DEMO_IMAGE: DEMO_IMAGE },
+    ...(from === undefined ? {} : { cwd: from }),
+  });
+  return { ms: performance.now() - started, log: stderr.trim() };
 }
 
 /** Ids of every container (any state) a regress run labelled. */

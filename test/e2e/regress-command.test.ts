@@ -372,6 +372,8 @@ outputs: { dir: ${dir} }
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--baseline-image');
     expect(help.stdout).toContain('Exit codes:');
+    expect(help.stdout).toContain('regress: candidate regressed');
+    expect(help.stdout).toContain('regress: a build could not start or stay healthy');
   });
 });
 

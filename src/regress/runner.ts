@@ -135,8 +135,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
           o.signal ? { signal: o.signal } : {},
         );
         o.signal?.throwIfAborted();
-        // A build that died under load leaves connection errors, not measurements of the build:
-        // a dead baseline would make the error-rate check lenient, a dead candidate look slow.
+        // A build that died under load leaves connection errors, not measurements of the build: a
+        // dead baseline would make the error-rate check lenient, and a dead candidate would look
+        // like a regression (exit 1) instead of a build that could not stay up (exit 3).
         const down = await (builds.find((b) => b.arm === arm) as RunningBuild).down();
         if (down !== undefined) {
           throw new BuildError(

@@ -6,7 +6,9 @@
 # (from ldd) and scripts/demo-image/service.mjs; `docker import` loads it as an image. Idempotent:
 # when both images carry the digest of their inputs, nothing is rebuilt (--force rebuilds).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# Resolved before the cd: a relative $0 would name another file (or none) afterwards.
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 
 repo=${CANARY_GATE_DEMO_IMAGE:-canary-gate-demo}
 extra_ms=${CANARY_GATE_DEMO_SLOW_MS:-20}
@@ -16,7 +18,7 @@ force=0
 node_bin=$(readlink -f "$(command -v node)")
 service=scripts/demo-image/service.mjs
 # Contents only (not paths), so the same inputs match however the script is invoked.
-digest=$( { cat "$node_bin" "$service" "$0"; echo "$extra_ms"; } | sha256sum | cut -c1-16)
+digest=$( { cat "$node_bin" "$service" "$self"; echo "$extra_ms"; } | sha256sum | cut -c1-16)
 
 label_of() { docker image inspect --format '{{ index .Config.Labels "canary-gate.demo.digest" }}' "$1" 2>/dev/null || true; }
 if [ "$force" = 0 ] && [ "$(label_of "$repo:baseline")" = "$digest" ] && [ "$(label_of "$repo:slow")" = "$digest" ]; then

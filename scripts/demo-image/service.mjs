@@ -8,6 +8,7 @@
 //   LATENCY_SIGMA   shape of the log-normal delay, default 0.3
 //   EXTRA_DELAY_MS  added to every delay: the slow variant's regression, default 0
 //   ERROR_RATE      fraction answered with 500, default 0
+//   EXIT_AFTER_MS   exit with code 1 this long after starting, as a crash would; default never
 // GET /health answers 200 at once; every other path answers after the delay.
 import { createServer } from 'node:http';
 
@@ -28,6 +29,7 @@ const medianMs = number('LATENCY_MS', 4);
 const sigma = number('LATENCY_SIGMA', 0.3);
 const extraMs = number('EXTRA_DELAY_MS', 0);
 const errorRate = number('ERROR_RATE', 0);
+const exitAfterMs = number('EXIT_AFTER_MS', 0);
 
 // Box-Muller: a standard normal from two uniforms; exp(mu + sigma z) is log-normal with median e^mu.
 const logNormalMs = () => {
@@ -55,6 +57,14 @@ server.keepAliveTimeout = 60_000;
 server.listen(port, host, () =>
   console.log(`demo service on http://${host}:${port} (median ${medianMs} ms + ${extraMs} ms)`),
 );
+
+// A build that dies mid-run, for the tests of what regress makes of it.
+if (exitAfterMs > 0) {
+  setTimeout(() => {
+    console.error(`exiting after EXIT_AFTER_MS=${exitAfterMs}, as a crash would`);
+    process.exit(1);
+  }, exitAfterMs);
+}
 
 // As PID 1 in a container, node has no default action for SIGTERM: without these handlers
 // `docker stop` would wait out its grace period and then kill.

@@ -23,6 +23,7 @@ import { ProxyRouter } from './routers/proxy.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
 import {
+  DECISION_EXIT,
   type Decision,
   machineFingerprint,
   RUN_RESULT_SCHEMA_VERSION,
@@ -64,9 +65,6 @@ export interface CanaryRunOptions {
   /** Values from outside the load (Prometheus, Alertmanager), read at every look. Never throws. */
   external?: ExternalSource;
 }
-
-/** Exit code of each decision (DESIGN.md's CLI contract). */
-export const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
 
 interface StepMeasurement {
   arms: Map<string, ArmMeasurements>;

@@ -16,6 +16,9 @@ export const RUN_RESULT_SCHEMA_VERSION = 1;
 /** How a run ended. */
 export type Decision = 'promote' | 'rollback' | 'aborted' | 'interrupted';
 
+/** Exit code of each decision (DESIGN.md's CLI contract), for `run` and `regress` alike. */
+export const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
+
 /** One arm of one step. */
 export interface StepArm {
   url: string;
@@ -75,6 +78,14 @@ export interface RegressSummary {
   builds: { arm: string; description: string; startupMs: number }[];
   /** Rounds in the order they ran; a drift over the run shows here. */
   rounds: RegressRound[];
+}
+
+/**
+ * What people call an arm of a regression run: the candidate build is stored as the judge's
+ * "canary" arm, but nothing canary-like happens to it, so every regress text says "candidate".
+ */
+export function regressBuildName(arm: string): string {
+  return arm === 'canary' ? 'candidate' : arm;
 }
 
 /** One round of a regression run: both builds under the same load, in `order`. */

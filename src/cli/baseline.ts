@@ -68,6 +68,14 @@ function gitSha(): Promise<string | undefined> {
 /** Run `baseline record`. */
 export async function runBaselineRecord(args: BaselineRecordArgs, io: CliIO): Promise<number> {
   const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
+  // Its targets are only where regress would start the builds: nothing listens there, or an
+  // unrelated process does.
+  if (scenario.regress) {
+    throw new UsageError(
+      `${args.scenario}: regress: this scenario starts its own builds, which baseline record does not; nothing was sent`,
+      { hint: 'run it with canary-gate regress, which starts both builds and judges one against the other' },
+    );
+  }
   const which = args.target ?? (scenario.targets.baseline ? 'baseline' : 'canary');
   const target = scenario.targets[which];
   if (!target) throw new UsageError(`${args.scenario}: targets.${which} is not set; pick --target canary`);

@@ -38,9 +38,10 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0    success (run: canary promoted)',
-  '  1    run: canary rolled back by a failed gate; capacity: no rate met the SLO',
+  '  1    run: canary rolled back by a failed gate; regress: candidate regressed; capacity: no rate met the SLO',
   '  2    bad usage or invalid scenario; nothing was sent',
   '  3    aborted by an infrastructure error, after resetting the router; capacity: target down,',
   '       or the generator, not the service, was the limit',
+  '       regress: a build could not start or stay healthy (after stopping every build)',
   '  130  interrupted (SIGINT/SIGTERM), after resetting the router',
 ].join('\n');

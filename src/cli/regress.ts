@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { newRunId } from '../canary/run-id.js';
-import type { RunResult } from '../canary/run-result.js';
+import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
 import {
   CommandSplitError,
@@ -223,11 +223,11 @@ function testcontainersDefaults(): void {
 function describeRegressEvent(event: RegressEvent): string {
   switch (event.type) {
     case 'starting':
-      return `starting ${event.arm === 'canary' ? 'candidate' : 'baseline'}: ${event.what}`;
+      return `starting ${regressBuildName(event.arm)}: ${event.what}`;
     case 'started':
-      return `  ${event.build.arm === 'canary' ? 'candidate' : 'baseline'} healthy after ${Math.round(event.build.startupMs)} ms: ${event.build.description} at ${event.build.url}`;
+      return `  ${regressBuildName(event.build.arm)} healthy after ${Math.round(event.build.startupMs)} ms: ${event.build.description} at ${event.build.url}`;
     case 'measured':
-      return `round ${event.round + 1}/${event.rounds} ${(event.arm === 'canary' ? 'candidate' : 'baseline').padEnd(9)} n=${event.requests} p50=${event.p50Ms.toFixed(2)}ms p99=${event.p99Ms.toFixed(2)}ms`;
+      return `round ${event.round + 1}/${event.rounds} ${regressBuildName(event.arm).padEnd(9)} n=${event.requests} p50=${event.p50Ms.toFixed(2)}ms p99=${event.p99Ms.toFixed(2)}ms`;
     case 'stopping':
       return event.builds > 0 ? `stopping ${event.builds} build${event.builds === 1 ? '' : 's'}` : 'nothing to stop';
   }

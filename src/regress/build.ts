@@ -29,6 +29,11 @@ export interface RunningBuild {
   description: string;
   /** From the start request to the first 2xx of the health URL, ms. */
   startupMs: number;
+  /**
+   * Why it no longer serves — it exited (exit code, OOM kill and last output when known), or it
+   * runs but its health URL does not answer 2xx — or undefined while it is up.
+   */
+  down: () => Promise<string | undefined>;
   /** Stop it and wait until it is gone; never rejects. */
   stop: () => Promise<void>;
 }

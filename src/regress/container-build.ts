@@ -11,9 +11,10 @@ import {
   type StartedTestContainer,
   type WaitStrategy,
 } from 'testcontainers';
+import { regressBuildName } from '../canary/run-result.js';
 import { BuildError } from '../errors.js';
 import type { BuildStart, RunningBuild } from './build.js';
-import { waitForHealth } from './health.js';
+import { stillServing, waitForHealth } from './health.js';
 
 /** Label every container of a regression run carries; its value is the run id. */
 export const RUN_LABEL = 'canary-gate.regress.run';
@@ -60,12 +61,7 @@ class HealthEndpointWait implements WaitStrategy {
       url: this.#url,
       timeoutMs: this.#timeoutMs,
       signal: this.#signal,
-      gone: async () => {
-        const state = (await container.inspect()).State;
-        if (state.Running) return undefined;
-        const logs = await tailLogs(container);
-        return `the container exited with code ${state.ExitCode}${logs ? ` (last output: ${logs})` : ''}`;
-      },
+      gone: () => exitOf(container),
     });
   }
 
@@ -83,8 +79,26 @@ class HealthEndpointWait implements WaitStrategy {
   }
 }
 
+/** A container as dockerode has it. */
+type DockerContainer = Parameters<WaitStrategy['waitUntilReady']>[0];
+
+/** How a container ended, or undefined while it runs. */
+async function exitOf(container: DockerContainer): Promise<string | undefined> {
+  const state = (await container.inspect()).State;
+  if (state.Running) return undefined;
+  return describeContainerExit(state, await tailLogs(container));
+}
+
+/** A stopped container's end in words: exit code, an OOM kill, its last output. */
+export function describeContainerExit(state: { ExitCode: number; OOMKilled: boolean }, logs: string): string {
+  const how = state.OOMKilled
+    ? `was killed for running out of memory (OOMKilled, exit code ${state.ExitCode}; --memory sets the limit)`
+    : `exited with code ${state.ExitCode}`;
+  return `the container ${how}${logs ? ` (last output: ${logs})` : ''}`;
+}
+
 /** The last lines a container printed, one line, for an error message. */
-async function tailLogs(container: Parameters<WaitStrategy['waitUntilReady']>[0]): Promise<string> {
+async function tailLogs(container: DockerContainer): Promise<string> {
   try {
     const raw = (await container.logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
     // Without a TTY the stream is multiplexed: 8-byte frame headers before each chunk.
@@ -126,6 +140,7 @@ export async function startContainerBuild(
   limits: ContainerLimits,
 ): Promise<RunningBuild> {
   const name = `canary-gate-regress-${start.run}-${start.arm}`;
+  const who = `${regressBuildName(start.arm)} (container ${name}, image ${image})`;
   const begun = performance.now();
   let started: StartedTestContainer;
   try {
@@ -139,9 +154,12 @@ export async function startContainerBuild(
       .withStartupTimeout(start.startupTimeoutMs)
       .start();
   } catch (error) {
-    if (error instanceof BuildError || start.signal?.aborted) throw error;
-    throw new BuildError(`container ${name} (${image}) did not start: ${(error as Error).message}`, { cause: error });
+    if (start.signal?.aborted) throw error;
+    if (error instanceof BuildError)
+      throw new BuildError(`${who}: ${error.message}`, error.hint ? { hint: error.hint } : {});
+    throw new BuildError(`${who}: the container did not start: ${(error as Error).message}`, { cause: error });
   }
+  const handle = (await getContainerRuntimeClient()).container.getById(started.getId());
   const mib = Math.round(limits.memoryBytes / 1024 ** 2);
   const pinned = [
     limits.cpuset !== undefined ? `cpuset ${limits.cpuset}` : undefined,
@@ -153,6 +171,10 @@ export async function startContainerBuild(
     url: `http://127.0.0.1:${start.port}`,
     description: `container ${name} (${image}; ${pinned.join(', ')})`,
     startupMs: performance.now() - begun,
+    down: () =>
+      stillServing(start.healthUrl, () =>
+        exitOf(handle).catch((error: Error) => `the container is gone (${error.message})`),
+      ),
     stop: async () => {
       await started.stop({ timeout: 2000, remove: true }).catch(() => {});
     },

@@ -148,11 +148,12 @@ export interface RoundMeasurement {
   durationMs: number;
 }
 
+/** Each arm's rounds merged into one measurement. */
+export type MergedRounds = Map<RegressArm, { measurements: ArmMeasurements; durationMs: number }>;
+
 /** Each arm's rounds summed: histograms merge exactly, counters add, measured time adds. */
-export function mergeRounds(
-  parts: readonly RoundMeasurement[],
-): Map<RegressArm, { measurements: ArmMeasurements; durationMs: number }> {
-  const out = new Map<RegressArm, { measurements: ArmMeasurements; durationMs: number }>();
+export function mergeRounds(parts: readonly RoundMeasurement[]): MergedRounds {
+  const out: MergedRounds = new Map();
   for (const arm of ['baseline', 'canary'] as const) {
     const mine = parts.filter((p) => p.arm === arm);
     if (mine.length === 0) continue;

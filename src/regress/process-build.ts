@@ -3,9 +3,11 @@
  * group, so stopping it also stops whatever it started. No CPU or memory limits apply.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+import { regressBuildName } from '../canary/run-result.js';
 import { BuildError } from '../errors.js';
 import type { BuildStart, RunningBuild } from './build.js';
-import { waitForHealth } from './health.js';
+import { stillServing, waitForHealth } from './health.js';
 
 /** How long a build may take to exit after SIGTERM before its group is killed, ms. */
 const STOP_GRACE_MS = 3000;
@@ -13,7 +15,8 @@ const STOP_GRACE_MS = 3000;
 /** Start one build as a local process and wait until it is healthy. */
 export async function startProcessBuild(argv: readonly string[], start: BuildStart): Promise<RunningBuild> {
   const [file, ...args] = argv;
-  if (file === undefined) throw new BuildError(`${start.arm}: empty command`);
+  const name = `${regressBuildName(start.arm)} (${argv.join(' ')})`;
+  if (file === undefined) throw new BuildError(`${name}: empty command`);
   const begun = performance.now();
   const child = spawn(file, args, {
     detached: true,
@@ -35,21 +38,18 @@ export async function startProcessBuild(argv: readonly string[], start: BuildSta
       resolve();
     });
   });
-  const stop = () => stopGroup(child, exited);
+  const gone = () => (exit === undefined ? undefined : `${exit}${tail(stderr)}`);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopGroup(child, exited);
+    return stopping;
+  };
   try {
-    await waitForHealth({
-      url: start.healthUrl,
-      timeoutMs: start.startupTimeoutMs,
-      signal: start.signal,
-      gone: () => (exit === undefined ? undefined : `${exit}${tail(stderr)}`),
-    });
+    await waitForHealth({ url: start.healthUrl, timeoutMs: start.startupTimeoutMs, signal: start.signal, gone });
   } catch (error) {
     await stop();
     if (error instanceof BuildError)
-      throw new BuildError(
-        `${start.arm} (${argv.join(' ')}): ${error.message}`,
-        error.hint ? { hint: error.hint } : {},
-      );
+      throw new BuildError(`${name}: ${error.message}`, error.hint ? { hint: error.hint } : {});
     throw error;
   }
   return {
@@ -57,6 +57,7 @@ export async function startProcessBuild(argv: readonly string[], start: BuildSta
     url: `http://127.0.0.1:${start.port}`,
     description: `process ${child.pid} (${argv.join(' ')}; no CPU or memory limits)`,
     startupMs: performance.now() - begun,
+    down: () => stillServing(start.healthUrl, gone),
     stop,
   };
 }
@@ -66,21 +67,42 @@ function tail(stderr: string): string {
   return last ? ` (last output: ${last.slice(0, 400)})` : '';
 }
 
-/** SIGTERM to the whole group, then SIGKILL after the grace period; resolves once it has exited. */
+/**
+ * SIGTERM to the whole group, SIGKILL to whatever of it is left after the grace period. Always
+ * the whole group, even when the command itself has already exited: what it started (npm's node,
+ * a wrapper script's server) is in the group and may still run.
+ */
 async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const signalGroup = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-(child.pid as number), signal);
-    } catch {
-      // The group is already gone.
-    }
-  };
-  signalGroup('SIGTERM');
-  const grace = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
+  const group = child.pid;
+  // Without a pid the command never started, so there is no group.
+  if (group !== undefined) {
+    signalGroup(group, 'SIGTERM');
+    const deadline = performance.now() + STOP_GRACE_MS;
+    // Members other than the leader are not our children, so no event says they are gone: poll.
+    while ((leaderRunning(child) || groupAlive(group)) && performance.now() < deadline) await delay(25);
+    signalGroup(group, 'SIGKILL');
+  }
   await exited;
-  clearTimeout(grace);
-  // The leader has exited; anything it left behind in its group goes too.
-  signalGroup('SIGKILL');
   child.stderr?.destroy();
+}
+
+function leaderRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // ESRCH: every member is gone already. Stopping never fails, so nothing else is thrown either.
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

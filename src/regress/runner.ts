@@ -9,11 +9,13 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HealthResult } from '../canary/preflight.js';
 import {
+  DECISION_EXIT,
   type Decision,
   machineFingerprint,
   type RegressRound,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
+  regressBuildName,
   type StepResult,
   stepArmOf,
 } from '../canary/run-result.js';
@@ -26,7 +28,14 @@ import type { IntervalPoint } from '../load/interval-series.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { regressTargets, type Scenario } from '../scenario/schema.js';
 import type { BuildStart, RunningBuild } from './build.js';
-import { describeBuild, mergeRounds, type RegressArm, type RoundMeasurement, roundOrder } from './plan.js';
+import {
+  describeBuild,
+  type MergedRounds,
+  mergeRounds,
+  type RegressArm,
+  type RoundMeasurement,
+  roundOrder,
+} from './plan.js';
 
 /** Something the run did, for the terminal. */
 export type RegressEvent =
@@ -50,9 +59,6 @@ export interface RegressRunOptions {
   onEvent?: (event: RegressEvent) => void;
 }
 
-/** Exit code of each decision, as `run` has them. */
-const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
-
 /** Run the two builds to a verdict. Never throws for run-time failures: they become "aborted". */
 export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
   const { scenario } = o;
@@ -72,7 +78,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
   const parts: (RoundMeasurement & { startedAtMs: number; intervals: IntervalPoint[] })[] = [];
   const rounds: RegressRound[] = [];
   let health: HealthResult[] = [];
-  let verdict: StepVerdict | undefined;
+  let judged: StepResult | undefined;
   let decision: Decision;
   let reason: string;
   let containers: typeof import('./container-build.js') | undefined;
@@ -84,6 +90,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     }
     o.signal?.throwIfAborted();
     const ports = r.port === 0 ? await freePorts() : ([r.port, r.port + 1] as [number, number]);
+    await assertPortsFree(ports);
     const targets = regressTargets(r, ports);
     const startOne = async (arm: RegressArm): Promise<RunningBuild> => {
       const spec = arm === 'baseline' ? r.baseline : r.candidate;
@@ -128,6 +135,15 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
           o.signal ? { signal: o.signal } : {},
         );
         o.signal?.throwIfAborted();
+        // A build that died under load leaves connection errors, not measurements of the build: a
+        // dead baseline would make the error-rate check lenient, and a dead candidate would look
+        // like a regression (exit 1) instead of a build that could not stay up (exit 3).
+        const down = await (builds.find((b) => b.arm === arm) as RunningBuild).down();
+        if (down !== undefined) {
+          throw new BuildError(
+            `${regressBuildName(arm)} (${describeBuild(arm === 'baseline' ? r.baseline : r.candidate)}) stopped serving in round ${round + 1}: ${down}`,
+          );
+        }
         const measurements = result.arms.find((a) => a.arm === arm) as ArmMeasurements;
         parts.push({
           round,
@@ -159,9 +175,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
       rounds.push(summary);
     }
 
-    const merged = mergeRounds(parts);
+    const byArm = mergeRounds(parts);
     const asJudged = (arm: RegressArm): ArmStepMeasurements => {
-      const m = merged.get(arm) as { measurements: ArmMeasurements; durationMs: number };
+      const m = byArm.get(arm) as { measurements: ArmMeasurements; durationMs: number };
       return {
         latency: m.measurements.latency,
         requests: m.measurements.counters.requests,
@@ -172,7 +188,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     };
     const { statistics, weights, passScore } = scenario.gates;
     // One look at all the data: the whole false-alarm budget goes to it.
-    verdict = judgeStep({
+    const verdict = judgeStep({
       canary: asJudged('canary'),
       baseline: asJudged('baseline'),
       checks: scenario.gates.checks,
@@ -183,6 +199,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
       mayPass: true,
       finalLook: true,
     });
+    judged = mergedStep(parts, byArm, verdict);
     if (verdict.decision === 'rollback') {
       decision = 'rollback';
       reason = `regression: the candidate is slower or less reliable than the baseline over ${r.rounds} rounds: ${verdict.reason}`;
@@ -209,8 +226,6 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     if (containers) await containers.removeRunContainers(o.run);
   }
 
-  const steps: StepResult[] = [];
-  if (verdict) steps.push(mergedStep(parts, verdict));
   return {
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
     run: o.run,
@@ -220,7 +235,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     endedAt: new Date().toISOString(),
     machine: machineFingerprint(),
     preflight: health,
-    steps,
+    steps: judged ? [judged] : [],
     decision,
     reason,
     exitCode: DECISION_EXIT[decision],
@@ -235,9 +250,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
 /** The one step a regression result has: both arms merged over every round, and the verdict. */
 function mergedStep(
   parts: readonly (RoundMeasurement & { startedAtMs: number; intervals: IntervalPoint[] })[],
+  merged: MergedRounds,
   verdict: StepVerdict,
 ): StepResult {
-  const merged = mergeRounds(parts);
   const first = Math.min(...parts.map((p) => p.startedAtMs));
   const last = Math.max(...parts.map((p) => p.startedAtMs + p.durationMs));
   const arms: StepResult['arms'] = {};
@@ -258,6 +273,30 @@ function mergedStep(
     intervals,
     verdict,
   };
+}
+
+/**
+ * Fails with a BuildError when a port is taken on 127.0.0.1. The build could not bind it, and
+ * whatever holds it (an orphan of an earlier run) would answer the health path and the load in the
+ * build's place.
+ */
+async function assertPortsFree(ports: readonly [number, number]): Promise<void> {
+  for (const [i, port] of ports.entries()) {
+    const server = createServer();
+    const problem = await new Promise<string | undefined>((resolve) => {
+      server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(undefined)));
+    });
+    if (problem !== undefined) {
+      const what = problem === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${problem})`;
+      throw new BuildError(
+        `port ${port} on 127.0.0.1, the ${i === 0 ? 'baseline' : 'candidate'}'s, ${what}; nothing was started`,
+        {
+          hint: 'stop whatever listens there (an earlier run?), or let regress pick free ones: --port 0 (port: 0 in a scenario)',
+        },
+      );
+    }
+  }
 }
 
 /** Two free ports on 127.0.0.1, held together while picking so they differ. */

@@ -3,7 +3,7 @@
  * per-step table of both arms (requests, p95, p99 with the canary's change in %) and checks.
  * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
  */
-import type { RunResult } from '../canary/run-result.js';
+import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { slowestRows } from './html-table.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
@@ -49,8 +49,7 @@ export function renderMarkdown(r: RunResult): string {
     );
   }
   if (r.regress) {
-    // The candidate is the judge's canary arm; rounds show whether a drift hit one build more.
-    const name = (arm: string) => (arm === 'canary' ? 'candidate' : arm);
+    // Rounds show whether a drift hit one build more.
     lines.push(
       '',
       '### Regression rounds',
@@ -63,12 +62,12 @@ export function renderMarkdown(r: RunResult): string {
       const c = round.arms.canary;
       const ms = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(2)} ms`);
       lines.push(
-        `| ${round.index + 1} | ${round.order.map(name).join(' → ')} | ${ms(b?.p50Ms)} | ${ms(b?.p99Ms)} | ${ms(c?.p50Ms)} | ${ms(c?.p99Ms)} |`,
+        `| ${round.index + 1} | ${round.order.map(regressBuildName).join(' → ')} | ${ms(b?.p50Ms)} | ${ms(b?.p99Ms)} | ${ms(c?.p50Ms)} | ${ms(c?.p99Ms)} |`,
       );
     }
     lines.push('');
     for (const b of r.regress.builds)
-      lines.push(`- ${name(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
+      lines.push(`- ${regressBuildName(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
   }
   lines.push('', '### Checks', '');
   for (const s of r.steps) {

@@ -1,6 +1,6 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
 import type { DriverEvent } from '../canary/driver.js';
-import type { RunResult } from '../canary/run-result.js';
+import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { renderMatrix } from '../gates/score.js';
 import { formatDurationMs } from '../scenario/units.js';
 
@@ -64,7 +64,7 @@ export function renderRegressSummary(r: RunResult, files: { result: string; repo
   if (step) {
     for (const [arm, a] of Object.entries(step.arms)) {
       lines.push(
-        `  ${(arm === 'canary' ? 'candidate' : arm).padEnd(9)} n=${a.requests} p50=${a.latencyMs.p50}ms p99=${a.latencyMs.p99}ms err=${a.errors} (all rounds)`,
+        `  ${regressBuildName(arm).padEnd(9)} n=${a.requests} p50=${a.latencyMs.p50}ms p99=${a.latencyMs.p99}ms err=${a.errors} (all rounds)`,
       );
     }
     for (const c of step.verdict.checks) lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);
@@ -72,12 +72,12 @@ export function renderRegressSummary(r: RunResult, files: { result: string; repo
   for (const round of r.regress?.rounds ?? []) {
     const cells = round.order.map((arm) => {
       const a = round.arms[arm];
-      return a ? `${arm === 'canary' ? 'candidate' : arm} p50=${a.p50Ms.toFixed(2)} p99=${a.p99Ms.toFixed(2)}` : arm;
+      return a ? `${regressBuildName(arm)} p50=${a.p50Ms.toFixed(2)} p99=${a.p99Ms.toFixed(2)}` : arm;
     });
     lines.push(`  round ${round.index + 1}: ${cells.join(' → ')}`);
   }
   for (const b of r.regress?.builds ?? []) {
-    lines.push(`  ${b.arm === 'canary' ? 'candidate' : b.arm}: ${b.description}, healthy after ${b.startupMs} ms`);
+    lines.push(`  ${regressBuildName(b.arm)}: ${b.description}, healthy after ${b.startupMs} ms`);
   }
   for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
   lines.push(`result:  ${files.result}`);

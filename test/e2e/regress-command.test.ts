@@ -4,23 +4,33 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/canary/run-result.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { buildDemoImages, inspect, REGRESS_LABEL, regressContainers, requireDocker } from '../helpers/docker.js';
+import {
+  buildDemoImages,
+  DEMO_IMAGE,
+  inspect,
+  REGRESS_LABEL,
+  regressContainers,
+  requireDocker,
+} from '../helpers/docker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-regress-'));
 const SERVICE = fileURLToPath(new URL('../../scripts/demo-image/service.mjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../scenarios/regress.yaml', import.meta.url));
 const env = { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' };
 // Short and bounded: 2 rounds × 2 builds × (300 ms warm-up + 1.5 s) at 400/s, 1200 samples a build.
-const LOAD = ['--port', '0', '--rounds', '2', '--duration', '1500ms', '--warmup', '300ms', '--rate', '400/s'];
+const ROUNDS = ['--rounds', '2', '--duration', '1500ms', '--warmup', '300ms', '--rate', '400/s'];
+const LOAD = ['--port', '0', ...ROUNDS];
 const IMAGES = {
-  baseline: 'canary-gate-demo:baseline',
-  slow: 'canary-gate-demo:slow',
+  baseline: `${DEMO_IMAGE}:baseline`,
+  slow: `${DEMO_IMAGE}:slow`,
 };
 
 /** CLIs started in the background, so a failed test still stops them (and their builds). */
@@ -58,7 +68,7 @@ function resultOf(stdout: string): RunResult {
 
 beforeAll(async () => {
   await requireDocker();
-  const ms = await buildDemoImages();
+  const { ms } = await buildDemoImages();
   console.log(`demo images ready in ${Math.round(ms)} ms`);
 }, 120_000);
 
@@ -74,6 +84,12 @@ afterEach(async () => {
 });
 
 describe('canary-gate regress with containers', () => {
+  it('finds the demo images up to date when the build script is run by a relative path from elsewhere', async () => {
+    // The digest covers the script's own contents: the same inputs, however it is invoked.
+    const { log } = await buildDemoImages(tmpdir());
+    expect(log).toMatch(/:baseline and \S+:slow are up to date/);
+  });
+
   it('passes an image against itself (scenario form)', async () => {
     const file = join(dir, 'self.yaml');
     // Noise on a shared two-core machine moves p99 of a 4 ms service by several ms, so this
@@ -213,7 +229,7 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
         '--baseline-image',
         IMAGES.baseline,
         '--candidate-image',
-        'canary-gate-demo:no-such-tag',
+        `${DEMO_IMAGE}:no-such-tag`,
         ...LOAD,
         '--out',
         dir,
@@ -221,7 +237,7 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
       env,
     );
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stdout).toContain('image canary-gate-demo:no-such-tag is not in the local Docker engine');
+    expect(run.stdout).toContain(`image ${DEMO_IMAGE}:no-such-tag is not in the local Docker engine`);
     expect(run.stderr).not.toContain('starting baseline');
   });
 
@@ -243,7 +259,9 @@ outputs: { dir: ${dir} }
     const run = await runCli(['regress', file], env);
     expect(run.code, run.stderr).toBe(3);
     // The service's own words reach the reason.
-    expect(run.stdout).toMatch(/the container exited with code 2 \(last output: LATENCY_MS: expected a non-negative/);
+    expect(run.stdout).toMatch(
+      /candidate \(container \S+-canary, image \S+\): the container exited with code 2 \(last output: LATENCY_MS: expected a non-negative/,
+    );
     expect(run.stderr).toMatch(/baseline healthy after \d+ ms/);
     expect(run.stderr).toContain('stopping 1 build');
   });
@@ -279,7 +297,35 @@ outputs: { dir: ${dir} }
     cli.child.stderr?.destroy();
     const exited = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
     cli.child.kill('SIGTERM');
-    expect(await exited).not.toBeNull();
+    expect(await exited).toBe(130);
+  });
+
+  it('exits 3 naming the baseline when its container dies mid-run, instead of judging its connection errors', async () => {
+    const file = join(dir, 'baseline-dies.yaml');
+    // Same image for both: judged on the dead baseline's errors, the candidate would pass (exit 0).
+    writeFileSync(
+      file,
+      `name: baseline dies mid-run
+mode: regression
+regress:
+  baseline: { image: ${IMAGES.baseline}, env: { EXIT_AFTER_MS: "1500" } }
+  candidate: { image: ${IMAGES.baseline} }
+  port: 0
+  rounds: 2
+traffic: { rate: 400/s, warmup: 300ms, stepDuration: 1500ms, timeout: 5s }
+requests: [{ path: /api/items }]
+outputs: { dir: ${dir} }
+`,
+    );
+    const run = await runCli(['regress', file, '--json'], env);
+    expect(run.code, run.stderr).toBe(3);
+    const result = resultOf(run.stdout);
+    expect(result.decision).toBe('aborted');
+    expect(result.reason).toMatch(
+      /^aborted: baseline \(image \S+:baseline\) stopped serving in round 1: the container exited with code 1 \(last output: .*exiting after EXIT_AFTER_MS=1500/,
+    );
+    expect(result.steps).toEqual([]);
+    expect(run.stderr).toContain('stopping 2 builds');
   });
 
   it('exits 3 when a build is not healthy by its startup timeout', async () => {
@@ -326,8 +372,32 @@ outputs: { dir: ${dir} }
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--baseline-image');
     expect(help.stdout).toContain('Exit codes:');
+    expect(help.stdout).toContain('regress: candidate regressed');
+    expect(help.stdout).toContain('regress: a build could not start or stay healthy');
   });
 });
+
+/** Two consecutive free ports on 127.0.0.1, as regress --port P uses P and P + 1. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const first = createNetServer();
+    const port = await new Promise<number>((resolve) =>
+      first.listen(0, '127.0.0.1', () => resolve((first.address() as AddressInfo).port)),
+    );
+    const second = createNetServer();
+    const free = await new Promise<boolean>((resolve) => {
+      second.once('error', () => resolve(false));
+      second.listen(port + 1, '127.0.0.1', () => resolve(true));
+    });
+    await Promise.all([first, second].map((s) => new Promise((resolve) => s.close(resolve))));
+    if (free) return port;
+  }
+}
+
+/** Asserts that nothing listens on a port of 127.0.0.1 any more. */
+async function refused(port: number): Promise<void> {
+  await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+}
 
 describe('canary-gate regress with local processes', () => {
   it('runs --baseline-cmd and --candidate-cmd without a shell, fails the slower one, and stops both', async () => {
@@ -352,6 +422,99 @@ describe('canary-gate regress with local processes', () => {
     // Both processes are gone: their ports refuse connections.
     for (const h of result.preflight) {
       await expect(fetch(h.url)).rejects.toThrow();
+    }
+  });
+
+  it('exits 3 naming the candidate when its process dies mid-run, and leaves nothing running', async () => {
+    const run = await runCli(
+      [
+        'regress',
+        '--baseline-cmd',
+        `node ${SERVICE}`,
+        '--candidate-cmd',
+        `env EXIT_AFTER_MS=1500 node ${SERVICE}`,
+        ...LOAD,
+        '--out',
+        dir,
+        '--json',
+      ],
+      env,
+    );
+    // Not 1: a dead candidate is a build that could not stay up, not a slow one.
+    expect(run.code, run.stderr).toBe(3);
+    const result = resultOf(run.stdout);
+    expect(result.reason).toMatch(
+      /^aborted: candidate \(command "env EXIT_AFTER_MS=1500 node \S+"\) stopped serving in round 1: the command exited with code 1 \(last output: exiting after EXIT_AFTER_MS=1500/,
+    );
+    expect(result.steps).toEqual([]);
+    expect(result.preflight).toHaveLength(2);
+    for (const h of result.preflight) await expect(fetch(h.url)).rejects.toThrow();
+  });
+
+  it('stops what a command started even after the command itself has exited', async () => {
+    // The command starts the service as its child (in its process group, as npm starts node)
+    // and exits a second later; the service would otherwise serve on as an orphan. It exits by
+    // itself after 30 s, so a failing test leaves nothing behind for long.
+    const script = `const { spawn } = require("node:child_process"); spawn(process.execPath, [${JSON.stringify(SERVICE)}], { stdio: "ignore", env: { ...process.env, EXIT_AFTER_MS: "30000" } }); setTimeout(() => process.exit(0), 1000);`;
+    const port = await freePortPair();
+    const run = await runCli(
+      [
+        'regress',
+        '--baseline-cmd',
+        `node ${SERVICE}`,
+        '--candidate-cmd',
+        `node -e '${script}'`,
+        ...ROUNDS,
+        '--port',
+        String(port),
+        '--out',
+        dir,
+      ],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(
+      /candidate \(command "node -e .*"\) stopped serving in round 1: the command exited with code 0/,
+    );
+    await refused(port);
+    await refused(port + 1);
+  });
+
+  it('exits 3 before starting anything when a port is taken, naming it', async () => {
+    // An orphan of an earlier run on the candidate's port, answering /health as a build would.
+    let requests = 0;
+    const orphan = createHttpServer((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    const port = await freePortPair();
+    await new Promise<void>((resolve) => orphan.listen(port + 1, '127.0.0.1', resolve));
+    try {
+      const run = await runCli(
+        [
+          'regress',
+          '--baseline-cmd',
+          `node ${SERVICE}`,
+          '--candidate-cmd',
+          `node ${SERVICE}`,
+          ...ROUNDS,
+          '--port',
+          String(port),
+          '--out',
+          dir,
+        ],
+        env,
+      );
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toContain(
+        `port ${port + 1} on 127.0.0.1, the candidate's, is already in use; nothing was started`,
+      );
+      expect(run.stdout).toContain('--port 0');
+      expect(run.stderr).not.toContain('starting');
+      expect(requests).toBe(0);
+      await refused(port);
+    } finally {
+      await new Promise((resolve) => orphan.close(resolve));
     }
   });
 });

@@ -1,5 +1,6 @@
 /** The Docker engine as the regress tests see it: the demo images and the containers regress labels. */
 import { execFile } from 'node:child_process';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -27,11 +28,25 @@ export async function requireDocker(): Promise<void> {
   }
 }
 
-/** Build canary-gate-demo:baseline and :slow when missing or stale; returns how long it took, ms. */
-export async function buildDemoImages(): Promise<number> {
+/**
+ * Repository of the demo images the tests use. CANARY_GATE_DEMO_IMAGE (the build script's own
+ * setting) lets checkouts that share an engine keep their own images, instead of each rebuilding
+ * the other's tags whenever their copies of the service differ.
+ */
+export const DEMO_IMAGE = process.env.CANARY_GATE_DEMO_IMAGE || 'canary-gate-demo';
+
+/**
+ * Build DEMO_IMAGE:baseline and :slow when missing or stale; returns how long it took, ms, and what
+ * the script said. `from` runs it from that folder, by its path relative to it.
+ */
+export async function buildDemoImages(from?: string): Promise<{ ms: number; log: string }> {
   const started = performance.now();
-  await run('bash', [SCRIPT], { timeout: 120_000 });
-  return performance.now() - started;
+  const { stderr } = await run('bash', [from === undefined ? SCRIPT : relative(from, SCRIPT)], {
+    timeout: 120_000,
+    env: { ...process.env, CANARY_GATE_DEMO_IMAGE: DEMO_IMAGE },
+    ...(from === undefined ? {} : { cwd: from }),
+  });
+  return { ms: performance.now() - started, log: stderr.trim() };
 }
 
 /** Ids of every container (any state) a regress run labelled. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ArmMeasurements } from '../../../src/load/recorder.js';
 import { emptyCounters } from '../../../src/load/recorder.js';
@@ -72,6 +74,11 @@ describe('command lines for --baseline-cmd and --candidate-cmd', () => {
 
 describe('the regress section of a scenario', () => {
   const flags = { baselineImage: 'app:1', candidateImage: 'app:2' };
+
+  it('in the example scenario pins no CPU by name, so it runs on a one-CPU host too', () => {
+    const text = readFileSync(fileURLToPath(new URL('../../../scenarios/regress.yaml', import.meta.url)), 'utf8');
+    expect(load(text).regress?.cpuset).toBeUndefined();
+  });
 
   it('is what the flags stand for, with the schema defaults and the default checks', () => {
     const s = load(JSON.stringify(regressScenarioFromFlags(flags)));

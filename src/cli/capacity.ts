@@ -25,7 +25,7 @@ import { renderCapacityHtml } from '../report/capacity-html.js';
 import { renderCapacityMarkdown } from '../report/capacity-markdown.js';
 import { perSec, renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
 import type { Scenario } from '../scenario/schema.js';
-import { Redactor } from '../scenario/secrets.js';
+import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { largestLatencyLimitMs, type Slo, sloOrProblems } from '../scenario/slo.js';
 import { durationOrProblem, formatDurationMs, percentOrProblem, rateOrProblem } from '../scenario/units.js';
 import { EXIT } from './exit-codes.js';
@@ -118,7 +118,7 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
     .option('compare', {
       type: 'string',
       describe:
-        'a second target searched with the same requests (URL form: its origin; scenario form: a base URL); reports capacity(compare) / capacity(target)',
+        'a second target searched with the same requests; reports capacity(compare) / capacity(target). URL form: an origin only (http://host:port; the request path and query come from the target URL, so a path or query here is refused); scenario form: a base URL, request paths appended',
     })
     .option('out', {
       type: 'string',
@@ -251,17 +251,11 @@ export function capacityPlan(
   }
   let compareUrl: string | undefined;
   if (args.compare !== undefined) {
-    try {
-      const parsed = new URL(args.compare);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-      // URL form: the request's path comes from the first URL, so only the origin is taken (no
-      // path twice); scenario form: a base path is kept, as targets.canary.url keeps its own.
-      compareUrl = scenario ? `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}` : parsed.origin;
+    const parsed = compareUrlOrProblem(args.compare, env, redactor, scenario !== undefined);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else {
+      compareUrl = parsed.url;
       probes.push(`${compareUrl}${mix[0]?.path ?? '/'}`);
-    } catch {
-      problems.push(
-        `--compare: expected an absolute http(s) URL like http://127.0.0.1:8081, found "${redactor.redactText(args.compare)}"`,
-      );
     }
   }
   const plan = {
@@ -318,6 +312,41 @@ export function capacityPlan(
     ...(outDir ? { outDir } : {}),
     formats: formats.includes('json') ? formats : ['json', ...formats],
   };
+}
+
+/**
+ * The --compare target as a base URL. Both searches must send the same requests, so the request
+ * (path and query included) is defined once: by the target URL in the URL form, by `requests` in
+ * the scenario form. A --compare URL that carries a path or query of its own would otherwise be
+ * dropped without a word (http://h/v1/api against http://h/v2/api measuring v1 twice), so it is
+ * refused. The scenario form keeps a base path, as targets.canary.url does.
+ */
+function compareUrlOrProblem(
+  raw: string,
+  env: CliIO['env'],
+  redactor: Redactor,
+  fromScenario: boolean,
+): { url: string } | { problem: string } {
+  let text: string;
+  try {
+    text = interpolateEnv(raw, env, redactor, '--compare');
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  const found = `"${redactor.redactText(text)}"`;
+  const parsed = URL.canParse(text) ? new URL(text) : undefined;
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    return { problem: `--compare: expected an absolute http(s) URL like http://127.0.0.1:8081, found ${found}` };
+  if (parsed.search !== '')
+    return {
+      problem: `--compare: expected a URL without a query, found ${found}: the requests (path and query) come from ${fromScenario ? "the scenario's requests" : 'the target URL'}, and both targets get the same ones`,
+    };
+  if (fromScenario) return { url: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}` };
+  if (parsed.pathname !== '/')
+    return {
+      problem: `--compare: expected an origin like http://127.0.0.1:8081, found path "${redactor.redactText(parsed.pathname)}" in ${found}: the request path comes from the target URL, and both targets get the same request (to compare different base paths, use a scenario: --compare then takes a base URL)`,
+    };
+  return { url: parsed.origin };
 }
 
 /** Read a scenario for the capacity command: it must describe a capacity search. */

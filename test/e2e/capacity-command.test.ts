@@ -101,6 +101,25 @@ describe('canary-gate capacity', () => {
     expect(run.stderr).toContain('url: expected http: or https:');
   });
 
+  it.each([
+    ['a path', '/v2/api', 'found path "/v2/api" in "http://127.0.0.1:PORT/v2/api"'],
+    ['a query', '/?version=2', 'expected a URL without a query, found "http://127.0.0.1:PORT/?version=2"'],
+  ])(
+    'refuses a --compare URL with %s (the request comes from the target), exit 2, nothing sent',
+    async (_what, rest, message) => {
+      // Taking only the origin would measure /v1/api on both and report a ratio of about 1.
+      const compare = `${server.url}${rest}`;
+      const run = await runCli(['capacity', `${server.url}/v1/api`, '--compare', compare, '--slo', 'p99<50ms']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--compare: expected`);
+      expect(run.stderr).toContain(message.replace('PORT', String(server.port)));
+      expect(run.stderr).toMatch(/the request(s \(path and query\)| path) comes? from the target URL/);
+      expect(run.stderr).toContain('nothing was sent');
+      expect(run.stdout).toBe('');
+      expect(server.seen).toHaveLength(0);
+    },
+  );
+
   it('exits 3 when the target is down, before any load', async () => {
     const port = await closedPort();
     const run = await runCli(['capacity', `http://127.0.0.1:${port}/`, '--slo', 'p99<50ms', '--json']);

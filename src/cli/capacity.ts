@@ -373,7 +373,23 @@ export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise
   const fromScenario = !isUrl(args.target);
   const loaded = fromScenario ? await capacityScenario(args.target, io) : undefined;
   const redactor = loaded?.redactor ?? new Redactor();
-  const p = capacityPlan(args, io.env, redactor, loaded?.scenario);
+  try {
+    return await searchAndReport(args, io, redactor, loaded?.scenario);
+  } catch (error) {
+    // Errors name URLs, headers or bodies (the pre-flight's "http://h/?key=… did not answer"),
+    // which may hold a ${env:NAME} secret, and main prints a message as it is.
+    throw redactor.redactError(error);
+  }
+}
+
+/** Plan, pre-flight, search every target, print and write the result; resolves to the exit code. */
+async function searchAndReport(
+  args: CapacityArgs,
+  io: CliIO,
+  redactor: Redactor,
+  scenario: Scenario | undefined,
+): Promise<number> {
+  const p = capacityPlan(args, io.env, redactor, scenario);
   const say = (text: string): void => {
     if (!args.quiet) io.stderr(redactor.redactText(text));
   };

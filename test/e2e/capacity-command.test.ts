@@ -128,6 +128,22 @@ describe('canary-gate capacity', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, code: 'E_TARGET' });
   });
 
+  it('keeps an ${env:NAME} secret in the target URL out of the pre-flight error, exit 3', async () => {
+    const port = await closedPort();
+    const secret = 'some-long-secret-value';
+    for (const json of [false, true]) {
+      const run = await runCli(
+        ['capacity', `http://127.0.0.1:${port}/?key=\${env:K}`, '--slo', 'p99<50ms', ...(json ? ['--json'] : [])],
+        { K: secret },
+      );
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`http://127.0.0.1:${port}/?key=[redacted] did not answer (ECONNREFUSED)`);
+      expect(run.stderr).not.toContain(secret);
+      expect(run.stdout).not.toContain(secret);
+      if (json) expect(JSON.parse(run.stdout).message).toContain('?key=[redacted]');
+    }
+  });
+
   it("runs a scenario's capacity section and exits 1 when no rate meets the SLO", async () => {
     const file = join(dir, 'capacity.yaml');
     writeFileSync(

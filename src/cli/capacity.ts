@@ -356,7 +356,30 @@ async function capacityScenario(file: string, io: CliIO): Promise<{ scenario: Sc
     const problem = `${file}: capacity: expected a capacity section (slo, start, max, stepDuration, precision) and mode: capacity, found none`;
     throw new ScenarioError(problem, [problem], { hint: 'scenarios/capacity.yaml is an example' });
   }
+  const unsupported = unsupportedByCapacity(scenario);
+  if (unsupported.length > 0) {
+    throw new UsageError(
+      `${file}: capacity cannot honour every part of this scenario; nothing was sent\n  - ${unsupported.join('\n  - ')}`,
+      { hint: 'remove these sections for the capacity search, or keep them in a scenario for canary-gate run' },
+    );
+  }
   return { scenario, redactor };
+}
+
+/**
+ * Sections of a valid scenario that the capacity search does not act on. Searching anyway would
+ * state a capacity without checks the user configured, so they are refused before anything is sent.
+ */
+export function unsupportedByCapacity(s: Scenario): string[] {
+  const out: string[] = [];
+  if (s.prometheus)
+    out.push('prometheus: the capacity search does not read PromQL checks; each step is judged by capacity.slo alone');
+  if (s.alertmanager)
+    out.push(
+      'alertmanager: the capacity search does not read Alertmanager checks; each step is judged by capacity.slo alone',
+    );
+  if (s.tracing) out.push('tracing: the capacity search does not trace requests (no traceparent, no exemplars)');
+  return out;
 }
 
 /** The exit code of a finished run (see the command's doc). */

@@ -200,6 +200,41 @@ capacity:
     expect(server.seen).toHaveLength(0);
   });
 
+  it('refuses prometheus, alertmanager and tracing sections it would ignore, one line each, exit 2', async () => {
+    const file = join(dir, 'with-checks.yaml');
+    writeFileSync(
+      file,
+      `name: checks
+mode: capacity
+targets:
+  canary:
+    url: ${server.url}
+requests:
+  - path: /
+capacity:
+  slo: p99<50ms
+prometheus:
+  url: ${server.url}
+  queries:
+    - name: errors
+      query: sum(rate(http_errors_total[1m]))
+      max: 1
+alertmanager:
+  url: ${server.url}
+tracing:
+  sample: 10%
+`,
+    );
+    const run = await runCli(['capacity', file]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`${file}: capacity cannot honour every part of this scenario; nothing was sent`);
+    expect(run.stderr).toContain('prometheus: the capacity search does not read PromQL checks');
+    expect(run.stderr).toContain('alertmanager: the capacity search does not read Alertmanager checks');
+    expect(run.stderr).toContain('tracing: the capacity search does not trace requests');
+    expect(run.stdout).toBe('');
+    expect(server.seen).toHaveLength(0);
+  });
+
   it('points run to the capacity command for a capacity scenario, exit 2', async () => {
     const file = join(dir, 'for-run.yaml');
     writeFileSync(

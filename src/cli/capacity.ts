@@ -5,7 +5,7 @@
  * met the SLO, 2 bad usage (nothing sent), 3 target down or the generator was the limit, 130
  * interrupted.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { newRunId } from '../canary/run-id.js';
@@ -23,15 +23,22 @@ import { ScenarioError, UsageError } from '../errors.js';
 import { type LoadPlan, planProblems, type RequestSpec } from '../load/plan.js';
 import { renderCapacityHtml } from '../report/capacity-html.js';
 import { renderCapacityMarkdown } from '../report/capacity-markdown.js';
-import { perSec, renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
+import { renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
 import type { Scenario } from '../scenario/schema.js';
 import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { largestLatencyLimitMs, type Slo, sloOrProblems } from '../scenario/slo.js';
-import { durationOrProblem, formatDurationMs, percentOrProblem, rateOrProblem } from '../scenario/units.js';
+import {
+  durationOrProblem,
+  formatDurationMs,
+  formatRatePerSec,
+  percentOrProblem,
+  rateOrProblem,
+} from '../scenario/units.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { asFlagProblem, OPEN_MODEL_DEFAULT_CONNECTIONS, requestFromArgs } from './load.js';
 import { readScenarioFile } from './scenario-file.js';
+import { appendStepSummary } from './step-summary.js';
 
 /** Report formats the command writes. */
 export const CAPACITY_FORMATS = ['json', 'markdown', 'html'] as const;
@@ -432,7 +439,7 @@ async function searchAndReport(
     for (const run of runs) {
       if (controller.signal.aborted) break;
       say(
-        `capacity of ${run.plan.targets[0]?.url}: SLO ${p.slo.text}, from ${perSec(p.search.startPerSec)} ×${p.search.factor} up to ${perSec(p.search.maxPerSec)}, ${formatDurationMs(p.warmupMs)} warm-up + ${formatDurationMs(p.stepDurationMs)} per step\n`,
+        `capacity of ${run.plan.targets[0]?.url}: SLO ${p.slo.text}, from ${formatRatePerSec(p.search.startPerSec)} ×${p.search.factor} up to ${formatRatePerSec(p.search.maxPerSec)}, ${formatDurationMs(p.warmupMs)} warm-up + ${formatDurationMs(p.stepDurationMs)} per step\n`,
       );
       targets.push(
         await searchCapacity({
@@ -501,7 +508,6 @@ function writeCapacityReports(result: CapacityResult, dir: string, formats: read
   if (formats.includes('json')) write('capacity.json', `${JSON.stringify(result, null, 2)}\n`);
   if (formats.includes('markdown')) write('capacity.md', markdown);
   if (formats.includes('html')) write('capacity.html', renderCapacityHtml(result));
-  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+  appendStepSummary(markdown, io.env);
   return files;
 }

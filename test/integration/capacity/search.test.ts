@@ -4,6 +4,7 @@ import { searchCapacity } from '../../../src/capacity/driver.js';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import { type Slo, sloOrProblems } from '../../../src/scenario/slo.js';
+import { startCpuHog } from '../../helpers/cpu-hog.mjs';
 import { planFor } from '../../helpers/plan.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -69,12 +70,7 @@ describe('capacity search with a saturated generator', () => {
     // of every 40: requests go out up to 30 ms behind their intended time, however fast the
     // service answers. The generator runs on this thread (one worker), the service on its own.
     const s = await service(64, 1);
-    const hog = setInterval(() => {
-      const until = performance.now() + 30;
-      while (performance.now() < until) {
-        // Busy-wait on purpose: this is the generator's CPU being taken.
-      }
-    }, 40);
+    const stopHog = startCpuHog({ busyMs: 30, everyMs: 40 });
     let result: Awaited<ReturnType<typeof searchCapacity>>;
     try {
       result = await searchCapacity({
@@ -87,7 +83,7 @@ describe('capacity search with a saturated generator', () => {
         cooldownMs: 0,
       });
     } finally {
-      clearInterval(hog);
+      stopHog();
     }
     const first = result.steps[0];
     console.info(
@@ -111,12 +107,7 @@ describe('capacity search with a saturated generator', () => {
   it('runs a rate again when the generator fell behind once, and goes on when it keeps up', async () => {
     // The hog takes the generator's thread during the first step only (a busy neighbour).
     const s = await service(64, 1);
-    let hog: NodeJS.Timeout | undefined = setInterval(() => {
-      const until = performance.now() + 30;
-      while (performance.now() < until) {
-        // Busy-wait on purpose.
-      }
-    }, 40);
+    const stopHog = startCpuHog({ busyMs: 30, everyMs: 40 });
     try {
       const result = await searchCapacity({
         label: 'target',
@@ -126,10 +117,7 @@ describe('capacity search with a saturated generator', () => {
         stepDurationMs: 600,
         warmupMs: 200,
         cooldownMs: 0,
-        onStep: () => {
-          clearInterval(hog);
-          hog = undefined;
-        },
+        onStep: stopHog,
       });
       expect(result.steps.map((st) => [st.offeredPerSec, st.outcome, st.retried])).toEqual([
         [200, 'generator-limited', true],
@@ -139,7 +127,7 @@ describe('capacity search with a saturated generator', () => {
       expect(result.verdict).toBe('max-reached');
       expect(result.capacityPerSec).toBe(400);
     } finally {
-      clearInterval(hog);
+      stopHog();
     }
   });
 });

@@ -1,9 +1,9 @@
 /**
  * `canary-gate capacity <url | scenario>`: the highest arrival rate that still meets an SLO,
  * searched geometrically then by bisection on the open-model engine; with --compare, the same
- * search on a second target and the capacity ratio. Exit 0 a capacity was established, 1 no rate
- * met the SLO, 2 bad usage (nothing sent), 3 target down or the generator was the limit, 130
- * interrupted.
+ * search on a second target and the capacity ratio. Exit codes per verdict in VERDICT_EXIT: 0 a
+ * capacity was measured (found, max-reached, step-limit), 1 no rate met the SLO, 3 the generator
+ * was the limit, 130 interrupted; before any load, 2 bad usage and 3 target down.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import {
   CAPACITY_RESULT_SCHEMA_VERSION,
   type CapacityResult,
   type CapacityTargetResult,
+  type CapacityVerdict,
   compareCapacity,
 } from '../capacity/result.js';
 import { SEARCH_DEFAULTS, type SearchConfig, searchConfigProblems } from '../capacity/search.js';
@@ -149,10 +150,8 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
       "$0 capacity http://old:8080/ --compare http://new:8080/ --slo 'p95<30ms' --out reports/",
       'search both versions; report the capacity ratio new/old; JSON, Markdown and HTML in reports/',
     )
-    .example(
-      '$0 capacity scenarios/capacity.yaml',
-      "the scenario's targets.canary, requests, traffic and capacity",
-    ) as Argv<T & CapacityArgs>;
+    .example('$0 capacity scenarios/capacity.yaml', "the scenario's targets.canary, requests, traffic and capacity")
+    .epilogue(VERDICT_EXIT_HELP) as Argv<T & CapacityArgs>;
 }
 
 /** Everything a search needs, resolved and validated before anything is sent. */
@@ -389,13 +388,39 @@ export function unsupportedByCapacity(s: Scenario): string[] {
   return out;
 }
 
-/** The exit code of a finished run (see the command's doc). */
+/**
+ * Each verdict's exit code and what it means; --help prints this table. `step-limit` exits 0: as
+ * with `max-reached`, a capacity was measured (the highest passing rate, with its interval), only
+ * less exactly than asked, and the verdict and its suggestion say so.
+ */
+export const VERDICT_EXIT: Readonly<Record<CapacityVerdict, { exitCode: number; meaning: string }>> = {
+  found: { exitCode: EXIT.ok, meaning: 'capacity found, its interval within --precision' },
+  'max-reached': { exitCode: EXIT.ok, meaning: 'every rate up to --max met the SLO: the capacity is at least --max' },
+  'step-limit': {
+    exitCode: EXIT.ok,
+    meaning: `its ${SEARCH_DEFAULTS.maxSteps} steps ran out: a capacity was measured, less exactly than --precision`,
+  },
+  'slo-fails-at-start': { exitCode: EXIT.noCompliantRate, meaning: 'the SLO failed at --start: no compliant rate' },
+  'generator-limited': {
+    exitCode: EXIT.generatorLimited,
+    meaning: 'the generator, not the service, was the limit (the rates met are a lower bound)',
+  },
+  interrupted: { exitCode: EXIT.interrupted, meaning: 'SIGINT or SIGTERM: the result holds the curve so far' },
+};
+
+const VERDICT_EXIT_HELP = [
+  'Verdicts and exit codes of capacity:',
+  ...Object.entries(VERDICT_EXIT).map(([v, e]) => `  ${v.padEnd(19)} ${String(e.exitCode).padEnd(4)} ${e.meaning}`),
+  `  ${'(nothing sent)'.padEnd(19)} ${'2'.padEnd(4)} bad usage or scenario`,
+  `  ${'(nothing sent)'.padEnd(19)} ${'3'.padEnd(4)} the target did not answer the pre-flight request`,
+  "With --compare the exit code is the higher of the two searches'.",
+  '',
+].join('\n');
+
+/** The exit code of a finished run: the highest of its targets' verdicts (see VERDICT_EXIT). */
 export function capacityExitCode(targets: readonly CapacityTargetResult[]): number {
-  const verdicts = targets.map((t) => t.verdict);
-  if (verdicts.includes('interrupted')) return EXIT.interrupted;
-  if (verdicts.includes('generator-limited')) return EXIT.generatorLimited;
-  if (verdicts.includes('slo-fails-at-start')) return EXIT.noCompliantRate;
-  return EXIT.ok;
+  // The codes rank as their severity does: interrupted 130 > generator-limited 3 > no rate 1 > 0.
+  return Math.max(EXIT.ok, ...targets.map((t) => VERDICT_EXIT[t.verdict].exitCode));
 }
 
 /** Run the command; resolves to the exit code. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CapacityArgs, capacityExitCode, capacityPlan } from '../../../src/cli/capacity.js';
+import { type CapacityArgs, capacityExitCode, capacityPlan, VERDICT_EXIT } from '../../../src/cli/capacity.js';
+import { main } from '../../../src/cli/main.js';
 import { UsageError } from '../../../src/errors.js';
 import { type Scenario, ScenarioSchema } from '../../../src/scenario/schema.js';
 import { Redactor } from '../../../src/scenario/secrets.js';
@@ -94,5 +95,27 @@ describe('capacity plan from flags', () => {
     expect(capacityExitCode([t('found'), t('slo-fails-at-start')])).toBe(1);
     expect(capacityExitCode([t('generator-limited'), t('slo-fails-at-start')])).toBe(3);
     expect(capacityExitCode([t('interrupted')])).toBe(130);
+    // Ran out of steps: a capacity was measured, only less exactly than asked.
+    expect(capacityExitCode([t('step-limit')])).toBe(0);
+    expect(capacityExitCode([t('step-limit'), t('interrupted')])).toBe(130);
+  });
+
+  it('lists every verdict with its exit code in --help', async () => {
+    let help = '';
+    const code = await main(['capacity', '--help'], {
+      stdout: (text) => {
+        help += text;
+      },
+      stderr: () => {},
+      stderrIsTTY: false,
+      env: {},
+      onSignal: () => () => {},
+    });
+    expect(code).toBe(0);
+    for (const [verdict, { exitCode }] of Object.entries(VERDICT_EXIT))
+      expect(help).toMatch(new RegExp(`^  ${verdict} +${exitCode} +\\S`, 'm'));
+    expect(Object.keys(VERDICT_EXIT).sort()).toEqual(
+      ['found', 'interrupted', 'generator-limited', 'max-reached', 'slo-fails-at-start', 'step-limit'].sort(),
+    );
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { LatencySpectrumMs } from '../metrics/hdr.js';
 import type { SloTerm, SloTermResult } from '../scenario/slo.js';
+import { formatRatePerSec } from '../scenario/units.js';
 import { findKnee, type Knee } from './knee.js';
 import { generatorSuggestion, type Saturation } from './saturation.js';
 import type { SearchState, SearchVerdict, StepOutcome } from './search.js';
@@ -133,8 +134,6 @@ export interface CapacityResult {
   exitCode: number;
 }
 
-const perSec = (rate: number): string => `${Number(rate.toFixed(rate >= 10 ? 0 : 1))}/s`;
-
 /** A target's result from the finished search state and its steps. */
 export function targetResult(
   label: string,
@@ -151,23 +150,24 @@ export function targetResult(
   const last = steps[steps.length - 1];
   const workers = last?.generator.workers ?? 1;
   const warnings = [...new Set(steps.flatMap((s) => s.saturation.warnings))];
-  const bracket = low !== null && high !== null ? ` (interval [${perSec(low)}, ${perSec(high)}))` : '';
+  const bracket =
+    low !== null && high !== null ? ` (interval [${formatRatePerSec(low)}, ${formatRatePerSec(high)}))` : '';
   let reason: string;
   let suggestion: string | null = null;
   switch (verdict) {
     case 'found':
-      reason = `the highest rate that met the SLO was ${perSec(low as number)}; ${perSec(high as number)} broke it${bracket}, a bracket ${((((high as number) - (low as number)) / (low as number)) * 100).toFixed(1)}% wide`;
+      reason = `the highest rate that met the SLO was ${formatRatePerSec(low as number)}; ${formatRatePerSec(high as number)} broke it${bracket}, a bracket ${((((high as number) - (low as number)) / (low as number)) * 100).toFixed(1)}% wide`;
       break;
     case 'max-reached':
-      reason = `every rate up to the maximum ${perSec(low as number)} met the SLO: the capacity is at least that`;
+      reason = `every rate up to the maximum ${formatRatePerSec(low as number)} met the SLO: the capacity is at least that`;
       suggestion = 'raise --max (capacity.max) to search higher';
       break;
     case 'slo-fails-at-start':
-      reason = `the SLO failed already at the first rate, ${perSec(high as number)}: no compliant rate was found`;
+      reason = `the SLO failed already at the first rate, ${formatRatePerSec(high as number)}: no compliant rate was found`;
       suggestion = 'lower --start (capacity.start), or check the SLO against the service at light load';
       break;
     case 'generator-limited':
-      reason = `the generator could not keep the schedule at ${perSec(last?.offeredPerSec ?? 0)}: the limit reached is the generator's, not the service's${low === null ? '' : `; the service met the SLO up to ${perSec(low)}, so its capacity is at least that`}`;
+      reason = `the generator could not keep the schedule at ${formatRatePerSec(last?.offeredPerSec ?? 0)}: the limit reached is the generator's, not the service's${low === null ? '' : `; the service met the SLO up to ${formatRatePerSec(low)}, so its capacity is at least that`}`;
       suggestion = generatorSuggestion(workers);
       break;
     case 'step-limit':
@@ -213,6 +213,6 @@ export function compareCapacity(reference: CapacityTargetResult, compare: Capaci
     ratio,
     referenceUrl: reference.url,
     compareUrl: compare.url,
-    note: `${compare.url} takes ${(ratio * 100).toFixed(1)}% of the rate ${reference.url} takes (${perSec(b)} vs ${perSec(a)})${bounds ? '; at least one capacity is only a lower bound, so the ratio is too' : ''}`,
+    note: `${compare.url} takes ${(ratio * 100).toFixed(1)}% of the rate ${reference.url} takes (${formatRatePerSec(b)} vs ${formatRatePerSec(a)})${bounds ? '; at least one capacity is only a lower bound, so the ratio is too' : ''}`,
   };
 }

@@ -1,11 +1,11 @@
 /**
  * `canary-gate capacity <url | scenario>`: the highest arrival rate that still meets an SLO,
  * searched geometrically then by bisection on the open-model engine; with --compare, the same
- * search on a second target and the capacity ratio. Exit 0 a capacity was established, 1 no rate
- * met the SLO, 2 bad usage (nothing sent), 3 target down or the generator was the limit, 130
- * interrupted.
+ * search on a second target and the capacity ratio. Exit codes per verdict in VERDICT_EXIT: 0 a
+ * capacity was measured (found, max-reached, step-limit), 1 no rate met the SLO, 3 the generator
+ * was the limit, 130 interrupted; before any load, 2 bad usage and 3 target down.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { newRunId } from '../canary/run-id.js';
@@ -16,6 +16,7 @@ import {
   CAPACITY_RESULT_SCHEMA_VERSION,
   type CapacityResult,
   type CapacityTargetResult,
+  type CapacityVerdict,
   compareCapacity,
 } from '../capacity/result.js';
 import { SEARCH_DEFAULTS, type SearchConfig, searchConfigProblems } from '../capacity/search.js';
@@ -23,15 +24,22 @@ import { ScenarioError, UsageError } from '../errors.js';
 import { type LoadPlan, planProblems, type RequestSpec } from '../load/plan.js';
 import { renderCapacityHtml } from '../report/capacity-html.js';
 import { renderCapacityMarkdown } from '../report/capacity-markdown.js';
-import { perSec, renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
+import { renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
 import type { Scenario } from '../scenario/schema.js';
-import { Redactor } from '../scenario/secrets.js';
+import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { largestLatencyLimitMs, type Slo, sloOrProblems } from '../scenario/slo.js';
-import { durationOrProblem, formatDurationMs, percentOrProblem, rateOrProblem } from '../scenario/units.js';
+import {
+  durationOrProblem,
+  formatDurationMs,
+  formatRatePerSec,
+  percentOrProblem,
+  rateOrProblem,
+} from '../scenario/units.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { asFlagProblem, OPEN_MODEL_DEFAULT_CONNECTIONS, requestFromArgs } from './load.js';
 import { readScenarioFile } from './scenario-file.js';
+import { appendStepSummary } from './step-summary.js';
 
 /** Report formats the command writes. */
 export const CAPACITY_FORMATS = ['json', 'markdown', 'html'] as const;
@@ -118,7 +126,7 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
     .option('compare', {
       type: 'string',
       describe:
-        'a second target searched with the same requests (URL form: its origin; scenario form: a base URL); reports capacity(compare) / capacity(target)',
+        'a second target searched with the same requests; reports capacity(compare) / capacity(target). URL form: an origin only (http://host:port; the request path and query come from the target URL, so a path or query here is refused); scenario form: a base URL, request paths appended',
     })
     .option('out', {
       type: 'string',
@@ -142,10 +150,8 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
       "$0 capacity http://old:8080/ --compare http://new:8080/ --slo 'p95<30ms' --out reports/",
       'search both versions; report the capacity ratio new/old; JSON, Markdown and HTML in reports/',
     )
-    .example(
-      '$0 capacity scenarios/capacity.yaml',
-      "the scenario's targets.canary, requests, traffic and capacity",
-    ) as Argv<T & CapacityArgs>;
+    .example('$0 capacity scenarios/capacity.yaml', "the scenario's targets.canary, requests, traffic and capacity")
+    .epilogue(VERDICT_EXIT_HELP) as Argv<T & CapacityArgs>;
 }
 
 /** Everything a search needs, resolved and validated before anything is sent. */
@@ -251,17 +257,11 @@ export function capacityPlan(
   }
   let compareUrl: string | undefined;
   if (args.compare !== undefined) {
-    try {
-      const parsed = new URL(args.compare);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-      // URL form: the request's path comes from the first URL, so only the origin is taken (no
-      // path twice); scenario form: a base path is kept, as targets.canary.url keeps its own.
-      compareUrl = scenario ? `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}` : parsed.origin;
+    const parsed = compareUrlOrProblem(args.compare, env, redactor, scenario !== undefined);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else {
+      compareUrl = parsed.url;
       probes.push(`${compareUrl}${mix[0]?.path ?? '/'}`);
-    } catch {
-      problems.push(
-        `--compare: expected an absolute http(s) URL like http://127.0.0.1:8081, found "${redactor.redactText(args.compare)}"`,
-      );
     }
   }
   const plan = {
@@ -320,6 +320,41 @@ export function capacityPlan(
   };
 }
 
+/**
+ * The --compare target as a base URL. Both searches must send the same requests, so the request
+ * (path and query included) is defined once: by the target URL in the URL form, by `requests` in
+ * the scenario form. A --compare URL that carries a path or query of its own would otherwise be
+ * dropped without a word (http://h/v1/api against http://h/v2/api measuring v1 twice), so it is
+ * refused. The scenario form keeps a base path, as targets.canary.url does.
+ */
+function compareUrlOrProblem(
+  raw: string,
+  env: CliIO['env'],
+  redactor: Redactor,
+  fromScenario: boolean,
+): { url: string } | { problem: string } {
+  let text: string;
+  try {
+    text = interpolateEnv(raw, env, redactor, '--compare');
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  const found = `"${redactor.redactText(text)}"`;
+  const parsed = URL.canParse(text) ? new URL(text) : undefined;
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    return { problem: `--compare: expected an absolute http(s) URL like http://127.0.0.1:8081, found ${found}` };
+  if (parsed.search !== '')
+    return {
+      problem: `--compare: expected a URL without a query, found ${found}: the requests (path and query) come from ${fromScenario ? "the scenario's requests" : 'the target URL'}, and both targets get the same ones`,
+    };
+  if (fromScenario) return { url: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}` };
+  if (parsed.pathname !== '/')
+    return {
+      problem: `--compare: expected an origin like http://127.0.0.1:8081, found path "${redactor.redactText(parsed.pathname)}" in ${found}: the request path comes from the target URL, and both targets get the same request (to compare different base paths, use a scenario: --compare then takes a base URL)`,
+    };
+  return { url: parsed.origin };
+}
+
 /** Read a scenario for the capacity command: it must describe a capacity search. */
 async function capacityScenario(file: string, io: CliIO): Promise<{ scenario: Scenario; redactor: Redactor }> {
   const { scenario, redactor } = await readScenarioFile(file, io);
@@ -327,16 +362,65 @@ async function capacityScenario(file: string, io: CliIO): Promise<{ scenario: Sc
     const problem = `${file}: capacity: expected a capacity section (slo, start, max, stepDuration, precision) and mode: capacity, found none`;
     throw new ScenarioError(problem, [problem], { hint: 'scenarios/capacity.yaml is an example' });
   }
+  const unsupported = unsupportedByCapacity(scenario);
+  if (unsupported.length > 0) {
+    throw new UsageError(
+      `${file}: capacity cannot honour every part of this scenario; nothing was sent\n  - ${unsupported.join('\n  - ')}`,
+      { hint: 'remove these sections for the capacity search, or keep them in a scenario for canary-gate run' },
+    );
+  }
   return { scenario, redactor };
 }
 
-/** The exit code of a finished run (see the command's doc). */
+/**
+ * Sections of a valid scenario that the capacity search does not act on. Searching anyway would
+ * state a capacity without checks the user configured, so they are refused before anything is sent.
+ */
+export function unsupportedByCapacity(s: Scenario): string[] {
+  const out: string[] = [];
+  if (s.prometheus)
+    out.push('prometheus: the capacity search does not read PromQL checks; each step is judged by capacity.slo alone');
+  if (s.alertmanager)
+    out.push(
+      'alertmanager: the capacity search does not read Alertmanager checks; each step is judged by capacity.slo alone',
+    );
+  if (s.tracing) out.push('tracing: the capacity search does not trace requests (no traceparent, no exemplars)');
+  return out;
+}
+
+/**
+ * Each verdict's exit code and what it means; --help prints this table. `step-limit` exits 0: as
+ * with `max-reached`, a capacity was measured (the highest passing rate, with its interval), only
+ * less exactly than asked, and the verdict and its suggestion say so.
+ */
+export const VERDICT_EXIT: Readonly<Record<CapacityVerdict, { exitCode: number; meaning: string }>> = {
+  found: { exitCode: EXIT.ok, meaning: 'capacity found, its interval within --precision' },
+  'max-reached': { exitCode: EXIT.ok, meaning: 'every rate up to --max met the SLO: the capacity is at least --max' },
+  'step-limit': {
+    exitCode: EXIT.ok,
+    meaning: `its ${SEARCH_DEFAULTS.maxSteps} steps ran out: a capacity was measured, less exactly than --precision`,
+  },
+  'slo-fails-at-start': { exitCode: EXIT.noCompliantRate, meaning: 'the SLO failed at --start: no compliant rate' },
+  'generator-limited': {
+    exitCode: EXIT.generatorLimited,
+    meaning: 'the generator, not the service, was the limit (the rates met are a lower bound)',
+  },
+  interrupted: { exitCode: EXIT.interrupted, meaning: 'SIGINT or SIGTERM: the result holds the curve so far' },
+};
+
+const VERDICT_EXIT_HELP = [
+  'Verdicts and exit codes of capacity:',
+  ...Object.entries(VERDICT_EXIT).map(([v, e]) => `  ${v.padEnd(19)} ${String(e.exitCode).padEnd(4)} ${e.meaning}`),
+  `  ${'(nothing sent)'.padEnd(19)} ${'2'.padEnd(4)} bad usage or scenario`,
+  `  ${'(nothing sent)'.padEnd(19)} ${'3'.padEnd(4)} the target did not answer the pre-flight request`,
+  "With --compare the exit code is the higher of the two searches'.",
+  '',
+].join('\n');
+
+/** The exit code of a finished run: the highest of its targets' verdicts (see VERDICT_EXIT). */
 export function capacityExitCode(targets: readonly CapacityTargetResult[]): number {
-  const verdicts = targets.map((t) => t.verdict);
-  if (verdicts.includes('interrupted')) return EXIT.interrupted;
-  if (verdicts.includes('generator-limited')) return EXIT.generatorLimited;
-  if (verdicts.includes('slo-fails-at-start')) return EXIT.noCompliantRate;
-  return EXIT.ok;
+  // The codes rank as their severity does: interrupted 130 > generator-limited 3 > no rate 1 > 0.
+  return Math.max(EXIT.ok, ...targets.map((t) => VERDICT_EXIT[t.verdict].exitCode));
 }
 
 /** Run the command; resolves to the exit code. */
@@ -344,7 +428,23 @@ export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise
   const fromScenario = !isUrl(args.target);
   const loaded = fromScenario ? await capacityScenario(args.target, io) : undefined;
   const redactor = loaded?.redactor ?? new Redactor();
-  const p = capacityPlan(args, io.env, redactor, loaded?.scenario);
+  try {
+    return await searchAndReport(args, io, redactor, loaded?.scenario);
+  } catch (error) {
+    // Errors name URLs, headers or bodies (the pre-flight's "http://h/?key=… did not answer"),
+    // which may hold a ${env:NAME} secret, and main prints a message as it is.
+    throw redactor.redactError(error);
+  }
+}
+
+/** Plan, pre-flight, search every target, print and write the result; resolves to the exit code. */
+async function searchAndReport(
+  args: CapacityArgs,
+  io: CliIO,
+  redactor: Redactor,
+  scenario: Scenario | undefined,
+): Promise<number> {
+  const p = capacityPlan(args, io.env, redactor, scenario);
   const say = (text: string): void => {
     if (!args.quiet) io.stderr(redactor.redactText(text));
   };
@@ -364,7 +464,7 @@ export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise
     for (const run of runs) {
       if (controller.signal.aborted) break;
       say(
-        `capacity of ${run.plan.targets[0]?.url}: SLO ${p.slo.text}, from ${perSec(p.search.startPerSec)} ×${p.search.factor} up to ${perSec(p.search.maxPerSec)}, ${formatDurationMs(p.warmupMs)} warm-up + ${formatDurationMs(p.stepDurationMs)} per step\n`,
+        `capacity of ${run.plan.targets[0]?.url}: SLO ${p.slo.text}, from ${formatRatePerSec(p.search.startPerSec)} ×${p.search.factor} up to ${formatRatePerSec(p.search.maxPerSec)}, ${formatDurationMs(p.warmupMs)} warm-up + ${formatDurationMs(p.stepDurationMs)} per step\n`,
       );
       targets.push(
         await searchCapacity({
@@ -433,7 +533,6 @@ function writeCapacityReports(result: CapacityResult, dir: string, formats: read
   if (formats.includes('json')) write('capacity.json', `${JSON.stringify(result, null, 2)}\n`);
   if (formats.includes('markdown')) write('capacity.md', markdown);
   if (formats.includes('html')) write('capacity.html', renderCapacityHtml(result));
-  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+  appendStepSummary(markdown, io.env);
   return files;
 }

@@ -3,7 +3,7 @@
  * scenario (nothing sent), 3 aborted by an infrastructure error, 130 interrupted — the last two
  * after the router was reset.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
@@ -28,6 +28,7 @@ import { readBaselineFile } from './baseline-file.js';
 import type { CliIO } from './io.js';
 import { type MetricsArgs, type MetricsTargets, metricsFlags, metricsTargets, startRunMetrics } from './run-metrics.js';
 import { readScenarioFile } from './scenario-file.js';
+import { appendStepSummary } from './step-summary.js';
 
 /** Flags of the run command. */
 export interface RunArgs extends MetricsArgs {
@@ -218,8 +219,7 @@ export function writeReports(result: RunResult, dir: string, formats: readonly s
   if (formats.includes('junit')) write('junit.xml', renderJUnit(result));
   if (formats.includes('html')) write('report.html', renderHtml(result));
   if (formats.includes('hgrm')) for (const [name, text] of Object.entries(renderHgrm(result))) write(name, text);
-  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) appendFileSync(stepSummary, `${markdown}\n`);
+  appendStepSummary(markdown, io.env);
   return files;
 }
 

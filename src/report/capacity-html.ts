@@ -5,9 +5,9 @@
  * marked — and the step table. Renders a CapacityResult and nothing else.
  */
 import type { CapacityResult, CapacityTargetResult } from '../capacity/result.js';
+import { formatRatePerSec } from '../scenario/units.js';
 import { chart, esc, niceMax, type Plot, REPORT_CSS, type Series } from './svg-chart.js';
 
-const perSec = (v: number): string => `${Number(v.toFixed(v >= 10 ? 0 : 1))}/s`;
 const ms = (v: number): string => `${Number(v.toFixed(2))} ms`;
 
 /** Ticks at 1, 2 and 5 × 10^k inside [lo, hi], as [value, label]. */
@@ -53,7 +53,7 @@ function curveChart(t: CapacityTargetResult, r: CapacityResult): string {
       const x0 = p.x(lowPerSec);
       const x1 = highPerSec === null ? x0 + 2 : p.x(highPerSec);
       parts.push(
-        `<rect x="${x0.toFixed(1)}" y="${p.top}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="${p.bottom - p.top}" fill="#38a169" fill-opacity="0.18"><title>${esc(`capacity interval [${perSec(lowPerSec)}, ${highPerSec === null ? '…' : perSec(highPerSec)})`)}</title></rect>`,
+        `<rect x="${x0.toFixed(1)}" y="${p.top}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="${p.bottom - p.top}" fill="#38a169" fill-opacity="0.18"><title>${esc(`capacity interval [${formatRatePerSec(lowPerSec)}, ${highPerSec === null ? '…' : formatRatePerSec(highPerSec)})`)}</title></rect>`,
       );
     }
     for (const term of sloLimits) {
@@ -65,7 +65,7 @@ function curveChart(t: CapacityTargetResult, r: CapacityResult): string {
     if (t.knee) {
       const x = p.x(t.knee.ratePerSec);
       parts.push(
-        `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${p.top}" y2="${p.bottom}" stroke="#553c9a" stroke-dasharray="2 3"/><text class="tick" x="${(x + 4).toFixed(1)}" y="${p.top + 26}" fill="#553c9a">knee ${esc(perSec(t.knee.ratePerSec))}</text>`,
+        `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${p.top}" y2="${p.bottom}" stroke="#553c9a" stroke-dasharray="2 3"/><text class="tick" x="${(x + 4).toFixed(1)}" y="${p.top + 26}" fill="#553c9a">knee ${esc(formatRatePerSec(t.knee.ratePerSec))}</text>`,
       );
     }
     return parts.join('');
@@ -94,13 +94,13 @@ function stepTable(t: CapacityTargetResult): string {
 
 function targetSection(t: CapacityTargetResult, r: CapacityResult): string {
   const ok = t.verdict === 'found' || t.verdict === 'max-reached';
-  const capacity = t.capacityPerSec === null ? 'none' : perSec(t.capacityPerSec);
+  const capacity = t.capacityPerSec === null ? 'none' : formatRatePerSec(t.capacityPerSec);
   const interval =
     t.interval.lowPerSec !== null && t.interval.highPerSec !== null
-      ? ` in [${perSec(t.interval.lowPerSec)}, ${perSec(t.interval.highPerSec)})`
+      ? ` in [${formatRatePerSec(t.interval.lowPerSec)}, ${formatRatePerSec(t.interval.highPerSec)})`
       : '';
   return `<h2>${esc(t.label)}: ${esc(t.url)}</h2>
-<p><strong class="${ok ? 'ok' : 'bad'}">capacity ${esc(capacity)}${esc(interval)}</strong> — ${esc(t.verdict)}${t.knee ? ` · knee ${esc(perSec(t.knee.ratePerSec))} (p99 ${esc(ms(t.knee.latencyMs))})` : ''}</p>
+<p><strong class="${ok ? 'ok' : 'bad'}">capacity ${esc(capacity)}${esc(interval)}</strong> — ${esc(t.verdict)}${t.knee ? ` · knee ${esc(formatRatePerSec(t.knee.ratePerSec))} (p99 ${esc(ms(t.knee.latencyMs))})` : ''}</p>
 <p>${esc(t.reason)}</p>
 ${t.suggestion ? `<p class="warn">${esc(t.suggestion)}</p>` : ''}${t.warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${curveChart(t, r)}
@@ -119,7 +119,7 @@ ${REPORT_CSS}h2{font-size:16px;margin-top:24px}
 <p>SLO <code>${esc(r.slo.text)}</code>, latency from the intended send time (open model).</p>
 ${r.comparison ? `<p><strong>capacity ratio ${r.comparison.ratio === null ? '–' : r.comparison.ratio}</strong> — ${esc(r.comparison.note)}</p>` : ''}
 ${r.targets.map((t) => targetSection(t, r)).join('\n')}
-<p class="tick">search from ${esc(perSec(s.startPerSec))} ×${s.factor} to ${esc(perSec(s.maxPerSec))}, precision ${Number((s.precision * 100).toFixed(2))}%, ${s.warmupMs} ms warm-up + ${s.stepDurationMs} ms per step, ${s.connections} connections, ${s.workers} worker(s) · ${esc(r.startedAt)} → ${esc(r.endedAt)} · ${esc(r.machine.cpuModel)} × ${r.machine.cpus}</p>
+<p class="tick">search from ${esc(formatRatePerSec(s.startPerSec))} ×${s.factor} to ${esc(formatRatePerSec(s.maxPerSec))}, precision ${Number((s.precision * 100).toFixed(2))}%, ${s.warmupMs} ms warm-up + ${s.stepDurationMs} ms per step, ${s.connections} connections, ${s.workers} worker(s) · ${esc(r.startedAt)} → ${esc(r.endedAt)} · ${esc(r.machine.cpuModel)} × ${r.machine.cpus}</p>
 </body></html>
 `;
 }

@@ -4,10 +4,10 @@
  * --compare. For people and for GitHub's step summary. Renders a CapacityResult and nothing else.
  */
 import type { CapacityResult, CapacityTargetResult } from '../capacity/result.js';
+import { formatRatePerSec } from '../scenario/units.js';
 
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const ms = (v: number): string => `${Number(v.toFixed(2))} ms`;
-const perSec = (v: number): string => `${Number(v.toFixed(v >= 10 ? 0 : 1))}/s`;
 
 const BADGE: Record<CapacityTargetResult['verdict'], string> = {
   found: '✅ found',
@@ -20,14 +20,14 @@ const BADGE: Record<CapacityTargetResult['verdict'], string> = {
 
 function target(t: CapacityTargetResult): string[] {
   const lines: string[] = [];
-  const capacity = t.capacityPerSec === null ? 'none' : perSec(t.capacityPerSec);
+  const capacity = t.capacityPerSec === null ? 'none' : formatRatePerSec(t.capacityPerSec);
   const interval =
     t.interval.lowPerSec !== null && t.interval.highPerSec !== null
-      ? ` — interval [${perSec(t.interval.lowPerSec)}, ${perSec(t.interval.highPerSec)}) (highest passing, lowest failing rate)`
+      ? ` — interval [${formatRatePerSec(t.interval.lowPerSec)}, ${formatRatePerSec(t.interval.highPerSec)}) (highest passing, lowest failing rate)`
       : '';
   lines.push(`### ${cell(t.label)}: ${cell(t.url)} — ${BADGE[t.verdict]}`, '');
   lines.push(`**Capacity ${capacity}**${interval}`, '', cell(t.reason), '');
-  if (t.knee) lines.push(`Knee: ${perSec(t.knee.ratePerSec)} (p99 ${ms(t.knee.latencyMs)})`, '');
+  if (t.knee) lines.push(`Knee: ${formatRatePerSec(t.knee.ratePerSec)} (p99 ${ms(t.knee.latencyMs)})`, '');
   if (t.suggestion) lines.push(`> 💡 ${cell(t.suggestion)}`, '');
   for (const w of t.warnings) lines.push(`> ⚠️ ${cell(w)}`, '');
   lines.push(
@@ -37,7 +37,7 @@ function target(t: CapacityTargetResult): string[] {
   for (const s of t.steps) {
     const failed = s.slo.terms.filter((x) => !x.pass).map((x) => x.term);
     lines.push(
-      `| ${s.index + 1} | ${s.phase} | ${perSec(s.offeredPerSec)} | ${perSec(s.achievedPerSec)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${ms(s.latencyMs.p99)} | ${Number((s.errorRate * 100).toFixed(2))}% | ${s.late} | ${s.generator.cpuPercent}% / ${s.generator.eventLoopDelayP99Ms} ms | ${s.slo.pass ? 'met' : cell(`broken: ${failed.join(', ')}`)} | ${s.outcome}${s.retried ? ', run again' : ''} |`,
+      `| ${s.index + 1} | ${s.phase} | ${formatRatePerSec(s.offeredPerSec)} | ${formatRatePerSec(s.achievedPerSec)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${ms(s.latencyMs.p99)} | ${Number((s.errorRate * 100).toFixed(2))}% | ${s.late} | ${s.generator.cpuPercent}% / ${s.generator.eventLoopDelayP99Ms} ms | ${s.slo.pass ? 'met' : cell(`broken: ${failed.join(', ')}`)} | ${s.outcome}${s.retried ? ', run again' : ''} |`,
     );
   }
   lines.push('');
@@ -56,7 +56,7 @@ export function renderCapacityMarkdown(r: CapacityResult): string {
   for (const t of r.targets) lines.push(...target(t));
   const s = r.settings;
   lines.push(
-    `Search: from ${perSec(s.startPerSec)} ×${s.factor} up to ${perSec(s.maxPerSec)}, then bisection to ${Number((s.precision * 100).toFixed(2))}%; each step ${s.warmupMs} ms warm-up + ${s.stepDurationMs} ms measured, ${s.cooldownMs} ms cool-down after a failing step; ${s.connections} connections, ${s.workers} worker${s.workers === 1 ? '' : 's'}. Latency counts from the intended send time (open model).`,
+    `Search: from ${formatRatePerSec(s.startPerSec)} ×${s.factor} up to ${formatRatePerSec(s.maxPerSec)}, then bisection to ${Number((s.precision * 100).toFixed(2))}%; each step ${s.warmupMs} ms warm-up + ${s.stepDurationMs} ms measured, ${s.cooldownMs} ms cool-down after a failing step; ${s.connections} connections, ${s.workers} worker${s.workers === 1 ? '' : 's'}. Latency counts from the intended send time (open model).`,
     '',
     `${r.startedAt} → ${r.endedAt} · ${cell(r.machine.cpuModel)} × ${r.machine.cpus}`,
     '',

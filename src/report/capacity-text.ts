@@ -4,10 +4,9 @@
  * comparison). Renders a finished CapacityResult or CapacityStep and nothing else.
  */
 import type { CapacityResult, CapacityStep, CapacityTargetResult } from '../capacity/result.js';
+import { formatRatePerSec } from '../scenario/units.js';
 
 const ms = (v: number): string => (v >= 1000 ? `${Number((v / 1000).toFixed(2))}s` : `${Number(v.toFixed(1))}ms`);
-/** A rate as people read it: whole requests/s above 10/s. */
-export const perSec = (v: number): string => `${Number(v.toFixed(v >= 10 ? 0 : 1))}/s`;
 const pct = (fraction: number): string => `${Number((fraction * 100).toFixed(2))}%`;
 
 /** The line printed when a step finishes. */
@@ -19,7 +18,7 @@ export function renderStepLine(label: string, step: CapacityStep): string {
         ? 'FAIL'
         : `GENERATOR-LIMITED (not the service)${step.retried ? '; running this rate once more' : ''}`;
   const failed = step.slo.terms.filter((t) => !t.pass).map((t) => t.term);
-  return `  ${label} step ${step.index + 1} (${step.phase}) ${perSec(step.offeredPerSec).padStart(8)}: achieved ${perSec(step.achievedPerSec)}  p50 ${ms(step.latencyMs.p50)}  p95 ${ms(step.latencyMs.p95)}  p99 ${ms(step.latencyMs.p99)}  errors ${pct(step.errorRate)}  late ${step.late}  generator cpu ${step.generator.cpuPercent}% loop p99 ${step.generator.eventLoopDelayP99Ms}ms → ${outcome}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
+  return `  ${label} step ${step.index + 1} (${step.phase}) ${formatRatePerSec(step.offeredPerSec).padStart(8)}: achieved ${formatRatePerSec(step.achievedPerSec)}  p50 ${ms(step.latencyMs.p50)}  p95 ${ms(step.latencyMs.p95)}  p99 ${ms(step.latencyMs.p99)}  errors ${pct(step.errorRate)}  late ${step.late}  generator cpu ${step.generator.cpuPercent}% loop p99 ${step.generator.eventLoopDelayP99Ms}ms → ${outcome}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
 }
 
 function targetLines(t: CapacityTargetResult): string[] {
@@ -27,18 +26,18 @@ function targetLines(t: CapacityTargetResult): string[] {
   const capacity =
     t.capacityPerSec === null
       ? 'none'
-      : `${perSec(t.capacityPerSec)}${t.interval.highPerSec === null ? ' (lower bound)' : ` in [${perSec(t.interval.lowPerSec as number)}, ${perSec(t.interval.highPerSec)})`}`;
+      : `${formatRatePerSec(t.capacityPerSec)}${t.interval.highPerSec === null ? ' (lower bound)' : ` in [${formatRatePerSec(t.interval.lowPerSec as number)}, ${formatRatePerSec(t.interval.highPerSec)})`}`;
   lines.push(`${t.label} ${t.url}: ${t.verdict} — capacity ${capacity}`);
   lines.push(`  ${t.reason}`);
-  if (t.knee) lines.push(`  knee: ${perSec(t.knee.ratePerSec)} (p99 ${ms(t.knee.latencyMs)})`);
+  if (t.knee) lines.push(`  knee: ${formatRatePerSec(t.knee.ratePerSec)} (p99 ${ms(t.knee.latencyMs)})`);
   if (t.suggestion) lines.push(`  suggestion: ${t.suggestion}`);
   for (const w of t.warnings) lines.push(`  warning: ${w}`);
   const header = ['offered', 'achieved', 'p50', 'p95', 'p99', 'errors', 'late', 'result'];
   const rows = [...t.steps]
     .sort((a, b) => a.offeredPerSec - b.offeredPerSec)
     .map((s) => [
-      perSec(s.offeredPerSec),
-      perSec(s.achievedPerSec),
+      formatRatePerSec(s.offeredPerSec),
+      formatRatePerSec(s.achievedPerSec),
       ms(s.latencyMs.p50),
       ms(s.latencyMs.p95),
       ms(s.latencyMs.p99),

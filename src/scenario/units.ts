@@ -117,3 +117,8 @@ export function formatDurationMs(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1000);
   return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
 }
+
+/** Format a rate the way people read it: "400/s" from 10/s up, "2.5/s" below. */
+export function formatRatePerSec(ratePerSec: number): string {
+  return `${Number(ratePerSec.toFixed(ratePerSec >= 10 ? 0 : 1))}/s`;
+}

@@ -12,27 +12,51 @@ export interface CliRun {
   stderr: string;
 }
 
+/** A CLI process started by startCli. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** Resolves when the process has exited and its output is read. */
+  done: Promise<CliRun>;
+  /**
+   * Resolves with stderr so far once it matches `pattern` (a progress line to act on); rejects,
+   * with the output, if the process exits first, so a test never waits out its timeout.
+   */
+  stderrUntil: (pattern: RegExp) => Promise<string>;
+}
+
 /** Start the CLI; `done` resolves when it exits. */
-export function startCli(
-  args: string[],
-  env: Record<string, string> = {},
-): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(args: string[], env: Record<string, string> = {}): StartedCli {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
+  let waiters: { pattern: RegExp; resolve: (seen: string) => void; reject: (error: Error) => void }[] = [];
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
+    const matched = waiters.filter((w) => w.pattern.test(stderr));
+    waiters = waiters.filter((w) => !matched.includes(w));
+    for (const w of matched) w.resolve(stderr);
   });
   const done = new Promise<CliRun>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      for (const w of waiters.splice(0)) {
+        w.reject(
+          new Error(`the CLI exited (${code ?? signal}) before stderr matched ${w.pattern}:\n${stderr}${stdout}`),
+        );
+      }
+      resolve({ code, signal, stdout, stderr });
+    });
   });
-  return { child, done };
+  const stderrUntil = (pattern: RegExp): Promise<string> =>
+    pattern.test(stderr)
+      ? Promise.resolve(stderr)
+      : new Promise((resolve, reject) => waiters.push({ pattern, resolve, reject }));
+  return { child, done, stderrUntil };
 }
 
 /** Run the CLI to its end. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScenarioError } from '../../../src/errors.js';
+import { ScenarioError, TargetError } from '../../../src/errors.js';
 import { interpolateEnv, REDACTED, Redactor } from '../../../src/scenario/secrets.js';
 
 describe('${env:NAME} secrets', () => {
@@ -56,5 +56,20 @@ describe('redacting structured values', () => {
     const redactor = new Redactor();
     interpolateEnv('${env:Q}', { Q: 'pa"ss\\word' }, redactor, 'x');
     expect(redactor.redact({ header: 'token pa"ss\\word' })).toEqual({ header: `token ${REDACTED}` });
+  });
+
+  it('redacts an error in place: message, stack, hint and problems, keeping its class and code', () => {
+    const redactor = new Redactor();
+    redactor.add('k3y-value');
+    const target = new TargetError('pre-flight: http://h/?key=k3y-value did not answer', { hint: 'try k3y-value' });
+    expect(redactor.redactError(target)).toBe(target);
+    expect(target).toBeInstanceOf(TargetError);
+    expect(target.code).toBe('E_TARGET');
+    expect(target.message).toBe(`pre-flight: http://h/?key=${REDACTED} did not answer`);
+    expect(target.stack).not.toContain('k3y-value');
+    expect(target.hint).toBe(`try ${REDACTED}`);
+    const scenario = redactor.redactError(new ScenarioError('bad', ['url: found "k3y-value"']));
+    expect(scenario.problems).toEqual([`url: found "${REDACTED}"`]);
+    expect(redactor.redactError('k3y-value')).toBe('k3y-value');
   });
 });

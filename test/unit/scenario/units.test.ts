@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../../src/errors.js';
-import { formatDurationMs, parseDurationMs, parseRatePerSec } from '../../../src/scenario/units.js';
+import { formatDurationMs, formatRatePerSec, parseDurationMs, parseRatePerSec } from '../../../src/scenario/units.js';
 
 describe('durations', () => {
   it.each([
@@ -59,5 +59,15 @@ describe('rates', () => {
 
   it.each(['0/s', 'fast', '10/fortnight', '-1', 0, Number.NaN, ''])('rejects %j', (text) => {
     expect(() => parseRatePerSec(text, '--rate')).toThrow(/^--rate: expected a positive rate/);
+  });
+
+  it.each([
+    [412.4, '412/s'],
+    [10, '10/s'],
+    [9.96, '10/s'],
+    [2.54, '2.5/s'],
+    [0.1, '0.1/s'],
+  ])('prints %d per second as %s', (rate, text) => {
+    expect(formatRatePerSec(rate)).toBe(text);
   });
 });

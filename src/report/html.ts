@@ -6,6 +6,7 @@
  */
 import type { RunResult } from '../canary/run-result.js';
 import { decodeHistogram } from '../metrics/hdr.js';
+import { decisionWord } from './decision-word.js';
 import { renderHtmlTables, renderSlowestHtml } from './html-table.js';
 import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';
 
@@ -105,10 +106,10 @@ function timelines(r: RunResult): string {
 export function renderHtml(r: RunResult): string {
   const verdictClass = r.decision === 'promote' ? 'ok' : 'bad';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>canary-gate ${esc(r.run)}: ${esc(r.decision)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>canary-gate ${esc(r.run)}: ${esc(decisionWord(r).toLowerCase())}</title>
 <style>
 ${REPORT_CSS}</style></head><body>
-<h1>canary-gate: <span class="${verdictClass}">${esc(r.decision.toUpperCase())}</span> — ${esc(r.scenario.name)}</h1>
+<h1>canary-gate: <span class="${verdictClass}">${esc(decisionWord(r))}</span> — ${esc(r.scenario.name)}</h1>
 <p>${esc(r.reason)}</p>
 ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${renderHtmlTables(r)}

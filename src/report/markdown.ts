@@ -4,6 +4,7 @@
  * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
  */
 import { type RunResult, regressBuildName } from '../canary/run-result.js';
+import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
@@ -15,12 +16,7 @@ const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\
 /** The summary as Markdown. */
 export function renderMarkdown(r: RunResult): string {
   const lines: string[] = [];
-  const badge =
-    r.decision === 'promote'
-      ? '✅ PROMOTE'
-      : r.decision === 'rollback'
-        ? '❌ ROLLBACK'
-        : `⚠️ ${r.decision.toUpperCase()}`;
+  const badge = `${r.decision === 'promote' ? '✅' : r.decision === 'rollback' ? '❌' : '⚠️'} ${decisionWord(r)}`;
   lines.push(`## canary-gate: ${badge} — ${cell(r.scenario.name)}`, '', cell(r.reason), '');
   for (const w of r.warnings ?? []) lines.push(`> ⚠️ ${cell(w)}`, '');
   const last = r.steps[r.steps.length - 1];

@@ -1,8 +1,10 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
+
 import type { DriverEvent } from '../canary/driver.js';
 import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { renderMatrix } from '../gates/score.js';
 import { formatDurationMs } from '../scenario/units.js';
+import { decisionWord } from './decision-word.js';
 
 /** Lines for a driver event (progress has its own view in run-progress.ts). */
 export function describeEvent(event: DriverEvent): string | undefined {
@@ -53,13 +55,7 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
 
 /** The end-of-run summary of a regression run: verdict, checks, each round, each build. */
 export function renderRegressSummary(r: RunResult, files: { result: string; reports?: string[] }): string {
-  const word: Record<RunResult['decision'], string> = {
-    promote: 'PASS',
-    rollback: 'REGRESSION',
-    aborted: 'ABORTED',
-    interrupted: 'INTERRUPTED',
-  };
-  const lines = [`${word[r.decision]}: ${r.reason}`];
+  const lines = [`${decisionWord(r)}: ${r.reason}`];
   const step = r.steps[0];
   if (step) {
     for (const [arm, a] of Object.entries(step.arms)) {

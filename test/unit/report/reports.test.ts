@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../../src/canary/run-result.js';
 import { createHistogram, encodeHistogram, recordMs } from '../../../src/metrics/hdr.js';
+import { decisionWord } from '../../../src/report/decision-word.js';
 import { renderHgrm } from '../../../src/report/hgrm.js';
 import { renderJUnit } from '../../../src/report/junit.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
@@ -128,6 +129,15 @@ describe('reports', () => {
     expect(md).toContain('| 1 | 10% | 900 | 100 | 10 ms | 12 ms (+20.0%) | 20 ms | 30 ms (+50.0%) | rollback |');
     expect(md).toContain('- step 1 (10%) **fail** p99: canary p99 30 ms');
     expect(md).toContain('> ⚠️ the baseline was recorded on another machine');
+  });
+
+  it('says PASS or REGRESSION for a regression run of two builds, PROMOTE or ROLLBACK for a canary', () => {
+    expect(decisionWord(result)).toBe('ROLLBACK');
+    expect(decisionWord({ ...result, decision: 'promote' })).toBe('PROMOTE');
+    const regress = { ...result, regress: {} as NonNullable<RunResult['regress']> };
+    expect(decisionWord(regress)).toBe('REGRESSION');
+    expect(decisionWord({ ...regress, decision: 'promote' })).toBe('PASS');
+    expect(decisionWord({ ...regress, decision: 'aborted' })).toBe('ABORTED');
   });
 
   it('JUnit: a failure per failed check with its sentence, skipped for inconclusive, XML escaped', () => {

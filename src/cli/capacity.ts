@@ -427,14 +427,9 @@ export function capacityExitCode(targets: readonly CapacityTargetResult[]): numb
 export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise<number> {
   const fromScenario = !isUrl(args.target);
   const loaded = fromScenario ? await capacityScenario(args.target, io) : undefined;
-  const redactor = loaded?.redactor ?? new Redactor();
-  try {
-    return await searchAndReport(args, io, redactor, loaded?.scenario);
-  } catch (error) {
-    // Errors name URLs, headers or bodies (the pre-flight's "http://h/?key=… did not answer"),
-    // which may hold a ${env:NAME} secret, and main prints a message as it is.
-    throw redactor.redactError(error);
-  }
+  // Error messages can name a URL with a ${env:NAME} secret in it; main redacts every secret this
+  // process loaded before it prints one.
+  return searchAndReport(args, io, loaded?.redactor ?? new Redactor(), loaded?.scenario);
 }
 
 /** Plan, pre-flight, search every target, print and write the result; resolves to the exit code. */

@@ -23,6 +23,7 @@ import { type RegressEvent, runRegress } from '../regress/runner.js';
 import { renderRegressSummary } from '../report/run-summary.js';
 import { type LoadedScenario, loadScenario } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
+import { abortOnTrouble } from './abort-on-trouble.js';
 import type { CliIO } from './io.js';
 import { writeReports } from './run.js';
 import { readScenarioFile } from './scenario-file.js';
@@ -247,28 +248,10 @@ export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<n
   const dir = join(args.out ?? scenario.outputs.dir, run);
   const controller = new AbortController();
   const say = (text: string): void => {
-    if (args.quiet) return;
-    try {
-      io.stderr(redactor.redactText(`${text}\n`));
-    } catch {
-      // Output is a courtesy; the builds must be stopped whatever happened to the terminal.
-    }
+    if (!args.quiet) io.stderr(redactor.redactText(`${text}\n`));
   };
   // Stays subscribed until every build is stopped: a second signal must not cut the cleanup short.
-  const unsubscribe = io.onSignal((signal) => {
-    const first = !controller.signal.aborted;
-    controller.abort({ signal });
-    if (first) say(`\n${signal}: stopping the load and every build`);
-  });
-  const onCrash = (error: unknown): void => {
-    // A reader that went away (the CI step's pipe closed) is no reason to stop, and reporting it
-    // on the same pipe would fail again, in a loop that starves the event loop.
-    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return;
-    controller.abort(error instanceof Error ? error : new Error(String(error)));
-    say(`\nunexpected error: ${(error as Error)?.stack ?? String(error)}; stopping every build`);
-  };
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
+  const release = abortOnTrouble(io, controller, say, 'stopping the load and every build');
   say(`regress ${run}: ${scenario.name}`);
   let result: RunResult;
   try {
@@ -282,9 +265,7 @@ export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<n
       onEvent: (event) => say(describeRegressEvent(event)),
     });
   } finally {
-    unsubscribe();
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    release();
   }
   mkdirSync(dir, { recursive: true });
   const resultFile = join(dir, 'result.json');

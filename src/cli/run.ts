@@ -24,6 +24,7 @@ import { startRunProgress } from '../report/run-progress.js';
 import { renderRunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
+import { abortOnTrouble } from './abort-on-trouble.js';
 import { readBaselineFile } from './baseline-file.js';
 import type { CliIO } from './io.js';
 import { type MetricsArgs, type MetricsTargets, metricsFlags, metricsTargets, startRunMetrics } from './run-metrics.js';
@@ -117,30 +118,16 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
     throw error;
   }
   const controller = new AbortController();
-  const unsubscribe = io.onSignal((signal) => {
-    if (!o.quiet) io.stderr(`\n${signal}: stopping; resetting the router to 0% canary\n`);
-    controller.abort({ signal });
-  });
-  // An error that escapes everything still must not leave the canary holding traffic: abort the
-  // run with the error as reason, so the driver resets the router and reports it (exit 3).
-  const onCrash = (error: unknown): void => {
-    // A reader that went away (a CI step's closed pipe) is no reason to end the canary, and
-    // reporting it on that pipe would fail again, in a loop that starves the event loop.
-    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return;
-    controller.abort(error instanceof Error ? error : new Error(String(error)));
-    if (o.quiet) return;
-    try {
-      io.stderr(
-        o.redactor.redactText(
-          `\nunexpected error: ${(error as Error)?.stack ?? String(error)}; resetting the router\n`,
-        ),
-      );
-    } catch {
-      // Output is a courtesy; the reset happens whatever became of the terminal.
-    }
-  };
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
+  // Whatever ends the run from outside must not leave the canary holding traffic: the driver
+  // resets the router and reports it (130 for a signal, 3 for an error).
+  const release = abortOnTrouble(
+    io,
+    controller,
+    (text) => {
+      if (!o.quiet) io.stderr(o.redactor.redactText(`${text}\n`));
+    },
+    'resetting the router to 0% canary',
+  );
   const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
   if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
   const external = externalSource(o.scenario);
@@ -169,9 +156,7 @@ export async function executeRun(o: ExecuteRunOptions, io: CliIO): Promise<{ res
     // Also when the driver itself threw: the metrics port must not outlive the run.
     await metrics?.finish(result?.decision ?? 'aborted');
     progress?.done();
-    unsubscribe();
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    release();
     journal.close();
   }
   const resultFile = join(dir, 'result.json');

@@ -64,21 +64,6 @@ export class Redactor {
     };
     return walk(value) as T;
   }
-
-  /**
-   * The same error with every known secret removed from what the CLI prints of it (message,
-   * stack, hint, problems). Errors are redacted in place: their class and code must survive, as
-   * the exit code is chosen from them.
-   */
-  redactError<E>(error: E): E {
-    if (this.#secrets.size === 0 || !(error instanceof Error)) return error;
-    const fields = error as Error & { hint?: unknown; problems?: unknown };
-    fields.message = this.redactText(fields.message);
-    if (typeof fields.stack === 'string') fields.stack = this.redactText(fields.stack);
-    if (typeof fields.hint === 'string') fields.hint = this.redactText(fields.hint);
-    if (Array.isArray(fields.problems)) fields.problems = this.redact(fields.problems);
-    return error;
-  }
 }
 
 /**

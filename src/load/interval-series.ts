@@ -4,6 +4,8 @@
  * coalesced pairwise (counts add; percentiles keep the larger of the two, an upper bound).
  */
 import { createHistogram, spectrumMs } from '../metrics/hdr.js';
+import { type GeneratorLimitReason, generatorLimit } from './generator-limit.js';
+import { addGeneratorSample, emptyGeneratorSample, type GeneratorSample } from './generator-meter.js';
 import { emptyStatusClasses, type IntervalArmSample } from './recorder.js';
 
 /** One point of the series for one arm. */
@@ -24,12 +26,30 @@ export interface IntervalPoint {
   maxMs: number;
 }
 
+/**
+ * The generator's signals in one interval, merged over threads, with the verdict of the
+ * generator-limit rule: a window where `limited` is true is no evidence about the service, and a
+ * judge excludes or flags it.
+ */
+export interface GeneratorIntervalPoint extends GeneratorSample {
+  /** Start of the interval, ms since measuring started. */
+  startMs: number;
+  /** The generator's own queue made the interval's intended-time latency. */
+  limited: boolean;
+  /** Why (generator-limit.ts). */
+  reasons: GeneratorLimitReason[];
+}
+
 /** An interval every generator has reported: its points and its merged samples per arm. */
 export interface CompletedInterval {
+  /** Its index (0 is the first measured second). */
+  index: number;
   /** One point per arm. */
   points: Record<string, IntervalPoint>;
   /** The samples merged over generators, per arm. */
   samples: Record<string, IntervalArmSample>;
+  /** The generator's signals and verdict. */
+  generator: GeneratorIntervalPoint;
 }
 
 /** Default bound on points kept per arm (an hour at 1 s resolution). */
@@ -41,7 +61,11 @@ export class IntervalSeries {
   readonly #intervalMs: number;
   readonly #points = new Map<string, IntervalPoint[]>();
   /** Samples of an interval still waiting for other generators, keyed by interval index. */
-  readonly #pending = new Map<number, { arrived: number; arms: Map<string, IntervalArmSample> }>();
+  readonly #pending = new Map<
+    number,
+    { arrived: number; arms: Map<string, IntervalArmSample>; generator: GeneratorSample }
+  >();
+  #generatorPoints: GeneratorIntervalPoint[] = [];
   readonly #generators: number;
 
   /** `generators` samples make one interval complete. */
@@ -55,12 +79,17 @@ export class IntervalSeries {
    * Add one generator's sample of interval `index`; returns the completed points, and the samples
    * merged over generators, when that was the last generator to report it, else undefined.
    */
-  add(index: number, arms: Record<string, IntervalArmSample>): CompletedInterval | undefined {
+  add(
+    index: number,
+    arms: Record<string, IntervalArmSample>,
+    generator?: GeneratorSample,
+  ): CompletedInterval | undefined {
     let entry = this.#pending.get(index);
     if (!entry) {
-      entry = { arrived: 0, arms: new Map() };
+      entry = { arrived: 0, arms: new Map(), generator: emptyGeneratorSample() };
       this.#pending.set(index, entry);
     }
+    if (generator) addGeneratorSample(entry.generator, generator, true);
     for (const [arm, sample] of Object.entries(arms)) {
       const into = entry.arms.get(arm);
       if (into) {
@@ -83,7 +112,13 @@ export class IntervalSeries {
     entry.arrived++;
     if (entry.arrived < this.#generators) return undefined;
     this.#pending.delete(index);
-    return { points: this.#complete(index, entry.arms), samples: Object.fromEntries(entry.arms) };
+    const points = this.#complete(index, entry.arms);
+    return {
+      index,
+      points,
+      samples: Object.fromEntries(entry.arms),
+      generator: this.#completeGenerator(index, entry.generator),
+    };
   }
 
   /** Complete any intervals some generator never reported (its run ended first). */
@@ -91,7 +126,27 @@ export class IntervalSeries {
     for (const [index, entry] of [...this.#pending.entries()].sort((a, b) => a[0] - b[0])) {
       this.#pending.delete(index);
       this.#complete(index, entry.arms);
+      this.#completeGenerator(index, entry.generator);
     }
+  }
+
+  /** The generator's per-interval series. */
+  generatorPoints(): GeneratorIntervalPoint[] {
+    return this.#generatorPoints;
+  }
+
+  #completeGenerator(index: number, sample: GeneratorSample): GeneratorIntervalPoint {
+    const verdict = generatorLimit(sample);
+    const point: GeneratorIntervalPoint = {
+      ...sample,
+      startMs: index * this.#intervalMs,
+      limited: verdict.limited,
+      reasons: verdict.reasons,
+    };
+    this.#generatorPoints.push(point);
+    if (this.#generatorPoints.length > this.#maxPoints)
+      this.#generatorPoints = coalesceGeneratorPairs(this.#generatorPoints);
+    return point;
   }
 
   /** The series per arm. */
@@ -148,6 +203,26 @@ export function coalescePairs(series: readonly IntervalPoint[]): IntervalPoint[]
       p99Ms: Math.max(a.p99Ms, b.p99Ms),
       maxMs: Math.max(a.maxMs, b.maxMs),
     });
+  }
+  return out;
+}
+
+/** Halve a generator series by merging neighbours; a merged point is limited when either was. */
+export function coalesceGeneratorPairs(series: readonly GeneratorIntervalPoint[]): GeneratorIntervalPoint[] {
+  const out: GeneratorIntervalPoint[] = [];
+  for (let i = 0; i < series.length; i += 2) {
+    const a = series[i] as GeneratorIntervalPoint;
+    const b = series[i + 1];
+    if (!b) {
+      out.push(a);
+      continue;
+    }
+    const merged = { ...a, reasons: [...a.reasons] };
+    addGeneratorSample(merged, b, false);
+    merged.limited = a.limited || b.limited;
+    for (const reason of b.reasons)
+      if (!merged.reasons.some((r) => r.code === reason.code)) merged.reasons.push(reason);
+    out.push(merged);
   }
   return out;
 }

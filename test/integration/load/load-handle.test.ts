@@ -30,22 +30,33 @@ async function countingServer(): Promise<{ url: string; connections: () => numbe
 
 const nextInterval = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A 30 s open-model load (stopped early by the tests) over a baseline and a canary arm. */
+function twoArms(
+  baselineUrl: string,
+  canaryUrl: string,
+  weights: [number, number],
+  ratePerSec: number,
+  connections: number,
+) {
+  return startLoad(
+    planFor(baselineUrl, {
+      targets: [
+        { arm: 'baseline', url: baselineUrl, weight: weights[0] },
+        { arm: 'canary', url: canaryUrl, weight: weights[1] },
+      ],
+      ratePerSec,
+      durationMs: 30_000,
+      connections,
+    }),
+  );
+}
+
 describe('a running load', () => {
   it('moves weight between arms without a cold restart, and stops when told', async () => {
     const baseline = await startTestServer();
     const canary = await startTestServer();
     cleanup.push(baseline.close, canary.close);
-    const handle = startLoad(
-      planFor(baseline.url, {
-        targets: [
-          { arm: 'baseline', url: baseline.url, weight: 9 },
-          { arm: 'canary', url: canary.url, weight: 1 },
-        ],
-        ratePerSec: 400,
-        durationMs: 30_000,
-        connections: 8,
-      }),
-    );
+    const handle = twoArms(baseline.url, canary.url, [9, 1], 400, 8);
     await nextInterval(1200);
     const first = handle.mark();
     await nextInterval(1000);
@@ -75,17 +86,7 @@ describe('a running load', () => {
   it('keeps its connections across weight changes: none beyond the caps, none reopened', async () => {
     const baseline = await countingServer();
     const canary = await countingServer();
-    const handle = startLoad(
-      planFor(baseline.url, {
-        targets: [
-          { arm: 'baseline', url: baseline.url, weight: 1 },
-          { arm: 'canary', url: canary.url, weight: 1 },
-        ],
-        ratePerSec: 300,
-        durationMs: 30_000,
-        connections: 4,
-      }),
-    );
+    const handle = twoArms(baseline.url, canary.url, [1, 1], 300, 4);
     await nextInterval(1000);
     const changes: Record<string, number>[] = [
       { canary: 3 },

@@ -13,6 +13,8 @@
 //            requests at 20 000/s against autocannon's own rate mode (-R) in the same rounds
 //   ladder   the open model's highest rate held: achieved (responses in the window) >= 99 %, no
 //            errors, and p99 within 3x the 2 000/s p99
+//   before   the same open-model runs with an older build (--before <its bin/canary-gate.js>), in
+//            rotated rounds: 20 000/s with -c 100 and -c 1000, this build against that one
 //   steady   a 5-minute run at 20 000/s: per-second p99 and the generator's RSS over time
 //   proxies  what the proxy router adds in front of nginx, next to nginx's own proxy_pass
 //
@@ -41,6 +43,9 @@ const { values: opts } = parseArgs({
     'ladder-start': { type: 'string', default: '10000' },
     'ladder-max': { type: 'string', default: '150000' },
     'steady-duration': { type: 'string', default: '300s' },
+    before: { type: 'string' },
+    'before-duration': { type: 'string', default: '30s' },
+    'before-connections': { type: 'string', default: '100,1000' },
     'steady-rate': { type: 'string', default: '20000' },
     'proxy-rate': { type: 'string', default: '2000' },
     out: { type: 'string', default: join(root, 'bench', 'results', 'latest.json') },
@@ -94,8 +99,8 @@ function timed(cmd, args, onSpawn) {
 const loadArgs = (url, extra) => [cli, 'load', url, ...extra, '--json', '--quiet'];
 
 /** canary-gate load: its summary, its CPU, and the problems that make the round not count. */
-async function canaryGate(url, extra, onSpawn) {
-  const run = await timed(process.execPath, loadArgs(url, extra), onSpawn);
+async function canaryGate(url, extra, onSpawn, bin = cli) {
+  const run = await timed(process.execPath, [bin, ...loadArgs(url, extra).slice(1)], onSpawn);
   const summary = JSON.parse(run.out);
   const problems = [];
   if (summary.errors > 0) problems.push(`${summary.errors} errors ${JSON.stringify(summary.errorsByClass)}`);
@@ -189,11 +194,12 @@ function perSecond(summary) {
 }
 
 /** One open-model run at `rate`, with what issue #15's targets read from it. */
-async function openRun(url, rate, durationSec, onSpawn) {
+async function openRun(url, rate, durationSec, onSpawn, bin = cli, conns = openConnections) {
   const run = await canaryGate(
     url,
-    ['-r', `${rate}/s`, '-d', `${durationSec}s`, '--warmup', '2s', '-c', openConnections],
+    ['-r', `${rate}/s`, '-d', `${durationSec}s`, '--warmup', '2s', '-c', conns],
     onSpawn,
+    bin,
   );
   const s = run.summary;
   const seconds = perSecond(s);
@@ -342,6 +348,30 @@ async function ladderSection(url, results) {
   results.ladder = { referenceP99Ms: reference.p99Ms, steps, highestHeldPerSec: good ?? null };
 }
 
+async function beforeSection(url, results) {
+  const durationSec = sec(opts['before-duration']);
+  const builds = { this: cli, before: opts.before };
+  const names = Object.keys(builds);
+  results.before = { build: opts.before, rounds: [] };
+  log(`before/after: 20000/s for ${durationSec}s after a 2s warm-up, this build against ${opts.before}, order rotated`);
+  for (let round = 0; round < rounds; round++) {
+    for (const conns of opts['before-connections'].split(',')) {
+      const row = { connections: Number(conns), order: rotated(names, round) };
+      for (const name of rotated(names, round)) {
+        const run = await openRun(url, 20000, durationSec, undefined, builds[name], conns);
+        delete run.perSecondP99s;
+        row[name] = run;
+        log(
+          `  round ${round + 1} -c ${conns} ${name.padEnd(7)} p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, cpu ${run.cpuSecPer100k}s/100k`,
+        );
+      }
+      row.p99Ratio = r3(row.this.p99Ms / row.before.p99Ms);
+      row.cpuRatio = r3(row.this.cpuSecPer100k / row.before.cpuSecPer100k);
+      results.before.rounds.push(row);
+    }
+  }
+}
+
 async function steadySection(url, results) {
   const durationSec = sec(opts['steady-duration']);
   const rate = Number(opts['steady-rate']);
@@ -417,6 +447,7 @@ try {
   if (sections.has('closed')) await closedSection(nginx.url, results);
   if (sections.has('targets')) await targetsSection(nginx.url, results);
   if (sections.has('ladder')) await ladderSection(nginx.url, results);
+  if (sections.has('before') && opts.before) await beforeSection(nginx.url, results);
   if (sections.has('steady')) await steadySection(nginx.url, results);
   if (sections.has('proxies')) await proxiesSection(nginx, results);
 } finally {

@@ -46,7 +46,7 @@ export interface TargetPoolOptions {
   connections: number;
   /** Requests in flight per connection. */
   pipelining: number;
-  /** Connect timeout, and the idle bound between bytes (the whole exchange has its own deadline). */
+  /** Connect timeout; the whole exchange is bounded by the models' deadline sweep. */
   timeoutMs: number;
   /**
    * The model that drives this target. The closed model keeps each slot on its own connection
@@ -92,8 +92,10 @@ export class TargetPool {
     this.#clientOptions = {
       pipelining: options.pipelining,
       connect: { timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      // The models' deadline sweep bounds every exchange as a whole; undici's idle timers would
+      // only add two timer updates per request on the hot path.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
     };
@@ -120,8 +122,8 @@ export class TargetPool {
           method: request.method,
           headers,
           body: request.body === undefined ? null : Buffer.from(request.body),
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
+          headersTimeout: 0,
+          bodyTimeout: 0,
           // undici holds back pipelining behind any non-HEAD request unless told it won't block.
           blocking: false,
         },

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import { runLoad } from '../../../src/load/engine.js';
+import { ENGINE_LIMITS } from '../../../src/load/plan.js';
 import { spectrumMs } from '../../../src/metrics/hdr.js';
 import { startCpuHog } from '../../helpers/cpu-hog.mjs';
 import { planFor } from '../../helpers/plan.js';
@@ -64,5 +65,34 @@ describe('a stalling service', () => {
     expect(spectrumMs(result.total.latency).p99).toBeGreaterThan(50);
     expect(result.generator.limited).toBe(false);
     expect(result.generator.limitedIntervals).toBe(0);
+  });
+});
+
+describe('memory', () => {
+  it('follows what is measured, not what is declared: the highest accepted rate against one hung connection', async () => {
+    const server = await startTestServer(() => ({ hang: true }));
+    cleanup.push(server.close);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    // 200 000 requests come due in a second with nowhere to go: they wait in the backlog ring
+    // (12 bytes each) and are dropped at their timeout; nothing is built for the schedule.
+    const result = await runLoad(
+      planFor(server.url, {
+        ratePerSec: ENGINE_LIMITS.maxRatePerThread,
+        durationMs: 1000,
+        connections: 1,
+        timeoutMs: 1500,
+      }),
+    );
+    const grewMb = (process.memoryUsage().rss - before) / 1024 / 1024;
+    const c = result.total.counters;
+    expect(c.requests).toBe(ENGINE_LIMITS.maxRatePerThread);
+    // The one connection carried a request until its deadline, then the next one still in time.
+    expect(c.sent + c.dropped).toBe(c.requests);
+    expect(c.sent).toBeLessThan(10);
+    expect(c.errorsByClass.timeout).toBe(c.requests);
+    expect(grewMb).toBeLessThan(150);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

@@ -3,10 +3,10 @@
  * of that interval. Memory stays bounded in run length: past `maxPoints`, neighbouring points are
  * coalesced pairwise (counts add; percentiles keep the larger of the two, an upper bound).
  */
-import { createHistogram, spectrumMs } from '../metrics/hdr.js';
+import { spectrumMs } from '../metrics/hdr.js';
 import { type GeneratorLimitReason, generatorLimit } from './generator-limit.js';
 import { addGeneratorSample, emptyGeneratorSample, type GeneratorSample } from './generator-meter.js';
-import { emptyStatusClasses, type IntervalArmSample } from './recorder.js';
+import type { IntervalArmSample } from './recorder.js';
 
 /** One point of the series for one arm. */
 export interface IntervalPoint {
@@ -100,13 +100,15 @@ export class IntervalSeries {
           into.statusClasses[i] = (into.statusClasses[i] ?? 0) + n;
         });
       } else {
-        const latency = createHistogram();
-        latency.add(sample.latency);
-        const statusClasses = emptyStatusClasses();
-        sample.statusClasses.forEach((n, i) => {
-          statusClasses[i] = n;
+        // The first generator's sample is adopted, not copied: its histogram was handed over (the
+        // recorder or the wire decoder made a fresh one), and copying 23 000 buckets each second
+        // on the generator's thread is a pause in the very second it measures.
+        entry.arms.set(arm, {
+          requests: sample.requests,
+          errors: sample.errors,
+          latency: sample.latency,
+          statusClasses: [...sample.statusClasses],
         });
-        entry.arms.set(arm, { requests: sample.requests, errors: sample.errors, latency, statusClasses });
       }
     }
     entry.arrived++;

@@ -29,6 +29,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_TARGET':
     case 'E_ROUTER':
     case 'E_BUILD':
+    case 'E_SHARD':
     case 'E_INTERNAL':
       return EXIT.infrastructure;
   }

@@ -17,6 +17,7 @@ import { type RecoverArgs, recoverBuilder, runRecoverCommand } from './recover.j
 import { type RegressArgs, regressBuilder, runRegressCommand } from './regress.js';
 import { type RunArgs, runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
+import { runShardCommand, type ShardArgs, shardBuilder } from './shard.js';
 import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -110,6 +111,12 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'send load to one target and print the latency spectrum',
       (y) => withHelp(loadBuilder(y)),
       (args) => run(runLoadCommand(args as unknown as LoadArgs, io)),
+    )
+    .command(
+      'shard',
+      'run one shard of a sharded load (started by a coordinator, a container or a Kubernetes Job)',
+      (y) => withHelp(shardBuilder(y)),
+      (args) => run(runShardCommand(args as unknown as ShardArgs, io)),
     )
     .command(
       'capacity <target>',

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { armFromWire } from '../../../src/load/merge.js';
+import type { LoadPlan } from '../../../src/load/plan.js';
+import { createHistogram, type Histogram } from '../../../src/metrics/hdr.js';
+import { runSharded, ShardError } from '../../../src/shard/coordinator.js';
+import { processExecutor } from '../../../src/shard/process-executor.js';
+import type { ShardLine } from '../../../src/shard/protocol.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer(() => ({ delayMs: 1 }));
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const planFor = (url: string, durationMs = 2000): LoadPlan => ({
+  targets: [{ arm: 'target', url, weight: 1 }],
+  mix: [
+    { name: 'a', method: 'GET', path: '/a', weight: 1 },
+    { name: 'b', method: 'GET', path: '/b', weight: 1 },
+  ],
+  ratePerSec: 300,
+  durationMs,
+  connections: 8,
+  pipelining: 1,
+  workers: 1,
+  timeoutMs: 1000,
+});
+
+function buckets(h: Histogram): number[] {
+  const a = h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number };
+  return Array.from({ length: a.countsArrayLength }, (_, i) => a.getCountAtIndex(i));
+}
+
+/** True while a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sharded load over local processes', () => {
+  it('merges two shards exactly: counts add up and the merged histogram holds every sample of every shard', async () => {
+    const seenBefore = server.seen.length;
+    const lines: ShardLine[] = [];
+    const result = await runSharded(planFor(server.url), {
+      shards: 2,
+      executor: processExecutor(),
+      startDelayMs: 1000,
+      onLine: (line) => lines.push(line),
+    });
+    expect(result.shards.map((s) => s.status)).toEqual(['ok', 'ok']);
+    // The merged schedule is the planned one: 300/s for 2 s.
+    expect(result.scheduled).toBe(600);
+    expect(result.total.counters.requests).toBe(600);
+    expect(result.total.counters.requests).toBe(result.shards.reduce((s, x) => s + x.requests, 0));
+    expect(server.seen.length - seenBefore).toBe(result.total.counters.sent);
+    expect(result.shards.every((s) => s.requests > 0)).toBe(true);
+
+    // Every sample every shard sent, second by second, in one histogram: the merged total equals it.
+    const everySample = createHistogram();
+    const byEndpoint = new Map<string, Histogram>();
+    for (const line of lines) {
+      if (line.type !== 'interval') continue;
+      for (const wire of line.arms) {
+        const arm = armFromWire(wire);
+        everySample.add(arm.latency);
+        for (const e of arm.endpoints) {
+          const h = byEndpoint.get(e.name) ?? createHistogram();
+          h.add(e.latency);
+          byEndpoint.set(e.name, h);
+        }
+      }
+    }
+    expect(everySample.totalCount).toBe(600);
+    expect(buckets(result.total.latency)).toEqual(buckets(everySample));
+    for (const p of [50, 90, 99, 99.9, 100])
+      expect(result.total.latency.getValueAtPercentile(p)).toBe(everySample.getValueAtPercentile(p));
+    for (const e of result.total.endpoints)
+      expect(buckets(e.latency)).toEqual(buckets(byEndpoint.get(e.name) as Histogram));
+    expect(result.intervals.target?.reduce((s, p) => s + p.requests, 0)).toBe(600);
+  });
+
+  it('names a shard killed mid-run, stops the other and gives no result', async () => {
+    const pids: number[] = [];
+    let killed = false;
+    const run = runSharded(planFor(server.url, 4000), {
+      shards: 2,
+      executor: processExecutor(),
+      startDelayMs: 1000,
+      onLine: (line) => {
+        if (line.type === 'hello') pids[line.shard] = line.pid;
+        if (line.type === 'interval' && line.shard === 1 && !killed) {
+          killed = true;
+          process.kill(pids[1] as number, 'SIGKILL');
+        }
+      },
+    });
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShardError);
+    expect((error as ShardError).message).toMatch(
+      /1 of 2 shards failed:\n {2}- shard 1 \(pid \d+\): exited \(SIGKILL\)/,
+    );
+    expect((error as ShardError).shards.map((s) => s.status)).toEqual(['stopped', 'failed']);
+    expect(pids.every((pid) => !alive(pid))).toBe(true);
+  });
+
+  it('names a hung shard after its silence deadline and ends it', async () => {
+    const pids: number[] = [];
+    let frozen = false;
+    const error = await runSharded(planFor(server.url, 4000), {
+      shards: 2,
+      executor: processExecutor(),
+      startDelayMs: 1000,
+      silenceMs: 1500,
+      onLine: (line) => {
+        if (line.type === 'hello') pids[line.shard] = line.pid;
+        if (line.type === 'interval' && line.shard === 0 && !frozen) {
+          frozen = true;
+          process.kill(pids[0] as number, 'SIGSTOP');
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShardError);
+    expect((error as ShardError).message).toMatch(/shard 0 \(pid \d+\): hung: nothing on its output for \d+ s/);
+    expect(pids.every((pid) => !alive(pid))).toBe(true);
+  });
+
+  it('stops every shard on the signal and returns what they measured, marked aborted', async () => {
+    const controller = new AbortController();
+    const seenBefore = server.seen.length;
+    const result = await runSharded(planFor(server.url, 10_000), {
+      shards: 2,
+      executor: processExecutor(),
+      startDelayMs: 1000,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(result.aborted).toBe(true);
+    expect(result.shards.map((s) => s.status)).toEqual(['stopped', 'stopped']);
+    expect(result.total.counters.requests).toBeLessThan(3000);
+    expect(server.seen.length - seenBefore).toBe(result.total.counters.sent);
+  });
+});

@@ -273,10 +273,11 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       fail(f, `protocol: ${(error as Error).message}`);
     }
     f.exit = await instance.exited;
+    const how = f.exit.signal ?? `code ${f.exit.code}`;
+    // Stopped because another shard failed (or on the signal) and gone before its end line.
     if (f.problem === undefined && !f.end)
-      fail(f, `exited (${f.exit.signal ?? `code ${f.exit.code}`}) before its end line`);
-    else if (f.problem === undefined && f.exit.code !== 0)
-      fail(f, `exited (${f.exit.signal ?? `code ${f.exit.code}`}) after its end line`);
+      fail(f, `exited (${how}) before its end line${stopping ? ' after a stop' : ''}`);
+    else if (f.problem === undefined && f.exit.code !== 0) fail(f, `exited (${how}) after its end line`);
   };
 
   let aborted = false;

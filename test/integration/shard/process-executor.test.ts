@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armFromWire } from '../../../src/load/merge.js';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { createHistogram, type Histogram } from '../../../src/metrics/hdr.js';
-import { runSharded, ShardError } from '../../../src/shard/coordinator.js';
+import { runSharded, ShardError, startSharded } from '../../../src/shard/coordinator.js';
 import { processExecutor } from '../../../src/shard/process-executor.js';
 import type { ShardLine } from '../../../src/shard/protocol.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -145,5 +145,61 @@ describe('sharded load over local processes', () => {
     expect(result.shards.map((s) => s.status)).toEqual(['stopped', 'stopped']);
     expect(result.total.counters.requests).toBeLessThan(3000);
     expect(server.seen.length - seenBefore).toBe(result.total.counters.sent);
+  });
+
+  it('switches every shard to new weights at the same moment (a step boundary)', async () => {
+    const seenBefore = server.seen.length;
+    const plan: LoadPlan = {
+      ...planFor(server.url, 3000),
+      targets: [
+        { arm: 'baseline', url: `${server.url}/baseline`, weight: 1 },
+        { arm: 'canary', url: `${server.url}/canary`, weight: 0 },
+      ],
+    };
+    let switched = false;
+    const run = startSharded(plan, {
+      shards: 2,
+      executor: processExecutor(),
+      startDelayMs: 1000,
+      onProgress: (progress) => {
+        if (switched) return;
+        switched = true;
+        expect(progress.arms.canary?.requests ?? 0).toBe(0);
+        run.setWeights({ baseline: 0, canary: 1 });
+      },
+    });
+    const result = await run.done;
+    const seen = server.seen.slice(seenBefore);
+    const canary = result.arms.find((a) => a.arm === 'canary');
+    expect(canary?.counters.sent).toBe(seen.filter((r) => r.url.startsWith('/canary/')).length);
+    expect(canary?.counters.sent).toBeGreaterThan(0);
+    // After the switch only the canary is sent to: the baseline's share is the first second or so.
+    const baselineSent = result.arms.find((a) => a.arm === 'baseline')?.counters.sent ?? 0;
+    expect(baselineSent).toBeGreaterThan(0);
+    expect(baselineSent).toBeLessThan(result.total.counters.sent * 0.75);
+  });
+
+  it('names a shard that breaks the protocol or cannot start', async () => {
+    const liar = processExecutor({
+      argv: (launch) => [
+        process.execPath,
+        '-e',
+        `console.log(JSON.stringify({ v: 2, shard: ${launch.index}, type: "hello" }))`,
+      ],
+    });
+    const lied = await runSharded(planFor(server.url), { shards: 2, executor: liar, startDelayMs: 500 }).catch(
+      (e: unknown) => e,
+    );
+    expect(lied).toBeInstanceOf(ShardError);
+    expect((lied as ShardError).message).toMatch(
+      /shard \d \(pid \d+\): protocol: .*expected protocol version 1, found 2/,
+    );
+    const missing = processExecutor({ argv: () => ['/nonexistent/canary-gate-shard'] });
+    const absent = await runSharded(planFor(server.url), { shards: 2, executor: missing, startDelayMs: 500 }).catch(
+      (e: unknown) => e,
+    );
+    expect((absent as ShardError).message).toMatch(
+      /2 of 2 shards failed:\n {2}- shard 0 \(\(not started\)\): could not start: spawn \/nonexistent\/canary-gate-shard ENOENT/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 /** Exit codes, in one table (DESIGN.md's CLI contract). */
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from './errors.js';
 
 /** Every exit code canary-gate uses. */
 export const EXIT = {

@@ -13,6 +13,15 @@ export { advanceSearch, type SearchConfig, type SearchState, startSearch } from 
 export { type DemoServiceOptions, type RunningService, startDemoService } from './demo/service.js';
 export { startDemoServiceThread } from './demo/service-thread.js';
 export { CanaryGateError, type ErrorCode, ScenarioError, TargetError, UsageError } from './errors.js';
+export {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  type Histogram,
+  type LatencySpectrumMs,
+  mergeHistograms,
+  spectrumMs,
+} from './hdr/histogram.js';
 export { type LoadProgress, type LoadResult, type RunLoadOptions, runLoad } from './load/engine.js';
 export { ERROR_CLASSES, type ErrorClass } from './load/error-class.js';
 export type { IntervalPoint } from './load/interval-series.js';
@@ -24,15 +33,6 @@ export {
   type RequestSpec,
   type TargetSpec,
 } from './load/plan.js';
-export {
-  createHistogram,
-  decodeHistogram,
-  encodeHistogram,
-  type Histogram,
-  type LatencySpectrumMs,
-  mergeHistograms,
-  spectrumMs,
-} from './metrics/hdr.js';
 export { renderCapacityHtml } from './report/capacity-html.js';
 export { renderCapacityMarkdown } from './report/capacity-markdown.js';
 export { type LoadSummary, renderLoadSummary, summarizeLoad } from './report/load-summary.js';

@@ -1,7 +1,7 @@
 /** Builds a baseline file from measured steps (pure), and stored-step measurements for the judge. */
 import type { ArmStepMeasurements } from '../gates/judge.js';
+import { encodeHistogram } from '../hdr/histogram.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import { encodeHistogram } from '../metrics/hdr.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline, type BaselineFile, storedStepFor } from './format.js';
 
 /** What a baseline records besides the steps. */

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CanaryGateError } from '../errors.js';
-import { decodeHistogram, type Histogram } from '../metrics/hdr.js';
+import { decodeHistogram, type Histogram } from '../hdr/histogram.js';
 
 /** Version of the baseline format this build writes and reads. */
 export const BASELINE_SCHEMA_VERSION = 1;

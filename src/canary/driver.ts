@@ -9,19 +9,14 @@ import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ArmStepMeasurements, ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
+import { createHistogram } from '../hdr/histogram.js';
 import { type LoadProgress, runLoad } from '../load/engine.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
-import { createHistogram } from '../metrics/hdr.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { RunJournal } from './journal.js';
-import { type HealthResult, preflight } from './preflight.js';
-import { ProxyRouter } from './routers/proxy.js';
-import type { Router } from './routers/router.js';
-import { runArgv } from './routers/run-argv.js';
 import {
   DECISION_EXIT,
   type Decision,
@@ -30,8 +25,13 @@ import {
   type RunResult,
   type StepResult,
   stepArmOf,
-} from './run-result.js';
-import { scenarioLoadPlan } from './scenario-load-plan.js';
+} from '../result/run-result.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { RunJournal } from '../session/journal.js';
+import { type HealthResult, preflight } from './preflight.js';
+import { ProxyRouter } from './routers/proxy.js';
+import type { Router } from './routers/router.js';
+import { runArgv } from './routers/run-argv.js';
 
 /** Something the driver did, for progress displays and logs. */
 export type DriverEvent =

@@ -4,7 +4,7 @@
  * the interval, the knee, the capacity ratio and the exit code. Reports render this and nothing
  * else.
  */
-import type { LatencySpectrumMs } from '../metrics/hdr.js';
+import type { LatencySpectrumMs } from '../hdr/histogram.js';
 import type { SloTerm, SloTermResult } from '../scenario/slo.js';
 import { formatRatePerSec } from '../scenario/units.js';
 import { findKnee, type Knee } from './knee.js';

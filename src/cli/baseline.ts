@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { buildBaseline } from '../baseline/build.js';
-import { machineFingerprint } from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
 import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { spectrumMs } from '../hdr/histogram.js';
 import { runLoad } from '../load/engine.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import { spectrumMs } from '../metrics/hdr.js';
-import { EXIT } from './exit-codes.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import { machineFingerprint } from '../result/run-result.js';
 import type { CliIO } from './io.js';
 import { readScenarioFile } from './scenario-file.js';
 

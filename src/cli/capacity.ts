@@ -8,9 +8,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { newRunId } from '../canary/run-id.js';
-import { machineFingerprint } from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
 import { probeTarget, searchCapacity } from '../capacity/driver.js';
 import {
   CAPACITY_RESULT_SCHEMA_VERSION,
@@ -21,10 +18,13 @@ import {
 } from '../capacity/result.js';
 import { SEARCH_DEFAULTS, type SearchConfig, searchConfigProblems } from '../capacity/search.js';
 import { ScenarioError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { type LoadPlan, planProblems, type RequestSpec } from '../load/plan.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { renderCapacityHtml } from '../report/capacity-html.js';
 import { renderCapacityMarkdown } from '../report/capacity-markdown.js';
 import { renderCapacitySummary, renderStepLine } from '../report/capacity-text.js';
+import { machineFingerprint } from '../result/run-result.js';
 import type { Scenario } from '../scenario/schema.js';
 import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { largestLatencyLimitMs, type Slo, sloOrProblems } from '../scenario/slo.js';
@@ -35,11 +35,11 @@ import {
   percentOrProblem,
   rateOrProblem,
 } from '../scenario/units.js';
-import { EXIT } from './exit-codes.js';
+import { newRunId } from '../session/run-id.js';
+import { appendStepSummary } from '../session/step-summary.js';
 import type { CliIO } from './io.js';
 import { asFlagProblem, OPEN_MODEL_DEFAULT_CONNECTIONS, requestFromArgs } from './load.js';
 import { readScenarioFile } from './scenario-file.js';
-import { appendStepSummary } from './step-summary.js';
 
 /** Report formats the command writes. */
 export const CAPACITY_FORMATS = ['json', 'markdown', 'html'] as const;

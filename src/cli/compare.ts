@@ -7,14 +7,14 @@ import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
 import { BaselineFormatError } from '../baseline/format.js';
-import type { RunResult } from '../canary/run-result.js';
+import { EXIT } from '../exit-codes.js';
 import { judgeStep } from '../gates/judge.js';
 import { renderMatrix } from '../gates/score.js';
 import type { StepVerdict } from '../gates/verdict.js';
-import { decodeHistogram } from '../metrics/hdr.js';
+import { decodeHistogram } from '../hdr/histogram.js';
+import type { RunResult } from '../result/run-result.js';
 import { type Check, defaultRelativeChecks } from '../scenario/schema.js';
 import { readBaselineFile } from './baseline-file.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { readScenarioFile } from './scenario-file.js';
 

@@ -6,9 +6,9 @@
 import type { Argv } from 'yargs';
 import { startDemoServiceThread } from '../demo/service-thread.js';
 import { loadScenario } from '../scenario/loader.js';
+import { type MetricsArgs, metricsFlags, metricsTargets } from '../session/run-metrics.js';
 import type { CliIO } from './io.js';
 import { executeRun } from './run.js';
-import { type MetricsArgs, metricsFlags, metricsTargets } from './run-metrics.js';
 
 /** Flags of the demo command. */
 export interface DemoArgs extends MetricsArgs {

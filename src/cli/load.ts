@@ -4,13 +4,13 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { runLoad } from '../load/engine.js';
 import { type LoadPlan, planProblems, type RequestSpec } from '../load/plan.js';
 import { renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
 import { startProgress } from '../report/progress.js';
 import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { parseDurationMs, parseRatePerSec } from '../scenario/units.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /** Flags of the load command, as yargs parses them. */

@@ -4,12 +4,12 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from '../exit-codes.js';
 import { redactProcessSecrets } from '../scenario/secrets.js';
 import { baselineBuilder, runBaselineRecord } from './baseline.js';
 import { type CapacityArgs, capacityBuilder, runCapacityCommand } from './capacity.js';
 import { type CompareArgs, compareBuilder, runCompareCommand } from './compare.js';
 import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type InitArgs, initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
 import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';

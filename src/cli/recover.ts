@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { journalState, RunJournal, readJournal } from '../canary/journal.js';
 import { createRouter } from '../canary/routers/create-router.js';
 import { ScenarioError, UsageError } from '../errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import { journalState, RunJournal, readJournal } from '../session/journal.js';
 import type { CliIO } from './io.js';
 import { readScenarioFile } from './scenario-file.js';
 

@@ -9,8 +9,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { newRunId } from '../canary/run-id.js';
-import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
 import {
   CommandSplitError,
@@ -21,9 +19,11 @@ import {
 } from '../regress/plan.js';
 import { type RegressEvent, runRegress } from '../regress/runner.js';
 import { renderRegressSummary } from '../report/run-summary.js';
+import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { type LoadedScenario, loadScenario } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
-import { abortOnTrouble } from './abort-on-trouble.js';
+import { newRunId } from '../session/run-id.js';
+import { abortOnTrouble } from '../session/signals.js';
 import type { CliIO } from './io.js';
 import { writeReports } from './run.js';
 import { readScenarioFile } from './scenario-file.js';

@@ -9,11 +9,7 @@ import type { Argv } from 'yargs';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
 import type { Baseline } from '../baseline/format.js';
 import { type DriverEvent, runCanary } from '../canary/driver.js';
-import { RunJournal } from '../canary/journal.js';
 import { createRouter } from '../canary/routers/create-router.js';
-import { newRunId } from '../canary/run-id.js';
-import type { RunResult } from '../canary/run-result.js';
-import { machineFingerprint } from '../canary/run-result.js';
 import { ScenarioError, UsageError } from '../errors.js';
 import { externalSource, queryProblems } from '../metrics/external-checks.js';
 import { renderHgrm } from '../report/hgrm.js';
@@ -22,14 +18,24 @@ import { renderJUnit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { startRunProgress } from '../report/run-progress.js';
 import { renderRunSummary } from '../report/run-summary.js';
+import type { RunResult } from '../result/run-result.js';
+import { machineFingerprint } from '../result/run-result.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
-import { abortOnTrouble } from './abort-on-trouble.js';
+import { RunJournal } from '../session/journal.js';
+import { newRunId } from '../session/run-id.js';
+import {
+  type MetricsArgs,
+  type MetricsTargets,
+  metricsFlags,
+  metricsTargets,
+  startRunMetrics,
+} from '../session/run-metrics.js';
+import { abortOnTrouble } from '../session/signals.js';
+import { appendStepSummary } from '../session/step-summary.js';
 import { readBaselineFile } from './baseline-file.js';
 import type { CliIO } from './io.js';
-import { type MetricsArgs, type MetricsTargets, metricsFlags, metricsTargets, startRunMetrics } from './run-metrics.js';
 import { readScenarioFile } from './scenario-file.js';
-import { appendStepSummary } from './step-summary.js';
 
 /** Flags of the run command. */
 export interface RunArgs extends MetricsArgs {

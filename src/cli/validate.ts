@@ -1,7 +1,7 @@
 /** `canary-gate validate <scenario>`: check a scenario and print its resolved plan; sends nothing. */
 import type { Argv } from 'yargs';
+import { EXIT } from '../exit-codes.js';
 import { describePlan, renderPlan } from '../scenario/describe-plan.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { readScenarioFile } from './scenario-file.js';
 

@@ -1,6 +1,7 @@
 /** The load plan a scenario's traffic and request mix give for some targets and a duration. */
-import type { LoadPlan } from '../load/plan.js';
+
 import type { Scenario } from '../scenario/schema.js';
+import type { LoadPlan } from './plan.js';
 
 /** A LoadPlan for `targets` from the scenario's traffic settings and request mix. */
 export function scenarioLoadPlan(

@@ -8,6 +8,13 @@
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HealthResult } from '../canary/preflight.js';
+import { BuildError } from '../errors.js';
+import { type ArmStepMeasurements, judgeStep } from '../gates/judge.js';
+import type { StepVerdict } from '../gates/verdict.js';
+import { runLoad } from '../load/engine.js';
+import type { IntervalPoint } from '../load/interval-series.js';
+import type { ArmMeasurements } from '../load/recorder.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import {
   DECISION_EXIT,
   type Decision,
@@ -18,14 +25,7 @@ import {
   regressBuildName,
   type StepResult,
   stepArmOf,
-} from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
-import { BuildError } from '../errors.js';
-import { type ArmStepMeasurements, judgeStep } from '../gates/judge.js';
-import type { StepVerdict } from '../gates/verdict.js';
-import { runLoad } from '../load/engine.js';
-import type { IntervalPoint } from '../load/interval-series.js';
-import type { ArmMeasurements } from '../load/recorder.js';
+} from '../result/run-result.js';
 import { regressTargets, type Scenario } from '../scenario/schema.js';
 import type { BuildStart, RunningBuild } from './build.js';
 import {

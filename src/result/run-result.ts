@@ -3,12 +3,12 @@
  * baselines are recorded from it.
  */
 import { cpus, hostname } from 'node:os';
+import type { HealthResult } from '../canary/preflight.js';
 import type { StepVerdict } from '../gates/verdict.js';
+import { encodeHistogram, spectrumMs } from '../hdr/histogram.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import type { TracedRequest } from '../load/trace-context.js';
-import { encodeHistogram, spectrumMs } from '../metrics/hdr.js';
-import type { HealthResult } from './preflight.js';
 
 /** Version of the RunResult shape. */
 export const RUN_RESULT_SCHEMA_VERSION = 1;

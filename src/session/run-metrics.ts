@@ -5,10 +5,10 @@
  */
 import type { Argv } from 'yargs';
 import type { DriverEvent } from '../canary/driver.js';
-import type { Decision } from '../canary/run-result.js';
+import type { CliIO } from '../cli/io.js';
 import { UsageError } from '../errors.js';
 import { RunMetrics } from '../metrics/exporter.js';
-import type { CliIO } from './io.js';
+import type { Decision } from '../result/run-result.js';
 
 /** The metrics flags. */
 export interface MetricsArgs {

@@ -4,7 +4,7 @@
  * exits. Shared by `run` and `regress`. A closed output pipe never gets here: `processIO`
  * drops EPIPE at the edge.
  */
-import type { CliIO } from './io.js';
+import type { CliIO } from '../cli/io.js';
 
 /**
  * Abort `controller` on a signal (reason `{ signal }`, exit 130) or an uncaught error (the error,

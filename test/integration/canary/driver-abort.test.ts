@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCanary } from '../../../src/canary/driver.js';
-import { journalState, RunJournal, readJournal } from '../../../src/canary/journal.js';
 import { ExecRouter } from '../../../src/canary/routers/exec.js';
 import { runLoad } from '../../../src/load/engine.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
+import { journalState, RunJournal, readJournal } from '../../../src/session/journal.js';
 import { planFor } from '../../helpers/plan.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 

@@ -10,9 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCanary } from '../../../src/canary/driver.js';
-import { RunJournal } from '../../../src/canary/journal.js';
 import { createRouter } from '../../../src/canary/routers/create-router.js';
-import type { RunResult } from '../../../src/canary/run-result.js';
 import { main } from '../../../src/cli/main.js';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
@@ -21,8 +19,10 @@ import { ALERTS_CHECK, type ExternalSource, externalSource } from '../../../src/
 import { queryValue } from '../../../src/metrics/prometheus.js';
 import { renderHtml } from '../../../src/report/html.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
+import type { RunResult } from '../../../src/result/run-result.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { Scenario } from '../../../src/scenario/schema.js';
+import { RunJournal } from '../../../src/session/journal.js';
 import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
 import { startTestServer } from '../../helpers/server.js';
 

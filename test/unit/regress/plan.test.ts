@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import type { ArmMeasurements } from '../../../src/load/recorder.js';
 import { emptyCounters } from '../../../src/load/recorder.js';
-import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
 import {
   CommandSplitError,
   mergeRounds,

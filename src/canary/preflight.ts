@@ -1,20 +1,13 @@
 /** Pre-flight: every health endpoint (and Prometheus and Alertmanager when checks use them) must answer 2xx before any weight changes. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { Scenario } from '../scenario/schema.js';
-
-/** One health check's outcome. */
-export interface HealthResult {
-  /** Which service ("baseline", "canary", or an extra's name). */
-  service: string;
-  url: string;
-  healthy: boolean;
-  /** HTTP status, or the error class. */
-  detail: string;
-}
+import type { HealthResult } from '../result/run-result.js';
+import type { RunScenario } from '../scenario/schema.js';
 
 /** Every health URL of a scenario. */
-export function healthUrls(scenario: Scenario): { service: string; url: string; headers?: Record<string, string> }[] {
+export function healthUrls(
+  scenario: RunScenario,
+): { service: string; url: string; headers?: Record<string, string> }[] {
   const out: { service: string; url: string; headers?: Record<string, string> }[] = [];
   for (const [service, target] of Object.entries(scenario.targets)) {
     for (const path of target?.health ?? []) out.push({ service, url: `${target?.url.replace(/\/+$/, '')}${path}` });
@@ -55,7 +48,7 @@ export async function probe(
 }
 
 /** Check every health URL (with retries); resolves with every result, healthy or not. */
-export async function preflight(scenario: Scenario): Promise<HealthResult[]> {
+export async function preflight(scenario: RunScenario): Promise<HealthResult[]> {
   const { timeout, retries } = scenario.health;
   return Promise.all(
     healthUrls(scenario).map(async ({ service, url, headers }) => {

@@ -44,7 +44,7 @@ requests: [{ path: / }]
 steps: [10, 50]
 router: { type: exec, command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(slow)}, ${JSON.stringify(weights)}, "{weight}"] }
 `,
-      { file: 'abort.yaml', env: {} },
+      { file: 'abort.yaml', env: {}, accept: { modes: ['canary'], command: 'run' } },
     );
     const r = scenario.router;
     if (r.type !== 'exec') throw new Error('expected the exec router');

@@ -4,8 +4,10 @@
  * target. The schema has already checked every field; what is left is the load engine's own
  * bounds and the --compare URL, each problem named by its flag. Pure.
  */
+import { ScenarioError, UsageError } from '../errors.js';
 import { type LoadPlan, planProblems } from '../load/plan.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import { validateScenario } from '../scenario/loader.js';
 import type { CapacityScenario } from '../scenario/schema.js';
 import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
 import { type Slo, sloOrProblems } from '../scenario/slo.js';
@@ -85,6 +87,48 @@ export function capacityPlan(
       formats: s.outputs.formats.includes('json') ? s.outputs.formats : ['json', ...s.outputs.formats],
     },
   };
+}
+
+/**
+ * The search a capacity scenario document describes (a file's, flags laid over it, or one made of
+ * flags alone), with the --compare target: every problem at once, each field named by `name`
+ * (its flag), or a UsageError (URL form) / ScenarioError (file form) listing them.
+ */
+export function resolveCapacity(o: {
+  input: Record<string, unknown>;
+  name: (path: string) => string | undefined;
+  /** The scenario file, when there is one. */
+  file?: string;
+  compare?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  redactor: Redactor;
+  /** Problems already found in the flags. */
+  problems?: string[];
+}): { plan: CapacityPlan; scenario: CapacityScenario } {
+  const problems = [...(o.problems ?? [])];
+  let scenario: CapacityScenario | undefined;
+  try {
+    scenario = validateScenario<'capacity'>(o.input, {
+      file: '',
+      accept: { modes: ['capacity'], command: 'capacity' },
+      name: o.name,
+    });
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    problems.push(...error.problems);
+  }
+  const compare = o.compare === undefined ? undefined : compareUrlOrProblem(o.compare, o.env, o.redactor, !!o.file);
+  if (compare && 'problem' in compare) problems.push(compare.problem);
+  const resolved =
+    scenario && problems.length === 0
+      ? capacityPlan(scenario, compare && 'url' in compare ? compare.url : undefined)
+      : undefined;
+  if (resolved && 'problems' in resolved) problems.push(...resolved.problems);
+  if (scenario && resolved && 'plan' in resolved) return { plan: resolved.plan, scenario };
+  const message = `${o.file ? `${o.file}: ` : ''}invalid arguments; nothing was sent:\n  - ${problems.map((p) => o.redactor.redactText(p)).join('\n  - ')}`;
+  throw o.file
+    ? new ScenarioError(message, problems)
+    : new UsageError(message, { hint: 'see canary-gate capacity --help' });
 }
 
 /**

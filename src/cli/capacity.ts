@@ -5,12 +5,10 @@
  * of flags; in the scenario form, flags given override the file. Exit codes: VERDICT_EXIT.
  */
 import type { Argv } from 'yargs';
-import { type CapacityPlan, capacityPlan, compareUrlOrProblem } from '../capacity/plan.js';
-import { ScenarioError, UsageError } from '../errors.js';
+import { resolveCapacity } from '../capacity/plan.js';
 import { VERDICT_EXIT_HELP } from '../exit-codes.js';
 import { renderCapacitySummary } from '../report/capacity-text.js';
 import { type FieldFlag, flagNamer, withFlags } from '../scenario/fields.js';
-import { validateScenario } from '../scenario/loader.js';
 import { CapacityScenarioSchema } from '../scenario/schema.js';
 import { Redactor } from '../scenario/secrets.js';
 import { CAPACITY_FORMATS } from '../scenario/sections.js';
@@ -90,66 +88,51 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
 const isUrl = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
 
 /** The search the flags (and a scenario file) describe; every problem at once, each naming its flag. */
-export async function capacityPlanOf(
-  args: CapacityArgs,
-  io: Pick<CliIO, 'env'>,
-): Promise<{ plan: CapacityPlan; redactor: Redactor; fromFile: boolean; outputsDir?: string }> {
-  const fromFile = !isUrl(args.target);
-  const problems: string[] = [];
-  let doc: Record<string, unknown>;
-  let redactor = new Redactor();
-  if (fromFile) {
-    const loaded = await readScenarioFile(args.target, io, { accept: { modes: ['capacity'], command: 'capacity' } });
-    doc = loaded.input;
-    redactor = loaded.redactor;
-  } else {
-    const { base, request } = requestFromArgs({ ...args, url: args.target }, io.env, redactor, problems);
-    doc = {
-      name: redactor.redactText(base),
-      mode: 'capacity',
-      targets: { canary: { url: base } },
-      requests: [request],
-      capacity: {},
+export async function capacityPlanOf(args: CapacityArgs, io: Pick<CliIO, 'env'>) {
+  if (!isUrl(args.target)) {
+    const file = args.target;
+    const loaded = await readScenarioFile(file, io, { accept: { modes: ['capacity'], command: 'capacity' } });
+    const name = flagNamer(FLAGS, args);
+    const input = withFlags(loaded.input, FLAGS, args);
+    return {
+      ...resolveCapacity({ input, name, file, env: io.env, redactor: loaded.redactor, ...compare(args) }),
+      redactor: loaded.redactor,
+      file,
     };
   }
-  let scenario: ReturnType<typeof validateScenario<'capacity'>> | undefined;
-  try {
-    // In the URL form every field comes from a flag; in the scenario form, only those given.
-    const given = fromFile ? args : Object.fromEntries([...FLAGS, ...URL_FORM].map((f) => [f.flag, true]));
-    const flagOf = flagNamer([...FLAGS, ...URL_FORM], given);
-    scenario = validateScenario<'capacity'>(withFlags(doc, FLAGS, args), {
-      file: '',
-      accept: { modes: ['capacity'], command: 'capacity' },
-      name: (path) => (!fromFile && path === 'targets.canary.url' ? 'url' : flagOf(path)),
-    });
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    problems.push(...error.problems);
-  }
-  const compare =
-    args.compare === undefined ? undefined : compareUrlOrProblem(args.compare, io.env, redactor, fromFile);
-  if (compare && 'problem' in compare) problems.push(compare.problem);
-  const resolved =
-    scenario && problems.length === 0
-      ? capacityPlan(scenario, compare && 'url' in compare ? compare.url : undefined)
-      : undefined;
-  if (resolved && 'problems' in resolved) problems.push(...resolved.problems);
-  if (!resolved || 'problems' in resolved) {
-    const message = `${fromFile ? `${args.target}: ` : ''}invalid arguments; nothing was sent:\n  - ${problems.map((p) => redactor.redactText(p)).join('\n  - ')}`;
-    throw fromFile
-      ? new ScenarioError(message, problems)
-      : new UsageError(message, { hint: 'see canary-gate capacity --help' });
-  }
-  return { plan: resolved.plan, redactor, fromFile, ...(scenario ? { outputsDir: scenario.outputs.dir } : {}) };
+  const redactor = new Redactor();
+  const problems: string[] = [];
+  const { base, request } = requestFromArgs({ ...args, url: args.target }, io.env, redactor, problems);
+  const doc = {
+    name: redactor.redactText(base),
+    mode: 'capacity',
+    targets: { canary: { url: base } },
+    requests: [request],
+    capacity: {},
+  };
+  // Every field of the URL form comes from a flag.
+  const flagOf = flagNamer(
+    [...FLAGS, ...URL_FORM],
+    Object.fromEntries([...FLAGS, ...URL_FORM].map((f) => [f.flag, true])),
+  );
+  const name = (path: string) => (path === 'targets.canary.url' ? 'url' : flagOf(path));
+  const input = withFlags(doc, FLAGS, args);
+  return {
+    ...resolveCapacity({ input, name, env: io.env, redactor, problems, ...compare(args) }),
+    redactor,
+    file: undefined,
+  };
 }
+
+const compare = (args: CapacityArgs) => (args.compare === undefined ? {} : { compare: args.compare });
 
 /** Run the command; resolves to the exit code. */
 export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise<number> {
   // Error messages can name a URL with a ${env:NAME} secret in it; main redacts every secret this
   // process loaded before it prints one.
-  const { plan, redactor, fromFile, outputsDir } = await capacityPlanOf(args, io);
+  const { plan, scenario, redactor, file } = await capacityPlanOf(args, io);
   const reportsTo: CapacityReportsTo =
-    args.out !== undefined ? { dir: args.out } : fromFile && outputsDir ? { under: outputsDir } : undefined;
+    args.out !== undefined ? { dir: args.out } : file ? { under: scenario.outputs.dir } : undefined;
   const { result, reports } = await runCapacitySession(plan, { redactor, quiet: args.quiet, reportsTo }, io);
   const summary = renderCapacitySummary(result);
   if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);

@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import type { RequestSpec } from '../load/plan.js';
-import { defaultText, type FieldFlag, flagHelp } from '../scenario/fields.js';
+import { type FieldFlag, flagHelp } from '../scenario/fields.js';
 import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
 import { RequestSchema } from '../scenario/sections.js';
 import { type MetricsTargets, metricsTargets } from '../session/run-metrics.js';

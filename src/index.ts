@@ -7,10 +7,10 @@
 // One arm's measurements in one step, and its judge and stored forms.
 export {
   type ArmMeasurements,
+  type ArmStepMeasurements,
   decodeArm,
   emptyArm,
   encodeArm,
-  type JudgeArm,
   judgeArm,
   type StoredArm,
 } from './arm/arm.js';

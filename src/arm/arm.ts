@@ -4,14 +4,14 @@
  * record) is the one type; `judgeArm` is the one conversion to the judge's input and
  * `encodeArm`/`decodeArm` the one encoder and decoder of a stored arm, whoever measured or stored it.
  */
-import type { JudgeArm } from '../gates/judge.js';
+import type { ArmStepMeasurements } from '../gates/judge.js';
 import { createHistogram, decodeHistogram, encodeHistogram, spectrumMs } from '../hdr/histogram.js';
 import { emptyErrorCounts } from '../load/error-class.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { emptyCounters } from '../load/recorder.js';
 import type { TracedRequest } from '../load/trace-context.js';
 
-export type { ArmMeasurements, JudgeArm };
+export type { ArmMeasurements, ArmStepMeasurements };
 
 /** One arm's measurements as a result (and, in part, a baseline file) stores them. */
 export interface StoredArm {
@@ -40,7 +40,7 @@ export interface StoredCounts {
 }
 
 /** The judge's view of an arm measured over `durationMs`. */
-export function judgeArm(m: ArmMeasurements, durationMs: number): JudgeArm {
+export function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
   return {
     latency: m.latency,
     requests: m.counters.requests,

@@ -1,5 +1,5 @@
 /** Builds a baseline file from measured steps (pure), and stored-step measurements for the judge. */
-import { type ArmMeasurements, encodeArm, type JudgeArm, judgeArm } from '../arm/arm.js';
+import { type ArmMeasurements, type ArmStepMeasurements, encodeArm, judgeArm } from '../arm/arm.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline, type BaselineFile, storedStepFor } from './format.js';
 
 /** What a baseline records besides the steps. */
@@ -27,7 +27,7 @@ export function buildBaseline(
 }
 
 /** The judge's view of the stored step that step `index` is compared with. */
-export function storedMeasurements(baseline: Baseline, index: number): JudgeArm | undefined {
+export function storedMeasurements(baseline: Baseline, index: number): ArmStepMeasurements | undefined {
   const step = storedStepFor(baseline, index);
   return step ? judgeArm(step.arm, step.durationMs) : undefined;
 }

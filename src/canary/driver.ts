@@ -5,7 +5,7 @@
  * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
  */
 import { performance } from 'node:perf_hooks';
-import { type ArmMeasurements, emptyArm, encodeArm, type JudgeArm, judgeArm } from '../arm/arm.js';
+import { type ArmMeasurements, type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
 import { DECISION_EXIT, type Decision } from '../exit-codes.js';
 import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ExternalCheck } from '../gates/judge.js';
@@ -57,7 +57,7 @@ export interface CanaryRunOptions {
   /** Removes secrets from text the driver stores (the journal). */
   redact: (text: string) => string;
   /** Stored-baseline measurements for step i (vsStored limits), when a baseline file is given. */
-  stored?: (index: number) => JudgeArm | undefined;
+  stored?: (index: number) => ArmStepMeasurements | undefined;
   /** Warnings carried into the result (a baseline recorded elsewhere). */
   warnings?: string[];
   /** Values from outside the load (Prometheus, Alertmanager), read at every look. Never throws. */
@@ -118,7 +118,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
 
   let decision: Decision = 'promote';
   let reason = '';
-  let lastBaseline: JudgeArm | undefined;
+  let lastBaseline: ArmStepMeasurements | undefined;
   try {
     // A router that carries the traffic itself is where the probe load goes too.
     const throughUrl = router.listen ? await router.listen() : undefined;
@@ -316,8 +316,8 @@ function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
 function judge(
   scenario: RunScenario,
   m: StepMeasurement,
-  lastBaseline: JudgeArm | undefined,
-  stored: JudgeArm | undefined,
+  lastBaseline: ArmStepMeasurements | undefined,
+  stored: ArmStepMeasurements | undefined,
   alpha: number,
   mayPass: boolean,
   finalLook: boolean,

@@ -1,6 +1,6 @@
 /** Pre-flight: every health endpoint (and Prometheus and Alertmanager when checks use them) must answer 2xx before any weight changes. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { probe } from '../metrics/probe.js';
 import type { HealthResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
 
@@ -30,21 +30,6 @@ export function healthUrls(
       headers: scenario.alertmanager.headers,
     });
   return out;
-}
-
-/** One GET of a health URL: ok on 2xx, with the status or the error code as detail. */
-export async function probe(
-  url: string,
-  timeoutMs: number,
-  headers: Record<string, string> = {},
-): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const response = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    await response.body.dump();
-    return { ok: response.statusCode >= 200 && response.statusCode < 300, detail: String(response.statusCode) };
-  } catch (error) {
-    return { ok: false, detail: (error as { code?: string }).code ?? (error as Error).message };
-  }
 }
 
 /** Check every health URL (with retries); resolves with every result, healthy or not. */

@@ -18,8 +18,8 @@ import { errorShareGreater } from './stats/proportions.js';
 import { quantileInterval, samplesToBound } from './stats/quantile-interval.js';
 import type { CheckResult, CheckStatus, Interval, StepVerdict } from './verdict.js';
 
-/** The judge's view of one arm's measurements in one step (arm/arm.ts `judgeArm` makes it). */
-export interface JudgeArm {
+/** One arm's measurements of a step. */
+export interface ArmStepMeasurements {
   /** Latency from the intended send, µs. */
   latency: Histogram;
   /** Finished requests. */
@@ -58,11 +58,11 @@ export interface ExternalCheck {
 
 /** The judge's input for one look at a step. */
 export interface JudgeInput {
-  canary: JudgeArm;
+  canary: ArmStepMeasurements;
   /** The live baseline arm. */
-  baseline?: JudgeArm;
+  baseline?: ArmStepMeasurements;
   /** The stored baseline, for vsStored limits. */
-  stored?: JudgeArm;
+  stored?: ArmStepMeasurements;
   checks: readonly Check[];
   /** External values checked at this look (Prometheus queries, Alertmanager). */
   external?: readonly ExternalCheck[];
@@ -115,7 +115,7 @@ export function comparisonCount(checks: readonly Check[]): number {
 /** A latency statistic of an arm with its interval at one-sided level a (ms). */
 function latencyStat(
   check: Check,
-  arm: JudgeArm,
+  arm: ArmStepMeasurements,
   a: number,
 ): { value: number; interval: Interval; resolvable: number } {
   const h = arm.latency;
@@ -170,7 +170,7 @@ function latencyRelative(
   check: Check,
   input: JudgeInput,
   a: number,
-  ref: JudgeArm,
+  ref: ArmStepMeasurements,
   label: 'baseline' | 'stored baseline',
   limit: { ratio: number; slack: number },
 ): LimitOutcome {
@@ -203,7 +203,7 @@ function latencyRelative(
   };
 }
 
-const errorShare = (arm: JudgeArm) => (arm.requests === 0 ? 0 : (arm.errors - arm.throttled) / arm.requests);
+const errorShare = (arm: ArmStepMeasurements) => (arm.requests === 0 ? 0 : (arm.errors - arm.throttled) / arm.requests);
 
 function errorAbsolute(input: JudgeInput, a: number, max: number): LimitOutcome {
   const n = input.canary.requests;
@@ -233,7 +233,7 @@ function errorAbsolute(input: JudgeInput, a: number, max: number): LimitOutcome 
 function errorRelative(
   input: JudgeInput,
   a: number,
-  ref: JudgeArm,
+  ref: ArmStepMeasurements,
   label: string,
   limit: { ratio: number; slack: number },
 ): LimitOutcome {
@@ -262,7 +262,13 @@ function errorRelative(
   };
 }
 
-function distributionRelative(input: JudgeInput, a: number, ref: JudgeArm, label: string, ratio: number): LimitOutcome {
+function distributionRelative(
+  input: JudgeInput,
+  a: number,
+  ref: ArmStepMeasurements,
+  label: string,
+  ratio: number,
+): LimitOutcome {
   const mw = mannWhitney(input.canary.latency, ref.latency);
   const mc = input.canary.latency.getValueAtPercentile(50) / 1000;
   const mr = ref.latency.getValueAtPercentile(50) / 1000;
@@ -292,7 +298,7 @@ function throughputAbsolute(check: Check, input: JudgeInput, min: number): Limit
     : { ...base, status: 'fail', sentence: `${what} is under ${fmt(check.unit, min)}` };
 }
 
-function observedOf(check: Check, arm: JudgeArm): number {
+function observedOf(check: Check, arm: ArmStepMeasurements): number {
   if (check.metric === 'errorRate') return errorShare(arm);
   if (check.metric === 'throughput') return arm.durationMs === 0 ? 0 : arm.requests / (arm.durationMs / 1000);
   if (check.metric === 'distribution') return arm.latency.getValueAtPercentile(50) / 1000;
@@ -304,7 +310,11 @@ function judgeCheck(check: Check, input: JudgeInput, a: number): CheckResult {
   if (input.baseline) samples.baseline = input.baseline.requests;
   if (input.stored) samples.stored = input.stored.requests;
   const outcomes: LimitOutcome[] = [];
-  const refs: [JudgeArm | undefined, 'baseline' | 'stored baseline', { ratio: number; slack: number } | undefined][] = [
+  const refs: [
+    ArmStepMeasurements | undefined,
+    'baseline' | 'stored baseline',
+    { ratio: number; slack: number } | undefined,
+  ][] = [
     [input.baseline, 'baseline', check.vsBaseline],
     [input.stored, 'stored baseline', check.vsStored],
   ];

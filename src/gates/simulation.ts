@@ -8,7 +8,7 @@ import { createHistogram, type Histogram, recordMs } from '../hdr/histogram.js';
 import type { Check } from '../scenario/schema.js';
 import { logNormalSampler, seededRandom } from '../util/random.js';
 import { lookAlpha } from './alpha-spending.js';
-import { type JudgeArm, judgeStep } from './judge.js';
+import { type ArmStepMeasurements, judgeStep } from './judge.js';
 
 /** The rollout every simulation runs: the same shape and settings a real canary would use. */
 export const SIM_ROLLOUT = {
@@ -73,7 +73,7 @@ export interface SimOutcome {
   timeMs: number;
 }
 
-interface SimArm extends JudgeArm {
+interface SimArm extends ArmStepMeasurements {
   latency: Histogram;
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type JudgeArm, type JudgeInput, judgeStep } from '../../../src/gates/judge.js';
+import { type ArmStepMeasurements, type JudgeInput, judgeStep } from '../../../src/gates/judge.js';
 import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import type { Check } from '../../../src/scenario/schema.js';
 
 /** An arm whose latencies are `ms`, with `errors` errors of which `throttled` were 429s. */
-function arm(ms: number[], errors = 0, throttled = 0, durationMs = 10_000): JudgeArm {
+function arm(ms: number[], errors = 0, throttled = 0, durationMs = 10_000): ArmStepMeasurements {
   const latency = createHistogram();
   for (const v of ms) recordMs(latency, v);
   return { latency, requests: ms.length, errors, throttled, durationMs };

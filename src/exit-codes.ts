@@ -28,8 +28,8 @@ export const EXIT_TABLE: readonly { code: ExitCode; meaning: string; more?: stri
   { code: EXIT.ok, meaning: 'success (run: canary promoted)' },
   {
     code: EXIT.failed,
-    meaning:
-      'run: canary rolled back by a failed gate; regress: candidate regressed; capacity: no rate met the SLO; compare: regression',
+    meaning: 'run: canary rolled back by a failed gate; regress: candidate regressed;',
+    more: ['capacity: no rate met the SLO; compare: the result regressed against the baseline'],
   },
   { code: EXIT.usage, meaning: 'bad usage or invalid scenario; nothing was sent' },
   {

@@ -62,10 +62,11 @@ describe('the run exports its own metrics', () => {
       [
         'demo',
         '--healthy',
+        // Enough samples at 10 % that the first step is not extended, and two scrapes per step.
         '--rate',
-        '400/s',
+        '1500/s',
         '--step',
-        '2500ms',
+        '2s',
         '--out',
         mkdtempSync(join(tmpdir(), 'canary-gate-metrics-')),
         '--metrics-port',

@@ -62,11 +62,10 @@ describe('the run exports its own metrics', () => {
       [
         'demo',
         '--healthy',
-        // Enough samples at 10 % that the first step is not extended, and two scrapes per step.
         '--rate',
-        '1500/s',
+        '400/s',
         '--step',
-        '2s',
+        '2500ms',
         '--out',
         mkdtempSync(join(tmpdir(), 'canary-gate-metrics-')),
         '--metrics-port',

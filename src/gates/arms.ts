@@ -71,7 +71,8 @@ export function judgedArm(
   const throttledOut = sum((w) => w.throttled ?? 0);
   const errorsOut = sum((w) => w.errors) - throttledOut;
   const throttled = Math.max(0, raw.throttled - throttledOut);
-  const errors = Math.max(0, raw.errors - raw.throttled - errorsOut);
+  // Counts from a file may disagree (errors above requests): clamp rather than let a test see p > 1.
+  const errors = Math.min(requests, Math.max(0, raw.errors - raw.throttled - errorsOut));
   return {
     sample: { buckets, failures: Math.max(0, requests - buckets.total), failureUs },
     requests,

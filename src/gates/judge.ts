@@ -180,7 +180,9 @@ function judgeCheck(check: Check, input: JudgeInput, arms: Arms, ctx: LimitConte
     samples,
     ...(status === 'inconclusive' && needs.length > 0 ? { needSamples: Math.max(...needs) } : {}),
     critical: check.critical,
-    reason: outcomes.map((o) => o.sentence).join('; ') || 'no limits to check',
+    reason:
+      [...outcomes.map((o) => o.sentence), ...new Set(outcomes.flatMap((o) => o.notes ?? []))].join('; ') ||
+      'no limits to check',
   };
 }
 

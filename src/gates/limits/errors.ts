@@ -19,11 +19,13 @@ function rateOf(arm: JudgedArm): string {
   return `${formatValue('fraction', p)} (${formatCount(arm.errors)}/${formatCount(arm.requests)}${throttled})`;
 }
 
-/** "; errors come in bursts: 6 000 requests count as 1 200" when clustering matters. */
-function burstNote(arm: JudgedArm, deff: number): string {
+/** "errors come in bursts: 6 000 requests count as 1 200" when clustering matters. */
+function burstNote(arm: JudgedArm, deff: number): string[] {
   return deff > 1.25
-    ? `; errors come in bursts: ${formatCount(arm.requests)} ${arm.label} requests count as ${formatCount(arm.requests / deff)}`
-    : '';
+    ? [
+        `errors come in bursts: ${formatCount(arm.requests)} ${arm.label} requests count as ${formatCount(arm.requests / deff)}`,
+      ]
+    : [];
 }
 
 /** The canary's error rate against an absolute cap (a fraction). */
@@ -34,9 +36,15 @@ export function errorAbsolute(canary: JudgedArm, max: number, ctx: LimitContext)
   const b = proportionBounds(canary.errors / deff, n / deff, ctx.aFail, ctx.aPass);
   const evidence: Evidence = { estimate: p - max, failBound: b.lower - max, passBound: b.upper - max };
   const status = decide(evidence, ctx, n >= ctx.minSamples);
-  const base = { threshold: max, interval: [b.lower, b.upper] as [number, number], statistical: true };
+  const notes = burstNote(canary, deff);
+  const base = {
+    threshold: max,
+    interval: [b.lower, b.upper] as [number, number],
+    statistical: true,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
   const head = (verb: string) =>
-    `canary error rate ${rateOf(canary)}${spaced(formatInterval('fraction', b.lower, b.upper))} ${verb} ${formatValue('fraction', max)}${burstNote(canary, deff)}`;
+    `canary error rate ${rateOf(canary)}${spaced(formatInterval('fraction', b.lower, b.upper))} ${verb} ${formatValue('fraction', max)}`;
   if (status === 'fail') return { ...base, status, sentence: head('exceeds') };
   if (status === 'pass') return { ...base, status, sentence: head('is within') };
   // No errors: the upper bound shrinks as 1/n (the rule of three), not 1/√n.
@@ -59,7 +67,8 @@ export function errorRelative(
   const dr = errorDesignEffect(ref);
   const pr = ref.requests === 0 ? 0 : ref.errors / ref.requests;
   const bound = pr * limit.ratio + limit.slack;
-  const base = { threshold: bound, interval: null, statistical: true };
+  const notes = [...burstNote(canary, dc), ...burstNote(ref, dr)];
+  const base = { threshold: bound, interval: null, statistical: true, ...(notes.length > 0 ? { notes } : {}) };
   const score = marginScoreTest(
     canary.errors / dc,
     canary.requests / dc,
@@ -69,7 +78,7 @@ export function errorRelative(
     limit.slack,
   );
   const head = (verb: string, test: string) =>
-    `canary error rate ${rateOf(canary)} ${verb} ${ref.label} ${rateOf(ref)} × ${limit.ratio} + ${formatValue('fraction', limit.slack)} = ${formatValue('fraction', bound)}${test}${burstNote(canary, dc)}${burstNote(ref, dr)}`;
+    `canary error rate ${rateOf(canary)} ${verb} ${ref.label} ${rateOf(ref)} × ${limit.ratio} + ${formatValue('fraction', limit.slack)} = ${formatValue('fraction', bound)}${test}`;
   if (!score) {
     const why =
       canary.requests === 0 || ref.requests === 0

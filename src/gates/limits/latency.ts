@@ -110,8 +110,8 @@ function described(who: string, check: Check, r: LatencyReading): string {
   return `${who} ${check.metric} ${formatValue('ms', ms(r.estimate))}${spaced(interval)}`;
 }
 
-/** What the reader should know about how the canary's samples were counted. */
-function notes(arm: JudgedArm, r: LatencyReading): string {
+/** What the reader should know about how an arm's samples were counted. */
+function notes(arm: JudgedArm, r: LatencyReading): string[] {
   const parts: string[] = [];
   const f = arm.sample.failures;
   if (f > 0) {
@@ -125,7 +125,7 @@ function notes(arm: JudgedArm, r: LatencyReading): string {
       `bursts: ${formatCount(r.n)} ${arm.label} samples count as ${formatCount(r.nEffective)} independent ones`,
     );
   }
-  return parts.length === 0 ? '' : `; ${parts.join('; ')}`;
+  return parts;
 }
 
 function outcome(
@@ -134,7 +134,7 @@ function outcome(
   enough: boolean,
   canary: LatencyReading,
   head: (verb: string) => string,
-  tail: string,
+  notes: string[],
   threshold: number,
   statistical: boolean,
 ): LimitOutcome {
@@ -144,15 +144,16 @@ function outcome(
     threshold: threshold / 1000,
     interval: statistical ? ([finite(canary.lower), finite(canary.upper)] as [number | null, number | null]) : null,
     statistical,
+    ...(notes.length > 0 ? { notes } : {}),
   };
-  if (status === 'fail') return { ...base, status, sentence: `${head('exceeds')}${tail}` };
-  if (status === 'pass') return { ...base, status, sentence: `${head('is within')}${tail}` };
+  if (status === 'fail') return { ...base, status, sentence: head('exceeds') };
+  if (status === 'pass') return { ...base, status, sentence: head('is within') };
   const needSamples = Math.max(ctx.minSamples, canary.minForBounds, samplesToDecide(canary.n, evidence) ?? 0);
   const waiting =
     !ctx.mayPass && evidence.passBound !== undefined && evidence.passBound <= 0
       ? 'within on the evidence so far; passes wait for the planned end of the step'
       : openTail(canary.n, needSamples, formatCount);
-  return { ...base, status, needSamples, sentence: `${head('against')}: ${waiting}${tail}` };
+  return { ...base, status, needSamples, sentence: `${head('against')}: ${waiting}` };
 }
 
 /** The canary's latency statistic against an absolute upper bound (ms). */
@@ -238,5 +239,14 @@ export function latencyRelative(
   const head = (verb: string) =>
     `${described('canary', check, c)} ${verb} ${described(ref.label, check, r)} × ${limit.ratio} + ${formatValue('ms', limit.slack)} = ${formatValue('ms', toLimit(r.estimate) / 1000)}${ratioText}`;
   const enough = c.n >= ctx.minSamples && r.n >= ctx.minSamples;
-  return outcome(evidence, ctx, enough, c, head, notes(canary, c) + notes(ref, r), toLimit(r.estimate), statistical);
+  return outcome(
+    evidence,
+    ctx,
+    enough,
+    c,
+    head,
+    [...notes(canary, c), ...notes(ref, r)],
+    toLimit(r.estimate),
+    statistical,
+  );
 }

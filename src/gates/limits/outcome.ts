@@ -29,6 +29,8 @@ export interface LimitOutcome {
   /** Canary samples this look would need to decide, when inconclusive. */
   needSamples?: number;
   sentence: string;
+  /** How samples were counted (failures, bursts): said once per check after its sentences. */
+  notes?: string[];
   /** Whether alpha was spent on it. */
   statistical: boolean;
 }

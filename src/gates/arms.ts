@@ -5,7 +5,7 @@
  */
 import type { Histogram } from '../metrics/hdr.js';
 import { bucketsOf, countAbove, midpoint, subtractBuckets } from './stats/buckets.js';
-import { countDesignEffect, sumDesignEffect, varianceOfSum } from './stats/design-effect.js';
+import { countDesignEffect, MIN_WINDOWS, sumDesignEffect, varianceOfSum } from './stats/design-effect.js';
 import type { LatencySample } from './stats/quantile-interval.js';
 import { type ArmWindow, type WindowExclusion, windowFailures } from './windows.js';
 
@@ -110,7 +110,7 @@ export function errorDesignEffect(arm: JudgedArm): number {
 
 /** Design effect of the request count against a Poisson count (throughput). */
 export function countOverdispersion(arm: JudgedArm): number {
-  if (arm.windows.length < 8 || arm.requests === 0) return 1;
+  if (arm.windows.length < MIN_WINDOWS || arm.requests === 0) return 1;
   const counts = arm.windows.map((w) => w.requests);
   const mean = counts.reduce((s, c) => s + c, 0) / counts.length;
   return Math.max(1, varianceOfSum(counts.map((c) => c - mean)) / arm.requests);

@@ -186,7 +186,7 @@ function judgeCheck(check: Check, input: JudgeInput, arms: Arms, ctx: LimitConte
   };
 }
 
-/** "[left out: 2 s generator-limited, 1 s common transient]" — windows that decided nothing. */
+/** " [left out, deciding nothing: 2 windows generator-limited, 1 window common transient]". */
 function exclusionNote(excluded: readonly ExcludedWindow[]): string {
   if (excluded.length === 0) return '';
   const byKind = new Map<string, number>();

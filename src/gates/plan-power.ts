@@ -1,14 +1,12 @@
 /**
- * Plan-time power: before anything is sent, what each step can tell. Per step and check, the
- * samples the step plans (rate × weight × stepDuration) and its resolution — the smallest change
- * it tells from none at the scenario's alpha and beta: (z_α + z_β) standard errors of the
- * check's statistic, at the planned end of the step. A check whose resolution is within its
- * margin passes an identical canary with probability ≥ 1 − α and fails a canary regressed by
- * twice the margin with probability ≥ 1 − β; otherwise the plan says how many canary samples
- * would make it so. Before a run the latency distribution is unknown, so a shape is assumed
- * (log-normal, σ 0.6 unless told) and requests are taken as independent unless a design effect
- * is given; the figures are a plan, the judge's intervals at run time are the truth. Pure.
- */
+ * Plan-time power: before anything is sent, what each step can tell. Per step and check, from the
+ * samples the step plans (rate × weight × stepDuration) and the levels of the look at its planned
+ * end: the smallest regression it rolls back on evidence with probability ≥ 1 − β (the margin
+ * plus (z_α + z_β) standard errors), and the probability that an identical canary passes; the
+ * step is long enough for a check when that is at least 1 − β, and otherwise the plan says how
+ * many canary samples would make it so. Before a run the latency distribution is unknown, so a
+ * shape is assumed (log-normal, σ 0.6 unless told) and requests are taken as independent unless
+ * a design effect is given; the figures are a plan, the judge's intervals at run time the truth. Pure. */
 import type { Check } from '../scenario/schema.js';
 import { formatCount, formatValue } from './format.js';
 import { comparisonCount, stepList } from './judge.js';
@@ -42,17 +40,24 @@ export interface PowerPlanInput {
 export interface CheckPower {
   check: string;
   metric: Check['metric'];
-  /** How `resolution` and `margin` read: a relative change (0.38 = +38 %) or an error share. */
+  /** How `catches`, `resolution` and `margin` read: a relative change (0.38 = +38 %) or an error share. */
   scale: 'relative' | 'fraction';
-  /** The smallest change the step tells from none at alpha and beta; null where none applies. */
-  resolution: number | null;
-  /** The margin the check must resolve (0.1 for × 1.1); null when the plan cannot know it. */
+  /** The margin the check holds the canary to (0.1 for × 1.1); null when the plan cannot know it. */
   margin: number | null;
-  /** Canary samples at which the resolution reaches the margin; null when unknown or out of reach. */
-  samplesForMargin: number | null;
-  /** The resolution is within the margin. */
-  enough: boolean;
-  /** "p99 detects ≥ +38 % (margin +10 %): for +10 % about 18 000 canary samples". */
+  /**
+   * The smallest change the step tells from none at alpha and beta: (z_α + z_β) standard errors
+   * (for an error share, the distance in share); null where no figure applies.
+   */
+  resolution: number | null;
+  /** The smallest regression rolled back on evidence with probability ≥ 1 − beta at the planned end. */
+  catches: number | null;
+  /** Probability that an identical canary passes the check at the planned end. */
+  passesIdentical: number | null;
+  /** Canary samples at which an identical canary passes with probability 1 − beta. */
+  samplesToPass: number | null;
+  /** An identical canary passes with probability ≥ 1 − beta; null when the plan cannot tell. */
+  enough: boolean | null;
+  /** "p99 catches ≥ +24 % (margin +10 %); an identical canary passes 99 % of the time". */
   sentence: string;
 }
 
@@ -87,22 +92,25 @@ function duration(ms: number): string {
 /** A plan's figure: 2 significant digits (12 555 → 13 000), as precise as its assumptions. */
 const about = (n: number) => formatCount(Number(n.toPrecision(2)));
 
-const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Number((Math.abs(x) * 100).toPrecision(2))} %`;
+/** "+24 %", "−5 %". */
+const signedPct = (x: number) => `${x >= 0 ? '+' : '−'}${Number((Math.abs(x) * 100).toPrecision(2))} %`;
+
+/** "99 %", "40 %": a probability or a share, 2 significant digits (never rounded up to 100 %). */
+const pctOf = (x: number) => `${Math.min(Number((x * 100).toPrecision(2)), x < 1 ? 99.9 : 100)} %`;
 
 /**
- * Canary samples n at which z·√(kc/n + kb/nb(n)) reaches `target`, where the baseline grows with
- * the canary (nb = n·perCanary) or is fixed (a pooled baseline). Null when out of reach.
+ * Canary samples n at which the standard error √(kc/n + kb/nb) comes down to `se`, the baseline
+ * growing with the canary (nb = n·perCanary) or fixed (a pooled baseline). Null when out of reach.
  */
 function samplesFor(
   kc: number,
   kb: number,
-  z: number,
-  target: number,
+  se: number,
   perCanary: number | null,
   fixedBaseline: number,
 ): number | null {
-  if (!(target > 0)) return null;
-  const budget = (target / z) ** 2;
+  if (!(se > 0)) return null;
+  const budget = se * se;
   if (perCanary !== null) return Math.ceil((kc + kb / perCanary) / budget);
   const left = budget - kb / Math.max(1, fixedBaseline);
   return left > 0 ? Math.ceil(kc / left) : null;
@@ -117,8 +125,7 @@ export function planPower(input: PowerPlanInput): StepPower[] {
   const tMax = maxMs / input.stepDurationMs;
   // The look at the planned end: what alpha (per comparison) and beta (per check) are spent by then.
   const aCmp = spentBy(stepAlpha(input.alpha, input.steps.length), 1, tMax) / comparisonCount(input.checks);
-  const b = spentBy(input.beta, 1, tMax);
-  const z = normalQuantile(1 - aCmp) + normalQuantile(1 - b);
+  const levels = { zAlpha: normalQuantile(1 - aCmp), zBeta: normalQuantile(1 - spentBy(input.beta, 1, tMax)) };
   const out: StepPower[] = [];
   let pooled = 0;
   const pooledSteps: number[] = [];
@@ -129,7 +136,7 @@ export function planPower(input: PowerPlanInput): StepPower[] {
     const nc = plan.canary / deff;
     const nb = (live ? plan.baseline : pooled) / deff;
     const perCanary = live ? plan.baseline / Math.max(1, plan.canary) : null;
-    const checks = input.checks.map((c) => checkPower(c, nc, nb, perCanary, z, sigma, p0, deff));
+    const checks = input.checks.map((c) => checkPower(c, { nc, nb, perCanary, deff }, levels, sigma, p0));
     const against = live
       ? ''
       : nb > 0
@@ -154,113 +161,171 @@ export function planPower(input: PowerPlanInput): StepPower[] {
   return out;
 }
 
-function checkPower(
+/** The samples a check is judged on (effective: divided by the design effect). */
+interface Samples {
+  nc: number;
+  nb: number;
+  /** Baseline samples per canary sample while the baseline is live; null for a pooled baseline. */
+  perCanary: number | null;
+  deff: number;
+}
+
+/** z of the look at the planned end: the per-comparison alpha and the per-check beta. */
+interface Levels {
+  zAlpha: number;
+  zBeta: number;
+}
+
+/**
+ * A check whose statistic is a distance from its margin with standard error √(kc/nc + kb/nb):
+ * `identical` is the distance of an identical canary (below 0), `toCatch` turns the distance the
+ * step resolves past the margin into the regression it catches.
+ */
+function fromDistance(
   c: Check,
-  nc: number,
-  nb: number,
-  perCanary: number | null,
-  z: number,
-  sigma: number,
-  p0: number,
-  deff: number,
+  scale: CheckPower['scale'],
+  n: Samples,
+  z: Levels,
+  k: { kc: number; kb: number; identical: number; margin: number },
+  toCatch: (past: number) => number,
+  show: (x: number) => string,
 ): CheckPower {
-  const none = (why: string): CheckPower => ({
-    check: c.name,
-    metric: c.metric,
-    scale: 'relative',
-    resolution: null,
-    margin: null,
-    samplesForMargin: null,
-    enough: false,
-    sentence: `${c.name}: ${why}`,
-  });
-  if (nc <= 0) return none('no canary samples');
-  const limit = c.vsBaseline ?? c.vsStored;
-  const relative = limit !== undefined && nb > 0;
-  if (c.metric === 'max') return none('the maximum has no interval: no power figure');
-  if (c.metric === 'throughput') return none('judged on the request count at the end of the step');
-  if (c.metric === 'errorRate') return errorPower(c, nc, nb, perCanary, z, p0, deff, relative);
-  // Variance of the log statistic per sample (kc, kb), so that se² = kc / nc + kb / nb.
-  let k: number;
-  let toChange = (d: number) => Math.exp(d) - 1;
-  let fromChange = (m: number) => Math.log(1 + m);
-  if (c.metric === 'mean') k = Math.exp(sigma * sigma) - 1;
-  else if (c.metric === 'distribution') {
-    // θ's variance is 1/12 per sample; a log shift d moves θ by Φ(d / σ√2) − ½.
-    k = 1 / 12;
-    toChange = (d: number) => Math.exp(sigma * Math.SQRT2 * normalQuantile(Math.min(0.999999, 0.5 + d))) - 1;
-    fromChange = (m: number) => normalCdf(Math.log(1 + m) / (sigma * Math.SQRT2)) - 0.5;
-  } else {
-    const q = QUANTILE[c.metric] ?? 0.5;
-    k = (sigma * sigma * q * (1 - q)) / phi(normalQuantile(q)) ** 2;
-  }
-  const se = Math.sqrt(k / nc + (relative ? k / nb : 0));
-  const resolution = toChange(z * se);
-  const margin = relative && limit && limit.ratio > 1 ? limit.ratio - 1 : null;
-  if (margin === null) {
-    const what = relative ? 'its margin is an absolute slack: the plan cannot weigh it' : 'an absolute bound: resolves';
-    return {
-      check: c.name,
-      metric: c.metric,
-      scale: 'relative',
-      resolution,
-      margin: null,
-      samplesForMargin: null,
-      enough: false,
-      sentence: `${c.name} ${relative ? `detects ≥ ${pct(resolution)} (${what})` : `${what} ±${pct(resolution).slice(1)}`}`,
-    };
-  }
-  const enough = resolution <= margin;
-  const need = samplesFor(k, relative ? k : 0, z, fromChange(margin), perCanary, nb);
-  const needText = need === null ? 'out of reach at this weight' : `about ${about(need * deff)} canary samples`;
+  const se = Math.sqrt(k.kc / n.nc + (k.kb > 0 ? k.kb / n.nb : 0));
+  const resolution = (z.zAlpha + z.zBeta) * se;
+  const passesIdentical = normalCdf(-k.identical / se - z.zBeta);
+  const enough = passesIdentical >= normalCdf(z.zBeta) - 1e-12;
+  // An identical canary passes with probability 1 − β once |identical| / se = 2 z_β.
+  const need = samplesFor(k.kc, k.kb, -k.identical / (2 * z.zBeta), n.perCanary, n.nb);
+  const catches = toCatch(resolution);
+  const head = `${c.name} catches ≥ ${show(catches)} (margin ${show(k.margin)}); an identical canary passes ${pctOf(passesIdentical)} of the time`;
+  const advice =
+    need === null
+      ? ': out of reach at this weight'
+      : `: for ${pctOf(normalCdf(z.zBeta))} about ${about(need * n.deff)} canary samples: raise the rate or the step duration`;
   return {
     check: c.name,
     metric: c.metric,
-    scale: 'relative',
+    scale,
+    margin: k.margin,
     resolution,
-    margin,
-    samplesForMargin: need === null ? null : Math.ceil(need * deff),
+    catches,
+    passesIdentical,
+    samplesToPass: need === null ? null : Math.ceil(need * n.deff),
     enough,
-    sentence: `${c.name} detects ≥ ${pct(resolution)} (margin ${pct(margin)})${enough ? '' : `: for ${pct(margin)} ${needText}: raise the rate or the step duration`}`,
+    sentence: enough ? head : head + advice,
   };
 }
 
-function errorPower(
-  c: Check,
-  nc: number,
-  nb: number,
-  perCanary: number | null,
-  z: number,
-  p0: number,
-  deff: number,
-  relative: boolean,
-): CheckPower {
+function checkPower(c: Check, n: Samples, z: Levels, sigma: number, p0: number): CheckPower {
+  const none = (why: string, resolution: number | null = null): CheckPower => ({
+    check: c.name,
+    metric: c.metric,
+    scale: 'relative',
+    margin: null,
+    resolution,
+    catches: null,
+    passesIdentical: null,
+    samplesToPass: null,
+    enough: null,
+    sentence: `${c.name}: ${why}`,
+  });
+  if (n.nc <= 0) return none('no canary samples');
+  if (c.metric === 'max') return none('the maximum has no interval: no power figure');
+  if (c.metric === 'throughput') return none('judged on the request count at the end of the step');
   const limit = c.vsBaseline ?? c.vsStored;
-  let kc: number;
-  let kb = 0;
-  let margin: number;
+  const relative = limit !== undefined && n.nb > 0;
+  if (c.metric === 'errorRate') return errorPower(c, n, z, p0, relative);
+  // Per-sample variance of the statistic (log scale; θ's for the distribution).
+  const k =
+    c.metric === 'mean'
+      ? Math.exp(sigma * sigma) - 1
+      : c.metric === 'distribution'
+        ? 1 / 12
+        : (() => {
+            const q = QUANTILE[c.metric] ?? 0.5;
+            return (sigma * sigma * q * (1 - q)) / phi(normalQuantile(q)) ** 2;
+          })();
+  if (!relative || !limit || !(limit.ratio > 1)) {
+    const se = Math.sqrt(k / n.nc + (relative ? k / n.nb : 0));
+    const resolution = Math.exp((z.zAlpha + z.zBeta) * se) - 1;
+    return none(
+      relative
+        ? `its margin is an absolute slack, which the plan cannot weigh; the step resolves ±${pctOf(resolution)}`
+        : `an absolute bound, which the plan cannot place; the step resolves ±${pctOf(resolution)}`,
+      resolution,
+    );
+  }
+  const lnMargin = Math.log(limit.ratio);
+  if (c.metric === 'distribution') {
+    // θ = P(canary ÷ ratio > baseline) for a log shift d of a log-normal: Φ((d − ln ratio) / σ√2).
+    const spread = sigma * Math.SQRT2;
+    return fromDistance(
+      c,
+      'relative',
+      n,
+      z,
+      { kc: k, kb: k, identical: normalCdf(-lnMargin / spread) - 0.5, margin: limit.ratio - 1 },
+      (past) => Math.exp(lnMargin + spread * normalQuantile(Math.min(1 - 1e-12, 0.5 + past))) - 1,
+      signedPct,
+    );
+  }
+  return fromDistance(
+    c,
+    'relative',
+    n,
+    z,
+    { kc: k, kb: k, identical: -lnMargin, margin: limit.ratio - 1 },
+    (past) => limit.ratio * Math.exp(past) - 1,
+    signedPct,
+  );
+}
+
+function errorPower(c: Check, n: Samples, z: Levels, p0: number, relative: boolean): CheckPower {
+  const limit = c.vsBaseline ?? c.vsStored;
+  const share = (x: number) => formatValue('fraction', x);
+  // The variance is taken at the margin, where the tests take it.
   if (relative && limit) {
     const pm = Math.min(1, limit.ratio * p0 + limit.slack);
-    kc = pm * (1 - pm);
-    kb = limit.ratio * limit.ratio * p0 * (1 - p0);
-    margin = pm - p0;
-  } else {
-    const cap = c.max ?? 0;
-    kc = cap * (1 - cap);
-    margin = cap - p0;
+    return fromDistance(
+      c,
+      'fraction',
+      n,
+      z,
+      {
+        kc: pm * (1 - pm),
+        kb: limit.ratio * limit.ratio * p0 * (1 - p0),
+        identical: p0 - pm,
+        margin: pm,
+      },
+      (past) => pm + past,
+      share,
+    );
   }
-  const resolution = z * Math.sqrt(kc / nc + (kb > 0 ? kb / nb : 0));
-  const enough = margin > 0 && resolution <= margin;
-  const need = samplesFor(kc, kb, z, margin, perCanary, nb);
-  const share = (x: number) => formatValue('fraction', x);
+  const cap = c.max ?? 0;
+  if (!(cap > p0))
+    return { ...errorNone(c), sentence: `${c.name}: the cap ${share(cap)} is not above the assumed ${share(p0)}` };
+  return fromDistance(
+    c,
+    'fraction',
+    n,
+    z,
+    { kc: cap * (1 - cap), kb: 0, identical: p0 - cap, margin: cap },
+    (past) => cap + past,
+    share,
+  );
+}
+
+function errorNone(c: Check): CheckPower {
   return {
     check: c.name,
     metric: c.metric,
     scale: 'fraction',
-    resolution,
-    margin: margin > 0 ? margin : null,
-    samplesForMargin: need === null ? null : Math.ceil(need * deff),
-    enough,
-    sentence: `${c.name} detects ≥ +${share(resolution)} errors (margin +${share(Math.max(margin, 0))} over an assumed ${share(p0)})${enough ? '' : need === null ? ': out of reach' : `: for +${share(margin)} about ${about(need * deff)} canary samples: raise the rate or the step duration`}`,
+    margin: null,
+    resolution: null,
+    catches: null,
+    passesIdentical: null,
+    samplesToPass: null,
+    enough: null,
+    sentence: '',
   };
 }

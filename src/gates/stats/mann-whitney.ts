@@ -8,7 +8,7 @@
  * widen it. Everything is read off buckets: exact for the bucketed data, O(buckets). Pure.
  */
 import { type Buckets, midpoint } from './buckets.js';
-import { varianceOfSum } from './design-effect.js';
+import { MIN_WINDOWS, varianceOfSum } from './design-effect.js';
 import type { LatencySample } from './quantile-interval.js';
 
 /** θ with its standard error. */
@@ -156,7 +156,7 @@ function armVariance(
   let ss = 0;
   for (let i = 0; i < perValue.length; i++) ss += (counts[i] as number) * ((perValue[i] as number) - mean) ** 2;
   const iid = n > 1 ? ss / (n - 1) / n : 0;
-  if (!windows || windows.sums.length < 8) return iid;
+  if (!windows || windows.sums.length < MIN_WINDOWS) return iid;
   const centred = windows.sums.map((s, i) => s - mean * (windows.sizes[i] as number));
   return Math.max(iid, varianceOfSum(centred) / (n * n));
 }

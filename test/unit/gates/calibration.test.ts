@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { judgeStep } from '../../../src/gates/judge.js';
 import { binomialCdfByBeta, binomialSurvivalByBeta } from '../../../src/gates/stats/beta.js';
 import { binomialCdf, binomialRanks } from '../../../src/gates/stats/binomial.js';
 import { bucketsFromUs } from '../../../src/gates/stats/buckets.js';
 import { normalQuantile } from '../../../src/gates/stats/normal.js';
 import { quantileBounds } from '../../../src/gates/stats/quantile-interval.js';
 import { seededRandom } from '../../../src/gates/stats/random.js';
+import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
+import { check, input } from './judge-input.js';
 
 // The judge's quantile intervals rest on binomialRanks, which sums the binomial pmf outward from
 // its mode. This file checks it against an independent exact evaluation — the regularized
@@ -105,5 +108,71 @@ describe('calibration: intervals read off histograms cover the true quantile as 
     const floor = 0.95 - 3 * Math.sqrt((0.95 * 0.05) / reps);
     expect(lowerHeld / reps).toBeGreaterThanOrEqual(floor);
     expect(upperHeld / reps).toBeGreaterThanOrEqual(floor);
+  });
+});
+
+describe('calibration: relative limits exactly on their margin', () => {
+  // A canary exactly on the margin must pass at most beta of the time (a false promotion) and fail
+  // at most alpha of the time: the ratio tests' levels are what they claim, not only the intervals.
+  const runs = 300;
+  const ceiling = 0.05 + 3 * Math.sqrt((0.05 * 0.95) / runs);
+
+  it.each(['p50', 'p99', 'mean', 'distribution'] as const)(
+    '%s: canary latencies = baseline × 1.1, 2 000 vs 6 000 samples',
+    (metric) => {
+      const random = seededRandom(metric.length * 97);
+      const g = () => Math.exp(0.6 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+      const canary = createHistogram();
+      const baseline = createHistogram();
+      let pass = 0;
+      let fail = 0;
+      for (let r = 0; r < runs; r++) {
+        canary.reset();
+        baseline.reset();
+        for (let i = 0; i < 2000; i++) recordMs(canary, 22 * g());
+        for (let i = 0; i < 6000; i++) recordMs(baseline, 20 * g());
+        const v = judgeStep(
+          input({
+            canary: { latency: canary, requests: 2000, errors: 0, throttled: 0, durationMs: 1000 },
+            baseline: { latency: baseline, requests: 6000, errors: 0, throttled: 0, durationMs: 1000 },
+            checks: [check({ metric, vsBaseline: { ratio: 1.1, slack: 0 } })],
+            alpha: 0.05,
+            beta: 0.05,
+          }),
+        );
+        if (v.checks[0]?.status === 'pass') pass++;
+        if (v.checks[0]?.status === 'fail') fail++;
+      }
+      expect(pass / runs).toBeLessThanOrEqual(ceiling);
+      expect(fail / runs).toBeLessThanOrEqual(ceiling);
+    },
+  );
+
+  it('errorRate: canary 0.5 % against baseline 0.2 % × 2 + 0.1 %, 20 000 vs 60 000 requests', () => {
+    const random = seededRandom(31);
+    const latency = createHistogram();
+    recordMs(latency, 10);
+    const count = (n: number, p: number) => {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (random() < p) k++;
+      return k;
+    };
+    let pass = 0;
+    let fail = 0;
+    for (let r = 0; r < runs; r++) {
+      const v = judgeStep(
+        input({
+          canary: { latency, requests: 20_000, errors: count(20_000, 0.005), throttled: 0, durationMs: 1000 },
+          baseline: { latency, requests: 60_000, errors: count(60_000, 0.002), throttled: 0, durationMs: 1000 },
+          checks: [check({ metric: 'errorRate', vsBaseline: { ratio: 2, slack: 0.001 } })],
+          alpha: 0.05,
+          beta: 0.05,
+        }),
+      );
+      if (v.checks[0]?.status === 'pass') pass++;
+      if (v.checks[0]?.status === 'fail') fail++;
+    }
+    expect(pass / runs).toBeLessThanOrEqual(ceiling);
+    expect(fail / runs).toBeLessThanOrEqual(ceiling);
   });
 });

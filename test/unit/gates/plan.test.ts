@@ -61,7 +61,7 @@ describe('budgets over the looks of a step', () => {
 });
 
 describe('plan-time power', () => {
-  it('says what the issue’s step can detect: 1 200 canary samples in 2 m, p99 at a 10 % margin', () => {
+  it('says what the issue’s step can tell: 1 200 canary samples in 2 m, p99 at a 10 % margin', () => {
     const [first] = planPower({
       ratePerSec: 100,
       steps: [10, 25, 50, 75, 100],
@@ -72,14 +72,16 @@ describe('plan-time power', () => {
     });
     expect(first?.canarySamples).toBe(1200);
     const p99 = first?.checks[0];
+    // se of ln p99 for a log-normal with σ 0.6: 0.6·√(0.99·0.01)/φ(2.326) · √(1/1200 + 1/10 800) = 0.068.
     expect(p99?.enough).toBe(false);
-    // About +35 %: (z_α + z_β) standard errors of ln p99 for a log-normal with σ 0.6.
-    expect(p99?.resolution).toBeGreaterThan(0.3);
-    expect(p99?.resolution).toBeLessThan(0.45);
-    expect(p99?.samplesForMargin).toBeGreaterThan(10_000);
-    expect(p99?.samplesForMargin).toBeLessThan(25_000);
-    expect(first?.sentence).toMatch(
-      /^step 1 \(10 %\): 1 200 canary samples in 2 m; p99 detects ≥ \+3\d % \(margin \+10 %\): for \+10 % about 1\d 000 canary samples: raise the rate or the step duration$/,
+    expect(p99?.passesIdentical).toBeCloseTo(0.4, 1);
+    // Caught with 95 %: 1.1 · e^{(z_α + z_β)·se} with α = 0.01 / 5 steps, β = 0.05.
+    expect(p99?.catches).toBeGreaterThan(0.45);
+    expect(p99?.catches).toBeLessThan(0.55);
+    expect(p99?.samplesToPass).toBeGreaterThan(5_000);
+    expect(p99?.samplesToPass).toBeLessThan(8_000);
+    expect(first?.sentence).toBe(
+      'step 1 (10 %): 1 200 canary samples in 2 m; p99 catches ≥ +50 % (margin +10 %); an identical canary passes 40 % of the time: for 95 % about 6 600 canary samples: raise the rate or the step duration',
     );
   });
 
@@ -100,7 +102,7 @@ describe('plan-time power', () => {
     expect(last?.sentence).toContain('against the pooled baseline of steps 1–4');
     expect(last?.sentence).toContain('(up to 360 000 with extensions)');
     expect(plan[1]?.checks.map((c) => c.enough)).toEqual([true, true, true, true]);
-    // Bursts that halve the information show up as fewer effective samples.
+    // Bursts that cut the information by 4 show up as fewer effective samples.
     const bursty = planPower({
       ratePerSec: 2000,
       steps: [10],
@@ -110,6 +112,24 @@ describe('plan-time power', () => {
       beta: 0.05,
       designEffect: 4,
     });
-    expect(bursty[0]?.checks[0]?.resolution ?? 0).toBeGreaterThan(plan[0]?.checks[0]?.resolution ?? 1);
+    expect(bursty[0]?.checks[0]?.catches ?? 0).toBeGreaterThan(plan[0]?.checks[0]?.catches ?? 1);
+    expect(bursty[0]?.checks[0]?.passesIdentical ?? 1).toBeLessThan(plan[0]?.checks[0]?.passesIdentical ?? 0);
+  });
+
+  it('says what it cannot know: an absolute bound, a maximum', () => {
+    const [step] = planPower({
+      ratePerSec: 100,
+      steps: [10],
+      stepDurationMs: 120_000,
+      checks: [
+        { name: 'p99', metric: 'p99', unit: 'ms', max: 100, critical: true, group: 'latency' },
+        { name: 'max', metric: 'max', unit: 'ms', max: 500, critical: true, group: 'latency' },
+      ],
+      alpha: 0.01,
+      beta: 0.05,
+    });
+    expect(step?.checks.map((c) => c.enough)).toEqual([null, null]);
+    expect(step?.sentence).toContain('p99: an absolute bound, which the plan cannot place; the step resolves ±');
+    expect(step?.sentence).toContain('max: the maximum has no interval');
   });
 });

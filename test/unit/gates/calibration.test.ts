@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeStep } from '../../../src/gates/judge.js';
+import { type JudgeInput, judgeStep } from '../../../src/gates/judge.js';
 import { binomialCdfByBeta, binomialSurvivalByBeta } from '../../../src/gates/stats/beta.js';
 import { binomialCdf, binomialRanks } from '../../../src/gates/stats/binomial.js';
 import { bucketsFromUs } from '../../../src/gates/stats/buckets.js';
@@ -117,6 +117,19 @@ describe('calibration: relative limits exactly on their margin', () => {
   const runs = 300;
   const ceiling = 0.05 + 3 * Math.sqrt((0.05 * 0.95) / runs);
 
+  /** Judge `runs` fresh looks at alpha = beta = 0.05; both outcome rates must stay at their level. */
+  function expectLevels(look: () => Pick<JudgeInput, 'canary' | 'baseline' | 'checks'>) {
+    let pass = 0;
+    let fail = 0;
+    for (let r = 0; r < runs; r++) {
+      const status = judgeStep(input({ ...look(), alpha: 0.05, beta: 0.05 })).checks[0]?.status;
+      if (status === 'pass') pass++;
+      if (status === 'fail') fail++;
+    }
+    expect(pass / runs).toBeLessThanOrEqual(ceiling);
+    expect(fail / runs).toBeLessThanOrEqual(ceiling);
+  }
+
   it.each(['p50', 'p99', 'mean', 'distribution'] as const)(
     '%s: canary latencies = baseline × 1.1, 2 000 vs 6 000 samples',
     (metric) => {
@@ -124,27 +137,17 @@ describe('calibration: relative limits exactly on their margin', () => {
       const g = () => Math.exp(0.6 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
       const canary = createHistogram();
       const baseline = createHistogram();
-      let pass = 0;
-      let fail = 0;
-      for (let r = 0; r < runs; r++) {
+      expectLevels(() => {
         canary.reset();
         baseline.reset();
         for (let i = 0; i < 2000; i++) recordMs(canary, 22 * g());
         for (let i = 0; i < 6000; i++) recordMs(baseline, 20 * g());
-        const v = judgeStep(
-          input({
-            canary: { latency: canary, requests: 2000, errors: 0, throttled: 0, durationMs: 1000 },
-            baseline: { latency: baseline, requests: 6000, errors: 0, throttled: 0, durationMs: 1000 },
-            checks: [check({ metric, vsBaseline: { ratio: 1.1, slack: 0 } })],
-            alpha: 0.05,
-            beta: 0.05,
-          }),
-        );
-        if (v.checks[0]?.status === 'pass') pass++;
-        if (v.checks[0]?.status === 'fail') fail++;
-      }
-      expect(pass / runs).toBeLessThanOrEqual(ceiling);
-      expect(fail / runs).toBeLessThanOrEqual(ceiling);
+        return {
+          canary: { latency: canary, requests: 2000, errors: 0, throttled: 0, durationMs: 1000 },
+          baseline: { latency: baseline, requests: 6000, errors: 0, throttled: 0, durationMs: 1000 },
+          checks: [check({ metric, vsBaseline: { ratio: 1.1, slack: 0 } })],
+        };
+      });
     },
   );
 
@@ -157,22 +160,10 @@ describe('calibration: relative limits exactly on their margin', () => {
       for (let i = 0; i < n; i++) if (random() < p) k++;
       return k;
     };
-    let pass = 0;
-    let fail = 0;
-    for (let r = 0; r < runs; r++) {
-      const v = judgeStep(
-        input({
-          canary: { latency, requests: 20_000, errors: count(20_000, 0.005), throttled: 0, durationMs: 1000 },
-          baseline: { latency, requests: 60_000, errors: count(60_000, 0.002), throttled: 0, durationMs: 1000 },
-          checks: [check({ metric: 'errorRate', vsBaseline: { ratio: 2, slack: 0.001 } })],
-          alpha: 0.05,
-          beta: 0.05,
-        }),
-      );
-      if (v.checks[0]?.status === 'pass') pass++;
-      if (v.checks[0]?.status === 'fail') fail++;
-    }
-    expect(pass / runs).toBeLessThanOrEqual(ceiling);
-    expect(fail / runs).toBeLessThanOrEqual(ceiling);
+    expectLevels(() => ({
+      canary: { latency, requests: 20_000, errors: count(20_000, 0.005), throttled: 0, durationMs: 1000 },
+      baseline: { latency, requests: 60_000, errors: count(60_000, 0.002), throttled: 0, durationMs: 1000 },
+      checks: [check({ metric: 'errorRate', vsBaseline: { ratio: 2, slack: 0.001 } })],
+    }));
   });
 });

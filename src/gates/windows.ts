@@ -42,12 +42,21 @@ export const TRANSIENT_MIN_REQUESTS = 20;
 /**
  * A window is elevated when, above one of these quantiles of the arm, it holds `factor` times the
  * share independent requests would put there: above the p99 catches a transient that spreads
- * latencies out, above the p90 one that slows a whole window to one value (a warm-up plateau).
+ * latencies out, above the p90 one that slows a whole window to one value (a warm-up plateau),
+ * above the median one that shifts the whole window a little (the tail of a warm-up).
  */
 export const TRANSIENT_RULES = [
   { q: 0.99, factor: 5 },
   { q: 0.9, factor: 5 },
+  { q: 0.5, factor: 1.2 },
 ] as const;
+/**
+ * More common-transient windows than this share of the paired ones (and more than
+ * TRANSIENT_MAX_COUNT, so a warm-up early in a step still counts) is no transient: none is left out.
+ */
+export const TRANSIENT_MAX_SHARE = 0.25;
+/** See TRANSIENT_MAX_SHARE. */
+export const TRANSIENT_MAX_COUNT = 5;
 /** … and independent requests would put that many there with at most this probability. */
 export const TRANSIENT_LEVEL = 1e-4;
 
@@ -76,7 +85,7 @@ export function elevatedWindows(windows: readonly ArmWindow[]): Set<number> {
       const n = w.latency.total + windowFailures(w);
       if (n < TRANSIENT_MIN_REQUESTS || out.has(w.startMs)) continue;
       const above = countAbove(w.latency, threshold) + windowFailures(w);
-      if (above < rule.factor * share * n || above < rule.factor) continue;
+      if (above < rule.factor * share * n) continue;
       if (binomialSurvivalByBeta(above, n, share) <= TRANSIENT_LEVEL) out.add(w.startMs);
     }
   }
@@ -90,7 +99,11 @@ export function elevatedWindows(windows: readonly ArmWindow[]): Set<number> {
 export function commonTransients(canary: readonly ArmWindow[], baseline: readonly ArmWindow[]): Set<number> {
   const c = elevatedWindows(canary);
   const b = elevatedWindows(baseline);
-  return new Set([...c].filter((start) => b.has(start)));
+  const common = new Set([...c].filter((start) => b.has(start)));
+  // Both arms moving together most of the time is how the service behaves, not a transient.
+  const starts = new Set(baseline.map((w) => w.startMs));
+  const paired = canary.filter((w) => starts.has(w.startMs)).length;
+  return common.size > Math.max(TRANSIENT_MAX_COUNT, TRANSIENT_MAX_SHARE * paired) ? new Set() : common;
 }
 
 /**

@@ -3,7 +3,7 @@ import { type ArmStepMeasurements, judgeStep } from '../../../src/gates/judge.js
 import { poolBaseline } from '../../../src/gates/pool.js';
 import { bucketsFromUs } from '../../../src/gates/stats/buckets.js';
 import { seededRandom } from '../../../src/gates/stats/random.js';
-import type { ArmWindow } from '../../../src/gates/windows.js';
+import { type ArmWindow, commonTransients } from '../../../src/gates/windows.js';
 import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
 import { check, input } from './judge-input.js';
 
@@ -297,5 +297,40 @@ describe('the 100 % step against the pooled baseline', () => {
     const pooled = poolBaseline([{ step: 1, arm: a, excluded: [{ startMs: 0, kind: 'common transient' }] }]);
     expect(pooled?.windows?.[0]?.excluded).toEqual({ kind: 'common transient' });
     expect(pooled?.windows?.[1]?.excluded).toBeUndefined();
+  });
+});
+
+describe('the common-transient rule', () => {
+  /** Windows of `perWindow` latencies (ms) from `draw`, × factor(second). */
+  const windows = (seed: number, seconds: number, perWindow: number, factor: (s: number) => number): ArmWindow[] => {
+    const draw = logNormal(seed, 20, 0.6);
+    return Array.from({ length: seconds }, (_, s) => ({
+      startMs: s * 1000,
+      durationMs: 1000,
+      latency: bucketsFromUs(Array.from({ length: perWindow }, () => Math.round(draw() * factor(s) * 1000))),
+      requests: perWindow,
+      errors: 0,
+    }));
+  };
+
+  it('catches the shoulders of a warm-up, where the whole window is only a little slower', () => {
+    // × 5 decaying with a 1 s time constant: seconds 0–3 are × 5, 2.5, 1.5, 1.2 (the last is borderline).
+    const warm = (s: number) => 1 + 4 * Math.exp(-s);
+    const found = commonTransients(windows(1, 30, 333, warm), windows(2, 30, 3000, warm));
+    expect([...found].sort((a, b) => a - b).slice(0, 3)).toEqual([0, 1000, 2000]);
+    expect([...found].every((start) => start <= 4000)).toBe(true);
+    // The same windows in one arm only are no common transient.
+    expect(
+      commonTransients(
+        windows(1, 30, 333, warm),
+        windows(2, 30, 3000, () => 1),
+      ).size,
+    ).toBe(0);
+  });
+
+  it('leaves nothing out when both arms move together most of the time', () => {
+    // Both slow in every other second: that is how the service behaves, not a transient.
+    const alternating = (s: number) => (s % 2 === 0 ? 1.5 : 1);
+    expect(commonTransients(windows(3, 30, 500, alternating), windows(4, 30, 500, alternating)).size).toBe(0);
   });
 });

@@ -11,8 +11,7 @@ import type { Check } from '../../scenario/schema.js';
 import { type JudgedArm, meanDesignEffect, meanOf, quantileDesignEffect } from '../arms.js';
 import { formatCount, formatInterval, formatNumber, formatRatioInterval, formatValue, spaced } from '../format.js';
 import { normalQuantile } from '../stats/normal.js';
-import type { LatencySample } from '../stats/quantile-interval.js';
-import { quantileBounds, quantileEstimate, samplesForBound } from '../stats/quantile-interval.js';
+import { type LatencySample, quantileBounds, quantileEstimate, samplesForBound } from '../stats/quantile-interval.js';
 import {
   bound,
   decide,

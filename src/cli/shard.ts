@@ -6,11 +6,11 @@
 import { open } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { CanaryGateError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { boundedLines } from '../shard/lines.js';
 import { formatShardLine, parseShardCommand, SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from '../shard/protocol.js';
 import { runShard } from '../shard/shard.js';
 import { MAX_PLAN_FILE_BYTES, parsePlanFile } from '../shard/split.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /** Flags of the shard command. */

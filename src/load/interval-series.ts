@@ -3,7 +3,7 @@
  * of that interval. Memory stays bounded in run length: past `maxPoints`, neighbouring points are
  * coalesced pairwise (counts add; percentiles keep the larger of the two, an upper bound).
  */
-import type { Histogram } from '../metrics/hdr.js';
+import type { Histogram } from '../hdr/histogram.js';
 import { type GeneratorLimitReason, generatorLimit } from './generator-limit.js';
 import { addGeneratorSample, emptyGeneratorSample, type GeneratorSample } from './generator-meter.js';
 import type { IntervalArmSample } from './recorder.js';

@@ -2,7 +2,7 @@
  * Pure merging of measurements from several generators (worker threads) or several arms, and
  * their wire form for postMessage. Histograms add bucket by bucket, so merges are exact.
  */
-import { createHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../metrics/hdr.js';
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../hdr/histogram.js';
 import {
   type ArmMeasurements,
   addCounters,

@@ -12,7 +12,6 @@
  * the others absorb bursts.
  */
 import { Client } from 'undici';
-import type { Exchange } from './exchange.js';
 import { Backlog } from './fifo.js';
 import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
@@ -59,6 +58,15 @@ export interface TargetPoolOptions {
   backlogCapacity: number;
 }
 
+/**
+ * What the deadline sweep needs of an exchange in flight. A structural type rather than an import
+ * of exchange.ts, which imports this file (the architecture test forbids import cycles).
+ */
+export interface ActiveExchange {
+  readonly sentMs: number;
+  expire(timeoutMs: number): void;
+}
+
 /** A target with its connections and pre-built requests. */
 export class TargetPool {
   readonly spec: TargetSpec;
@@ -73,7 +81,7 @@ export class TargetPool {
   /** Open model: requests whose time has come while every connection was busy, oldest first. */
   readonly backlog: Backlog;
   /** The exchange in flight per slot (open model: per connection), for the deadline sweep. */
-  readonly active: (Exchange | undefined)[];
+  readonly active: (ActiveExchange | undefined)[];
   /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
   readonly #mix: WeightedPicker<PreparedRequest>;
   readonly #origin: string;
@@ -100,7 +108,7 @@ export class TargetPool {
       keepAliveMaxTimeout: 600_000,
     };
     this.#clients = new Array<Client | undefined>(options.connections).fill(undefined);
-    this.active = new Array<Exchange | undefined>(this.limit).fill(undefined);
+    this.active = new Array<ActiveExchange | undefined>(this.limit).fill(undefined);
     this.backlog = new Backlog(options.backlogCapacity);
     const closed = options.model === 'closed';
     this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName), closed, options.tracing?.slowest ?? 0);

@@ -6,8 +6,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spectrumMs } from '../../../src/hdr/histogram.js';
 import { runLoad } from '../../../src/load/engine.js';
-import { spectrumMs } from '../../../src/metrics/hdr.js';
 import { planFor } from '../../helpers/plan.js';
 import { startTestServer } from '../../helpers/server.js';
 

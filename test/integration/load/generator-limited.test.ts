@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import { spectrumMs } from '../../../src/hdr/histogram.js';
 import { runLoad } from '../../../src/load/engine.js';
 import { ENGINE_LIMITS } from '../../../src/load/plan.js';
-import { spectrumMs } from '../../../src/metrics/hdr.js';
 import { startCpuHog } from '../../helpers/cpu-hog.mjs';
 import { planFor } from '../../helpers/plan.js';
 import { startTestServer } from '../../helpers/server.js';

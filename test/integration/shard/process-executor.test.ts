@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHistogram, type Histogram } from '../../../src/hdr/histogram.js';
 import { armFromWire } from '../../../src/load/merge.js';
 import type { LoadPlan } from '../../../src/load/plan.js';
-import { createHistogram, type Histogram } from '../../../src/hdr/histogram.js';
 import { runSharded, ShardError, startSharded } from '../../../src/shard/coordinator.js';
 import { processExecutor } from '../../../src/shard/process-executor.js';
 import type { ShardLine } from '../../../src/shard/protocol.js';

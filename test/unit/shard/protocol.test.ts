@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createHistogram, type Histogram, recordMs } from '../../../src/hdr/histogram.js';
 import { armFromWire, armToWire, mergeByArm } from '../../../src/load/merge.js';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { type ArmMeasurements, emptyCounters } from '../../../src/load/recorder.js';
-import { createHistogram, type Histogram, recordMs } from '../../../src/hdr/histogram.js';
 import { boundedLines, LineTooLongError } from '../../../src/shard/lines.js';
 import {
   type EndLine,

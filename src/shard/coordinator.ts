@@ -161,7 +161,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   const n = options.shards;
   const split = splitProblems(plan, n);
   if (split.length > 0) throw new ScenarioError(`cannot split the plan:\n  - ${split.join('\n  - ')}`, split);
-  const startDelayMs = options.startDelayMs ?? DEFAULTS.startDelayMs;
+  const startDelayMs = options.startDelayMs ?? options.executor.startDelayMs ?? DEFAULTS.startDelayMs;
   const silenceMs = options.silenceMs ?? DEFAULTS.silenceMs;
   const graceMs = options.graceMs ?? DEFAULTS.graceMs;
   const { executor } = options;
@@ -202,6 +202,16 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     stopAll();
   };
   const onAbort = (): void => stopAll();
+  // The caller's own callbacks: a throw there is the caller's error, not a shard's.
+  let callerError: unknown;
+  const caller = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      callerError ??= error;
+      stopAll();
+    }
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const take = (f: Followed, line: ShardLine): void => {
@@ -245,17 +255,20 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       shardLimitedAt.set(line.index, reasons);
     }
     const completed = series.add(line.index, samples, line.generator);
-    if (completed && options.onProgress) {
+    const onProgress = options.onProgress;
+    if (completed && onProgress) {
       const values = Object.values(completed.points);
-      options.onProgress({
-        elapsedSec: completed.index + 1,
-        requests: values.reduce((s, p) => s + p.requests, 0),
-        errors: values.reduce((s, p) => s + p.errors, 0),
-        p99Ms: Math.max(0, ...values.map((p) => p.p99Ms)),
-        arms: completed.points,
-        samples: completed.samples,
-        generator: completed.generator,
-      });
+      caller(() =>
+        onProgress({
+          elapsedSec: completed.index + 1,
+          requests: values.reduce((s, p) => s + p.requests, 0),
+          errors: values.reduce((s, p) => s + p.errors, 0),
+          p99Ms: Math.max(0, ...values.map((p) => p.p99Ms)),
+          arms: completed.points,
+          samples: completed.samples,
+          generator: completed.generator,
+        }),
+      );
     }
   };
 
@@ -267,7 +280,8 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
         if (f.end) throw new Error('it printed after its end line');
         const line = parseShardLine(text);
         take(f, line);
-        options.onLine?.(line);
+        const onLine = options.onLine;
+        if (onLine) caller(() => onLine(line));
       }
     } catch (error) {
       fail(f, `protocol: ${(error as Error).message}`);
@@ -335,6 +349,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       await executor.close();
     }
     series.flush();
+    if (callerError !== undefined) throw callerError;
 
     const reports = followed.map((f) => report(f));
     const failed = reports.filter((r) => r.status === 'failed');

@@ -46,6 +46,8 @@ export interface ShardInstance {
 export interface ShardExecutor {
   /** "process", "docker", … */
   readonly name: string;
+  /** Time its shards need from start() to ready, when longer than a local process's, ms. */
+  readonly startDelayMs?: number;
   /** Start one shard; rejects when it cannot be started at all. */
   start(launch: ShardLaunch): Promise<ShardInstance>;
   /** Release what the executor holds (temporary files, containers); safe to call twice. */

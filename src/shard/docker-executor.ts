@@ -11,13 +11,13 @@
  * attached and stdout apart from stderr; testcontainers' log stream interleaves the two and it
  * has no stdin.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type ShardExecutor, type ShardExit, type ShardInstance, type ShardLaunch, stderrTail } from './executor.js';
+import { type ShardExecutor, type ShardInstance, type ShardLaunch, spawnShard } from './executor.js';
 
 const exec = promisify(execFile);
 
@@ -95,37 +95,20 @@ export function dockerExecutor(options: DockerExecutorOptions = {}): ShardExecut
         '--control',
         'stdin',
       ];
-      const child = spawn('docker', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const exited = new Promise<ShardExit>((resolve) => {
-        child.once('error', () => resolve({ code: null, signal: null }));
-        child.once('exit', (code, signal) => resolve({ code, signal }));
+      return spawnShard(['docker', ...args], undefined, (child, running) => {
+        const signal = (sig: 'TERM' | 'KILL'): void => {
+          // The container goes with its `docker run`; close() removes whatever is left.
+          if (running()) docker(['kill', '--signal', sig, name]).catch(() => {});
+        };
+        return {
+          id: `container ${name}`,
+          stop: () => signal('TERM'),
+          kill: () => {
+            signal('KILL');
+            if (running()) child.kill('SIGKILL');
+          },
+        };
       });
-      child.stdin.on('error', () => {});
-      const tail = stderrTail(child.stderr);
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      let over = false;
-      void exited.then(() => {
-        over = true;
-      });
-      const signal = (sig: 'TERM' | 'KILL'): void => {
-        // The container goes with its `docker run`; close() removes whatever is left.
-        if (!over) docker(['kill', '--signal', sig, name]).catch(() => {});
-      };
-      return {
-        id: `container ${name}`,
-        stdout: child.stdout,
-        stderrTail: tail,
-        send: (c) => child.stdin.writable && child.stdin.write(`${JSON.stringify(c)}\n`),
-        stop: () => signal('TERM'),
-        kill: () => {
-          signal('KILL');
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        },
-        exited,
-      };
     },
     async close(): Promise<void> {
       const ids = await docker(['ps', '-aq', '--filter', `label=${SHARD_RUN_LABEL}=${runId}`]).catch(() => '');

@@ -3,6 +3,7 @@
  * implement. The coordinator depends on this alone; every executor hands it the same protocol
  * lines, so following, merging and failure handling are one piece of code whatever runs a shard.
  */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ShardCommand } from './protocol.js';
 
@@ -65,4 +66,42 @@ export function stderrTail(stream: Readable | null | undefined): () => string {
     tail = (tail + chunk).slice(-STDERR_TAIL_BYTES);
   });
   return () => tail;
+}
+
+/**
+ * Start a child process that speaks the protocol on stdout and takes commands on stdin; `control`
+ * says how it is named, stopped and killed (a process by signals, a container through its engine).
+ * Resolves once it has spawned; rejects when it cannot be.
+ */
+export async function spawnShard(
+  argv: readonly [string, ...string[]],
+  env: NodeJS.ProcessEnv | undefined,
+  control: (
+    child: ChildProcessWithoutNullStreams,
+    running: () => boolean,
+  ) => Pick<ShardInstance, 'id' | 'stop' | 'kill'>,
+): Promise<ShardInstance> {
+  const [command, ...args] = argv;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+  let over = false;
+  const exited = new Promise<ShardExit>((resolve) => {
+    child.once('error', () => resolve({ code: null, signal: null }));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  }).finally(() => {
+    over = true;
+  });
+  // A shard that exited closes its stdin: writes after that must not throw.
+  child.stdin.on('error', () => {});
+  const tail = stderrTail(child.stderr);
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return {
+    ...control(child, () => !over && child.exitCode === null && child.signalCode === null),
+    stdout: child.stdout,
+    stderrTail: tail,
+    send: (c) => child.stdin.writable && child.stdin.write(`${JSON.stringify(c)}\n`),
+    exited,
+  };
 }

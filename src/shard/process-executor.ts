@@ -4,12 +4,11 @@
  * temporary file; stdin is the control channel (weights, stop), and its end makes the shard stop,
  * so a coordinator that dies does not leave shards sending load.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ShardExecutor, type ShardExit, type ShardInstance, type ShardLaunch, stderrTail } from './executor.js';
+import { type ShardExecutor, type ShardInstance, type ShardLaunch, spawnShard } from './executor.js';
 
 /** The CLI launcher, from src/shard or dist/shard alike. */
 const BIN = fileURLToPath(new URL('../../bin/canary-gate.js', import.meta.url));
@@ -48,35 +47,19 @@ export function processExecutor(options: ProcessExecutorOptions = {}): ShardExec
         '--control',
         'stdin',
       ];
-      const [command, ...args] = argv as [string, ...string[]];
-      const child = spawn(command, args, {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, ...options.env, NO_COLOR: '1' },
-      });
-      const exited = new Promise<ShardExit>((resolve) => {
-        child.once('error', () => resolve({ code: null, signal: null }));
-        child.once('exit', (code, signal) => resolve({ code, signal }));
-      });
-      // A shard that exited closes its stdin: writes after that must not throw.
-      child.stdin.on('error', () => {});
-      const tail = stderrTail(child.stderr);
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      return {
-        id: `pid ${child.pid}`,
-        stdout: child.stdout,
-        stderrTail: tail,
-        send: (c) => child.stdin.writable && child.stdin.write(`${JSON.stringify(c)}\n`),
-        stop: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        },
-        kill: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        },
-        exited,
-      };
+      return spawnShard(
+        argv as [string, ...string[]],
+        { ...process.env, ...options.env, NO_COLOR: '1' },
+        (child, running) => ({
+          id: `pid ${child.pid}`,
+          stop: () => {
+            if (running()) child.kill('SIGTERM');
+          },
+          kill: () => {
+            if (running()) child.kill('SIGKILL');
+          },
+        }),
+      );
     },
     async close(): Promise<void> {
       const d = dir;

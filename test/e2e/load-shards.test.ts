@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { childrenOf, gone } from '../helpers/processes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -11,36 +11,6 @@ afterAll(() => server.close());
 beforeEach(() => {
   server.seen.length = 0;
 });
-
-/** Pids of a process's children. */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map(Number);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once none of `pids` is alive; rejects after `ms`. */
-async function gone(pids: number[], ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (pids.some(alive)) {
-    if (Date.now() > until) throw new Error(`still running after ${ms} ms: ${pids.filter(alive).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('canary-gate load --shards', () => {
   it('splits the load over two processes and reports the exact merge and each shard', async () => {

@@ -5,6 +5,7 @@ import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError, startSharded } from '../../../src/shard/coordinator.js';
 import { processExecutor } from '../../../src/shard/process-executor.js';
 import type { ShardLine } from '../../../src/shard/protocol.js';
+import { alive, buckets } from '../../helpers/processes.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 let server: TestServer;
@@ -28,21 +29,6 @@ const planFor = (url: string, durationMs = 2000): LoadPlan => ({
   workers: 1,
   timeoutMs: 1000,
 });
-
-function buckets(h: Histogram): number[] {
-  const a = h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number };
-  return Array.from({ length: a.countsArrayLength }, (_, i) => a.getCountAtIndex(i));
-}
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('sharded load over local processes', () => {
   it('merges two shards exactly: counts add up and the merged histogram holds every sample of every shard', async () => {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createHistogram, type Histogram, recordMs } from '../../../src/hdr/histogram.js';
+import { emptyGeneratorSample } from '../../../src/load/generator-meter.js';
 import { armFromWire, armToWire, mergeByArm } from '../../../src/load/merge.js';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { type ArmMeasurements, emptyCounters } from '../../../src/load/recorder.js';
@@ -14,6 +15,7 @@ import {
   ShardProtocolViolation,
 } from '../../../src/shard/protocol.js';
 import { parsePlanFile, shardSlice } from '../../../src/shard/split.js';
+import { buckets } from '../../helpers/processes.js';
 
 /** A deterministic generator of latencies with a long tail (ms). */
 function latencies(count: number, seed: number): number[] {
@@ -61,38 +63,13 @@ function endLine(shard: number, m: ArmMeasurements): EndLine {
     completedPerSec: m.counters.responses,
     windowMs: 1000,
     arms: [armToWire(m)],
-    signals: {
-      due: 0,
-      sent: 0,
-      issuedBehind: 0,
-      late: 0,
-      dropped: 0,
-      waitMsSum: 0,
-      waitMsMax: 0,
-      completed: 0,
-      responses: 0,
-      serviceMsSum: 0,
-      backlogMax: 0,
-      busyMax: 0,
-      connections: 1,
-      loopDelayP99Ms: 0,
-      loopDelayMaxMs: 0,
-      cpuPercent: 0,
-      durationMs: 1000,
-      threads: 1,
-    },
+    signals: { ...emptyGeneratorSample(), connections: 1, durationMs: 1000, threads: 1 },
     limited: false,
     reasons: [],
     eventLoopDelayP99Ms: 0,
     cpuPercent: 0,
     startLagMs: 0,
   };
-}
-
-/** Every bucket's count, as hdr-histogram-js's JS histograms expose them. */
-function buckets(h: Histogram): number[] {
-  const a = h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number };
-  return Array.from({ length: a.countsArrayLength }, (_, i) => a.getCountAtIndex(i));
 }
 
 const PERCENTILES = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];

@@ -142,7 +142,7 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
     const result =
       args.shards === undefined
         ? await runLoad(plan, options)
-        : await runSharded(plan, { ...options, shards: args.shards, executor: shardExecutor(args.executor) });
+        : await runSharded(plan, { ...options, shards: args.shards, executor: shardExecutor(args.executor, io.env) });
     progress?.done();
     const summary = {
       ...summarizeLoad(result, redactor),

@@ -50,7 +50,7 @@ describe('sharded load in containers', () => {
   it('runs two shard containers on host networking and merges them exactly; no container is left', async () => {
     const seenBefore = server.seen.length;
     const shards = executor();
-    const result = await runSharded(plan(2000), { shards: 2, executor: shards });
+    const result = await runSharded(plan(2000), { shards: 2, executor: shards, startDelayMs: 2500 });
     expect(result.executor).toBe('docker');
     expect(result.shards.map((s) => s.id)).toEqual([
       `container canary-gate-shard-${shards.runId}-0`,
@@ -67,6 +67,7 @@ describe('sharded load in containers', () => {
     const error = await runSharded(plan(4000), {
       shards: 2,
       executor: shards,
+      startDelayMs: 2500,
       onLine: (line) => {
         if (line.type !== 'interval' || line.shard !== 1 || killed) return;
         killed = true;

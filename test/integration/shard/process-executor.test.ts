@@ -136,7 +136,7 @@ describe('sharded load over local processes', () => {
   it('switches every shard to new weights at the same moment (a step boundary)', async () => {
     const seenBefore = server.seen.length;
     const plan: LoadPlan = {
-      ...planFor(server.url, 3000),
+      ...planFor(server.url, 2500),
       targets: [
         { arm: 'baseline', url: `${server.url}/baseline`, weight: 1 },
         { arm: 'canary', url: `${server.url}/canary`, weight: 0 },

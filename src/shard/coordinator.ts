@@ -213,13 +213,14 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     }
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) stopAll();
 
   const take = (f: Followed, line: ShardLine): void => {
     if (line.shard !== f.index) throw new Error(`a line of shard ${line.shard} on shard ${f.index}'s output`);
     if (line.type === 'hello') {
       if (line.shards !== n) throw new Error(`it runs as one of ${line.shards} shards, expected ${n}`);
     } else if (line.type === 'error') {
-      throw new Error(`it reported ${line.code}: ${line.message}`);
+      fail(f, `it reported ${line.code}: ${line.message}`);
     } else if (line.type === 'interval') {
       takeInterval(f, line);
     } else {

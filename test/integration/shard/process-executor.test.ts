@@ -159,10 +159,13 @@ describe('sharded load over local processes', () => {
     const canary = result.arms.find((a) => a.arm === 'canary');
     expect(canary?.counters.sent).toBe(seen.filter((r) => r.url.startsWith('/canary/')).length);
     expect(canary?.counters.sent).toBeGreaterThan(0);
-    // After the switch only the canary is sent to: the baseline's share is the first second or so.
-    const baselineSent = result.arms.find((a) => a.arm === 'baseline')?.counters.sent ?? 0;
-    expect(baselineSent).toBeGreaterThan(0);
-    expect(baselineSent).toBeLessThan(result.total.counters.sent * 0.75);
+    // Both shards switch at one moment: once the first canary request came, baseline requests
+    // are the few sent around the switch (a timer a busy event loop fires late), not a shard's
+    // whole share.
+    const firstCanary = seen.findIndex((r) => r.url.startsWith('/canary/'));
+    const baselineAfter = seen.slice(firstCanary).filter((r) => r.url.startsWith('/baseline/')).length;
+    expect(seen.slice(0, firstCanary).every((r) => r.url.startsWith('/baseline/'))).toBe(true);
+    expect(baselineAfter).toBeLessThan(seen.length * 0.1);
   });
 
   it('names a shard that breaks the protocol or cannot start', async () => {

@@ -167,9 +167,9 @@ export function runShard(options: ShardRunOptions): ShardRun {
     emit({
       ...head,
       type: 'interval',
-      index: intervals++,
+      index: intervals,
       arms: difference(result.arms, previous).map(armToWire),
-      generator: { ...emptyGeneratorSample(), startMs: intervals * 1000, limited: false, reasons: [] },
+      generator: { ...emptyGeneratorSample(), startMs: intervals++ * 1000, limited: false, reasons: [] },
     });
     emit({
       ...head,

@@ -17,8 +17,8 @@ const BIN = fileURLToPath(new URL('../../bin/canary-gate.js', import.meta.url));
 export interface ProcessExecutorOptions {
   /** Extra environment for the shards. */
   env?: Record<string, string>;
-  /** The command to run instead of `node bin/canary-gate.js` (tests: a shard that misbehaves). */
-  argv?: (launch: ShardLaunch, planFile: string) => string[];
+  /** The command to run instead of `node bin/canary-gate.js shard …` (tests: a shard that misbehaves); undefined keeps it. */
+  argv?: (launch: ShardLaunch, planFile: string, standard: readonly string[]) => string[] | undefined;
 }
 
 /** Start shards as local child processes. */
@@ -36,7 +36,7 @@ export function processExecutor(options: ProcessExecutorOptions = {}): ShardExec
         return file;
       });
       const file = await planFile;
-      const argv = options.argv?.(launch, file) ?? [
+      const standard = [
         process.execPath,
         BIN,
         'shard',
@@ -47,6 +47,7 @@ export function processExecutor(options: ProcessExecutorOptions = {}): ShardExec
         '--control',
         'stdin',
       ];
+      const argv = options.argv?.(launch, file, standard) ?? standard;
       return spawnShard(
         argv as [string, ...string[]],
         { ...process.env, ...options.env, NO_COLOR: '1' },

@@ -8,6 +8,8 @@ import type { ShardLine } from '../../../src/shard/protocol.js';
 import { alive, buckets } from '../../helpers/processes.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
+const HOG = new URL('../../helpers/cpu-hog.mjs', import.meta.url).href;
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer(() => ({ delayMs: 1 }));
@@ -190,5 +192,20 @@ describe('sharded load over local processes', () => {
     expect((absent as ShardError).message).toMatch(
       /2 of 2 shards failed:\n {2}- shard 0 \(\(not started\)\): could not start: spawn \/nonexistent\/canary-gate-shard ENOENT/,
     );
+  });
+
+  it('names the shard whose own generator was the limit', async () => {
+    // Shard 1's thread is taken 40 ms of every 50 ms by a CPU hog preloaded into it.
+    const starved = processExecutor({
+      argv: (launch, _file, standard) =>
+        launch.index === 1
+          ? ['/usr/bin/env', `NODE_OPTIONS=--import=${HOG}`, 'CANARY_GATE_TEST_CPU_HOG=40/50', ...standard]
+          : undefined,
+    });
+    const result = await runSharded(planFor(server.url), { shards: 2, executor: starved, startDelayMs: 1000 });
+    expect(result.shards[1]?.limited).toBe(true);
+    expect(result.shards[1]?.reasons.join(' ')).toMatch(/generator/);
+    expect(result.generator.limited).toBe(true);
+    expect(result.generator.reasons.every((r) => r.text.startsWith('shard 1: '))).toBe(true);
   });
 });

@@ -206,6 +206,7 @@ describe('sharded load over local processes', () => {
     expect(result.shards[1]?.limited).toBe(true);
     expect(result.shards[1]?.reasons.join(' ')).toMatch(/generator/);
     expect(result.generator.limited).toBe(true);
-    expect(result.generator.reasons.every((r) => r.text.startsWith('shard 1: '))).toBe(true);
+    // Shard 0 may be limited too on a busy machine; the starved one must be named.
+    expect(result.generator.reasons.some((r) => r.text.startsWith('shard 1: '))).toBe(true);
   });
 });

@@ -21,6 +21,8 @@ export interface StoredArm {
   /** 429 responses among the errors. */
   throttled: number;
   errorsByClass: Record<string, number>;
+  /** Transport failures by the client's error code (ECONNRESET, UND_ERR_INVALID_ARG, …); absent when none. */
+  errorCodes?: Record<string, number>;
   latencyMs: Record<string, number>;
   /** HdrHistogram compressed base64, µs. */
   histogram: string;
@@ -63,6 +65,7 @@ export function encodeArm(a: ArmMeasurements, traceUrl?: string): StoredArm {
     errors: a.counters.errors,
     throttled: a.counters.errorsByClass.http429,
     errorsByClass: { ...a.counters.errorsByClass },
+    ...(Object.keys(a.counters.errorCodes).length > 0 ? { errorCodes: { ...a.counters.errorCodes } } : {}),
     latencyMs: { ...spectrumMs(a.latency) },
     histogram: encodeHistogram(a.latency),
     endpoints: Object.fromEntries(

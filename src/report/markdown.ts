@@ -6,6 +6,7 @@
 import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
+import { formatErrorCodes } from './load-summary.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
   canary === undefined || baseline === undefined || baseline === 0
@@ -64,6 +65,19 @@ export function renderMarkdown(r: RunResult): string {
     lines.push('');
     for (const b of r.regress.builds)
       lines.push(`- ${regressBuildName(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
+  }
+  const coded = r.steps.flatMap((s) =>
+    Object.entries(s.arms)
+      .map(([arm, a]) => ({ step: s, arm, codes: formatErrorCodes(a.errorCodes) }))
+      .filter((e) => e.codes !== ''),
+  );
+  if (coded.length > 0) {
+    // The error classes lump client-side failures into "other"; the codes name them.
+    lines.push('', '### Transport errors by code', '', '| step | arm | codes |', '|---|---|---|');
+    for (const { step, arm, codes } of coded)
+      lines.push(
+        `| ${step.index + 1} (${step.weight}%) | ${cell(r.regress ? regressBuildName(arm) : arm)} | ${cell(codes)} |`,
+      );
   }
   lines.push('', '### Checks', '');
   for (const s of r.steps) {

@@ -19,6 +19,7 @@ describe('canary-gate load', () => {
     const out = JSON.parse(run.stdout);
     expect(out).toMatchObject({ model: 'open', coCorrected: true, requests: 200, errors: 0, rate: { target: 200 } });
     expect(out.rate.achieved).toBeGreaterThan(190);
+    expect(out.rate.sent).toBeGreaterThan(190);
     for (const key of ['p50', 'p90', 'p95', 'p99', 'p999', 'max']) expect(typeof out.latencyMs[key]).toBe('number');
     expect(out.histogram.latency).toMatch(/^HIST/);
     expect(server.seen).toHaveLength(200);
@@ -47,7 +48,9 @@ describe('canary-gate load', () => {
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.errorsByClass.refused).toBe(20);
+    expect(out.errorCodes).toEqual({ ECONNREFUSED: 20 });
     expect(out.errors).toBe(20);
+    expect(run.stderr).toMatch(/codes\s+ECONNREFUSED 20/);
   });
 
   it('rejects bad flags with every problem named, exit 2, and sends nothing', async () => {

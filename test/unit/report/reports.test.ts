@@ -4,6 +4,7 @@ import { decisionWord } from '../../../src/report/decision-word.js';
 import { renderHgrm } from '../../../src/report/hgrm.js';
 import { renderJUnit } from '../../../src/report/junit.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
+import { renderRunSummary } from '../../../src/report/run-summary.js';
 import type { RunResult } from '../../../src/result/run-result.js';
 
 function histogram(ms: number[]): string {
@@ -149,6 +150,28 @@ describe('reports', () => {
     expect(xml).toContain('<skipped message="not decided &quot;yet&quot;"/>');
     expect(xml).toContain('name="checkout &lt;canary&gt; &amp; co: step 1 (10%)"');
     expect(xml).toContain('<testcase classname="canary-gate.step1" name="p50 at 10%" time="5.000"/>');
+  });
+
+  it('names transport failures by their client error code in the Markdown and the terminal summary', () => {
+    const step = result.steps[0] as RunResult['steps'][number];
+    const canary = { ...(step.arms.canary as NonNullable<typeof step.arms.canary>), errors: 7 };
+    const coded: RunResult = {
+      ...result,
+      steps: [
+        {
+          ...step,
+          arms: { ...step.arms, canary: { ...canary, errorCodes: { ECONNRESET: 2, UND_ERR_INVALID_ARG: 5 } } },
+        },
+      ],
+    };
+    const md = renderMarkdown(coded);
+    expect(md).toContain('### Transport errors by code');
+    expect(md).toContain('| 1 (10%) | canary | UND_ERR_INVALID_ARG 5, ECONNRESET 2 |');
+    expect(renderRunSummary(coded, { result: 'r.json', journal: 'j.jsonl' })).toContain(
+      'canary n=100 p99=30ms err=7 (UND_ERR_INVALID_ARG 5, ECONNRESET 2)',
+    );
+    // Nothing coded, no section.
+    expect(renderMarkdown(result)).not.toContain('errors by code');
   });
 
   it('.hgrm: one percentile distribution per step and arm, in milliseconds', () => {

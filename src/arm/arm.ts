@@ -4,7 +4,7 @@
  * record) is the one type; `judgeArm` is the one conversion to the judge's input and
  * `encodeArm`/`decodeArm` the one encoder and decoder of a stored arm, whoever measured or stored it.
  */
-import type { ArmStepMeasurements } from '../gates/judge.js';
+import type { ArmStepMeasurements, ArmWindow } from '../gates/judge.js';
 import { createHistogram, decodeHistogram, encodeHistogram, spectrumMs } from '../hdr/histogram.js';
 import { emptyErrorCounts } from '../load/error-class.js';
 import type { ArmMeasurements } from '../load/recorder.js';
@@ -39,14 +39,18 @@ export interface StoredCounts {
   histogram: string;
 }
 
-/** The judge's view of an arm measured over `durationMs`. */
-export function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
+/**
+ * The judge's view of an arm measured over `durationMs`, with its per-second windows when the
+ * measurer kept them (the windows hold a subset of the same requests; excluded ones are marked).
+ */
+export function judgeArm(m: ArmMeasurements, durationMs: number, windows?: readonly ArmWindow[]): ArmStepMeasurements {
   return {
     latency: m.latency,
     requests: m.counters.requests,
     errors: m.counters.errors,
     throttled: m.counters.errorsByClass.http429,
     durationMs,
+    ...(windows && windows.length > 0 ? { windows } : {}),
   };
 }
 

@@ -87,6 +87,22 @@ export function encodeArm(a: ArmMeasurements, traceUrl?: string): StoredArm {
   };
 }
 
+/**
+ * True when a stored arm had requests but not one latency (every request failed without a
+ * response): its `latencyMs` are zeros, which reports must show as "no response", never "0 ms".
+ */
+export function noResponse(a: Pick<StoredArm, 'requests' | 'latencyMs'>): boolean {
+  return a.requests > 0 && !((a.latencyMs.max ?? 0) > 0);
+}
+
+/** An arm's latency figure for a report: "12.3 ms", "no response", or "–" without the arm. */
+export function latencyText(a: Pick<StoredArm, 'requests' | 'latencyMs'> | undefined, key: string): string {
+  if (a === undefined) return '–';
+  if (noResponse(a)) return 'no response';
+  const v = a.latencyMs[key];
+  return v === undefined ? '–' : `${v} ms`;
+}
+
 /** A histogram field that does not decode, named by where it is. */
 export class StoredArmError extends Error {
   constructor(readonly field: string) {

@@ -13,6 +13,7 @@ import { judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
 import { lookBudget, plannedStepSamples, SPENDING_START, type StepBudget, stepAlpha } from '../gates/spending.js';
 import type { StepVerdict } from '../gates/verdict.js';
+import { spectrumMs } from '../hdr/histogram.js';
 import type { LoadProgress } from '../load/engine.js';
 import { ENGINE_LIMITS } from '../load/plan.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
@@ -21,6 +22,7 @@ import {
   machineFingerprint,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
+  type StepQuality,
   type StepResult,
 } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
@@ -400,5 +402,40 @@ function stepResult(
     arms,
     intervals: m.intervals,
     verdict,
+    quality: stepQuality(m, verdict),
+  };
+}
+
+/** What the step's evidence stands on: the load's sends, service time, the generator, what was left out. */
+function stepQuality(m: StepLook, verdict: StepVerdict): StepQuality {
+  const arms: StepQuality['arms'] = {};
+  for (const a of m.loadArms) {
+    const service = a.service.totalCount > 0 ? spectrumMs(a.service) : undefined;
+    arms[a.arm] = {
+      sent: a.counters.sent,
+      late: a.counters.late,
+      dropped: a.counters.dropped,
+      serviceMs: service ? { p50: service.p50, p90: service.p90, p99: service.p99, max: service.max } : null,
+    };
+  }
+  const excluded: Record<string, number> = {};
+  for (const w of verdict.excluded ?? []) excluded[w.kind] = (excluded[w.kind] ?? 0) + 1;
+  const g = m.generator;
+  const limit = m.generatorLimit;
+  return {
+    arms,
+    ...(g && limit
+      ? {
+          generator: {
+            cpuPercent: Math.round(g.cpuPercent * 10) / 10,
+            loopDelayP99Ms: Math.round(g.loopDelayP99Ms * 100) / 100,
+            loopDelayMaxMs: Math.round(g.loopDelayMaxMs * 100) / 100,
+            limited: limit.limited,
+            reasons: limit.reasons.map((r) => r.text),
+            limitedSeconds: m.limitedSeconds,
+          },
+        }
+      : {}),
+    excluded,
   };
 }

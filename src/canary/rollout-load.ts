@@ -51,6 +51,10 @@ export interface StepLook {
   generatorLimit: GeneratorLimit | undefined;
   /** Start of the step's first whole second on the load's measured clock, ms. */
   firstIntervalMs: number;
+  /** Seconds of the step the generator-limit rule flagged. */
+  limitedSeconds: number;
+  /** Per arm measured by the load itself (the load's own arms, also with the proxy router). */
+  loadArms: ArmMeasurements[];
 }
 
 /** Options of the rollout's load. */
@@ -165,6 +169,8 @@ export class RolloutLoad {
       generator: since.generator,
       generatorLimit: since.generatorLimit,
       firstIntervalMs,
+      limitedSeconds: [...limited.keys()].filter((index) => index >= step.firstInterval).length,
+      loadArms: since.arms,
     };
   }
 

@@ -114,7 +114,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   let load: RolloutLoad | undefined;
   // Each earlier step's baseline arm and the windows its verdict left out: the pooled baseline.
   const pool: PoolPart[] = [];
-  let current = { index: 0, plannedMs: scenario.traffic.stepDuration };
+  let current = { index: 0, plannedMs: scenario.traffic.stepDuration, firstInterval: 0 };
   try {
     // A router that carries the traffic itself is where the probe load goes too.
     const throughUrl = router.listen ? await router.listen() : undefined;
@@ -133,19 +133,25 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
 
       // One load for the whole rollout, started once the first weight is in place: the warm-up
       // happens once, and every later step keeps the same connections.
-      current = { index, plannedMs: t.stepDuration };
       load ??= new RolloutLoad({
         scenario,
         firstWeight: weight,
         durationMs: rolloutBoundMs(scenario.steps.length, maxMs, t.warmup),
         ...(throughUrl !== undefined && measurer ? { through: { url: throughUrl, measurer } } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        // Progress counts seconds from the step's start, as the step's planned time does.
         onProgress: (progress) =>
-          o.onEvent?.({ type: 'progress', index: current.index, plannedMs: current.plannedMs, progress }),
+          o.onEvent?.({
+            type: 'progress',
+            index: current.index,
+            plannedMs: current.plannedMs,
+            progress: { ...progress, elapsedSec: Math.max(0, progress.elapsedSec - current.firstInterval) },
+          }),
       });
       load.setWeight(weight);
       const mark = load.beginStep();
       const stepStartMs = mark.fromMs;
+      current = { index, plannedMs: t.stepDuration, firstInterval: mark.firstInterval };
 
       // Looks: every minStepDuration (default: once, at stepDuration) up to stepDuration, then
       // extensions of the same length up to maxStepDuration. Each look spends the part of the
@@ -184,7 +190,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
             ? Math.min(chunkMs, t.stepDuration - elapsedMs)
             : Math.min(t.stepDuration, maxMs - elapsedMs);
         elapsedMs += next;
-        current = { index, plannedMs: elapsedMs };
+        current = { ...current, plannedMs: elapsedMs };
       }
       load.endStep(mark);
       // A look always ran unless the signal aborted the step first.

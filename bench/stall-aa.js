@@ -19,9 +19,9 @@ const BIN = fileURLToPath(new URL('../bin/canary-gate.js', import.meta.url));
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '20' },
-    rate: { type: 'string', default: '1500' },
-    step: { type: 'string', default: '20s' },
-    'max-step': { type: 'string', default: '40s' },
+    rate: { type: 'string', default: '2000' },
+    step: { type: 'string', default: '15s' },
+    'max-step': { type: 'string', default: '30s' },
     steps: { type: 'string', default: '50,100' },
   },
 });

@@ -1,5 +1,6 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
 
+import { noResponse } from '../arm/arm.js';
 import type { DriverEvent } from '../canary/driver.js';
 import { renderMatrix } from '../gates/score.js';
 import { type RunResult, regressBuildName } from '../result/run-result.js';
@@ -48,7 +49,10 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
   const lines = [`${r.decision.toUpperCase()}: ${r.reason}`];
   for (const step of r.steps) {
     const arms = Object.entries(step.arms)
-      .map(([arm, a]) => `${arm} n=${a.requests} p99=${a.latencyMs.p99}ms ${errors(a)}`)
+      .map(
+        ([arm, a]) =>
+          `${arm} n=${a.requests} ${noResponse(a) ? 'no response' : `p99=${a.latencyMs.p99}ms`} ${errors(a)}`,
+      )
       .join(', ');
     lines.push(
       `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  score ${step.verdict.score.score}/10  ${arms}`,

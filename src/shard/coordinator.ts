@@ -355,7 +355,12 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     const reports = followed.map((f) => report(f));
     const failed = reports.filter((r) => r.status === 'failed');
     if (failed.length > 0) {
-      const lines = failed.map((r) => `shard ${r.index} (${r.id}): ${r.problem}`);
+      // The last line the shard wrote on stderr is usually why it went.
+      const lastWords = (r: ShardReport): string => {
+        const last = r.stderr?.trim().split('\n').at(-1)?.slice(0, 300);
+        return last ? ` (its stderr: ${last})` : '';
+      };
+      const lines = failed.map((r) => `shard ${r.index} (${r.id}): ${r.problem}${lastWords(r)}`);
       throw new ShardError(`${failed.length} of ${n} shards failed:\n  - ${lines.join('\n  - ')}`, reports);
     }
     for (const point of series.generatorPoints()) {

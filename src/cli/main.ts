@@ -12,11 +12,13 @@ import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type InitArgs, initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
+import { type JudgeArgs, judgeBuilder, runJudgeCommand } from './judge.js';
 import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';
 import { type RecoverArgs, recoverBuilder, runRecoverCommand } from './recover.js';
 import { type RegressArgs, regressBuilder, runRegressCommand } from './regress.js';
 import { type RunArgs, runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
+import { runServeCommand, type ServeArgs, serveBuilder } from './serve.js';
 import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -92,6 +94,18 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'record a stored baseline to compare runs with',
       (y) => withHelp(baselineBuilder(y, (args) => run(runBaselineRecord(args, io)))),
       () => {},
+    )
+    .command(
+      'serve',
+      'serve Flagger webhooks and Argo Rollouts metrics: the probe load and the judge, over HTTP',
+      (y) => withHelp(serveBuilder(y)),
+      (args) => run(runServeCommand(args as unknown as ServeArgs, io)),
+    )
+    .command(
+      'judge <scenario>',
+      'judge one step of a canary against the live baseline (an Argo Rollouts job metric); exit 0 pass, 1 fail',
+      (y) => withHelp(judgeBuilder(y)),
+      (args) => run(runJudgeCommand(args as unknown as JudgeArgs, io)),
     )
     .command(
       'compare <baseline> <result>',

@@ -4,7 +4,7 @@
  * the canary's measurements, for the next release of the app to be compared with.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildBaseline } from '../baseline/build.js';
 import type { RunResult } from '../canary/run-result.js';
 import { machineFingerprint } from '../canary/run-result.js';
@@ -41,6 +41,7 @@ export function storeBaseline(
     },
     measured,
   );
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(baseline, null, 2)}\n`);
   renameSync(tmp, file);

@@ -56,9 +56,9 @@ export async function runServeCommand(args: ServeArgs, io: CliIO): Promise<numbe
     });
   }
   const { resumed, closed } = serve.restored;
-  say(`serve: listening on ${serve.url}; apps: ${[...apps.keys()].join(', ')}`);
   if (resumed.length + closed.length > 0)
     say(`serve: sessions from the last process: ${resumed.length} resumed, ${closed.length} closed`);
+  say(`serve: listening on ${serve.url}; apps: ${[...apps.keys()].join(', ')}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const off = io.onSignal((s) => {
       off();

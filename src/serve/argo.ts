@@ -41,7 +41,10 @@ export async function answerArgo(
   const opened = ctx.registry.open(subject, app.scenario.steps, ctx.nowMs());
   if ('full' in opened) return full(opened.retryAfterSec, ctx.limits.maxSessions);
   const { session } = opened;
-  session.touch(ctx.nowMs());
+  return session.attend(ctx.nowMs, () => judge(session, body, ctx, closed));
+}
+
+async function judge(session: Session, body: ArgoJudgeRequest, ctx: ArgoContext, closed: AbortSignal): Promise<Answer> {
   if (session.ended) return ended(session);
   const waitMs = Math.min(ctx.limits.maxLongPoll, (body.waitSeconds ?? Number.POSITIVE_INFINITY) * 1000);
   const bound = AbortSignal.any([AbortSignal.timeout(waitMs), closed]);

@@ -48,15 +48,23 @@ export async function answerFlagger(
         ? answer(403, 'no rollback: no session for this revision')
         : answer(200, 'nothing to close: no session for this revision');
     }
-    session.touch(ctx.nowMs());
-    return hook === 'rollback' ? rollback(session, ctx) : postRollout(session, p, ctx);
+    return session.attend(ctx.nowMs, () =>
+      hook === 'rollback' ? rollback(session, ctx) : postRollout(session, p, ctx),
+    );
   }
   const opened = ctx.registry.open(subject, plan, ctx.nowMs());
   if ('full' in opened) return full(opened.retryAfterSec, ctx.limits.maxSessions);
   const { session } = opened;
-  session.touch(ctx.nowMs());
+  return session.attend(ctx.nowMs, () => answerOpen(hook, session, p.metadata.weight, ctx));
+}
+
+async function answerOpen(
+  hook: FlaggerHook,
+  session: Session,
+  weight: number | undefined,
+  ctx: FlaggerContext,
+): Promise<Answer> {
   if (session.ended) return endedAnswer(hook, session);
-  const weight = p.metadata.weight;
   if (weight !== undefined && weight > 0) session.enterWeight(weight);
   switch (hook) {
     case 'pre-rollout':
@@ -69,6 +77,8 @@ export async function answerFlagger(
       return confirmTrafficIncrease(session, weight !== undefined, ctx);
     case 'confirm-promotion':
       return confirmPromotion(session, ctx);
+    default:
+      return answer(404, `no such webhook: ${hook}`);
   }
 }
 

@@ -112,9 +112,26 @@ export class Session {
     }
   }
 
+  /**
+   * Answer a controller call: the session counts as attended while the call is open (a long poll,
+   * a pre-rollout's smoke load) and from its end on.
+   */
+  async attend<T>(nowMs: () => number, call: () => Promise<T>): Promise<T> {
+    this.#calls++;
+    this.touch(nowMs());
+    try {
+      return await call();
+    } finally {
+      this.#calls--;
+      this.touch(nowMs());
+    }
+  }
+
+  #calls = 0;
+
   /** The idle or age deadline this session has passed at `nowMs`, if any. */
   overdue(nowMs: number): string | undefined {
-    if (nowMs - this.lastSeenMs > this.#limits.idleTimeout)
+    if (this.#calls === 0 && nowMs - this.lastSeenMs > this.#limits.idleTimeout)
       return `no call from ${this.subject.controller} for ${Math.round((nowMs - this.lastSeenMs) / 1000)} s (idleTimeout ${this.#limits.idleTimeout / 1000} s): nobody is left to judge for`;
     if (nowMs - this.openedAtMs > this.#limits.maxSessionDuration)
       return `the session is older than maxSessionDuration (${this.#limits.maxSessionDuration / 1000} s)`;

@@ -202,7 +202,9 @@ export function loadServeConfig(
           ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
           : issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
             ? `missing; expected ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}`
-            : issue.message;
+            : issue.code === 'invalid_key'
+              ? (issue.issues[0]?.message ?? issue.message)
+              : issue.message;
       problems.push({ ...at(path), path: formatPath(path), message });
     }
     fail(options.file, problems);

@@ -39,3 +39,6 @@ export { type LoadSummary, renderLoadSummary, summarizeLoad } from './report/loa
 export { interpolateEnv, Redactor } from './scenario/secrets.js';
 export { evaluateSlo, type Slo, sloOrProblems } from './scenario/slo.js';
 export { parseDurationMs, parseRatePerSec } from './scenario/units.js';
+export { loadServeConfig, type ServeConfig, ServeConfigSchema } from './serve/config.js';
+export type { SessionRunner, SessionRunnerFactory, StepReport } from './serve/runner.js';
+export { loadApps, type StartedServe, startServe } from './serve/service.js';

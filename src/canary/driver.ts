@@ -66,7 +66,8 @@ export interface CanaryRunOptions {
   external?: ExternalSource;
 }
 
-interface StepMeasurement {
+/** One step's measurements so far (serve's sessions measure steps the same way). */
+export interface StepMeasurement {
   arms: Map<string, ArmMeasurements>;
   durationMs: number;
   /** Per-second points per arm, from the start of measuring. */
@@ -298,7 +299,8 @@ async function measure(
   };
 }
 
-function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
+/** Two stretches of one step as one: histograms merged exactly, b's points after a's. */
+export function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
   const arms = new Map(a.arms);
   for (const [arm, m] of b.arms) {
     const before = arms.get(arm);
@@ -313,7 +315,8 @@ function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
   return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
 }
 
-function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
+/** One arm's measurements as the judge takes them. */
+export function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
   return {
     latency: m.latency,
     requests: m.counters.requests,
@@ -323,7 +326,8 @@ function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
   };
 }
 
-function judge(
+/** Judge one look at a step; at 100 % relative checks use the last step that measured the baseline. */
+export function judge(
   scenario: Scenario,
   m: StepMeasurement,
   lastBaseline: ArmStepMeasurements | undefined,

@@ -5,28 +5,18 @@
  * A new step (the controller moved the weight) aborts the running stretch; its requests stop.
  */
 import { performance } from 'node:perf_hooks';
+import { combine, judge, judgeArm, type StepMeasurement } from '../canary/driver.js';
 import type { StepResult } from '../canary/run-result.js';
 import { stepArmOf } from '../canary/run-result.js';
 import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
 import { lookAlpha } from '../gates/alpha-spending.js';
-import { type ArmStepMeasurements, judgeStep } from '../gates/judge.js';
+import type { ArmStepMeasurements } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { runLoad } from '../load/engine.js';
-import type { IntervalPoint } from '../load/interval-series.js';
-import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
-import type { ArmMeasurements } from '../load/recorder.js';
 import { externalSource } from '../metrics/external-checks.js';
-import { createHistogram } from '../metrics/hdr.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { MeasuredStep, RunnerHooks, SessionRunner, SessionRunnerFactory, StepReport } from './runner.js';
-
-interface Measured {
-  arms: Map<string, ArmMeasurements>;
-  durationMs: number;
-  intervals: Record<string, IntervalPoint[]>;
-  startedAtMs: number;
-}
 
 interface RunningStep {
   report: StepReport;
@@ -114,7 +104,7 @@ class LoadSessionRunner implements SessionRunner {
     const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
     const stepAlpha = this.#scenario.gates.statistics.alpha / this.#scenario.steps.length;
     const appliedAtMs = performance.now();
-    let measured: Measured | undefined;
+    let measured: StepMeasurement | undefined;
     let elapsedMs = 0;
     let spentUntil = 0;
     let verdict: StepVerdict | undefined;
@@ -141,7 +131,16 @@ class LoadSessionRunner implements SessionRunner {
               signal,
             })
           : undefined;
-        verdict = this.#judge(measured, alpha, elapsedMs >= t.stepDuration - 1, elapsedMs >= maxMs - 1, external);
+        verdict = judge(
+          this.#scenario,
+          measured,
+          this.#lastBaseline,
+          undefined,
+          alpha,
+          elapsedMs >= t.stepDuration - 1,
+          elapsedMs >= maxMs - 1,
+          external,
+        );
         report.looks++;
         report.verdict = verdict;
         if (verdict.decision !== 'extend') {
@@ -156,7 +155,7 @@ class LoadSessionRunner implements SessionRunner {
     }
   }
 
-  async #measure(weight: number, durationMs: number, warmupMs: number, signal: AbortSignal): Promise<Measured> {
+  async #measure(weight: number, durationMs: number, warmupMs: number, signal: AbortSignal): Promise<StepMeasurement> {
     const s = this.#scenario;
     const targets: LoadPlan['targets'] = [];
     if (s.targets.baseline && weight < 100)
@@ -172,38 +171,7 @@ class LoadSessionRunner implements SessionRunner {
     };
   }
 
-  #judge(
-    m: Measured,
-    alpha: number,
-    mayPass: boolean,
-    finalLook: boolean,
-    external: Parameters<typeof judgeStep>[0]['external'],
-  ): StepVerdict {
-    const { statistics, checks, weights, passScore } = this.#scenario.gates;
-    const canary = m.arms.get('canary');
-    const baseline = m.arms.get('baseline');
-    // At 100 % the baseline arm carries nothing: relative checks use the last step that measured it.
-    const live =
-      baseline && baseline.counters.requests >= statistics.minSamples
-        ? judgeArm(baseline, m.durationMs)
-        : this.#lastBaseline;
-    return judgeStep({
-      canary: canary
-        ? judgeArm(canary, m.durationMs)
-        : { latency: createHistogram(), requests: 0, errors: 0, throttled: 0, durationMs: m.durationMs },
-      ...(live ? { baseline: live } : {}),
-      ...(external ? { external } : {}),
-      checks,
-      statistics,
-      weights,
-      passScore,
-      alpha,
-      mayPass,
-      finalLook,
-    });
-  }
-
-  #record(report: StepReport, m: Measured, verdict: StepVerdict | undefined): void {
+  #record(report: StepReport, m: StepMeasurement, verdict: StepVerdict | undefined): void {
     const baseline = m.arms.get('baseline');
     if (baseline && baseline.counters.requests >= this.#scenario.gates.statistics.minSamples)
       this.#lastBaseline = judgeArm(baseline, m.durationMs);
@@ -235,28 +203,4 @@ function unjudged(): StepVerdict {
     alpha: 0,
     reason: 'not judged: the weight moved on before the first look',
   };
-}
-
-function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
-  return {
-    latency: m.latency,
-    requests: m.counters.requests,
-    errors: m.counters.errors,
-    throttled: m.counters.errorsByClass.http429,
-    durationMs,
-  };
-}
-
-function combine(a: Measured, b: Measured): Measured {
-  const arms = new Map(a.arms);
-  for (const [arm, m] of b.arms) {
-    const before = arms.get(arm);
-    arms.set(arm, before ? mergeArms([before, m], arm, m.url) : m);
-  }
-  const intervals: Record<string, IntervalPoint[]> = { ...a.intervals };
-  const offset = b.startedAtMs - a.startedAtMs;
-  for (const [arm, points] of Object.entries(b.intervals)) {
-    intervals[arm] = [...(intervals[arm] ?? []), ...points.map((p) => ({ ...p, startMs: p.startMs + offset }))];
-  }
-  return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
 }

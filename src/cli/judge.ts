@@ -9,9 +9,10 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { runCanarySession } from '../session/canary.js';
+import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
-import { executeRun } from './run.js';
-import { readScenarioFile } from './scenario-file.js';
+import { printRunOutcome } from './print.js';
 
 /** Flags of the judge command. */
 export interface JudgeArgs {
@@ -38,7 +39,9 @@ export function judgeBuilder<T>(y: Argv<T>): Argv<T & JudgeArgs> {
 
 /** Run the command; resolves to the exit code. */
 export async function runJudgeCommand(args: JudgeArgs, io: CliIO): Promise<number> {
-  const loaded = await readScenarioFile(args.scenario, io);
+  const loaded = await readScenarioFile(args.scenario, io, {
+    accept: { modes: ['canary'] as const, command: 'judge' },
+  });
   const steps = loaded.scenario.steps;
   if (!Number.isInteger(args.step) || args.step < 1 || args.step > steps.length) {
     throw new UsageError(
@@ -46,17 +49,17 @@ export async function runJudgeCommand(args: JudgeArgs, io: CliIO): Promise<numbe
     );
   }
   const weight = steps[args.step - 1] as number;
-  const { result } = await executeRun(
+  const outcome = await runCanarySession(
     {
       scenario: { ...loaded.scenario, steps: [weight], router: { type: 'split' }, hooks: {} },
       scenarioFile: args.scenario,
       digest: loaded.digest,
       redactor: loaded.redactor,
       outDir: args.out ?? loaded.scenario.outputs.dir,
-      json: args.json,
       quiet: args.quiet,
     },
     io,
   );
-  return result.exitCode;
+  printRunOutcome(outcome, io, args);
+  return outcome.result.exitCode;
 }

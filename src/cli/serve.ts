@@ -7,9 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { ScenarioError, TargetError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { loadServeConfig } from '../serve/config.js';
 import { loadApps, startServe } from '../serve/service.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /** Flags of the serve command. */

@@ -5,17 +5,17 @@
  * A new step (the controller moved the weight) aborts the running stretch; its requests stop.
  */
 import { performance } from 'node:perf_hooks';
-import { combine, judge, judgeArm, type StepMeasurement } from '../canary/driver.js';
-import type { StepResult } from '../canary/run-result.js';
-import { stepArmOf } from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
+import { encodeArm, judgeArm } from '../arm/arm.js';
+import { combine, judge, type StepMeasurement } from '../canary/driver.js';
 import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ArmStepMeasurements } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { runLoad } from '../load/engine.js';
 import type { LoadPlan } from '../load/plan.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { externalSource } from '../metrics/external-checks.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { StepResult } from '../result/run-result.js';
+import type { CanaryScenario } from '../scenario/schema.js';
 import type { MeasuredStep, RunnerHooks, SessionRunner, SessionRunnerFactory, StepReport } from './runner.js';
 
 interface RunningStep {
@@ -28,7 +28,7 @@ interface RunningStep {
 export const loadSessionRunner: SessionRunnerFactory = (scenario, hooks) => new LoadSessionRunner(scenario, hooks);
 
 class LoadSessionRunner implements SessionRunner {
-  readonly #scenario: Scenario;
+  readonly #scenario: CanaryScenario;
   readonly #hooks: RunnerHooks;
   readonly #startMs = performance.now();
   readonly #finished: MeasuredStep[] = [];
@@ -38,7 +38,7 @@ class LoadSessionRunner implements SessionRunner {
   #lastBaseline: ArmStepMeasurements | undefined;
   #stopped = false;
 
-  constructor(scenario: Scenario, hooks: RunnerHooks) {
+  constructor(scenario: CanaryScenario, hooks: RunnerHooks) {
     this.#scenario = scenario;
     this.#hooks = hooks;
     this.#external = externalSource(scenario);
@@ -176,7 +176,7 @@ class LoadSessionRunner implements SessionRunner {
     if (baseline && baseline.counters.requests >= this.#scenario.gates.statistics.minSamples)
       this.#lastBaseline = judgeArm(baseline, m.durationMs);
     const arms: StepResult['arms'] = {};
-    for (const [arm, a] of m.arms) arms[arm] = stepArmOf(a, this.#scenario.tracing?.urlTemplate);
+    for (const [arm, a] of m.arms) arms[arm] = encodeArm(a, this.#scenario.tracing?.urlTemplate);
     const canary = m.arms.get('canary');
     this.#finished.push({
       result: {

@@ -4,9 +4,9 @@
  * not worth measuring: the controller hears why before any traffic moves.
  */
 import { preflight } from '../canary/preflight.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
 import { runLoad } from '../load/engine.js';
-import type { Scenario } from '../scenario/schema.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import type { CanaryScenario } from '../scenario/schema.js';
 
 /** Largest share of failed smoke requests an arm may have. */
 export const SMOKE_MAX_ERROR_SHARE = 0.1;
@@ -20,7 +20,7 @@ export interface PreRolloutResult {
 
 /** Health of every endpoint, then `smokeMs` of load to both arms; never throws. */
 export async function preRolloutCheck(
-  scenario: Scenario,
+  scenario: CanaryScenario,
   smokeMs: number,
   signal: AbortSignal,
 ): Promise<PreRolloutResult> {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Decision } from '../canary/run-result.js';
+import type { Decision } from '../exit-codes.js';
 import type { ServeLimits } from './config.js';
 import { readJournals, SessionJournal, type SessionSubject } from './journal.js';
 import type { ServeMetrics } from './metrics.js';

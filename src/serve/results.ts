@@ -6,9 +6,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildBaseline } from '../baseline/build.js';
-import type { RunResult } from '../canary/run-result.js';
-import { machineFingerprint } from '../canary/run-result.js';
 import { renderMarkdown } from '../report/markdown.js';
+import type { RunResult } from '../result/run-result.js';
+import { machineFingerprint } from '../result/run-result.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { MeasuredStep } from './runner.js';
 

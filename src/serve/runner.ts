@@ -5,10 +5,10 @@
  * contract changing.
  */
 
-import type { StepResult } from '../canary/run-result.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { StepResult } from '../result/run-result.js';
+import type { CanaryScenario } from '../scenario/schema.js';
 
 /** Where a step stands. */
 export type StepStatus = 'measuring' | 'pass' | 'fail';
@@ -56,4 +56,4 @@ export interface RunnerHooks {
 }
 
 /** Makes a runner for one session of an app. */
-export type SessionRunnerFactory = (scenario: Scenario, hooks: RunnerHooks) => SessionRunner;
+export type SessionRunnerFactory = (scenario: CanaryScenario, hooks: RunnerHooks) => SessionRunner;

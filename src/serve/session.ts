@@ -5,15 +5,10 @@
  * stops its load first, then writes its RunResult (and, when promoted, the app's next baseline).
  */
 import { join } from 'node:path';
-import {
-  DECISION_EXIT,
-  type Decision,
-  machineFingerprint,
-  RUN_RESULT_SCHEMA_VERSION,
-  type RunResult,
-} from '../canary/run-result.js';
+import { DECISION_EXIT, type Decision } from '../exit-codes.js';
+import { machineFingerprint, RUN_RESULT_SCHEMA_VERSION, type RunResult } from '../result/run-result.js';
 import type { LoadedScenario } from '../scenario/loader.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { CanaryScenario } from '../scenario/schema.js';
 import type { ServeLimits } from './config.js';
 import type { SessionJournal, SessionSubject } from './journal.js';
 import type { PreRolloutResult } from './pre-rollout.js';
@@ -22,7 +17,7 @@ import { storeBaseline, writeSessionResult } from './results.js';
 import type { SessionRunner, StepReport } from './runner.js';
 
 /** An application serve judges: its name and its loaded scenario. */
-export interface App extends LoadedScenario {
+export interface App extends LoadedScenario<'canary'> {
   name: string;
   /** The scenario file, resolved. */
   file: string;
@@ -94,7 +89,7 @@ export class Session {
   }
 
   /** The scenario the session is judged by, with the session's plan as its steps. */
-  get scenario(): Scenario {
+  get scenario(): CanaryScenario {
     return { ...this.app.scenario, steps: this.plan };
   }
 

@@ -130,7 +130,11 @@ describe('deploy/ manifests (shape only: no cluster here)', () => {
         const mount = container.volumeMounts.find((m: Doc) => m.name === 'config');
         const configName = job.volumes.find((v: Doc) => v.name === 'config').configMap.name;
         const text = find(argo, 'ConfigMap', configName).data[file.replace(`${mount.mountPath}/`, '')];
-        const scenario = loadScenario(text, { file, env: {} }).scenario;
+        const scenario = loadScenario(text, {
+          file,
+          env: {},
+          accept: { modes: ['canary'] as const, command: 'judge' },
+        }).scenario;
         // The job judges the weight the Rollout just set.
         expect(scenario.steps[Number(step) - 1]).toBe(steps[i - 1]?.setWeight);
       }

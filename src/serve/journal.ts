@@ -3,18 +3,9 @@
  * depends on it goes out, so a serve killed with SIGKILL can be restarted and find each session's
  * step, weight, verdicts and deadline — and resume it or close it, never leave it sending.
  */
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { JsonLinesJournal } from '../session/journal.js';
 
 /** Which controller a session answers. */
 export type Controller = 'flagger' | 'argo';
@@ -43,34 +34,15 @@ export type SessionEntry =
 /** Distributive Omit, so each variant keeps its own fields. */
 type WithoutTime<T> = T extends unknown ? Omit<T, 'time'> : never;
 
-/** An append-only, fsynced session journal. */
-export class SessionJournal {
-  readonly path: string;
-  #fd: number | undefined;
-
-  constructor(path: string) {
-    this.path = path;
-    this.#fd = openSync(path, 'a+');
-    // A crash can leave a torn last line; start ours on a fresh one so it stays readable.
-    const size = fstatSync(this.#fd).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(this.#fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) writeSync(this.#fd, '\n');
+/** A session's journal: appended, fsynced, torn lines skipped on reading. */
+export class SessionJournal extends JsonLinesJournal<WithoutTime<SessionEntry>> {
+  /** Append unless closed (a session ended while a late call still holds it). */
+  override append(entry: WithoutTime<SessionEntry>): void {
+    try {
+      super.append(entry);
+    } catch (error) {
+      if (!/is closed/.test((error as Error).message)) throw error;
     }
-  }
-
-  /** Append one entry and fsync before returning. */
-  append(entry: WithoutTime<SessionEntry>): void {
-    if (this.#fd === undefined) return;
-    writeSync(this.#fd, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-    fsyncSync(this.#fd);
-  }
-
-  /** Close the file (idempotent). */
-  close(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
   }
 }
 

@@ -18,7 +18,7 @@ force=0
 
 node_bin=$(readlink -f "$(command -v node)")
 # Contents only (not paths, not times), so the same inputs match however the script is invoked.
-digest=$( { cat "$node_bin" "$self" package.json package-lock.json; find dist bin -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
+digest=$( { cat "$node_bin" "$self" scripts/node-rootfs.sh package.json package-lock.json; find dist bin -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 label_of() { docker image inspect --format '{{ index .Config.Labels "canary-gate.image.digest" }}' "$1" 2>/dev/null || true; }
 if [ "$force" = 0 ] && [ "$(label_of "$repo:$version")" = "$digest" ]; then
   echo "build-image: $repo:$version is up to date ($digest)" >&2
@@ -28,20 +28,14 @@ fi
 rootfs=$(mktemp -d)
 tarball="$rootfs.tar"
 trap 'rm -rf "$rootfs" "$tarball"' EXIT
-mkdir -p "$rootfs/app" "$rootfs/tmp" "$rootfs/etc/canary-gate" "$rootfs/var/lib/canary-gate"
-chmod 1777 "$rootfs/tmp"
-cp "$node_bin" "$rootfs/node"
+# shellcheck source=../../scripts/node-rootfs.sh
+. scripts/node-rootfs.sh
+node_rootfs "$rootfs" "$node_bin"
+mkdir -p "$rootfs/app" "$rootfs/etc/canary-gate" "$rootfs/var/lib/canary-gate"
 cp -r dist bin package.json package-lock.json "$rootfs/app/"
 # Production dependencies only: a copy of node_modules with the dev ones pruned (no network).
 cp -r node_modules "$rootfs/app/node_modules"
 (cd "$rootfs/app" && npm prune --omit=dev --offline --no-audit --no-fund --ignore-scripts >/dev/null)
-ldd "$node_bin" | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
-  mkdir -p "$rootfs$(dirname "$lib")"
-  cp -L "$lib" "$rootfs$lib"
-done
-printf 'root:x:0:0:root:/:/node\nnobody:x:65534:65534:nobody:/:/node\n' > "$rootfs/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
-printf '127.0.0.1 localhost\n::1 localhost\n' > "$rootfs/etc/hosts"
 chown -R 65534:65534 "$rootfs/var/lib/canary-gate"
 tar -C "$rootfs" -cf "$tarball" .
 

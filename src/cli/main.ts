@@ -110,7 +110,7 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       validateBuilder,
       (a) => runValidateCommand(a, io),
     ],
-    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, () => runSchemaCommand(io)],
+    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, (a) => runSchemaCommand(io, a)],
     ['init [file]', 'write a commented starter scenario', initBuilder, (a) => runInitCommand(a, io)],
     ['demo', 'run against built-in demo services', demoBuilder, (a) => runDemoCommand(a, io)],
   ];

@@ -26,7 +26,7 @@ export function serveBuilder<T>(y: Argv<T>): Argv<T & ServeArgs> {
     .option('listen', { type: 'string', describe: 'host:port to listen on (overrides listen in the config)' })
     .example('$0 serve --config serve.yaml --listen 0.0.0.0:8080', 'judge canaries for Flagger and Argo Rollouts')
     .example(
-      'CANARY_GATE_TOKEN=… $0 serve --config deploy/serve.yaml',
+      'CANARY_GATE_TOKEN=… $0 serve --config serve.yaml',
       'tokens and HMAC secrets come from ${env:NAME} in the config',
     ) as Argv<T & ServeArgs>;
 }

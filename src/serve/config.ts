@@ -146,6 +146,15 @@ export const ServeConfigSchema = z
   })
   .describe('canary-gate serve: the load and the judge for Flagger and Argo Rollouts');
 
+/** JSON Schema (draft 2020-12) of serve config files as written, for editors and `schema --serve`. */
+export function serveConfigJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://canary-gate.dev/schema/serve.schema.json',
+    title: 'canary-gate serve config',
+    ...(z.toJSONSchema(ServeConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+  };
+}
+
 /** A serve config as written. */
 export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
 /** A serve config with defaults applied and durations in ms. */

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadScenario } from '../../../src/scenario/loader.js';
-import { loadServeConfig } from '../../../src/serve/config.js';
+import { loadServeConfig, serveConfigJsonSchema } from '../../../src/serve/config.js';
 import { ArgoJudgeSchema, FLAGGER_HOOKS, FlaggerMetadataSchema } from '../../../src/serve/payloads.js';
 import { parsePromQuery } from '../../../src/serve/prom-query.js';
 
@@ -62,6 +63,17 @@ describe('deploy/ manifests (shape only: no cluster here)', () => {
     expect(serve.listen).toBe(`0.0.0.0:${container.ports[0].containerPort}`);
     const service = find(serveDocs, 'Service', 'canary-gate');
     expect(service.spec.ports[0].port).toBe(container.ports[0].containerPort);
+  });
+
+  it("serve's config passes the JSON Schema `canary-gate schema --serve` prints, and a broken one does not", () => {
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(serveConfigJsonSchema());
+    const written = docs('kubernetes/canary-gate.yaml');
+    const text = find(written, 'ConfigMap', 'canary-gate-config').data['serve.yaml'];
+    const parsed = parseAllDocuments(text);
+    const value = (Array.isArray(parsed) ? parsed[0] : parsed)?.toJS();
+    expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...value, limits: { ...value.limits, maxSessions: 1000 } })).toBe(false);
+    expect(validate({ ...value, auth: { ...value.auth, tokens: ['written-into-the-file'] } })).toBe(false);
   });
 
   it('Flagger: every webhook is a hook serve answers, for an app it judges, with metadata it accepts and a timeout above its deadline', () => {

@@ -65,6 +65,7 @@ export class Session {
   #preRun: Promise<PreRolloutResult> | undefined;
   #ending: Promise<SessionEnd> | undefined;
   #seenJournaledMs = 0;
+  readonly #stopping = new AbortController();
   readonly startedAt = new Date().toISOString();
 
   constructor(parts: SessionParts) {
@@ -140,7 +141,9 @@ export class Session {
   async preRollout(signal: AbortSignal): Promise<PreRolloutResult | undefined> {
     if (this.pre?.ok) return this.pre;
     if (!this.#preRun) {
-      const run = preRolloutCheck(this.scenario, this.#limits.smokeDuration, AbortSignal.timeout(60_000));
+      // Bounded, and cut short when the session ends or serve stops: no smoke load outlives either.
+      const bound = AbortSignal.any([AbortSignal.timeout(60_000), this.#stopping.signal]);
+      const run = preRolloutCheck(this.scenario, this.#limits.smokeDuration, bound);
       this.#preRun = run.then((result) => {
         const redacted = { ok: result.ok, reason: this.app.redactor.redactText(result.reason) };
         this.pre = redacted;
@@ -223,6 +226,7 @@ export class Session {
 
   /** Stop the load without ending (serve is shutting down; a restart resumes). */
   async suspend(): Promise<void> {
+    this.#stopping.abort();
     await this.#runner.stop();
     this.#journal.close();
   }
@@ -235,6 +239,7 @@ export class Session {
 
   async #finish(decision: Decision, reason: string): Promise<SessionEnd> {
     this.ended = { decision, reason };
+    this.#stopping.abort();
     await this.#runner.stop();
     this.#journal.append({ event: 'end', decision, reason });
     this.#journal.close();

@@ -4,6 +4,8 @@
  */
 import type { Argv } from 'yargs';
 import { runDemo } from '../demo/run.js';
+import { defaultText } from '../scenario/fields.js';
+import { CanaryScenarioSchema } from '../scenario/schema.js';
 import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';
 import { printRunOutcome } from './print.js';
@@ -32,7 +34,7 @@ export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
     .option('step', { type: 'string', default: '4s', describe: 'measured time per step' })
     .option('out', {
       type: 'string',
-      default: 'canary-gate-output',
+      default: defaultText(CanaryScenarioSchema, 'outputs.dir'),
       describe: 'output folder for the result and journal',
     })
     .example('$0 demo', 'the canary regresses at p99; canary-gate catches it and rolls back (exit 1)')

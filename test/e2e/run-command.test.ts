@@ -244,9 +244,13 @@ hooks:
   });
 });
 
+// The default demo (800/s, 4 s steps) extends its 10 % step for samples; at 1500/s and 2 s steps
+// each step has as many canary samples in half the time.
+const FAST_DEMO = ['--rate', '1500/s', '--step', '2s'];
+
 describe('canary-gate demo', () => {
   it('rolls back the regressed canary: exit 1, decision rollback', async () => {
-    const run = await runCli(['demo', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    const run = await runCli(['demo', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('rollback');
@@ -254,7 +258,7 @@ describe('canary-gate demo', () => {
   });
 
   it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {
-    const run = await runCli(['demo', '--healthy', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    const run = await runCli(['demo', '--healthy', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('promote');

@@ -221,6 +221,11 @@ traffic: { rate: fast }
       'requests[0].headers.authorization: ${env:CG_UNSET} is not set; commands that send refuse the file until it is',
     ]);
     expect(scenario.requests[0]?.headers.authorization).toBe('Bearer ${env:CG_UNSET}');
+    // A URL cannot be checked without its value: there the unset variable is the problem.
+    const url = MINIMAL.replace('http://127.0.0.1:18081', '${env:CG_UNSET_URL}');
+    expect(() => loadScenario(url, { file: 's.yaml', env: {}, unsetEnv: 'warn' })).toThrow(
+      's.yaml:6:10: targets.canary.url: environment variable CG_UNSET_URL is not set',
+    );
   });
 
   it('rejects a YAML alias bomb instead of expanding it', () => {

@@ -2,13 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Test files that measure time closely enough that a neighbour on this two-core machine could
- * move the figure they assert (the judge on a tail regression, latency at an analytic value, a
- * known capacity, the warm-up's share): each runs alone, after everything else.
+ * move the figure they assert (the judge on a tail regression, latency at an analytic value, the
+ * warm-up's share, a stored baseline against a later run): each runs alone, after everything
+ * else. The capacity tests are not here: they search known capacities with headroom for a busy
+ * neighbour (their SLOs and rates leave room, and a generator-limited step is run again).
  */
 const ALONE = [
+  // 3000/s against demo services: its own load would be the neighbour of whatever ran beside it.
   'test/e2e/judge-run.test.ts',
-  'test/e2e/capacity-command.test.ts',
-  'test/integration/capacity/search.test.ts',
   'test/integration/load/open-model.test.ts',
   'test/integration/load/closed-model.test.ts',
   // A stored baseline against a run minutes later: a neighbour's load in between is a regression.
@@ -28,8 +29,15 @@ export default defineConfig({
     allowOnly: false,
     projects: [
       {
-        // Pure code: files run in parallel.
-        test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } },
+        // Pure code: files run in parallel, in threads that keep their imports from file to file.
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          pool: 'threads',
+          isolate: false,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // Real servers and processes that tolerate a neighbour: two files at a time.

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { formatDurationMs, formatRatePerSec } from './units.js';
-import type { ValueFormat } from './values.js';
+import { VALUE_FORMATS, type ValueFormat } from './values.js';
 
 /** A flag that sets one field of a scenario. */
 export interface FieldFlag {
@@ -43,9 +43,10 @@ export function fieldInfo(
 ): { description?: string; default?: unknown; format?: ValueFormat } {
   const out: { description?: string; default?: unknown; format?: ValueFormat } = {};
   const note = (s: z.ZodType): void => {
-    const meta = (s as unknown as { meta?: () => { description?: string; format?: ValueFormat } | undefined }).meta?.();
-    if (out.description === undefined && meta?.description) out.description = meta.description;
-    if (out.format === undefined && meta?.format) out.format = meta.format;
+    const description = (s as unknown as { meta?: () => { description?: string } | undefined }).meta?.()?.description;
+    if (out.description === undefined && description) out.description = description;
+    const format = VALUE_FORMATS.get(s)?.format;
+    if (out.format === undefined && format) out.format = format;
   };
   let at: z.ZodType | undefined = schema;
   const parts = pathParts(path);

@@ -9,6 +9,12 @@ import { bytesOrProblem, durationOrProblem, type Parsed, percentOrProblem, rateO
 /** How a parsed value is written back for people (a default in --help, for instance). */
 export type ValueFormat = 'duration' | 'rate' | 'percent' | 'bytes';
 
+/**
+ * Each value field's format, kept apart from its metadata: zod copies metadata into the JSON
+ * Schema, where `format` is a keyword with meanings of its own.
+ */
+export const VALUE_FORMATS = z.registry<{ format: ValueFormat }>();
+
 function parsed(
   parse: (input: string | number) => Parsed,
   format: ValueFormat,
@@ -23,7 +29,8 @@ function parsed(
       ctx.addIssue({ code: 'custom', message: result.problem, input });
       return z.NEVER;
     })
-    .meta({ description, examples, format });
+    .meta({ description, examples })
+    .register(VALUE_FORMATS, { format });
 }
 
 /** A duration field: "500ms", "30s", "5m", "1h30m", or milliseconds. Output: ms. */

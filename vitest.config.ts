@@ -12,6 +12,9 @@ const ALONE = [
   'test/e2e/judge-run.test.ts',
   'test/integration/load/open-model.test.ts',
   'test/integration/load/closed-model.test.ts',
+  // The slowest traced requests must be exactly the ones the server delayed by 60 ms: a stall
+  // from a neighbour makes another request the slowest.
+  'test/integration/load/tracing.test.ts',
   // A stored baseline against a run minutes later: a neighbour's load in between is a regression.
   'test/e2e/baseline-compare.test.ts',
 ];

@@ -93,7 +93,9 @@ describe('canary-gate regress with containers', () => {
   it('passes an image against itself (scenario form)', async () => {
     const file = join(dir, 'self.yaml');
     // Noise on a shared two-core machine moves p99 of a 4 ms service by several ms, so this
-    // scenario allows p99 more room than the defaults; p50 keeps the default 10 % + 1 ms.
+    // scenario allows p99 more room than the defaults; p50 keeps the default 10 % + 1 ms. A pass
+    // needs evidence: 1 200 error-free requests show ≤ 2 × baseline + 1 %, not the default + 0.1 %
+    // (that takes about 3 000).
     writeFileSync(
       file,
       `name: demo against itself
@@ -109,7 +111,7 @@ gates:
   checks:
     - { metric: p50, vsBaseline: { ratio: 1.1, slack: 1ms } }
     - { metric: p99, vsBaseline: { ratio: 1.5, slack: 5ms } }
-    - { metric: errorRate, vsBaseline: { ratio: 2, slack: 0.1% }, critical: true }
+    - { metric: errorRate, vsBaseline: { ratio: 2, slack: 1% }, critical: true }
 outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
 `,
     );
@@ -157,7 +159,8 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
     const result = resultOf(run.stdout);
     expect(result.decision).toBe('rollback');
     const checks = Object.fromEntries((result.steps[0]?.verdict.checks ?? []).map((c) => [c.name, c.status]));
-    expect(checks).toEqual({ p50: 'fail', p99: 'fail', distribution: 'fail', errorRate: 'pass' });
+    // 1 200 error-free requests per arm cannot show the default ≤ 2 × baseline + 0.1 % (about 3 000 can).
+    expect(checks).toEqual({ p50: 'fail', p99: 'fail', distribution: 'fail', errorRate: 'inconclusive' });
     expect(run.stderr).toMatch(/REGRESSION: .*canary p50 [\d.]+ ms .* exceeds baseline p50/);
     const b = result.steps[0]?.arms.baseline?.latencyMs;
     const c = result.steps[0]?.arms.canary?.latencyMs;

@@ -64,8 +64,7 @@ export interface CanaryRunOptions {
   external?: ExternalSource;
 }
 
-/** One step's measurements so far (serve's sessions measure steps the same way). */
-export interface StepMeasurement {
+interface StepMeasurement {
   arms: Map<string, ArmMeasurements>;
   durationMs: number;
   /** Per-second points per arm, from the start of measuring. */
@@ -299,8 +298,7 @@ async function measure(
   };
 }
 
-/** Two stretches of one step as one: histograms merged exactly, b's points after a's. */
-export function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
+function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
   const arms = new Map(a.arms);
   for (const [arm, m] of b.arms) {
     const before = arms.get(arm);
@@ -315,8 +313,7 @@ export function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement
   return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
 }
 
-/** Judge one look at a step; at 100 % relative checks use the last step that measured the baseline. */
-export function judge(
+function judge(
   scenario: RunScenario,
   m: StepMeasurement,
   lastBaseline: ArmStepMeasurements | undefined,

@@ -101,9 +101,9 @@ export const ServeLimitsSchema = z
       600_000,
     ),
     maxSessionDuration: boundedDuration(
-      'a session older than this is closed and its load stopped, whatever its controller does',
+      "a session older than this is closed and its load stopped, whatever its controller does (at most a day: the load engine's longest run)",
       1000,
-      7 * 86_400_000,
+      86_400_000,
       4 * 3_600_000,
     ),
     smokeDuration: boundedDuration('the short load pre-rollout sends to both arms', 100, 60_000, 2000),

@@ -1,4 +1,4 @@
-/** serve's own Prometheus metrics on /metrics: sessions, load stretches started, requests answered. */
+/** serve's own Prometheus metrics on /metrics: sessions, probe loads started, requests answered. */
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /** The counters and gauges serve keeps. */
@@ -27,8 +27,8 @@ export function createServeMetrics(): ServeMetrics {
       registers: [registry],
     }),
     loadsStarted: new Counter({
-      name: 'canary_gate_serve_load_stretches_started_total',
-      help: 'Load stretches started by sessions (one per look with the Stage-A runner)',
+      name: 'canary_gate_serve_loads_started_total',
+      help: 'Probe loads started by sessions: one per session, kept running while the controller moves the weight',
       registers: [registry],
     }),
     requests: new Counter({

@@ -49,7 +49,7 @@ export interface SessionRunner {
 
 /** What a runner tells its session as it goes. */
 export interface RunnerHooks {
-  /** A load stretch starts (counted, so a test can see that 200 calls started one load). */
+  /** The session's probe load starts (counted, so a test can see that 200 calls started one load). */
   onLoadStart: () => void;
   /** A step was decided: journal it before anyone is answered from it. */
   onDecided: (report: StepReport) => void;

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import { loadScenario } from '../scenario/loader.js';
 import type { ServeConfig } from './config.js';
-import { loadSessionRunner } from './load-runner.js';
+import { liveSessionRunner } from './live-runner.js';
 import { createServeMetrics } from './metrics.js';
 import { SessionRegistry } from './registry.js';
 import type { SessionRunnerFactory } from './runner.js';
@@ -69,7 +69,7 @@ export interface StartServeOptions {
   apps: ReadonlyMap<string, App>;
   /** Overrides config.listen. */
   listen?: string;
-  /** How sessions measure (default: the runLoad + judgeStep runner). */
+  /** How sessions measure (default: one continuous load per session, live-runner.ts). */
   runnerFactory?: SessionRunnerFactory;
   /** One line per session event, for the log. */
   log?: (line: string) => void;
@@ -94,7 +94,7 @@ export async function startServe(o: StartServeOptions): Promise<StartedServe> {
     apps: o.apps,
     limits: o.config.limits,
     stateDir,
-    runnerFactory: o.runnerFactory ?? loadSessionRunner,
+    runnerFactory: o.runnerFactory ?? liveSessionRunner({ loadBoundMs: o.config.limits.maxSessionDuration }),
     metrics,
     onEnded: (s) => log(`session ${s.id} ${s.key} ended: ${s.ended?.decision}: ${s.ended?.reason}`),
   });

@@ -52,12 +52,18 @@ afterAll(async () => {
 });
 
 const stepOf = (r: Reply) => ({ status: r.status, weight: r.body.weight });
+const loadsStarted = async (): Promise<number> => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/canary_gate_serve_loads_started_total (\d+)/.exec(text)?.[1]);
+};
+const sentTo = (...servers: TestServer[]) => servers.reduce((n, s) => n + s.seen.length, 0);
 
 describe('serve for Flagger (webhooks replayed as pkg/controller/scheduler.go calls them)', () => {
   it('walks a healthy canary 10 → 25 → 50 → 75 → 100 to confirm-promotion 200, then writes the result and the baseline', async () => {
     const canary = { name: 'podinfo', namespace: 'test', checksum: '7bd6c9d5f8' };
     const hook = (name: string, phase = 'Progressing') =>
       callFlagger(url, 'podinfo', name, flaggerPayload(phase, { stepWeights: '10,25,50,75,100' }, canary));
+    const loadsBefore = await loadsStarted();
     // Before anything: Flagger polls rollback hooks; nothing to roll back.
     expect((await hook('rollback')).status).toBe(403);
     const pre = await hook('pre-rollout');
@@ -106,6 +112,13 @@ describe('serve for Flagger (webhooks replayed as pkg/controller/scheduler.go ca
     );
     for (let i = 1; i < shares.length; i++) expect(shares[i]).toBeGreaterThan(shares[i - 1]);
     expect(existsSync(join(stateDir, 'baselines', 'podinfo.json'))).toBe(true);
+    // One probe load for the whole rollout: the weight moved under it five times.
+    expect(await loadsStarted()).toBe(loadsBefore + 1);
+    // The looks' budgets: every step spent a share of the false-rollback and false-promotion budgets.
+    for (const step of result.steps) {
+      expect(step.verdict.alpha).toBeGreaterThan(0);
+      expect(step.verdict.beta).toBeGreaterThan(0);
+    }
 
     // Flagger's Prometheus provider can read the same verdict.
     const decision = await promQuery(url, 'canary_gate_decision{namespace="test", name="podinfo"}');
@@ -159,6 +172,20 @@ describe('serve for Argo Rollouts (the web metric as metricproviders/webmetric/w
       expect(reply.body.verdict, String(reply.body.reason)).toBe('pass');
       expect(reply.body.weight).toBe(weight);
       expect(Array.isArray(reply.body.checks)).toBe(true);
+      if (weight === 100) {
+        // No live baseline at 100 %: the median against the baseline is judged against steps 1–4's.
+        expect(String(reply.body.reason)).toMatch(/pooled baseline of steps 1–4/);
+        break;
+      }
+      // Decided, and the controller has not moved the weight yet: the probe load does not pause.
+      const before = sentTo(baseline, healthy);
+      await poll(
+        async () => ({ status: sentTo(baseline, healthy) - before, body: {}, headers: new Headers() }),
+        (r) => r.status >= 100,
+        5000,
+        50,
+      );
+      expect(sentTo(baseline, healthy) - before).toBeGreaterThanOrEqual(100);
     }
   });
 
@@ -198,6 +225,32 @@ describe('canary-gate judge --step (the Argo job metric)', () => {
     expect(run.code, `${result.reason}\n${run.stderr}`).toBe(code);
     expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([25]);
     expect(result.decision).toBe(code === 0 ? 'promote' : 'rollback');
+  });
+
+  it('judges the 100 % step against the pooled baseline of the earlier steps in --session', async () => {
+    const { file } = writeServe({ app: appScenario(baseline.url, healthy.url) }, { dir: join(dir, 'pooled') });
+    const session = join(dir, 'pooled', 'rollout');
+    const judge = (step: number) =>
+      runCli([
+        'judge',
+        join(file, '..', 'app.yaml'),
+        '--step',
+        String(step),
+        '--session',
+        session,
+        '--out',
+        join(dir, 'out'),
+        '--json',
+        '--quiet',
+      ]);
+    // Step 2 (25 %) decides in about 2 s; 10 % would need 4 s of the 6 s it may take.
+    const first = await judge(2);
+    expect(first.code, JSON.parse(first.stdout || '{}').reason).toBe(0);
+    const last = await judge(5);
+    const result = JSON.parse(last.stdout);
+    expect(last.code, `${result.reason}\n${last.stderr}`).toBe(0);
+    expect(result.steps[0].weight).toBe(100);
+    expect(result.reason).toMatch(/pooled baseline of step 2\b/);
   });
 
   it('refuses a step the scenario does not have (exit 2, nothing sent)', async () => {

@@ -32,7 +32,9 @@ export const FLAGGER_PROMETHEUS_TIMEOUT_MS = 5000;
  * An app scenario without a router: both arms, a quick plan, checks that decide on a few hundred
  * samples. The median carries the verdict (a regressed canary answers +80 ms): it stays put when
  * a busy neighbour delays the generator, which the latency from the intended send time shows in
- * the tail; the p99 bound only guards against a canary that hangs.
+ * the tail; the p90 bound only guards against a canary that hangs. (A p99 bound would need about
+ * 620 canary samples to pass on evidence: more than the 10 % step's 6 s at 1000/s hold.) The
+ * median against the baseline is judged at 100 % against the earlier steps' baselines pooled.
  */
 export function appScenario(baselineUrl: string, canaryUrl: string, extra = ''): string {
   return `name: serve-test
@@ -44,8 +46,9 @@ requests: [{ path: /api }]
 gates:
   checks:
     - { metric: p50, max: 30ms, critical: true }
-    - { metric: p99, max: 250ms }
+    - { metric: p90, max: 250ms }
     - { metric: errorRate, max: 2%, critical: true }
+    - { metric: p50, vsBaseline: { ratio: 2, slack: 20ms }, critical: true }
   statistics: { minSamples: 100, alpha: 0.05 }
 ${extra}`;
 }

@@ -96,6 +96,10 @@ function verdictAnswer(session: Session, verdict: ArgoVerdict, reason: string): 
         unit: c.unit,
         reason: c.reason,
       })),
+      // The checks that decided a rollback (or that the inconclusive policy let through), and the
+      // seconds left out of the evidence (generator-limited, common transients).
+      decidedBy: v?.decidedBy ?? [],
+      excluded: (v?.excluded ?? []).map((w) => ({ startMs: w.startMs, kind: w.kind })),
       ...sessionFields(session),
     },
   };

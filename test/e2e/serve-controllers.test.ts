@@ -201,6 +201,8 @@ describe('serve for Argo Rollouts (the web metric as metricproviders/webmetric/w
     expect((reply.body.checks as { name: string; status: string }[]).find((c) => c.name === 'p50')?.status).toBe(
       'fail',
     );
+    // The critical checks that decided the rollback.
+    expect(reply.body.decidedBy).toEqual(expect.arrayContaining(['p50']));
   });
 });
 

@@ -56,6 +56,8 @@ interface LiveStep {
   /** The measurement the verdict was given on, kept as the step's record. */
   judged?: { window: LoadWindow; windows: Map<string, ArmWindow[]>; verdict: StepVerdict; endMs: number };
   verdict?: StepVerdict;
+  /** Recorded already (a step is recorded once). */
+  closed?: boolean;
 }
 
 /** How a continuous-load runner is made. */
@@ -257,6 +259,9 @@ class LiveSessionRunner implements SessionRunner {
           step.judged = { window, windows, verdict, endMs };
           report.status = verdict.decision === 'rollback' ? 'fail' : 'pass';
           this.#hooks.onDecided(report);
+          // A failed step stays failed and the controller rolls back next: probing the canary
+          // further only loads it. A passed step keeps its load, so the next weight starts warm.
+          if (report.status === 'fail') this.#stopLoad(step);
           return;
         }
         this.#notify();
@@ -286,6 +291,8 @@ class LiveSessionRunner implements SessionRunner {
    * baseline arm joins the pool for a later step without a live baseline.
    */
   #closeStep(step: LiveStep): void {
+    if (step.closed) return;
+    step.closed = true;
     const load = this.#load;
     const mark = step.mark;
     if (!load || !mark) {
@@ -310,6 +317,14 @@ class LiveSessionRunner implements SessionRunner {
       load.handle.forget(mark);
       load.windows.dropBefore(measured?.endMs ?? mark.atMs);
     });
+  }
+
+  /** Record `step` and stop the load under it; a later step starts a new one. */
+  #stopLoad(step: LiveStep): void {
+    this.#closeStep(step);
+    const load = this.#load;
+    this.#load = undefined;
+    if (load) this.#recording = this.#recording.then(async () => void (await load.handle.stop()));
   }
 
   #record(

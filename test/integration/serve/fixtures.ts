@@ -30,25 +30,27 @@ export const FLAGGER_PROMETHEUS_TIMEOUT_MS = 5000;
 
 /**
  * An app scenario without a router: both arms, a quick plan, checks that decide on a few hundred
- * samples. The median carries the verdict (a regressed canary answers +80 ms): it stays put when
- * a busy neighbour delays the generator, which the latency from the intended send time shows in
- * the tail; the p90 bound only guards against a canary that hangs. (A p99 bound would need about
- * 620 canary samples to pass on evidence: more than the 10 % step's 6 s at 1000/s hold.) The
- * median against the baseline is judged at 100 % against the earlier steps' baselines pooled.
+ * samples. The median against the baseline carries the verdict (a regressed canary answers
+ * +80 ms): the two arms are measured in the same seconds by the same generator against servers in
+ * the same process, so a busy neighbour (the CPU hog) slows both alike, while an absolute bound on
+ * latency from the intended send time would move with it (a healthy p50 of 73 ms was seen beside
+ * the hog). The p90 bound only guards against a canary that hangs (a p99 bound would need about
+ * 620 canary samples to pass on evidence: more than a 10 % step holds). At 100 % the median is
+ * judged against the earlier steps' baselines pooled. maxStepDuration leaves room for seconds the
+ * generator fell behind in (left out, deciding nothing).
  */
 export function appScenario(baselineUrl: string, canaryUrl: string, extra = ''): string {
   return `name: serve-test
 targets:
   baseline: { url: "${baselineUrl}", health: [/health] }
   canary: { url: "${canaryUrl}", health: [/health] }
-traffic: { rate: 1000/s, connections: 50, warmup: 200ms, stepDuration: 1s, maxStepDuration: 6s, timeout: 2s }
+traffic: { rate: 1000/s, connections: 50, warmup: 200ms, stepDuration: 1s, maxStepDuration: 12s, timeout: 2s }
 requests: [{ path: /api }]
 gates:
   checks:
-    - { metric: p50, max: 30ms, critical: true }
-    - { metric: p90, max: 250ms }
-    - { metric: errorRate, max: 2%, critical: true }
-    - { metric: p50, vsBaseline: { ratio: 2, slack: 20ms }, critical: true }
+    - { metric: p50, vsBaseline: { ratio: 1.5, slack: 25ms }, critical: true }
+    - { metric: p90, max: 1s }
+    - { metric: errorRate, max: 5%, critical: true }
   statistics: { minSamples: 100, alpha: 0.05 }
 ${extra}`;
 }

@@ -11,14 +11,9 @@ import { join, resolve } from 'node:path';
 import { decodeArm, judgeArm } from '../arm/arm.js';
 import { preflight } from '../canary/preflight.js';
 import { UsageError } from '../errors.js';
-import { DECISION_EXIT, type Decision } from '../exit-codes.js';
+import type { Decision } from '../exit-codes.js';
 import type { PoolPart } from '../gates/pool.js';
-import {
-  type HealthResult,
-  machineFingerprint,
-  RUN_RESULT_SCHEMA_VERSION,
-  type RunResult,
-} from '../result/run-result.js';
+import type { HealthResult, RunResult } from '../result/run-result.js';
 import type { CanaryScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { RunIO } from '../session/io.js';
@@ -26,6 +21,7 @@ import { makeRunDir, writeRunOutputs } from '../session/outputs.js';
 import { newRunId } from '../session/run-id.js';
 import { abortOnTrouble } from '../session/signals.js';
 import { liveSessionRunner } from './live-runner.js';
+import { endedRunResult } from './results.js';
 import type { StepReport } from './runner.js';
 
 /** What judging one step needs. */
@@ -67,21 +63,19 @@ export async function judgeOneStep(o: JudgeStepOptions, io: RunIO): Promise<Judg
     steps: RunResult['steps'],
     preflightResults: HealthResult[] = [],
   ): JudgeStepOutcome => {
-    const result: RunResult = o.redactor.redact({
-      schemaVersion: RUN_RESULT_SCHEMA_VERSION,
-      run,
-      scenario: { name: o.scenario.name, file: resolve(o.scenarioFile), digest: o.digest },
-      router: `none: judge --step ${o.step} (${weight} %); the controller moves the weight`,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      machine: machineFingerprint(),
-      preflight: preflightResults,
-      steps,
-      decision,
-      reason,
-      exitCode: DECISION_EXIT[decision],
-      warnings: [],
-    } satisfies RunResult);
+    const result = o.redactor.redact(
+      endedRunResult({
+        run,
+        scenario: { name: o.scenario.name, file: resolve(o.scenarioFile), digest: o.digest },
+        router: `none: judge --step ${o.step} (${weight} %); the controller moves the weight`,
+        startedAt,
+        preflight: preflightResults,
+        steps,
+        decision,
+        reason,
+        warnings: [],
+      }),
+    );
     const written = writeRunOutputs(result, dir, o.scenario.outputs.formats, io.env);
     if (o.sessionDir) keepInSession(o.sessionDir, o.step, result);
     return { result, ...written };

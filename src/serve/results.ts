@@ -6,9 +6,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildBaseline } from '../baseline/build.js';
+import { DECISION_EXIT } from '../exit-codes.js';
 import { renderMarkdown } from '../report/markdown.js';
-import type { RunResult } from '../result/run-result.js';
-import { machineFingerprint } from '../result/run-result.js';
+import { machineFingerprint, RUN_RESULT_SCHEMA_VERSION, type RunResult } from '../result/run-result.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { MeasuredStep } from './runner.js';
 
@@ -46,4 +46,15 @@ export function storeBaseline(
   writeFileSync(tmp, `${JSON.stringify(baseline, null, 2)}\n`);
   renameSync(tmp, file);
   return true;
+}
+
+/** A RunResult ended now, on this machine, its exit code from its decision. */
+export function endedRunResult(r: Omit<RunResult, 'schemaVersion' | 'endedAt' | 'machine' | 'exitCode'>): RunResult {
+  return {
+    schemaVersion: RUN_RESULT_SCHEMA_VERSION,
+    ...r,
+    endedAt: new Date().toISOString(),
+    machine: machineFingerprint(),
+    exitCode: DECISION_EXIT[r.decision],
+  };
 }

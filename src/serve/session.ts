@@ -5,15 +5,14 @@
  * stops its load first, then writes its RunResult (and, when promoted, the app's next baseline).
  */
 import { join } from 'node:path';
-import { DECISION_EXIT, type Decision } from '../exit-codes.js';
-import { machineFingerprint, RUN_RESULT_SCHEMA_VERSION, type RunResult } from '../result/run-result.js';
+import type { Decision } from '../exit-codes.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { CanaryScenario } from '../scenario/schema.js';
 import type { ServeLimits } from './config.js';
 import type { SessionJournal, SessionSubject } from './journal.js';
 import type { PreRolloutResult } from './pre-rollout.js';
 import { preRolloutCheck } from './pre-rollout.js';
-import { storeBaseline, writeSessionResult } from './results.js';
+import { endedRunResult, storeBaseline, writeSessionResult } from './results.js';
 import type { SessionRunner, StepReport } from './runner.js';
 
 /** An application serve judges: its name and its loaded scenario. */
@@ -244,21 +243,17 @@ export class Session {
     this.#journal.append({ event: 'end', decision, reason });
     this.#journal.close();
     const steps = this.#runner.steps();
-    const result: RunResult = {
-      schemaVersion: RUN_RESULT_SCHEMA_VERSION,
+    const result = endedRunResult({
       run: this.id,
       scenario: { name: this.app.scenario.name, file: this.app.file, digest: this.app.digest },
       router: `${this.subject.controller}: ${this.subject.namespace}/${this.subject.name} revision ${this.subject.revision} (the controller moves the weight)`,
       startedAt: this.startedAt,
-      endedAt: new Date().toISOString(),
-      machine: machineFingerprint(),
       preflight: [],
       steps: steps.map((s) => s.result),
       decision,
       reason,
-      exitCode: DECISION_EXIT[decision],
       warnings: this.pre ? [] : ['no pre-flight ran in this session'],
-    };
+    });
     try {
       const resultFile = writeSessionResult(join(this.#stateDir, 'results', this.id), result, this.app.redactor);
       if (decision === 'promote') {

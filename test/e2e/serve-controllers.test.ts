@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -253,6 +253,18 @@ describe('canary-gate judge --step (the Argo job metric)', () => {
     expect(last.code, `${result.reason}\n${last.stderr}`).toBe(0);
     expect(result.steps[0].weight).toBe(100);
     expect(result.reason).toMatch(/pooled baseline of step 2\b/);
+  });
+
+  it('refuses a session folder holding something else than earlier results (exit 2, nothing sent)', async () => {
+    const before = baseline.seen.length + healthy.seen.length;
+    const { file } = writeServe({ app: appScenario(baseline.url, healthy.url) }, { dir: join(dir, 'torn') });
+    const session = join(dir, 'torn', 'rollout');
+    mkdirSync(session, { recursive: true });
+    writeFileSync(join(session, 'step-1.json'), '{"steps": [');
+    const run = await runCli(['judge', join(file, '..', 'app.yaml'), '--step', '5', '--session', session]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(join(session, 'step-1.json'));
+    expect(baseline.seen.length + healthy.seen.length).toBe(before);
   });
 
   it('refuses a step the scenario does not have (exit 2, nothing sent)', async () => {

@@ -177,8 +177,10 @@ class LiveSessionRunner implements SessionRunner {
   #ensureLoad(weight: number): LiveLoad {
     if (this.#load) return this.#load;
     const s = this.#scenario;
-    const targets: LoadPlan['targets'] = [{ arm: 'canary', url: s.targets.canary.url, weight: Math.max(weight, 0) }];
-    if (s.targets.baseline) targets.unshift({ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - weight });
+    const weights = this.#weights(weight);
+    const targets: LoadPlan['targets'] = [{ arm: 'canary', url: s.targets.canary.url, weight: weights.canary ?? 100 }];
+    if (s.targets.baseline)
+      targets.unshift({ arm: 'baseline', url: s.targets.baseline.url, weight: weights.baseline ?? 0 });
     const warmupMs = s.traffic.warmup;
     const windows = new WindowCollector(warmupMs);
     const handle = startLoad(scenarioLoadPlan(s, targets, this.#loadBoundMs, warmupMs), {

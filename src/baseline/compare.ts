@@ -39,6 +39,11 @@ export function compareWithBaseline(
       if (error instanceof StoredArmError) throw new BaselineFormatError(`${resultFile}: ${error.message}`);
       throw error;
     }
+    if (canary.latency.totalCount > arm.requests) {
+      throw new BaselineFormatError(
+        `${resultFile}: steps.${index}.arms.canary: histogram holds ${canary.latency.totalCount} values for ${arm.requests} requests`,
+      );
+    }
     const verdict = judgeStep({
       canary: judgeArm(canary, step.durationMs),
       stored,

@@ -92,8 +92,19 @@ function locate(lines: LineCounter, offset: number | undefined): { line?: number
   return { line, col };
 }
 
+/**
+ * Largest scenario file read, bytes. A scenario is a page of settings; a bigger file is a
+ * mistake (or an attack) whose parse alone would cost gigabytes.
+ */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+
 /** Parse, interpolate and validate; throws ScenarioError with every problem. */
 export function loadScenario<M extends Mode = Mode>(text: string, options: LoadOptions<M>): LoadedScenario<M> {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    fail(options.file, [
+      { path: '', message: `the file has ${text.length} characters; expected at most ${MAX_SCENARIO_BYTES}` },
+    ]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: ScenarioProblem[] = [];

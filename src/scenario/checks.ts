@@ -5,6 +5,7 @@
  * so its checks have no `vsStored`: the schema says so instead of a command refusing it. Pure.
  */
 import { z } from 'zod';
+import { SCENARIO_LIMITS } from './limits.js';
 import { durationOrProblem, type Parsed, percentOrProblem } from './units.js';
 import { percent, rate } from './values.js';
 
@@ -151,10 +152,13 @@ export const StatisticsSchema = z
 function gatesSchema(references: readonly Reference[], checksDoc: string) {
   return z
     .strictObject({
-      checks: z.array(checkSchema(references)).default([]).describe(checksDoc),
+      checks: z.array(checkSchema(references)).max(SCENARIO_LIMITS.maxChecks).default([]).describe(checksDoc),
       statistics: StatisticsSchema.prefault({}),
       weights: z
-        .record(z.string(), z.number().nonnegative())
+        .record(z.string().max(SCENARIO_LIMITS.maxTextChars), z.number().nonnegative().max(1_000_000))
+        .refine((r) => Object.keys(r).length <= SCENARIO_LIMITS.maxChecks, {
+          message: `expected at most ${SCENARIO_LIMITS.maxChecks} groups`,
+        })
         .default({})
         .describe('weight of each check group in the 0–10 score; groups not named weigh 1'),
       passScore: z.number().min(0).max(10).default(7).describe('lowest score that promotes'),

@@ -257,3 +257,14 @@ export function defaultRelativeChecks(limit: Reference): Check[] {
 export function defaultGates(checks: readonly Check[]): Gates {
   return { ...GatesSchema.parse({}), checks: [...checks] };
 }
+
+/**
+ * True when a document as written turns every check off (`gates: { checks: [] }`): a run that
+ * can fail nothing promotes anything, so `run` refuses it unless told so by a flag.
+ */
+export function checksExplicitlyEmpty(input: Record<string, unknown>): boolean {
+  const gates = input.gates;
+  if (gates === null || typeof gates !== 'object' || Array.isArray(gates)) return false;
+  const checks = (gates as Record<string, unknown>).checks;
+  return Array.isArray(checks) && checks.length === 0;
+}

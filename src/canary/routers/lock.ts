@@ -71,6 +71,11 @@ export function lockDir(env: Readonly<Record<string, string | undefined>>): stri
   return env.CANARY_GATE_LOCK_DIR || join(tmpdir(), 'canary-gate-locks');
 }
 
+/** The lock file of `target` in `dir`: named by a hash, since a target is a path, a URL or an argv. */
+export function lockFile(dir: string, target: string): string {
+  return join(dir, `${createHash('sha256').update(target).digest('hex').slice(0, 32)}.lock`);
+}
+
 /** False only when the process is certainly gone (same host, no such pid). */
 function alive(holder: LockHolder): boolean {
   if (holder.hostname !== hostname()) return true;
@@ -100,7 +105,7 @@ export function acquireRouterLock(
   target: string,
   o: { run: string; journal: string; dir: string; settled: (journal: string) => boolean },
 ): RouterLock {
-  const file = join(o.dir, `${createHash('sha256').update(target).digest('hex').slice(0, 32)}.lock`);
+  const file = lockFile(o.dir, target);
   const me: LockHolder = {
     pid: process.pid,
     hostname: hostname(),

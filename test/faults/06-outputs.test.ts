@@ -1,0 +1,76 @@
+/**
+ * #14 item 6: outputs are checked and made before anything is sent. A file where a folder is
+ * needed, a folder under /proc, a file under a file: exit 2 naming the path, no request sent,
+ * the canary at 0 %, and an end within seconds (a capacity search with --out /proc/nope used to
+ * spin at full CPU forever after its load).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { figure, runMeasured, STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
+import { type Rig, startRig } from './rig.js';
+
+let rig: Rig;
+let aFile: string;
+beforeAll(async () => {
+  rig = await startRig('outputs');
+  aFile = join(rig.dir, 'a-file');
+  writeFileSync(aFile, 'not a folder\n');
+});
+afterAll(() => rig.stop());
+beforeEach(() => rig.reset());
+
+interface Case {
+  name: string;
+  args: () => string[];
+  path: () => string;
+}
+
+const CASES: Case[] = [
+  { name: 'run --out <a file>', args: () => ['run', rig.scenario(), '--out', aFile], path: () => aFile },
+  {
+    name: 'run --out /proc/nope',
+    args: () => ['run', rig.scenario(), '--out', '/proc/nope'],
+    path: () => '/proc/nope',
+  },
+  {
+    name: 'outputs.dir under a file',
+    args: () => ['run', rig.scenario({ outputs: `{ dir: "${aFile}/out" }` })],
+    path: () => `${aFile}/out`,
+  },
+  {
+    name: 'baseline record --out <a file>/x.json',
+    args: () => ['baseline', 'record', rig.scenario(), '--out', `${aFile}/x.json`],
+    path: () => `${aFile}/x.json`,
+  },
+  {
+    name: 'baseline record --out <a folder>',
+    args: () => ['baseline', 'record', rig.scenario(), '--out', rig.dir],
+    path: () => rig.dir,
+  },
+  {
+    name: 'capacity --out /proc/nope',
+    args: () => ['capacity', `${rig.canary.url}/`, '--slo', 'p99<50ms', '--out', '/proc/nope'],
+    path: () => '/proc/nope',
+  },
+  {
+    name: 'capacity --out <a file>',
+    args: () => ['capacity', `${rig.canary.url}/`, '--slo', 'p99<50ms', '--out', aFile],
+    path: () => aFile,
+  },
+];
+
+describe('outputs are checked before anything is sent', () => {
+  it.each(CASES)('$name: exit 2 naming the path, nothing sent, canary at 0 %', async (c) => {
+    const run = await runMeasured(c.args(), { killAfterMs: 15_000 });
+    figure(`6 ${c.name}`, run);
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(c.path());
+    expect(run.stderr).toMatch(/cannot write there .*nothing was sent/);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(rig.sent()).toBe(0);
+    expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);
+    expect(run.wallMs).toBeLessThan(10_000);
+  });
+});

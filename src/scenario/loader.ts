@@ -100,7 +100,7 @@ function locate(lines: LineCounter, offset: number | undefined): { line?: number
  * Largest scenario file read, bytes. A scenario is a page of settings; a bigger file is a
  * mistake (or an attack) whose parse alone would cost gigabytes.
  */
-export const MAX_SCENARIO_BYTES = 1024 * 1024;
+export const MAX_SCENARIO_BYTES = 256 * 1024;
 
 /** Parse, interpolate and validate; throws ScenarioError with every problem. */
 export function loadScenario<M extends Mode = Mode>(text: string, options: LoadOptions<M>): LoadedScenario<M> {

@@ -35,10 +35,19 @@ function write(value: unknown): string {
   return file;
 }
 
-/** A deep copy with `edit` applied. */
-function edited<T>(value: T, edit: (copy: any) => void): T {
-  const copy = structuredClone(value);
-  edit(copy);
+/** The fields of a stored step the cases break (a result's step has arms, a baseline's has counts). */
+interface StepFields {
+  weight: unknown;
+  requests: number;
+  errors: number;
+  histogram: string;
+  arms: { canary: { requests: number; errors: number; histogram: string } };
+}
+
+/** A deep copy with `edit` applied to its first step. */
+function edited<T>(value: T, edit: (step: StepFields) => void): T {
+  const copy = structuredClone(value) as T & { steps: StepFields[] };
+  edit(copy.steps[0] as StepFields);
   return copy;
 }
 
@@ -70,8 +79,8 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(baseline),
         write(
-          edited(result, (r) => {
-            r.steps[0].arms.canary.errors = r.steps[0].arms.canary.requests + 5;
+          edited(result, (s) => {
+            s.arms.canary.errors = s.arms.canary.requests + 5;
           }),
         ),
       ],
@@ -87,8 +96,8 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(baseline),
         write(
-          edited(result, (r) => {
-            r.steps[0].arms.canary.requests = -1;
+          edited(result, (s) => {
+            s.arms.canary.requests = -1;
           }),
         ),
       ],
@@ -99,8 +108,8 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(baseline),
         write(
-          edited(result, (r) => {
-            r.steps[0].weight = 'x';
+          edited(result, (s) => {
+            s.weight = 'x';
           }),
         ),
       ],
@@ -110,8 +119,8 @@ describe('compare reads result and baseline files strictly', () => {
       name: 'a baseline with more errors than requests',
       files: () => [
         write(
-          edited(baseline, (b) => {
-            b.steps[0].errors = b.steps[0].requests + 1;
+          edited(baseline, (s) => {
+            s.errors = s.requests + 1;
           }),
         ),
         write(result),
@@ -122,8 +131,8 @@ describe('compare reads result and baseline files strictly', () => {
       name: 'a baseline histogram inflating to 64 MB',
       files: () => [
         write(
-          edited(baseline, (b) => {
-            b.steps[0].histogram = encoding(header(64 << 20, (64 << 20) + 40));
+          edited(baseline, (s) => {
+            s.histogram = encoding(header(64 << 20, (64 << 20) + 40));
           }),
         ),
         write(result),
@@ -134,8 +143,8 @@ describe('compare reads result and baseline files strictly', () => {
       name: 'a 2 GB payload claimed in a few bytes',
       files: () => [
         write(
-          edited(baseline, (b) => {
-            b.steps[0].histogram = encoding(header(2_000_000_000, 48));
+          edited(baseline, (s) => {
+            s.histogram = encoding(header(2_000_000_000, 48));
           }),
         ),
         write(result),
@@ -147,12 +156,12 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(baseline),
         write(
-          edited(result, (r) => {
+          edited(result, (s) => {
             const raw = header(3, 43);
             raw.writeUInt8(0xff, 40); // ZigZag, odd: a run of about a million zeros, past every bucket
             raw.writeUInt8(0xff, 41);
             raw.writeUInt8(0x7f, 42);
-            r.steps[0].arms.canary.histogram = encoding(raw);
+            s.arms.canary.histogram = encoding(raw);
           }),
         ),
       ],

@@ -55,7 +55,13 @@ function plantLock(pid: number, journal: string): void {
 describe('one run per router target', () => {
   it('refuses a second run on the same nginx upstream file while the first holds it', async () => {
     const first = startMeasured(
-      ['run', rig.scenario({ traffic: '{ rate: 20/s, connections: 4, warmup: 0s, stepDuration: 2s, timeout: 1s }' })],
+      [
+        'run',
+        rig.scenario({
+          steps: '[10, 100]',
+          traffic: '{ rate: 20/s, connections: 4, warmup: 0s, stepDuration: 2s, timeout: 1s }',
+        }),
+      ],
       {
         env,
         killAfterMs: 30_000,

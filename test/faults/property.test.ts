@@ -125,7 +125,7 @@ describe('no stack trace for any input', () => {
         expectNamed(run, file);
         if (run.code === 2) expect(run.stderr).toMatch(/: ([\w$]+(\[\d+\]|\.[\w$-]+)*: |YAML|JSON|the file|expected)/);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -184,7 +184,7 @@ describe('no stack trace for any input', () => {
         expect([0, 1, 2]).toContain(run.code);
         expectNamed(run, inBaseline ? b : r);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -226,7 +226,7 @@ describe('no stack trace for any input', () => {
         if (run.code === 2)
           expect(run.stderr).toMatch(/(--[\w-]+|url|Unknown argument|Invalid values|Not enough arguments)/);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });

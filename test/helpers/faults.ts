@@ -102,3 +102,27 @@ export function figure(name: string, run: MeasuredRun): void {
 
 /** A stack trace in output: what no input may ever produce. */
 export const STACK_TRACE = /\n\s+at .+:\d+:\d+\)?/;
+
+/** A CLI command run in-process (for refusals: nothing is started, so no process is needed). */
+export interface InProcessRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+/** Run the CLI in-process with its output captured; `env` is all the environment it sees. */
+export async function runInProcess(args: string[], env: Record<string, string> = {}): Promise<InProcessRun> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const started = performance.now();
+  const code = await main(args, {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTTY: false,
+    env,
+    onSignal: () => () => {},
+  });
+  return { code, stdout: out.join(''), stderr: err.join(''), wallMs: performance.now() - started };
+}

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { type ArmMeasurements, decodeArm, StoredArmError } from '../arm/arm.js';
 import { CanaryGateError } from '../errors.js';
 import { MAX_ENCODED_CHARS } from '../hdr/limits.js';
-import { boundedRecord, consistentCounts, MAX_FILE_ENDPOINTS, MAX_FILE_STEPS } from '../result/decode.js';
+import {
+  boundedRecord,
+  consistentCounts,
+  MAX_FILE_ENDPOINTS,
+  MAX_FILE_STEPS,
+  machineFields,
+} from '../result/decode.js';
 import { validateSection } from '../scenario/loader.js';
 
 /** Version of the baseline format this build writes and reads. */
@@ -37,12 +43,7 @@ export const BaselineFileSchema = z.strictObject({
   label: z.strictObject({ version: z.string().max(1000), gitSha: z.string().max(200).optional() }),
   recordedAt: z.string().max(100),
   scenario: z.strictObject({ name: z.string().max(10_000), digest: z.string().max(200) }),
-  machine: z.strictObject({
-    hostname: z.string().max(1000),
-    cpus: z.number().int().nonnegative(),
-    cpuModel: z.string().max(1000),
-    node: z.string().max(100),
-  }),
+  machine: z.strictObject(machineFields),
   steps: z
     .array(
       z

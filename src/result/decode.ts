@@ -70,17 +70,20 @@ const StoredArmSchema = z
   })
   .superRefine(consistentCounts);
 
+/** The machine fingerprint as results and baselines store it. */
+export const machineFields = {
+  hostname: z.string().max(1000),
+  cpus: z.number().int().nonnegative(),
+  cpuModel: z.string().max(1000),
+  node: z.string().max(100),
+};
+
 /** The parts of a result file that readers use, each checked; the rest passes through. */
 export const RunResultFileSchema = z.looseObject({
   schemaVersion: z.literal(RUN_RESULT_SCHEMA_VERSION),
   run: z.string().max(1000),
   scenario: z.looseObject({ name: z.string().max(10_000), file: z.string().max(10_000), digest: z.string().max(200) }),
-  machine: z.looseObject({
-    hostname: z.string().max(1000),
-    cpus: z.number().int().nonnegative(),
-    cpuModel: z.string().max(1000),
-    node: z.string().max(100),
-  }),
+  machine: z.looseObject(machineFields),
   steps: z
     .array(
       z.looseObject({

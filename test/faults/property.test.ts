@@ -13,11 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { encodeArm } from '../../src/arm/arm.js';
 import { buildBaseline } from '../../src/baseline/build.js';
-import type { CliIO } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
 import { ArmRecorder } from '../../src/load/recorder.js';
 import { machineFingerprint, RUN_RESULT_SCHEMA_VERSION } from '../../src/result/run-result.js';
-import { STACK_TRACE } from '../helpers/faults.js';
+import { runInProcess, STACK_TRACE } from '../helpers/faults.js';
 import { MINIMAL } from '../helpers/scenarios.js';
 import { closedPort } from '../helpers/server.js';
 
@@ -29,20 +27,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The CLI in-process with its output captured. */
-async function cli(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    stderrIsTTY: false,
-    env: {},
-    onSignal: () => () => {},
-  };
-  const code = await main(args, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+/** The CLI in-process, with no environment. */
+const cli = (args: string[]) => runInProcess(args);
 
 /** Every path to a value in a JSON-like tree. */
 function paths(value: unknown, at: (string | number)[] = []): (string | number)[][] {

@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { NginxRouter } from '../../src/canary/routers/nginx.js';
+import { STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
 import { startNginx, type TestNginx } from '../helpers/nginx.js';
 import { type Reply, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -89,4 +91,21 @@ export async function startRig(name: string): Promise<Rig> {
     rmSync(dir, { recursive: true, force: true });
   };
   return rig;
+}
+
+/**
+ * What every refusal must be: exit 2, the message `says`, no stack trace, no request sent, the
+ * canary still at 0 %, and an end within 5 s.
+ */
+export function expectRefused(
+  rig: Rig,
+  run: { code: number | null; stderr: string; wallMs: number },
+  says: RegExp,
+): void {
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(says);
+  expect(run.stderr).not.toMatch(STACK_TRACE);
+  expect(rig.sent()).toBe(0);
+  expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);
+  expect(run.wallMs).toBeLessThan(5000);
 }

@@ -74,6 +74,10 @@ const headers = (description: string) =>
         .max(L.maxTextChars)
         .refine((value) => controlCharAt(value.replaceAll('\t', ' ')) < 0, {
           message: 'expected a header value without line breaks or control characters',
+        })
+        // HTTP/1.1 carries header values as bytes: the client refuses anything past U+00FF.
+        .refine((value) => [...value].every((c) => (c.codePointAt(0) as number) <= 0xff), {
+          message: 'expected a header value of Latin-1 characters (percent-encode anything else)',
         }),
     )
     .refine((r) => Object.keys(r).length <= L.maxHeaders, { message: `expected at most ${L.maxHeaders} headers` })

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { figure, runInProcess, runMeasured } from '../helpers/faults.js';
+import { figure, runInProcess, runMeasured, STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
 import { expectRefused, type Rig, startRig } from './rig.js';
 
 /** Peak resident memory a refused input may cost, MB: the CLI alone starts at about 90. */
@@ -93,5 +93,17 @@ describe('bounded memory from valid-looking input', () => {
       expect(run.peakRssMb).toBeLessThan(PEAK_MB);
     }
     expectRefused(rig, run, c.says);
+  });
+
+  it('a run at the request-mix bound (100 requests) stays in bounded memory', async () => {
+    const run = await runMeasured(['run', rig.scenario({ requests: requests(100), steps: '[50, 100]' })], {
+      killAfterMs: 30_000,
+    });
+    figure('5 run with 100 requests', run);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(run.code).toBe(0);
+    expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(100);
+    expect(run.peakRssMb).toBeLessThan(300);
+    expect(run.wallMs).toBeLessThan(15_000);
   });
 });

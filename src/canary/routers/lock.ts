@@ -34,7 +34,8 @@ export interface RouterLock {
 /**
  * The target a router moves, as one string (undefined for `split`: its traffic is the run's own
  * and nothing outside is changed). nginx: the upstream file's real path; webhook: the URL
- * without credentials or query; exec: the argv template; proxy: the listen address.
+ * without credentials or query; exec: the argv template; proxy: the listen address (none for
+ * port 0, which is a new port each time).
  */
 export function routerTarget(router: RunScenario['router']): string | undefined {
   switch (router.type) {
@@ -49,7 +50,8 @@ export function routerTarget(router: RunScenario['router']): string | undefined 
     case 'exec':
       return `exec ${JSON.stringify(router.command)}`;
     case 'proxy':
-      return `proxy ${router.listen}`;
+      // Port 0 is a fresh port each time: two such proxies never share a target.
+      return /:0$/.test(router.listen) ? undefined : `proxy ${router.listen}`;
   }
 }
 

@@ -13,6 +13,7 @@ import { createRouter } from '../canary/routers/create-router.js';
 import { acquireRouterLock, lockDir, type RouterLock, routerTarget } from '../canary/routers/lock.js';
 import { CanaryGateError, ScenarioError, UsageError } from '../errors.js';
 import { externalSource, queryProblems } from '../metrics/external-checks.js';
+import { scenarioPower } from '../report/power.js';
 import { startRunProgress } from '../report/run-progress.js';
 import { machineFingerprint, type RunResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
@@ -135,6 +136,12 @@ async function runLocked(o: CanarySessionOptions, io: RunIO, run: string): Promi
   const external = externalSource(o.scenario);
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
+  if (!o.quiet) {
+    const power = scenarioPower(o.scenario);
+    const lines = power.note ? [power.note] : power.lines;
+    for (const line of lines) io.stderr(`${line}\n`);
+    for (const w of power.warnings) io.stderr(`warning: ${w}\n`);
+  }
   let result: RunResult | undefined;
   try {
     const baseline = o.baseline;

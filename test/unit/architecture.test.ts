@@ -17,13 +17,13 @@ const LAYERS: readonly (readonly string[])[] = [
   ['hdr'],
   ['scenario'],
   ['gates', 'load'],
-  ['arm', 'metrics'],
+  ['arm', 'metrics', 'shard'],
   ['result'],
   ['baseline'],
   ['canary', 'capacity', 'regress'],
   ['report'],
   ['session'],
-  ['demo'],
+  ['demo', 'serve'],
   ['cli'],
   ['index.ts'],
 ];
@@ -33,6 +33,7 @@ const APART: readonly (readonly string[])[] = [
   ['canary', 'capacity', 'regress'],
   ['gates', 'load'],
   ['arm', 'metrics'],
+  ['demo', 'serve'],
 ];
 
 /** Folders that do no I/O: they may not import these modules. */

@@ -5,7 +5,8 @@
  * `encodeArm`/`decodeArm` the one encoder and decoder of a stored arm, whoever measured or stored it.
  */
 import type { ArmStepMeasurements, ArmWindow } from '../gates/judge.js';
-import { createHistogram, decodeHistogram, encodeHistogram, spectrumMs } from '../hdr/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, spectrumMs } from '../hdr/histogram.js';
+import { encodedHistogramProblem } from '../hdr/limits.js';
 import { emptyErrorCounts } from '../load/error-class.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { emptyCounters } from '../load/recorder.js';
@@ -108,14 +109,19 @@ export function latencyText(a: Pick<StoredArm, 'requests' | 'latencyMs'> | undef
 
 /** A histogram field that does not decode, named by where it is. */
 export class StoredArmError extends Error {
-  constructor(readonly field: string) {
-    super(`${field}: not an HdrHistogram encoding`);
+  constructor(
+    readonly field: string,
+    why = 'not an HdrHistogram encoding',
+  ) {
+    super(`${field}: ${why}`);
   }
 }
 
 /**
  * A stored arm (a result's, or a baseline file's counts) back as measurements: counters and
  * histograms; what is not stored (service time, sends) is empty. `at` names the arm in errors.
+ * Every encoding is checked at once; an endpoint's histogram is decoded when it is first read,
+ * so a file's memory follows what is used of it, not how many endpoints it declares.
  */
 export function decodeArm(
   stored: StoredCounts & { url?: string; endpoints?: Record<string, StoredCounts> },
@@ -125,8 +131,8 @@ export function decodeArm(
   const decode = (encoded: string, field: string) => {
     try {
       return decodeHistogram(encoded);
-    } catch {
-      throw new StoredArmError(field);
+    } catch (error) {
+      throw new StoredArmError(field, error instanceof Error ? error.message : undefined);
     }
   };
   const counters = emptyCounters();
@@ -140,11 +146,20 @@ export function decodeArm(
     counters,
     latency: decode(stored.histogram, `${at}.histogram`),
     service: createHistogram(),
-    endpoints: Object.entries(stored.endpoints ?? {}).map(([name, e]) => ({
-      name,
-      requests: e.requests,
-      errors: e.errors,
-      latency: decode(e.histogram, `${at}.endpoints.${name}.histogram`),
-    })),
+    endpoints: Object.entries(stored.endpoints ?? {}).map(([name, e]) => {
+      const field = `${at}.endpoints.${name}.histogram`;
+      const problem = encodedHistogramProblem(e.histogram);
+      if (problem !== undefined) throw new StoredArmError(field, problem);
+      let latency: Histogram | undefined;
+      return {
+        name,
+        requests: e.requests,
+        errors: e.errors,
+        get latency(): Histogram {
+          latency ??= decode(e.histogram, field);
+          return latency;
+        },
+      };
+    }),
   };
 }

@@ -6,10 +6,11 @@
 import { decodeArm, judgeArm, StoredArmError } from '../arm/arm.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
+import { ResultFormatError } from '../result/decode.js';
 import type { RunResult } from '../result/run-result.js';
 import type { Gates } from '../scenario/checks.js';
 import { baselineWarnings, storedMeasurements } from './build.js';
-import { type Baseline, BaselineFormatError } from './format.js';
+import type { Baseline } from './format.js';
 
 /** The verdict on each step that had a canary arm, and whether any regressed. */
 export interface Comparison {
@@ -36,8 +37,13 @@ export function compareWithBaseline(
     try {
       canary = decodeArm(arm, 'canary', `steps.${index}.arms.canary`);
     } catch (error) {
-      if (error instanceof StoredArmError) throw new BaselineFormatError(`${resultFile}: ${error.message}`);
+      if (error instanceof StoredArmError) throw new ResultFormatError(`${resultFile}: ${error.message}`);
       throw error;
+    }
+    if (canary.latency.totalCount > arm.requests) {
+      throw new ResultFormatError(
+        `${resultFile}: steps.${index}.arms.canary: histogram holds ${canary.latency.totalCount} values for ${arm.requests} requests`,
+      );
     }
     const verdict = judgeStep({
       canary: judgeArm(canary, step.durationMs),

@@ -7,6 +7,15 @@
 import { z } from 'zod';
 import { type ArmMeasurements, decodeArm, StoredArmError } from '../arm/arm.js';
 import { CanaryGateError } from '../errors.js';
+import { MAX_ENCODED_CHARS } from '../hdr/limits.js';
+import {
+  boundedRecord,
+  consistentCounts,
+  MAX_FILE_ENDPOINTS,
+  MAX_FILE_STEPS,
+  machineFields,
+} from '../result/decode.js';
+import { validateSection } from '../scenario/loader.js';
 
 /** Version of the baseline format this build writes and reads. */
 export const BASELINE_SCHEMA_VERSION = 1;
@@ -18,30 +27,36 @@ export class BaselineFormatError extends CanaryGateError {
   }
 }
 
-const counts = z.strictObject({
-  requests: z.number().int().nonnegative(),
-  errors: z.number().int().nonnegative(),
-  throttled: z.number().int().nonnegative(),
-  histogram: z.string().min(1),
-});
+const countFields = {
+  requests: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  errors: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  throttled: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  histogram: z.string().min(1).max(MAX_ENCODED_CHARS),
+};
+
+const counts = z.strictObject(countFields).superRefine(consistentCounts);
 
 /** The file's shape. */
 export const BaselineFileSchema = z.strictObject({
   kind: z.literal('canary-gate-baseline'),
   schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
-  label: z.strictObject({ version: z.string(), gitSha: z.string().optional() }),
-  recordedAt: z.string(),
-  scenario: z.strictObject({ name: z.string(), digest: z.string() }),
-  machine: z.strictObject({ hostname: z.string(), cpus: z.number(), cpuModel: z.string(), node: z.string() }),
+  label: z.strictObject({ version: z.string().max(1000), gitSha: z.string().max(200).optional() }),
+  recordedAt: z.string().max(100),
+  scenario: z.strictObject({ name: z.string().max(10_000), digest: z.string().max(200) }),
+  machine: z.strictObject(machineFields),
   steps: z
     .array(
-      counts.extend({
-        weight: z.number().min(0).max(100),
-        durationMs: z.number().nonnegative(),
-        endpoints: z.record(z.string(), counts),
-      }),
+      z
+        .strictObject({
+          ...countFields,
+          weight: z.number().min(0).max(100),
+          durationMs: z.number().nonnegative().max(Number.MAX_SAFE_INTEGER),
+          endpoints: boundedRecord(counts, MAX_FILE_ENDPOINTS),
+        })
+        .superRefine(consistentCounts),
     )
-    .min(1),
+    .min(1)
+    .max(MAX_FILE_STEPS),
 });
 
 /** A baseline file as written. */
@@ -80,14 +95,14 @@ export function decodeBaseline(text: string, file: string): Baseline {
       `${file}: baseline format version ${JSON.stringify(version)}; this canary-gate reads version ${BASELINE_SCHEMA_VERSION}`,
     );
   }
-  const parsed = BaselineFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+  const parsed = validateSection(BaselineFileSchema, json);
+  if ('problems' in parsed) {
+    const problems = parsed.problems;
     throw new BaselineFormatError(
       `${file}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
     );
   }
-  const steps = parsed.data.steps.map((step, i) => {
+  const steps = parsed.value.steps.map((step, i) => {
     let arm: ArmMeasurements;
     try {
       arm = decodeArm(step, 'baseline', `steps.${i}`);
@@ -102,7 +117,7 @@ export function decodeBaseline(text: string, file: string): Baseline {
     }
     return { weight: step.weight, durationMs: step.durationMs, arm };
   });
-  return { file: parsed.data, steps };
+  return { file: parsed.value, steps };
 }
 
 /** The stored step to compare step `index` with: the same index, or the only one there is. */

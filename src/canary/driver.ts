@@ -126,7 +126,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       if (o.signal?.aborted) break;
       emit({ type: 'step', index, weight });
       journal.append({ event: 'weight', step: index, weight });
-      await router.setWeight({ weight, step: index, run: o.run });
+      await router.setWeight({ weight, step: index, run: o.run, ...(o.signal ? { signal: o.signal } : {}) });
       const appliedAtMs = performance.now();
       journal.append({ event: 'applied', step: index, weight });
       if (o.signal?.aborted) break;
@@ -224,21 +224,15 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         break;
       }
     }
-    if (o.signal?.aborted) {
-      const cause: unknown = o.signal.reason;
-      if (cause instanceof Error) {
-        decision = 'aborted';
-        reason = `aborted by an error: ${cause.message}`;
-      } else {
-        decision = 'interrupted';
-        reason = `interrupted${(cause as { signal?: string })?.signal ? ` by ${(cause as { signal: string }).signal}` : ''}`;
-      }
-    } else if (decision === 'promote') {
-      reason = `all ${scenario.steps.length} steps passed`;
-    }
+    if (o.signal?.aborted) ({ decision, reason } = abortedBy(o.signal.reason));
+    else if (decision === 'promote') reason = `all ${scenario.steps.length} steps passed`;
   } catch (error) {
-    decision = 'aborted';
-    reason = error instanceof Error ? error.message : String(error);
+    // A router change cut short by the signal fails too: the signal, not its echo, is the reason.
+    if (o.signal?.aborted) ({ decision, reason } = abortedBy(o.signal.reason));
+    else {
+      decision = 'aborted';
+      reason = error instanceof Error ? error.message : String(error);
+    }
   }
   // Stop issuing before the router is reset; requests in flight finish within the timeout.
   const stopped = load?.stop().catch(() => undefined);
@@ -249,11 +243,17 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       // The journal is best-effort here: a full disk must not stop the reset itself.
       tryAppend(journal, { event: 'reset', reason: o.redact(reason) });
       try {
-        await router.reset(o.run);
+        // Bounded: a router that hangs must not hold the process (and a signal's exit) forever.
+        await router.reset(o.run, AbortSignal.timeout(RESET_DEADLINE_MS));
         tryAppend(journal, { event: 'reset-done' });
       } catch (error) {
-        decision = 'aborted';
-        reason = `${reason}; resetting the router failed too (${(error as Error).message}); run canary-gate recover ${journal.path}`;
+        // An interruption stays one (exit 130); any other ending becomes an infrastructure abort.
+        if (decision !== 'interrupted') decision = 'aborted';
+        const why =
+          (error as Error).cause instanceof DOMException
+            ? `no success within ${RESET_DEADLINE_MS / 1000} s`
+            : (error as Error).message;
+        reason = `${reason}; resetting the router failed too (${why}); run canary-gate recover ${journal.path}`;
       }
     }
     const hook = decision === 'promote' ? scenario.hooks.promote : scenario.hooks.rollback;
@@ -264,6 +264,16 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     await router.close().catch(() => {});
   }
   return result(health, decision, reason);
+}
+
+/** How long a reset may take, its retries included, before the run ends without it (recover then restores it). */
+export const RESET_DEADLINE_MS = 10_000;
+
+/** The decision and reason of a run whose signal was aborted: an Error is an abort (3), anything else a signal (130). */
+function abortedBy(cause: unknown): { decision: Decision; reason: string } {
+  if (cause instanceof Error) return { decision: 'aborted', reason: `aborted by an error: ${cause.message}` };
+  const signal = (cause as { signal?: string } | undefined)?.signal;
+  return { decision: 'interrupted', reason: `interrupted${signal ? ` by ${signal}` : ''}` };
 }
 
 function tryAppend(journal: WeightJournal, entry: WeightEntry): void {

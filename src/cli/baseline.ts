@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { spectrumMs } from '../hdr/histogram.js';
 import { RUN_MODES } from '../scenario/schema.js';
+import { prepareOutputFile } from '../session/outputs.js';
 import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
 
@@ -63,6 +64,8 @@ export async function runBaselineRecord(args: BaselineRecordArgs, io: CliIO): Pr
   const which = args.target ?? (scenario.targets.baseline ? 'baseline' : 'canary');
   const target = scenario.targets[which];
   if (!target) throw new UsageError(`${args.scenario}: targets.${which} is not set; pick --target canary`);
+  // The file is checked before any load: a path that cannot be written would lose the recording.
+  prepareOutputFile(args.out, '--out');
   const controller = new AbortController();
   const unsubscribe = io.onSignal(() => controller.abort());
   let recorded: Awaited<ReturnType<typeof recordBaseline>>;

@@ -29,7 +29,8 @@ export function fieldFlags<T>(y: Argv<T>, schema: z.ZodType, flags: readonly Fie
       type: f.type,
       describe: flagHelp(schema, f.path, f.extra),
       ...(f.alias ? { alias: f.alias } : {}),
-      ...(f.array ? { array: true } : {}),
+      // "-d -1s" must read "-1s" as the value (and say what is wrong with it), not as flags -1 -s.
+      ...(f.array ? { array: true } : { nargs: 1 }),
       ...(f.choices ? { choices: f.choices } : {}),
     }) as Argv<T>;
   }
@@ -128,6 +129,8 @@ export function requestFromArgs(
   let base = url;
   if (URL.canParse(url)) {
     const parsed = new URL(url);
+    if (parsed.port === '0')
+      problems.push(`url: expected a port from 1 to 65535, found 0 in "${redactor.redactText(url)}"`);
     path = `${parsed.pathname}${parsed.search}`;
     base = parsed.origin;
   } else {

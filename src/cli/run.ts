@@ -4,6 +4,8 @@
  * after the router was reset.
  */
 import type { Argv } from 'yargs';
+import { ScenarioError } from '../errors.js';
+import { checksExplicitlyEmpty } from '../scenario/checks.js';
 import { RUN_MODES } from '../scenario/schema.js';
 import { runCanarySession } from '../session/canary.js';
 import { readBaselineFile, readScenarioFile } from './files.js';
@@ -18,6 +20,7 @@ export interface RunArgs extends MetricsArgs {
   baseline?: string;
   json: boolean;
   quiet: boolean;
+  'allow-no-checks': boolean;
 }
 
 /** Declare the command's positional and flags. */
@@ -25,6 +28,12 @@ export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
   return metricsFlags(y)
     .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
     .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
+    .option('allow-no-checks', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'run a scenario whose gates.checks is an empty list (nothing can fail a step: every canary is promoted)',
+    })
     .option('baseline', {
       type: 'string',
       describe: "stored baseline for vsStored checks (default: the scenario's baseline.file)",
@@ -40,9 +49,15 @@ export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
 /** Run the command; resolves to the exit code. */
 export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
   const metrics = metricsOf(args);
-  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io, {
+  const { scenario, redactor, digest, input } = await readScenarioFile(args.scenario, io, {
     accept: { modes: RUN_MODES, command: 'run' },
   });
+  if (checksExplicitlyEmpty(input) && !args['allow-no-checks']) {
+    const problem = 'gates.checks: an empty list turns every check off, so any canary would be promoted';
+    throw new ScenarioError(`${args.scenario}: ${problem}; nothing was sent`, [problem], {
+      hint: 'remove gates.checks for the default checks, name some, or pass --allow-no-checks',
+    });
+  }
   const baselineFile = args.baseline ?? scenario.baseline?.file;
   const baseline = baselineFile ? await readBaselineFile(baselineFile) : undefined;
   const outcome = await runCanarySession(

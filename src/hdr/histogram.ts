@@ -7,6 +7,8 @@
  */
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
+import { encodedHistogramProblem } from './limits.js';
+
 export type { Histogram };
 
 /** Highest value a histogram tracks: one hour in microseconds. Larger values are clamped. */
@@ -43,8 +45,13 @@ export function encodeHistogram(histogram: Histogram): string {
   return encodeIntoCompressedBase64(histogram);
 }
 
-/** Decode a histogram written by `encodeHistogram` (or any HdrHistogram implementation). */
+/**
+ * Decode a histogram written by `encodeHistogram` (or any HdrHistogram implementation), within
+ * the limits of limits.ts; throws an Error saying what is wrong with the encoding.
+ */
 export function decodeHistogram(encoded: string): Histogram {
+  const problem = encodedHistogramProblem(encoded);
+  if (problem !== undefined) throw new Error(problem);
   const decoded = decodeFromCompressedBase64(encoded, 32, false);
   // Re-home into a histogram with our settings, so merges never hit range mismatches.
   const histogram = createHistogram();

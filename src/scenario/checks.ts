@@ -5,6 +5,7 @@
  * so its checks have no `vsStored`: the schema says so instead of a command refusing it. Pure.
  */
 import { z } from 'zod';
+import { SCENARIO_LIMITS } from './limits.js';
 import { durationOrProblem, type Parsed, percentOrProblem } from './units.js';
 import { percent, rate } from './values.js';
 
@@ -166,10 +167,13 @@ export const StatisticsSchema = z
 function gatesSchema(references: readonly Reference[], checksDoc: string) {
   return z
     .strictObject({
-      checks: z.array(checkSchema(references)).default([]).describe(checksDoc),
+      checks: z.array(checkSchema(references)).max(SCENARIO_LIMITS.maxChecks).default([]).describe(checksDoc),
       statistics: StatisticsSchema.prefault({}),
       weights: z
-        .record(z.string(), z.number().nonnegative())
+        .record(z.string().max(SCENARIO_LIMITS.maxTextChars), z.number().nonnegative().max(1_000_000))
+        .refine((r) => Object.keys(r).length <= SCENARIO_LIMITS.maxChecks, {
+          message: `expected at most ${SCENARIO_LIMITS.maxChecks} groups`,
+        })
         .default({})
         .describe('weight of each check group in the 0–10 score; groups not named weigh 1'),
       passScore: z.number().min(0).max(10).default(7).describe('lowest score that promotes'),
@@ -263,4 +267,15 @@ export function defaultRelativeChecks(limit: Reference): Check[] {
 /** The judge's settings when no scenario names them: the schema's defaults, with `checks` in place of none. */
 export function defaultGates(checks: readonly Check[]): Gates {
   return { ...GatesSchema.parse({}), checks: [...checks] };
+}
+
+/**
+ * True when a document as written turns every check off (`gates: { checks: [] }`): a run that
+ * can fail nothing promotes anything, so `run` refuses it unless told so by a flag.
+ */
+export function checksExplicitlyEmpty(input: Record<string, unknown>): boolean {
+  const gates = input.gates;
+  if (gates === null || typeof gates !== 'object' || Array.isArray(gates)) return false;
+  const checks = (gates as Record<string, unknown>).checks;
+  return Array.isArray(checks) && checks.length === 0;
 }

@@ -9,10 +9,13 @@ import { createHash } from 'node:crypto';
 import { isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError } from '../errors.js';
+import { SCENARIO_LIMITS } from './limits.js';
 import { commandFor, MODES, type Mode, missingSectionReason, refusedKeyReason, wrongModeReason } from './modes.js';
+import { encodePath } from './request-path.js';
 import { MODE_SCHEMAS, modeOf, type Scenario, type ScenarioOf, ScenarioSchema } from './schema.js';
 import { interpolateEnv, Redactor } from './secrets.js';
 import { keysByPath, nearest, pathPattern } from './suggest.js';
+import { shown } from './units.js';
 
 /** A loaded scenario with the secrets it holds and a digest of its text. */
 export interface LoadedScenario<M extends Mode = Mode> {
@@ -81,9 +84,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describeFound(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
   if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value);
+  if (typeof value === 'string' && value.length > 80) return `text of ${value.length} characters`;
+  return shown(value);
 }
 
 function locate(lines: LineCounter, offset: number | undefined): { line?: number; col?: number } {
@@ -92,8 +96,19 @@ function locate(lines: LineCounter, offset: number | undefined): { line?: number
   return { line, col };
 }
 
+/**
+ * Largest scenario file read, bytes. A scenario is a page of settings; a bigger file is a
+ * mistake (or an attack) whose parse alone would cost gigabytes.
+ */
+export const MAX_SCENARIO_BYTES = 256 * 1024;
+
 /** Parse, interpolate and validate; throws ScenarioError with every problem. */
 export function loadScenario<M extends Mode = Mode>(text: string, options: LoadOptions<M>): LoadedScenario<M> {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    fail(options.file, [
+      { path: '', message: `the file has ${text.length} characters; expected at most ${MAX_SCENARIO_BYTES}` },
+    ]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: ScenarioProblem[] = [];
@@ -179,6 +194,16 @@ export function loadScenario<M extends Mode = Mode>(text: string, options: LoadO
     }
   }) as Record<string, unknown>;
 
+  // A secret in a path is sent (and printed) percent-encoded: that form is as secret as the value.
+  redactor.addDerived(encodePath);
+  // Sizes first: a list of 400 000 requests or a 50 MB string is refused before the schema walks it.
+  const oversized = sizeProblems(interpolated, []);
+  if (oversized.length > 0)
+    fail(
+      options.file,
+      oversized.map((p) => ({ ...at(p.path), ...p, path: formatPath(p.path) })),
+      redactor,
+    );
   const checked = check(interpolated, options.accept, { at, atKey: (p, k) => locate(lines, keyOffset(p, k)) });
   problems.push(...checked.problems.map((p) => unset.get(p.path)?.problem ?? p));
   const warnings = [...unset].filter(([path]) => !problems.some((p) => p.path === path)).flatMap(([, u]) => u.warnings);
@@ -262,6 +287,25 @@ function interpolateTree(
   return value;
 }
 
+/** Lists, mappings and text beyond the loader's general bounds, each named by its path (at most 20). */
+function sizeProblems(value: unknown, path: PropertyKey[], out: { path: PropertyKey[]; message: string }[] = []) {
+  if (out.length >= 20) return out;
+  const { maxCollection, maxBodyChars } = SCENARIO_LIMITS;
+  if (typeof value === 'string' && value.length > maxBodyChars) {
+    out.push({ path, message: `expected text of at most ${maxBodyChars} characters, found ${value.length}` });
+  } else if (Array.isArray(value)) {
+    if (value.length > maxCollection) {
+      out.push({ path, message: `expected a list of at most ${maxCollection} items, found ${value.length}` });
+    } else for (const [i, item] of value.entries()) sizeProblems(item, [...path, i], out);
+  } else if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length > maxCollection) {
+      out.push({ path, message: `expected a mapping of at most ${maxCollection} keys, found ${entries.length}` });
+    } else for (const [k, v] of entries) sizeProblems(v, [...path, k], out);
+  }
+  return out;
+}
+
 type Locator = (path: readonly PropertyKey[]) => { line?: number; col?: number };
 
 function describeIssue(
@@ -316,6 +360,9 @@ function describeIssue(
         },
       ];
     case 'invalid_union': {
+      if (typeof input === 'number' && !Number.isFinite(input)) {
+        return [{ ...at(path), path: formatPath(path), message: `expected a finite number, found ${input}` }];
+      }
       const discriminator = (issue as { discriminator?: string }).discriminator;
       const options = ((issue as { options?: unknown[] }).options ?? []).filter((o) => o !== null && o !== undefined);
       if (discriminator) {

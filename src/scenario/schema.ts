@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { defaultRelativeChecks, GatesSchema, RegressGatesSchema, resolveChecks } from './checks.js';
+import { SCENARIO_LIMITS } from './limits.js';
 import { MODE_INFO, type Mode } from './modes.js';
 import {
   AlertmanagerSchema,
@@ -38,9 +39,13 @@ export { QUERY_PLACEHOLDERS, regressTargets } from './sections.js';
 
 // What every mode has.
 const common = {
-  $schema: z.string().optional().describe('JSON Schema of this file, for editor completion'),
-  name: z.string().min(1).describe('what this scenario is called in reports'),
-  description: z.string().optional().describe('what this scenario is for'),
+  $schema: z
+    .string()
+    .max(SCENARIO_LIMITS.maxPathChars)
+    .optional()
+    .describe('JSON Schema of this file, for editor completion'),
+  name: z.string().min(1).max(200).describe('what this scenario is called in reports'),
+  description: z.string().max(SCENARIO_LIMITS.maxTextChars).optional().describe('what this scenario is for'),
 };
 
 const mode = <M extends Mode>(m: M) => z.literal(m).describe(MODE_INFO[m].doc);

@@ -31,6 +31,11 @@ export class Redactor {
     }
   }
 
+  /** Also remember `derive(secret)` of every known secret: the form a secret takes once encoded (a path). */
+  addDerived(derive: (secret: string) => string): void {
+    for (const secret of [...this.#secrets]) this.add(derive(secret));
+  }
+
   /** How many distinct secrets are known. */
   get size(): number {
     return this.#secrets.size;

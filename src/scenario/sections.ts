@@ -5,14 +5,20 @@
  * gets its own variant of the section, built from the same field definitions. Pure.
  */
 import { z } from 'zod';
+import { SCENARIO_LIMITS as L } from './limits.js';
+import { controlCharAt, encodePath } from './request-path.js';
 import { largestLatencyLimitMs, sloOrProblems } from './slo.js';
-import { bytes, duration, percent, rate } from './values.js';
+import { bytes, duration, percent, rate, timeout } from './values.js';
 
 /** An absolute http(s) URL; a URL of another scheme is named by its scheme. */
 export const httpUrl = (description: string) =>
   z
     .string()
+    .max(L.maxPathChars)
     .describe(description)
+    .refine((value) => !URL.canParse(value) || new URL(value).port !== '0', {
+      error: (issue) => `expected a port from 1 to 65535, found 0 in ${JSON.stringify(issue.input)}`,
+    })
     .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), {
       error: (issue) => {
         const text = String(issue.input);
@@ -22,11 +28,63 @@ export const httpUrl = (description: string) =>
       },
     });
 
+/**
+ * A request path as sent: it starts with "/", has no control characters and no fragment, and
+ * anything else a request target may not carry as is (a space, a quote, non-ASCII) is
+ * percent-encoded. Checked after ${env:NAME} is substituted, so a secret with a space is encoded
+ * too, rather than rejected by the HTTP client in the middle of a run.
+ */
 const path = (description: string) =>
-  z.string().describe(description).regex(/^\//, { message: 'expected a path starting with "/"' });
+  z
+    .string()
+    .max(L.maxPathChars)
+    .describe(description)
+    .regex(/^\//, { message: 'expected a path starting with "/"' })
+    .superRefine((value, ctx) => {
+      const at = controlCharAt(value);
+      if (at >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a path without control characters, found ${JSON.stringify(value[at])} at position ${at}`,
+        });
+      }
+      if (value.includes('#')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a path without a fragment: "#…" is never sent (write %23 for a literal #)',
+        });
+      }
+    })
+    .transform(encodePath);
 
 const argv = (description: string) =>
-  z.array(z.string()).min(1, { message: 'expected a command as a non-empty list of arguments' }).describe(description);
+  z
+    .array(z.string().max(L.maxTextChars))
+    .min(1, { message: 'expected a command as a non-empty list of arguments' })
+    .max(L.maxArgs)
+    .describe(description);
+
+/** Header names are HTTP tokens; values carry no line breaks or NULs (they would split the request). */
+const headers = (description: string) =>
+  z
+    .record(
+      z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { message: 'expected a header name (letters, digits, -)' }),
+      z
+        .string()
+        .max(L.maxTextChars)
+        .refine((value) => controlCharAt(value.replaceAll('\t', ' ')) < 0, {
+          message: 'expected a header value without line breaks or control characters',
+        })
+        // HTTP/1.1 carries header values as bytes: the client refuses anything past U+00FF.
+        .refine((value) => [...value].every((c) => (c.codePointAt(0) as number) <= 0xff), {
+          message: 'expected a header value of Latin-1 characters (percent-encode anything else)',
+        }),
+    )
+    .refine((r) => Object.keys(r).length <= L.maxHeaders, { message: `expected at most ${L.maxHeaders} headers` })
+    .default({})
+    .describe(description);
+
+const text = () => z.string().max(L.maxTextChars);
 
 const envName = () =>
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' });
@@ -37,6 +95,7 @@ export const TargetSchema = z
     url: httpUrl('base URL of the service; request paths are appended to it'),
     health: z
       .array(path('health endpoint path'))
+      .max(L.maxChecks)
       .default([])
       .describe('health endpoints (e.g. /health/live, /health/ready) that must answer 2xx before any weight changes'),
   })
@@ -45,17 +104,18 @@ export const TargetSchema = z
 /** One request of the mix. */
 export const RequestSchema = z
   .strictObject({
-    name: z.string().min(1).optional().describe('name for reports and per-endpoint histograms; default "METHOD path"'),
+    name: text().min(1).optional().describe('name for reports and per-endpoint histograms; default "METHOD path"'),
     method: z
       .string()
+      .max(20)
       .regex(/^[A-Za-z]+$/, { message: 'expected an HTTP method like GET or POST' })
       .transform((m) => m.toUpperCase())
       .default('GET')
       .describe('HTTP method'),
     path: path('path and query, appended to the target URL'),
-    headers: z.record(z.string(), z.string()).default({}).describe('request headers; ${env:NAME} values are secrets'),
-    body: z.string().optional().describe('request body, sent as is'),
-    weight: z.number().positive().default(1).describe('relative share of this request in the mix'),
+    headers: headers('request headers; ${env:NAME} values are secrets'),
+    body: z.string().max(L.maxBodyChars).optional().describe('request body, sent as is'),
+    weight: z.number().positive().max(1_000_000).default(1).describe('relative share of this request in the mix'),
   })
   .describe('one request of the mix');
 
@@ -63,6 +123,7 @@ export const RequestSchema = z
 export const RequestsSchema = z
   .array(RequestSchema)
   .min(1, { message: 'expected at least one request' })
+  .max(L.maxRequests)
   .describe('the request mix');
 
 /** In-flight limit of the open model when none is given: enough for rate × latency on most services. */
@@ -78,20 +139,32 @@ const traffic = {
       .number()
       .int()
       .positive()
+      .max(L.maxConnections)
       .default(d)
       .describe('connections per target: the in-flight limit (open model) or the concurrency (closed model)'),
-  workers: () => z.number().int().positive().default(1).describe('worker threads the generator is spread over'),
-  timeout: () => duration('per-request timeout; timeouts are recorded at this value'),
+  workers: () =>
+    z.number().int().positive().max(L.maxWorkers).default(1).describe('worker threads the generator is spread over'),
+  timeout: () => timeout('per-request timeout; timeouts are recorded at this value'),
   warmup: (what: string) => duration(`${what}, traffic before measuring starts (measurements discarded)`),
 };
 
-/** Each worker needs a connection of its own. */
-function workersWithinConnections(t: { workers: number; connections: number }, ctx: z.RefinementCtx): void {
+/** Each worker needs a connection of its own, and sends at most its ceiling. */
+function workersWithinConnections(
+  t: { workers: number; connections: number; rate?: number | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (t.workers > t.connections) {
     ctx.addIssue({
       code: 'custom',
       path: ['workers'],
       message: `expected at most traffic.connections (${t.connections}): each worker needs a connection, found ${t.workers}`,
+    });
+  }
+  if (t.rate !== undefined && t.rate > L.maxRatePerWorker * t.workers) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rate'],
+      message: `expected at most ${L.maxRatePerWorker}/s per worker (workers: ${t.workers}), found ${t.rate}/s; raise workers or lower the rate`,
     });
   }
 }
@@ -104,9 +177,13 @@ export const TrafficSchema = z
     workers: traffic.workers(),
     timeout: traffic.timeout().default(10_000),
     warmup: traffic.warmup('at each step').default(5000),
-    stepDuration: duration('how long each step is measured').default(30_000),
-    minStepDuration: duration('shortest a step may be judged after (sequential looks start here)').optional(),
-    maxStepDuration: duration('longest a step may be extended while the judge is inconclusive').optional(),
+    stepDuration: duration('how long each step is measured', { positive: true }).default(30_000),
+    minStepDuration: duration('shortest a step may be judged after (sequential looks start here)', {
+      positive: true,
+    }).optional(),
+    maxStepDuration: duration('longest a step may be extended while the judge is inconclusive', {
+      positive: true,
+    }).optional(),
   })
   .superRefine((t, ctx) => {
     workersWithinConnections(t, ctx);
@@ -146,7 +223,7 @@ export const RegressTrafficSchema = z
     workers: traffic.workers(),
     timeout: traffic.timeout().default(5000),
     warmup: traffic.warmup('before each build is measured in a round').default(1000),
-    stepDuration: duration('how long each build is measured per round').default(5000),
+    stepDuration: duration('how long each build is measured per round', { positive: true }).default(5000),
   })
   .superRefine(workersWithinConnections)
   .describe('how load is generated on each build in each round');
@@ -155,7 +232,7 @@ export const RegressTrafficSchema = z
 export const LoadSchema = z
   .strictObject({
     rate: traffic.rate().optional(),
-    duration: duration('how long to send').default(10_000),
+    duration: duration('how long to send', { positive: true }).default(10_000),
     warmup: duration('send at the full rate for this long first, without measuring (connections, JIT, caches)').default(
       0,
     ),
@@ -163,20 +240,31 @@ export const LoadSchema = z
       .number()
       .int()
       .positive()
+      .max(L.maxConnections)
       .optional()
       .describe(
         `connections (open model: in-flight limit, default ${OPEN_MODEL_CONNECTIONS}; closed: concurrency, default ${CLOSED_MODEL_CONNECTIONS})`,
       ),
-    pipelining: z.number().int().positive().default(1).describe('requests in flight per connection (closed model)'),
+    pipelining: z
+      .number()
+      .int()
+      .positive()
+      .max(L.maxPipelining)
+      .default(1)
+      .describe('requests in flight per connection (closed model)'),
     workers: traffic.workers(),
     timeout: traffic.timeout().default(10_000),
     maxRequests: z
       .number()
       .int()
       .positive()
+      .max(Number.MAX_SAFE_INTEGER)
       .optional()
       .describe('stop after this many requests, even before the duration ends'),
   })
+  .superRefine((o, ctx) =>
+    workersWithinConnections({ ...o, connections: o.connections ?? Math.max(o.workers, OPEN_MODEL_CONNECTIONS) }, ctx),
+  )
   .transform((o) => ({
     ...o,
     connections: o.connections ?? (o.rate === undefined ? CLOSED_MODEL_CONNECTIONS : OPEN_MODEL_CONNECTIONS),
@@ -194,6 +282,7 @@ export function capacityTimeoutMs(sloText: string): number {
 export const StepsSchema = z
   .array(z.number().gt(0).max(100))
   .min(1, { message: 'expected at least one step' })
+  .max(L.maxSteps)
   .default([10, 25, 50, 75, 100])
   .describe('canary weights in percent, in order');
 
@@ -233,7 +322,7 @@ export const RouterSchema = z
       .strictObject({
         type: z.literal('exec').describe('a command run with {weight} substituted; never a shell'),
         command: argv('argv; "{weight}" in any argument becomes the canary percentage'),
-        timeout: duration('how long the command may run').default(30_000),
+        timeout: timeout('how long the command may run').default(30_000),
       })
       .describe('exec: runs a command for each weight change'),
     z
@@ -245,8 +334,8 @@ export const RouterSchema = z
           .string()
           .optional()
           .describe('signs the body (HMAC-SHA256) in x-canary-gate-signature; use ${env:NAME}'),
-        retries: z.number().int().min(0).default(3).describe('retries with exponential backoff'),
-        timeout: duration('per-attempt timeout').default(5000),
+        retries: z.number().int().min(0).max(10).default(3).describe('retries with exponential backoff'),
+        timeout: timeout('per-attempt timeout').default(5000),
       })
       .describe('webhook: POSTs each weight change'),
   ])
@@ -310,16 +399,13 @@ export const PromQuerySchema = z
 export const PrometheusSchema = z
   .strictObject({
     url: httpUrl('Prometheus base URL (the HTTP API is under /api/v1)'),
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .describe('headers sent with every query, e.g. authorization; ${env:NAME} values are secrets'),
-    timeout: duration('per-query timeout').default(5000),
+    headers: headers('headers sent with every query, e.g. authorization; ${env:NAME} values are secrets'),
+    timeout: timeout('per-query timeout').default(5000),
     minWindow: duration(
       'shortest {{window}} rendered: rate() needs at least two scrapes inside it, so make it twice the scrape interval or more',
     ).default(30_000),
     onUnavailable: unavailableSchema.default('error'),
-    queries: z.array(PromQuerySchema).default([]).describe('queries checked at every look'),
+    queries: z.array(PromQuerySchema).max(L.maxChecks).default([]).describe('queries checked at every look'),
   })
   .describe('Prometheus as a source of external checks');
 
@@ -333,13 +419,11 @@ export const AlertmanagerSchema = z
           message: 'expected a matcher like severity=~"critical|warning" or service="checkout"',
         }),
       )
+      .max(L.maxChecks)
       .default([])
       .describe('alerts matching all of these (e.g. severity=~"critical|warning") fail the step'),
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .describe('headers sent with every request, e.g. authorization; ${env:NAME} values are secrets'),
-    timeout: duration('request timeout').default(5000),
+    headers: headers('headers sent with every request, e.g. authorization; ${env:NAME} values are secrets'),
+    timeout: timeout('request timeout').default(5000),
     onUnavailable: unavailableSchema.default('error'),
     critical: z.boolean().default(true).describe('a matching alert rolls back at once, whatever the score'),
   })
@@ -380,7 +464,9 @@ export const CapacitySchema = z
       ),
     start: rate('first rate tried').default(100),
     max: rate('highest rate tried').default(50_000),
-    stepDuration: duration('how long each rate is measured (after traffic.warmup at that rate)').default(10_000),
+    stepDuration: duration('how long each rate is measured (after traffic.warmup at that rate)', {
+      positive: true,
+    }).default(10_000),
     precision: percent('stop bisecting when the bracket is narrower than this').default(0.05),
     cooldown: duration('pause after a failing step, so the queue an overload built up is not measured next').default(
       1000,
@@ -444,7 +530,7 @@ export const RegressSchema = z
     portEnv: envName().default('PORT').describe('environment variable that tells each service which port to listen on'),
     env: envSchema('environment of both builds'),
     healthPath: path('path that must answer 2xx before load starts').default('/health'),
-    startupTimeout: duration('how long each build may take to start and answer its health path').default(30_000),
+    startupTimeout: timeout('how long each build may take to start and answer its health path').default(30_000),
     cpuset: z
       .string()
       .regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected CPUs like "1", "0-1" or "0,2"' })
@@ -507,10 +593,11 @@ export const BaselineFileSchema = z
 /** Pre-flight health checks of a staged run. */
 export const HealthSchema = z
   .strictObject({
-    timeout: duration('per-check timeout').default(2000),
-    retries: z.number().int().min(0).default(2).describe('retries before a service counts as unhealthy'),
+    timeout: timeout('per-check timeout').default(2000),
+    retries: z.number().int().min(0).max(10).default(2).describe('retries before a service counts as unhealthy'),
     extra: z
-      .array(z.strictObject({ name: z.string().min(1), url: httpUrl('health URL') }))
+      .array(z.strictObject({ name: text().min(1), url: httpUrl('health URL') }))
+      .max(L.maxChecks)
       .default([])
       .describe('more services that must be healthy (databases, dependencies)'),
   })

@@ -5,6 +5,7 @@
  * prefixes the problem with the field's name.
  */
 import { ScenarioError } from '../errors.js';
+import { SCENARIO_LIMITS } from './limits.js';
 
 /** A parsed value, or what was wrong with the input. */
 export type Parsed = { value: number } | { problem: string };
@@ -20,14 +21,28 @@ const DURATION_UNITS_MS: Record<string, number> = {
 
 const DURATION_PART = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/y;
 
-/** A duration ("250ms", "30s", "1m30s", "2h"; a bare number is milliseconds) in ms. */
-export function durationOrProblem(input: string | number): Parsed {
+/** A value as a message shows it: text quoted, numbers as written (Infinity, not JSON's null). */
+export function shown(input: unknown): string {
+  return typeof input === 'number' ? String(input) : (JSON.stringify(input) ?? String(input));
+}
+
+/** A duration ("250ms", "30s", "1m30s", "2h"; a bare number is milliseconds) in ms, at most `maxMs` (one day). */
+export function durationOrProblem(input: string | number, maxMs: number = SCENARIO_LIMITS.maxDurationMs): Parsed {
+  const parsed = anyDurationOrProblem(input);
+  if ('value' in parsed && parsed.value > maxMs) {
+    const most = maxMs % 3_600_000 === 0 ? `${maxMs / 3_600_000}h` : formatDurationMs(maxMs);
+    return { problem: `expected a duration of at most ${most}, found ${shown(input)}` };
+  }
+  return parsed;
+}
+
+function anyDurationOrProblem(input: string | number): Parsed {
   const problem = {
-    problem: `expected a duration like "500ms", "30s", "5m" or "1h30m", found ${JSON.stringify(input)}`,
+    problem: `expected a duration like "500ms", "30s", "5m" or "1h30m", found ${shown(input)}`,
   };
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? { value: input } : problem;
   const text = input.trim();
-  if (text.length === 0) return problem;
+  if (text.length === 0 || text.length > 100) return problem;
   if (/^\d+(\.\d+)?$/.test(text)) return { value: Number(text) };
   let total = 0;
   let pos = 0;
@@ -52,18 +67,30 @@ const RATE_UNITS_PER_SEC: Record<string, number> = {
   hour: 1 / 3600,
 };
 
-/** A rate ("2000/s", "120/min"; a bare number is per second) in requests per second. */
+/** Highest rate any field accepts: every worker thread at its ceiling. */
+const MAX_RATE = SCENARIO_LIMITS.maxRatePerWorker * SCENARIO_LIMITS.maxWorkers;
+
+/** A rate ("2000/s", "120/min"; a bare number is per second) in requests per second, at most 12 800 000/s. */
 export function rateOrProblem(input: string | number): Parsed {
   const problem = {
-    problem: `expected a positive rate like "2000/s", "120/min" or 500, found ${JSON.stringify(input)}`,
+    problem: `expected a positive rate like "2000/s", "120/min" or 500, found ${shown(input)}`,
   };
-  if (typeof input === 'number') return Number.isFinite(input) && input > 0 ? { value: input } : problem;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/.exec(input);
-  if (!match) return problem;
-  const perUnit = match[2] === undefined ? 1 : RATE_UNITS_PER_SEC[match[2]];
-  if (perUnit === undefined) return problem;
-  const rate = Number(match[1]) * perUnit;
-  return rate > 0 ? { value: rate } : problem;
+  let rate: number;
+  if (typeof input === 'number') rate = input;
+  else {
+    const match = input.length > 100 ? null : /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/.exec(input);
+    if (!match) return problem;
+    const perUnit = match[2] === undefined ? 1 : RATE_UNITS_PER_SEC[match[2]];
+    if (perUnit === undefined) return problem;
+    rate = Number(match[1]) * perUnit;
+  }
+  if (!(Number.isFinite(rate) && rate > 0)) return problem;
+  if (rate > MAX_RATE) {
+    return {
+      problem: `expected a rate of at most ${MAX_RATE}/s (${SCENARIO_LIMITS.maxRatePerWorker}/s for each of up to ${SCENARIO_LIMITS.maxWorkers} workers), found ${shown(input)}`,
+    };
+  }
+  return { value: rate };
 }
 
 const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
@@ -72,21 +99,25 @@ const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 export function percentOrProblem(input: string | number): Parsed {
   const value = typeof input === 'number' ? input : Number(PERCENT.exec(input)?.[1] ?? Number.NaN);
   if (!Number.isFinite(value) || value < 0 || value > 100) {
-    return { problem: `expected a percentage from 0% to 100% like "1%" or 25, found ${JSON.stringify(input)}` };
+    return { problem: `expected a percentage from 0% to 100% like "1%" or 25, found ${shown(input)}` };
   }
   return { value: value / 100 };
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
+/** Largest size any field accepts: 1 TiB. */
+const MAX_BYTES = 1024 ** 4;
+
 /** A size ("256m", "1g", "512k"; a bare number is bytes; binary units, as docker reads them) in bytes. */
 export function bytesOrProblem(input: string | number): Parsed {
-  const problem = { problem: `expected a size like "256m", "1g" or a number of bytes, found ${JSON.stringify(input)}` };
-  if (typeof input === 'number') return Number.isInteger(input) && input > 0 ? { value: input } : problem;
+  const problem = { problem: `expected a size like "256m", "1g" or a number of bytes, found ${shown(input)}` };
+  if (typeof input === 'number')
+    return Number.isInteger(input) && input > 0 && input <= MAX_BYTES ? { value: input } : problem;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|b)?\s*$/i.exec(input);
   if (!match) return problem;
   const value = Math.round(Number(match[1]) * (BYTE_UNITS[(match[2] ?? '').toLowerCase()] as number));
-  return value > 0 ? { value } : problem;
+  return value > 0 && value <= MAX_BYTES ? { value } : problem;
 }
 
 function orThrow(parsed: Parsed, field: string): number {

@@ -4,7 +4,8 @@
  * explains itself in the JSON Schema. Pure.
  */
 import { z } from 'zod';
-import { bytesOrProblem, durationOrProblem, type Parsed, percentOrProblem, rateOrProblem } from './units.js';
+import { SCENARIO_LIMITS } from './limits.js';
+import { bytesOrProblem, durationOrProblem, type Parsed, percentOrProblem, rateOrProblem, shown } from './units.js';
 
 /** How a parsed value is written back for people (a default in --help, for instance). */
 export type ValueFormat = 'duration' | 'rate' | 'percent' | 'bytes';
@@ -33,9 +34,25 @@ function parsed(
     .register(VALUE_FORMATS, { format });
 }
 
-/** A duration field: "500ms", "30s", "5m", "1h30m", or milliseconds. Output: ms. */
-export function duration(description: string) {
-  return parsed(durationOrProblem, 'duration', description, ['500ms', '30s', '5m']);
+/**
+ * A duration field: "500ms", "30s", "5m", "1h30m", or milliseconds. Output: ms. At most `maxMs`
+ * (one day unless said); `positive` refuses zero, for what a run cannot do in no time (a step, a timeout).
+ */
+export function duration(description: string, o: { maxMs?: number; positive?: boolean } = {}) {
+  const max = o.maxMs ?? SCENARIO_LIMITS.maxDurationMs;
+  const parse = (input: string | number): Parsed => {
+    const result = durationOrProblem(input, max);
+    if (o.positive && 'value' in result && !(result.value > 0)) {
+      return { problem: `expected a duration above zero, found ${shown(input)}` };
+    }
+    return result;
+  };
+  return parsed(parse, 'duration', description, ['500ms', '30s', '5m']);
+}
+
+/** A timeout field: above zero and at most an hour (the top of the histograms a timeout is recorded in). */
+export function timeout(description: string) {
+  return duration(description, { maxMs: SCENARIO_LIMITS.maxTimeoutMs, positive: true });
 }
 
 /** A rate field: "2000/s", "120/min", or per second. Output: requests per second. */

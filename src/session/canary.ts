@@ -4,12 +4,14 @@
  * folder and journal, its metrics port, signals that reset the router, live progress, and the
  * result and reports written at the end.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
 import type { Baseline } from '../baseline/format.js';
 import { type DriverEvent, runCanary } from '../canary/driver.js';
 import { createRouter } from '../canary/routers/create-router.js';
-import { ScenarioError } from '../errors.js';
+import { acquireRouterLock, lockDir, type RouterLock, routerTarget } from '../canary/routers/lock.js';
+import { CanaryGateError, ScenarioError, UsageError } from '../errors.js';
 import { externalSource, queryProblems } from '../metrics/external-checks.js';
 import { scenarioPower } from '../report/power.js';
 import { startRunProgress } from '../report/run-progress.js';
@@ -17,8 +19,8 @@ import { machineFingerprint, type RunResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { RunIO } from './io.js';
-import { RunJournal } from './journal.js';
-import { makeRunDir, writeRunOutputs } from './outputs.js';
+import { journalState, RunJournal, readJournal } from './journal.js';
+import { makeRunDir, prepareOutputDir, prepareStepSummary, writeRunOutputs } from './outputs.js';
 import { newRunId } from './run-id.js';
 import { type MetricsTargets, startRunMetrics } from './run-metrics.js';
 import { abortOnTrouble } from './signals.js';
@@ -51,6 +53,9 @@ export interface RunOutcome {
 
 /** Run a loaded scenario through the driver, with signals, journal, metrics, result file and reports. */
 export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Promise<RunOutcome> {
+  // Outputs first: a folder that cannot be written must stop the run before anything is sent.
+  prepareOutputDir(o.outDir, 'output folder');
+  prepareStepSummary(io.env);
   const queries = (await queryProblems(o.scenario)).map((p) => o.redactor.redactText(p));
   if (queries.length > 0) {
     throw new ScenarioError(
@@ -59,6 +64,38 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
     );
   }
   const run = newRunId();
+  // One run per router target, taken before anything is sent and held until the reset is done.
+  const lock = lockRouter(o.scenario, run, join(o.outDir, run, 'journal.jsonl'), io.env);
+  try {
+    return await runLocked(o, io, run);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Take the lock of the scenario's router target; undefined for a router that moves nothing outside. */
+function lockRouter(scenario: RunScenario, run: string, journal: string, env: RunIO['env']): RouterLock | undefined {
+  const target = routerTarget(scenario.router);
+  if (target === undefined) return undefined;
+  const dir = lockDir(env);
+  prepareOutputDir(dir, 'lock folder (CANARY_GATE_LOCK_DIR)');
+  try {
+    return acquireRouterLock(target, {
+      run,
+      journal: resolve(journal),
+      dir,
+      settled: (file) => !existsSync(file) || journalState(readJournal(file)).settled,
+    });
+  } catch (error) {
+    if (error instanceof CanaryGateError) throw error;
+    throw new UsageError(
+      `cannot take the router's lock in ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)}); nothing was sent`,
+      { hint: 'set CANARY_GATE_LOCK_DIR to a writable folder' },
+    );
+  }
+}
+
+async function runLocked(o: CanarySessionOptions, io: RunIO, run: string): Promise<RunOutcome> {
   const router = createRouter(o.scenario);
   // Before the run directory, journal and handlers exist: a port that cannot open leaves nothing behind.
   const metrics = o.metrics

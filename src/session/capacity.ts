@@ -9,7 +9,7 @@ import { runCapacity } from '../capacity/run.js';
 import { renderStepLine } from '../report/capacity-text.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { RunIO } from './io.js';
-import { writeCapacityOutputs } from './outputs.js';
+import { prepareOutputDir, prepareStepSummary, writeCapacityOutputs } from './outputs.js';
 import { newRunId } from './run-id.js';
 
 /** Where a capacity search's reports go. */
@@ -30,6 +30,11 @@ export async function runCapacitySession(
   const say = (text: string): void => {
     if (!o.quiet) io.stderr(o.redactor.redactText(text));
   };
+  const to = o.reportsTo;
+  const dir = to === undefined ? undefined : 'dir' in to ? to.dir : join(to.under, newRunId());
+  // Outputs first: a folder that cannot be written must stop the search before anything is sent.
+  if (dir !== undefined) prepareOutputDir(dir, to !== undefined && 'dir' in to ? '--out' : 'outputs.dir');
+  prepareStepSummary(io.env);
   const controller = new AbortController();
   const unsubscribe = io.onSignal((signal) => {
     say(`\n${signal}: stopping the search\n`);
@@ -47,8 +52,6 @@ export async function runCapacitySession(
   } finally {
     unsubscribe();
   }
-  const to = o.reportsTo;
-  const dir = to === undefined ? undefined : 'dir' in to ? to.dir : join(to.under, newRunId());
   const reports = dir ? writeCapacityOutputs(result, dir, plan.formats, io.env) : [];
   return { result, reports };
 }

@@ -2,12 +2,15 @@
  * `recover`: after a crash (kill -9, a lost machine), read a run's journal and put its router
  * back to 0 % canary, saying what it found and what it did.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRouter } from '../canary/routers/create-router.js';
 import { ScenarioError, UsageError } from '../errors.js';
 import type { RunScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import { journalState, RunJournal, readJournal } from './journal.js';
+
+/** Largest journal read: a run writes a few lines per step. */
+const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
 /** What recover did. */
 export type Recovery =
@@ -25,7 +28,16 @@ export async function recoverRun(o: {
   readScenario: (file: string) => Promise<{ scenario: RunScenario; redactor: Redactor }>;
   say: (text: string) => void;
 }): Promise<Recovery> {
-  if (!existsSync(o.journalPath)) throw new UsageError(`${o.journalPath}: no such journal`);
+  const found = statSync(o.journalPath, { throwIfNoEntry: false });
+  if (!found) throw new UsageError(`${o.journalPath}: no such journal`);
+  if (!found.isFile()) {
+    throw new UsageError(`${o.journalPath}: not a journal file (a folder?); pass <outputs.dir>/<run>/journal.jsonl`);
+  }
+  if (found.size > MAX_JOURNAL_BYTES) {
+    throw new UsageError(
+      `${o.journalPath}: ${found.size} bytes, over the ${MAX_JOURNAL_BYTES} a run journal can reach`,
+    );
+  }
   const state = journalState(readJournal(o.journalPath));
   if (!state.start) throw new ScenarioError(`${o.journalPath}: not a canary-gate run journal (no start entry)`);
   const run = state.start.run;

@@ -10,7 +10,7 @@ import type { RegressScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { RunOutcome } from './canary.js';
 import type { RunIO } from './io.js';
-import { makeRunDir, writeRunOutputs } from './outputs.js';
+import { makeRunDir, prepareStepSummary, writeRunOutputs } from './outputs.js';
 import { newRunId } from './run-id.js';
 import { abortOnTrouble } from './signals.js';
 
@@ -54,6 +54,9 @@ function describeRegressEvent(event: RegressEvent): string {
 export async function runRegressSession(o: RegressSessionOptions, io: RunIO): Promise<RunOutcome> {
   testcontainersDefaults();
   const run = newRunId();
+  // Outputs first: a folder that cannot be written must stop the run before any build starts.
+  const dir = makeRunDir(o.outDir, run);
+  prepareStepSummary(io.env);
   const controller = new AbortController();
   const say = (text: string): void => {
     if (!o.quiet) io.stderr(o.redactor.redactText(`${text}\n`));
@@ -76,7 +79,6 @@ export async function runRegressSession(o: RegressSessionOptions, io: RunIO): Pr
     release();
   }
   const redacted = o.redactor.redact(result);
-  const dir = makeRunDir(o.outDir, run);
   const { resultFile, reports } = writeRunOutputs(redacted, dir, o.scenario.outputs.formats, io.env);
   return { result: redacted, resultFile, reports };
 }

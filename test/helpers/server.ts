@@ -12,6 +12,10 @@ export interface Reply {
   delayMs?: number;
   /** Never answer (the request hangs until the client gives up). */
   hang?: boolean;
+  /** Send the headers, then one byte every this many ms, forever (a body that never ends). */
+  dribbleMs?: number;
+  /** Reset the connection instead of answering. */
+  destroy?: boolean;
 }
 
 /** A running test server. */
@@ -31,6 +35,16 @@ export async function startTestServer(script: (req: IncomingMessage) => Reply = 
     req.resume();
     const reply = script(req);
     if (reply.hang) return;
+    if (reply.destroy) {
+      req.socket.destroy();
+      return;
+    }
+    if (reply.dribbleMs) {
+      res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), reply.dribbleMs);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     const send = (): void => {
       res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain' }).end(reply.body ?? 'ok');
     };

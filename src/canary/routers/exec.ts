@@ -1,7 +1,7 @@
 /** The exec router: runs an argv template with {weight} substituted for each change; never a shell. */
 import { RouterError } from '../../errors.js';
-import { expandArgv, type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
-import { runArgv } from './run-argv.js';
+import { expandArgv, type Router, SAFE_WEIGHT, throwIfAborted, type WeightChange } from './router.js';
+import { errorLine, runArgv } from './run-argv.js';
 
 /** Exec router options. */
 export interface ExecRouterOptions {
@@ -26,10 +26,12 @@ export class ExecRouter implements Router {
     const argv = expandArgv(this.#options.command, change);
     let last = '';
     for (let attempt = 0; attempt <= (this.#options.retries ?? 2); attempt++) {
+      throwIfAborted(change.signal);
       try {
-        const result = await runArgv(argv, this.#options.timeoutMs);
+        const result = await runArgv(argv, this.#options.timeoutMs, change.signal);
+        throwIfAborted(change.signal);
         if (result.code === 0) return;
-        last = `exited with ${result.code ?? 'a timeout'}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`;
+        last = `exited with ${result.code ?? 'a timeout'}${errorLine(result.stderr) ? `: ${errorLine(result.stderr)}` : ''}`;
       } catch (error) {
         last = `could not start: ${(error as Error).message}`;
       }
@@ -37,8 +39,8 @@ export class ExecRouter implements Router {
     throw new RouterError(`exec router: ${JSON.stringify(argv)} ${last}`);
   }
 
-  async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
+  async reset(run: string, signal?: AbortSignal): Promise<void> {
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run, ...(signal ? { signal } : {}) });
   }
 
   describe(): string {

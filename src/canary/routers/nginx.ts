@@ -8,8 +8,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { RouterError } from '../../errors.js';
-import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
-import { runArgv } from './run-argv.js';
+import { type Router, SAFE_WEIGHT, throwIfAborted, type WeightChange } from './router.js';
+import { errorLine, runArgv } from './run-argv.js';
 
 /** nginx router options. */
 export interface NginxRouterOptions {
@@ -73,7 +73,9 @@ export class NginxRouter implements Router {
   async setWeight(change: WeightChange): Promise<void> {
     const o = this.#options;
     const generation = `${change.run}/${change.step < 0 ? 'reset' : `step-${change.step + 1}`}/${change.weight}`;
-    const temporary = `${o.upstreamFile}.canary-gate.tmp`;
+    // A name of this process's own: two writers never share a half-written file.
+    const temporary = `${o.upstreamFile}.canary-gate.${process.pid}.tmp`;
+    throwIfAborted(change.signal);
     try {
       await writeFile(temporary, upstreamBlock(o.upstreamName, o.baseline, o.canary, change.weight, generation));
       await rename(temporary, o.upstreamFile);
@@ -84,16 +86,17 @@ export class NginxRouter implements Router {
     }
     let result: Awaited<ReturnType<typeof runArgv>>;
     try {
-      result = await runArgv(o.reload, o.timeoutMs ?? 30_000);
+      result = await runArgv(o.reload, o.timeoutMs ?? 30_000, change.signal);
     } catch (error) {
       throw new RouterError(`nginx router: cannot run ${JSON.stringify(o.reload)}: ${(error as Error).message}`);
     }
+    throwIfAborted(change.signal);
     if (result.code !== 0) {
       throw new RouterError(
-        `nginx router: ${JSON.stringify(o.reload)} exited with ${result.code ?? 'a timeout'}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+        `nginx router: ${JSON.stringify(o.reload)} exited with ${result.code ?? 'a timeout'}: ${errorLine(result.stderr)}`,
       );
     }
-    if (o.verifyUrl) await this.#verify(o.verifyUrl, generation);
+    if (o.verifyUrl) await this.#verify(o.verifyUrl, generation, change.signal);
   }
 
   /**
@@ -102,12 +105,20 @@ export class NginxRouter implements Router {
    * until five answers in a row, 20 ms apart, carry this write's generation (old workers stop
    * accepting only once they have handled nginx's graceful-shutdown signal).
    */
-  async #verify(url: string, generation: string): Promise<void> {
+  async #verify(url: string, generation: string, signal: AbortSignal | undefined): Promise<void> {
     let last = '';
     let inARow = 0;
+    const pause = (ms: number) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => throwIfAborted(signal));
     for (let attempt = 0; attempt < 100; attempt++) {
+      throwIfAborted(signal);
       try {
-        const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true });
+        const attemptSignal = AbortSignal.timeout(2000);
+        const response = await request(url, {
+          headersTimeout: 2000,
+          bodyTimeout: 2000,
+          reset: true,
+          signal: signal ? AbortSignal.any([signal, attemptSignal]) : attemptSignal,
+        });
         await response.body.dump();
         const seen = response.headers[GENERATION_HEADER];
         if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -116,22 +127,23 @@ export class NginxRouter implements Router {
           return;
         } else if (seen === generation) {
           if (++inARow >= 5) return;
-          await sleep(20);
+          await pause(20);
           continue;
         } else {
           last = `still serves generation ${String(seen)}`;
         }
       } catch (error) {
+        throwIfAborted(signal);
         last = (error as { code?: string }).code ?? (error as Error).message;
       }
       inARow = 0;
-      await sleep(50);
+      await pause(50);
     }
     throw new RouterError(`nginx router: after the reload, ${url} ${last}`);
   }
 
-  async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
+  async reset(run: string, signal?: AbortSignal): Promise<void> {
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run, ...(signal ? { signal } : {}) });
   }
 
   describe(): string {

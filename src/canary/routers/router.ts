@@ -3,6 +3,7 @@
  * interface (as undici's dispatchers implement Dispatcher): the driver only ever calls these,
  * and asks a router what it can do by the capabilities it declares, never by its class.
  */
+import { RouterError } from '../../errors.js';
 import type { ArmMeasurements } from '../../load/recorder.js';
 
 /** The weight that is always safe: no traffic on the canary. */
@@ -16,6 +17,11 @@ export interface WeightChange {
   step: number;
   /** Run id. */
   run: string;
+  /**
+   * Cuts the change short: pending retries, backoffs and commands stop at once and the promise
+   * rejects. A signal (SIGINT) must reach the reset in moments, not after every retry.
+   */
+  signal?: AbortSignal;
 }
 
 /** A way of moving traffic. */
@@ -24,8 +30,8 @@ export interface Router {
   readonly type: string;
   /** Move `change.weight` % of traffic to the canary; throws RouterError when it cannot. */
   setWeight(change: WeightChange): Promise<void>;
-  /** Back to the safe weight (0 % canary). */
-  reset(run: string): Promise<void>;
+  /** Back to the safe weight (0 % canary); `signal` bounds how long it may try. */
+  reset(run: string, signal?: AbortSignal): Promise<void>;
   /** One line for plans, logs and reports. */
   describe(): string;
   /** Release what the router holds (a listening proxy); idempotent. */
@@ -48,6 +54,11 @@ export interface ArmMeasurer {
   startMeasuring(fromMs: number): void;
   /** What was measured since startMeasuring, per arm. */
   measurements(): ArmMeasurements[];
+}
+
+/** Rejects with the signal's reason when `signal` is aborted: a router's check between attempts. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new RouterError('cancelled before the change was made', { cause: signal.reason });
 }
 
 /** Substitute `{weight}`, `{step}` and `{run}` in each argument (never through a shell). */

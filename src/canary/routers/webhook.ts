@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { RouterError } from '../../errors.js';
-import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
+import { type Router, SAFE_WEIGHT, throwIfAborted, type WeightChange } from './router.js';
 
 /** Header carrying the signature: "sha256=<hex of HMAC-SHA256(secret, body)>". */
 export const SIGNATURE_HEADER = 'x-canary-gate-signature';
@@ -39,28 +39,39 @@ export class WebhookRouter implements Router {
       headers[SIGNATURE_HEADER] = `sha256=${createHmac('sha256', this.#options.hmacSecret).update(body).digest('hex')}`;
     }
     let last = '';
+    const signal = change.signal;
     for (let attempt = 0; attempt <= this.#options.retries; attempt++) {
-      if (attempt > 0) await sleep((this.#options.backoffMs ?? 200) * 2 ** (attempt - 1));
+      throwIfAborted(signal);
+      if (attempt > 0) {
+        await sleep((this.#options.backoffMs ?? 200) * 2 ** (attempt - 1), undefined, signal ? { signal } : {}).catch(
+          () => throwIfAborted(signal),
+        );
+      }
       try {
+        // The per-attempt timeout bounds the whole exchange, not only the gap between chunks.
+        const attemptSignal = AbortSignal.timeout(this.#options.timeoutMs);
         const response = await request(this.#options.url, {
           method: 'POST',
           headers,
           body,
           headersTimeout: this.#options.timeoutMs,
           bodyTimeout: this.#options.timeoutMs,
+          signal: signal ? AbortSignal.any([signal, attemptSignal]) : attemptSignal,
         });
         await response.body.dump();
         if (response.statusCode >= 200 && response.statusCode < 300) return;
         last = `answered ${response.statusCode}`;
       } catch (error) {
-        last = `failed: ${(error as { code?: string }).code ?? (error as Error).message}`;
+        throwIfAborted(signal);
+        const code = (error as { code?: string; name?: string }).code ?? (error as Error).name;
+        last = `failed: ${code === 'TimeoutError' || code === 'UND_ERR_ABORTED' ? `no answer within ${this.#options.timeoutMs} ms` : (code ?? (error as Error).message)}`;
       }
     }
     throw new RouterError(`webhook router: ${this.#options.url} ${last} after ${this.#options.retries + 1} attempts`);
   }
 
-  async reset(run: string): Promise<void> {
-    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run });
+  async reset(run: string, signal?: AbortSignal): Promise<void> {
+    await this.setWeight({ weight: SAFE_WEIGHT, step: -1, run, ...(signal ? { signal } : {}) });
   }
 
   describe(): string {

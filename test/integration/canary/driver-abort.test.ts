@@ -67,8 +67,8 @@ router: { type: exec, command: [${JSON.stringify(process.execPath)}, -e, ${JSON.
     expect(result.decision).toBe('interrupted');
     expect(result.exitCode).toBe(130);
     expect(result.steps).toHaveLength(0);
-    // The weight change finished, then the reset ran.
-    expect(readFileSync(weights, 'utf8').trim().split('\n')).toEqual(['10', '0']);
+    // The signal cancelled the pending weight change (#14 item 4): only the reset ran.
+    expect(readFileSync(weights, 'utf8').trim().split('\n')).toEqual(['0']);
     expect(journalState(readJournal(join(dir, 'journal.jsonl')))).toMatchObject({ settled: true, weight: 0 });
   });
 });

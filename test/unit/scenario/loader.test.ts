@@ -136,7 +136,7 @@ traffic: { rate: fast }
       'scenario.yaml:1:7: name: expected a string, found 5',
       'scenario.yaml:3:3: targets.baseline: expected a baseline target in canary mode',
       'scenario.yaml:3:18: targets.canary.url: expected http: or https:, found "ftp:" in "ftp://x"',
-      'scenario.yaml:4:11: requests: expected a list of >= 1 items, found a list',
+      'scenario.yaml:4:11: requests: expected a list of >= 1 items, found a list of 0 items',
       'scenario.yaml:5:18: traffic.rate: expected a positive rate like "2000/s", "120/min" or 500, found "fast"',
     ]);
   });

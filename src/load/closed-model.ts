@@ -125,11 +125,12 @@ export class ClosedModel implements ExchangeSink {
     this.#inFlight--;
     exchange.target.inFlight--;
     const now = performance.now();
-    // A failure reported inside dispatch() would relaunch inside it again, without bound:
-    // relaunch on the next turn of the event loop instead.
+    // A failure reported inside dispatch() would relaunch inside it again, without bound; and a
+    // transport error is reported from inside undici's own error loop over the client's queue, which
+    // asserts the queue empty after it (a refused port crashed the run): relaunch on the next turn.
     const relaunch = (): void => {
       if (this.#stopped) return;
-      if (this.#dispatching)
+      if (this.#dispatching || error !== null)
         setImmediate(() => {
           if (!this.#stopped) this.#launch(exchange.slot, performance.now());
           this.#maybeDone();

@@ -73,4 +73,15 @@ describe('closed model', () => {
       await new Promise<void>((resolve) => raw.close(() => resolve()));
     }
   });
+  it('counts a refused port as errors and ends, never a crash inside the client', async () => {
+    // A port that was just free: nothing listens there, so every connect is refused at once.
+    const probe = createNetServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const result = await runLoad(planFor(`http://127.0.0.1:${port}/`, { connections: 4, durationMs: 300 }));
+    expect(result.total.counters.requests).toBeGreaterThan(0);
+    expect(result.total.counters.errors).toBe(result.total.counters.requests);
+    expect(result.total.counters.errorsByClass.refused).toBe(result.total.counters.requests);
+  });
 });

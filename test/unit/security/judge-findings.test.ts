@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SecuritySchema } from '../../../src/scenario/security-schema.js';
 import { blockingFindings, findingCheck, type SecurityFinding } from '../../../src/security/finding.js';
+import { securityChecks, securityStop } from '../../../src/security/gate.js';
 import { judgeHeaders } from '../../../src/security/headers.js';
 import { dueProbes } from '../../../src/security/probe.js';
 import { formatRatePerMin, judgeRateLimit, type RateLimitSample } from '../../../src/security/rate-limit.js';
@@ -191,5 +192,34 @@ describe('findings as checks', () => {
     expect(dueProbes(s, 1)).toEqual(['tls', 'auth']);
     expect(dueProbes(s, 2)).toEqual(['tls']);
     expect(dueProbes(s, 4)).toEqual(['tls', 'auth', 'rateLimit']);
+  });
+});
+
+describe('findings in a rollout', () => {
+  const f = (arm: string, status: SecurityFinding['status'], critical = true): SecurityFinding => ({
+    probe: 'rateLimit',
+    invariant: 'rate limit',
+    arm,
+    status,
+    sentence: `${arm} let all 30 requests through`,
+    critical,
+    requests: 30,
+  });
+
+  it("weighs the canary's findings and only reports the baseline's", () => {
+    const { judged, reported } = securityChecks([f('baseline', 'fail'), f('canary', 'pass')]);
+    expect(judged.map((c) => [c.name, c.group, c.critical])).toEqual([['rate limit (canary)', 'security', true]]);
+    expect(reported.map((c) => [c.name, c.group, c.critical])).toEqual([
+      ['rate limit (baseline)', 'security (baseline)', false],
+    ]);
+  });
+
+  it('stops on a blocking canary finding first, then on a blocking baseline finding', () => {
+    expect(securityStop([f('baseline', 'fail'), f('canary', 'fail')])).toEqual({
+      arm: 'canary',
+      reason: 'critical check rate limit (canary) failed: canary let all 30 requests through',
+    });
+    expect(securityStop([f('baseline', 'error'), f('canary', 'pass')])?.arm).toBe('baseline');
+    expect(securityStop([f('canary', 'fail', false), f('canary', 'inconclusive')])).toBeUndefined();
   });
 });

@@ -49,6 +49,8 @@ export interface TokenService {
   port: number;
   /** Requests seen, with their paths. */
   seen: { url: string; headers: IncomingMessage['headers'] }[];
+  /** Turn the token check on or off from now on (a canary that loses it mid-run). */
+  setCheckAuth: (on: boolean) => void;
   close: () => Promise<void>;
 }
 
@@ -61,13 +63,14 @@ export async function startTokenService(o: {
 }): Promise<TokenService> {
   const seen: TokenService['seen'] = [];
   const extra = o.headers ?? { 'x-content-type-options': 'nosniff' };
+  let checkAuth = o.checkAuth !== false;
   const server: Server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     req.resume();
     const reply = (status: number, body: string, headers: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json', ...extra, ...headers }).end(body);
     if (req.url === '/health') return reply(200, '{"status":"ok"}');
-    if (o.checkAuth !== false) {
+    if (checkAuth) {
       const problem = tokenProblem(o.secret, req.headers.authorization, Date.now() / 1000);
       if (problem)
         return reply(problem.status, JSON.stringify({ error: problem.why }), {
@@ -83,6 +86,9 @@ export async function startTokenService(o: {
     url: `http://127.0.0.1:${port}`,
     port,
     seen,
+    setCheckAuth: (on) => {
+      checkAuth = on;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

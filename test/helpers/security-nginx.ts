@@ -5,11 +5,11 @@
  * either proxies to an upstream or answers 200 itself. Stopped by `stop()`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nginxPrefix } from './nginx.js';
 import { closedPort } from './server.js';
 
 /** One server of the nginx. */
@@ -63,8 +63,8 @@ function serverBlock(spec: NginxServerSpec, port: number, index: number): string
 
 /** Start nginx with the given servers. */
 export async function startSecurityNginx(specs: NginxServerSpec[]): Promise<SecurityNginx> {
-  const dir = mkdtempSync(join(tmpdir(), 'canary-gate-sec-nginx-'));
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'www']) mkdirSync(join(dir, sub));
+  const { dir, head } = nginxPrefix();
+  mkdirSync(join(dir, 'www'));
   writeFileSync(join(dir, 'www', 'ok.txt'), 'ok\n');
   const ports: Record<string, number> = {};
   for (const spec of specs) ports[spec.name] = await closedPort();
@@ -78,18 +78,7 @@ export async function startSecurityNginx(specs: NginxServerSpec[]): Promise<Secu
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+    `${head}
   map $status $retry_after { 429 1; default ""; }
 ${zones.join('\n')}
 ${specs.map((s, i) => serverBlock(s, ports[s.name] as number, i)).join('\n')}

@@ -37,6 +37,19 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** `openssl req` arguments for a new P-256 key, unencrypted, with its subject. */
+const newKey = (key: string, subject: string): string[] => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+  '-keyout',
+  key,
+  '-subj',
+  subject,
+];
+
 function makeCa(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.pem`);
   const key = join(dir, `${name}.key`);
@@ -45,19 +58,11 @@ function makeCa(dir: string, name: string): { cert: string; key: string } {
       'req',
       '-x509',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
+      ...newKey(key, `/CN=canary-gate ${name}`),
       '-out',
       cert,
       '-days',
       '3650',
-      '-subj',
-      `/CN=canary-gate ${name}`,
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',
@@ -107,24 +112,7 @@ extendedKeyUsage = serverAuth
     const key = join(dir, `${name}.key`);
     const csr = join(dir, `${name}.csr`);
     const cert = join(dir, `${name}.pem`);
-    openssl(
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        csr,
-        '-subj',
-        `/CN=${name}`,
-      ],
-      dir,
-    );
+    openssl(['req', '-new', ...newKey(key, `/CN=${name}`), '-out', csr], dir);
     openssl(
       [
         'ca',

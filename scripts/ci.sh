@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole CI in one command: system packages the tests need (only when missing), the Docker
-# engine (only when not running), then npm ci, typecheck, lint, build and every test.
+# engine (only when not running), then npm ci (only when node_modules is not the lock file's),
+# typecheck beside lint and build, and every test (vitest projects: unit files in parallel,
+# integration and e2e two at a time, the timing-sensitive ones alone; see vitest.config.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,16 +52,29 @@ fi
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 export TESTCONTAINERS_RYUK_DISABLED=true
 
-log "npm ci"
-npm ci --no-audit --no-fund
-log "typecheck"
-npm run typecheck
-log "lint"
+# A clean install, unless node_modules is already exactly what package-lock.json says: installed
+# from this lock file by an earlier run (the stamp) and still whole (npm ls finds nothing missing).
+stamp=node_modules/.canary-gate-lock.sha256
+lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock" ] && npm ls --all >/dev/null 2>&1; then
+  log "npm ci: node_modules is package-lock.json's already; not reinstalled"
+else
+  log "npm ci"
+  npm ci --no-audit --no-fund
+  echo "$lock" > "$stamp"
+fi
+# Typecheck beside lint and build: each takes one core, and the tests need only the build.
+log "typecheck, lint and build"
+mkdir -p .tmp
+npm run typecheck > .tmp/typecheck.log 2>&1 &
+typecheck=$!
 npm run lint
+npm run build
+if ! wait "$typecheck"; then cat .tmp/typecheck.log >&2; exit 1; fi
 log "test"
 mkdir -p .tmp
 set +e
-CI=true npm test -- --reporter=default --reporter=json --outputFile.json=.tmp/vitest-report.json
+CI=true npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-report.json
 status=$?
 set -e
 # One plain closing line, whatever the runner prints above it.

@@ -1,7 +1,5 @@
 /** Builds a baseline file from measured steps (pure), and stored-step measurements for the judge. */
-import type { ArmStepMeasurements } from '../gates/judge.js';
-import type { ArmMeasurements } from '../load/recorder.js';
-import { encodeHistogram } from '../metrics/hdr.js';
+import { type ArmMeasurements, type ArmStepMeasurements, encodeArm, judgeArm } from '../arm/arm.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline, type BaselineFile, storedStepFor } from './format.js';
 
 /** What a baseline records besides the steps. */
@@ -21,34 +19,17 @@ export function buildBaseline(
     kind: 'canary-gate-baseline',
     schemaVersion: BASELINE_SCHEMA_VERSION,
     ...header,
-    steps: steps.map(({ weight, durationMs, arm }) => ({
-      weight,
-      durationMs: Math.round(durationMs),
-      requests: arm.counters.requests,
-      errors: arm.counters.errors,
-      throttled: arm.counters.errorsByClass.http429,
-      histogram: encodeHistogram(arm.latency),
-      endpoints: Object.fromEntries(
-        arm.endpoints.map((e) => [
-          e.name,
-          { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
-        ]),
-      ),
-    })),
+    steps: steps.map(({ weight, durationMs, arm }) => {
+      const { requests, errors, throttled, histogram, endpoints } = encodeArm(arm);
+      return { weight, durationMs: Math.round(durationMs), requests, errors, throttled, histogram, endpoints };
+    }),
   };
 }
 
 /** The judge's view of the stored step that step `index` is compared with. */
 export function storedMeasurements(baseline: Baseline, index: number): ArmStepMeasurements | undefined {
   const step = storedStepFor(baseline, index);
-  if (!step) return undefined;
-  return {
-    latency: step.latency,
-    requests: step.requests,
-    errors: step.errors,
-    throttled: step.throttled,
-    durationMs: step.durationMs,
-  };
+  return step ? judgeArm(step.arm, step.durationMs) : undefined;
 }
 
 /** Why a baseline may not be comparable with this run: a warning for every report. */

@@ -5,8 +5,8 @@
  * file and the field — never a crash, never a silent pass. Pure.
  */
 import { z } from 'zod';
+import { type ArmMeasurements, decodeArm, StoredArmError } from '../arm/arm.js';
 import { CanaryGateError } from '../errors.js';
-import { decodeHistogram, type Histogram } from '../metrics/hdr.js';
 
 /** Version of the baseline format this build writes and reads. */
 export const BASELINE_SCHEMA_VERSION = 1;
@@ -47,29 +47,17 @@ export const BaselineFileSchema = z.strictObject({
 /** A baseline file as written. */
 export type BaselineFile = z.infer<typeof BaselineFileSchema>;
 
-/** One decoded step. */
+/** One decoded step: the recorded arm's counts and histograms, and how long it was measured. */
 export interface BaselineStep {
   weight: number;
   durationMs: number;
-  requests: number;
-  errors: number;
-  throttled: number;
-  latency: Histogram;
-  endpoints: Record<string, { requests: number; errors: number; latency: Histogram }>;
+  arm: ArmMeasurements;
 }
 
 /** A decoded baseline. */
 export interface Baseline {
   file: BaselineFile;
   steps: BaselineStep[];
-}
-
-function decodeAt(encoded: string, file: string, field: string): Histogram {
-  try {
-    return decodeHistogram(encoded);
-  } catch (error) {
-    throw new BaselineFormatError(`${file}: ${field}: not an HdrHistogram encoding (${(error as Error).message})`);
-  }
 }
 
 /** Decode a baseline file's text; every problem is a BaselineFormatError naming file and field. */
@@ -100,31 +88,19 @@ export function decodeBaseline(text: string, file: string): Baseline {
     );
   }
   const steps = parsed.data.steps.map((step, i) => {
-    const latency = decodeAt(step.histogram, file, `steps.${i}.histogram`);
-    if (latency.totalCount > step.requests) {
+    let arm: ArmMeasurements;
+    try {
+      arm = decodeArm(step, 'baseline', `steps.${i}`);
+    } catch (error) {
+      if (error instanceof StoredArmError) throw new BaselineFormatError(`${file}: ${error.message}`);
+      throw error;
+    }
+    if (arm.latency.totalCount > step.requests) {
       throw new BaselineFormatError(
-        `${file}: steps.${i}: histogram holds ${latency.totalCount} values for ${step.requests} requests`,
+        `${file}: steps.${i}: histogram holds ${arm.latency.totalCount} values for ${step.requests} requests`,
       );
     }
-    const endpoints = Object.fromEntries(
-      Object.entries(step.endpoints).map(([name, e]) => [
-        name,
-        {
-          requests: e.requests,
-          errors: e.errors,
-          latency: decodeAt(e.histogram, file, `steps.${i}.endpoints.${name}.histogram`),
-        },
-      ]),
-    );
-    return {
-      weight: step.weight,
-      durationMs: step.durationMs,
-      requests: step.requests,
-      errors: step.errors,
-      throttled: step.throttled,
-      latency,
-      endpoints,
-    };
+    return { weight: step.weight, durationMs: step.durationMs, arm };
   });
   return { file: parsed.data, steps };
 }

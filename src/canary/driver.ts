@@ -5,33 +5,30 @@
  * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
  */
 import { performance } from 'node:perf_hooks';
+import { type ArmMeasurements, type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
+import { DECISION_EXIT, type Decision } from '../exit-codes.js';
 import { lookAlpha } from '../gates/alpha-spending.js';
-import type { ArmStepMeasurements, ExternalCheck } from '../gates/judge.js';
+import type { ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { type LoadProgress, runLoad } from '../load/engine.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 import { mergeArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
-import type { ArmMeasurements } from '../load/recorder.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
-import { createHistogram } from '../metrics/hdr.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { RunJournal } from './journal.js';
-import { type HealthResult, preflight } from './preflight.js';
-import { ProxyRouter } from './routers/proxy.js';
-import type { Router } from './routers/router.js';
-import { runArgv } from './routers/run-argv.js';
 import {
-  DECISION_EXIT,
-  type Decision,
+  type HealthResult,
   machineFingerprint,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
   type StepResult,
-  stepArmOf,
-} from './run-result.js';
-import { scenarioLoadPlan } from './scenario-load-plan.js';
+} from '../result/run-result.js';
+import type { RunScenario } from '../scenario/schema.js';
+import { preflight } from './preflight.js';
+import type { Router } from './routers/router.js';
+import { runArgv } from './routers/run-argv.js';
+import type { WeightEntry, WeightJournal } from './weight-journal.js';
 
 /** Something the driver did, for progress displays and logs. */
 export type DriverEvent =
@@ -44,12 +41,13 @@ export type DriverEvent =
 
 /** Everything a canary run needs. */
 export interface CanaryRunOptions {
-  scenario: Scenario;
+  scenario: RunScenario;
   scenarioFile: string;
   digest: string;
   router: Router;
   run: string;
-  journal: RunJournal;
+  /** Where each weight change is announced before it is made. */
+  journal: WeightJournal;
   /**
    * Aborts the run; the router is reset. An Error as the abort reason makes the decision
    * "aborted" (exit 3); anything else (a signal) makes it "interrupted" (exit 130).
@@ -122,7 +120,8 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   let reason = '';
   let lastBaseline: ArmStepMeasurements | undefined;
   try {
-    const proxyUrl = router instanceof ProxyRouter ? await router.listen() : undefined;
+    // A router that carries the traffic itself is where the probe load goes too.
+    const throughUrl = router.listen ? await router.listen() : undefined;
     for (const [index, weight] of scenario.steps.entries()) {
       if (o.signal?.aborted) break;
       emit({ type: 'step', index, weight });
@@ -140,7 +139,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
       const stepAlpha = scenario.gates.statistics.alpha / scenario.steps.length;
       let elapsedMs = chunkMs;
-      let measured = await measure(o, runStartMs, weight, index, elapsedMs, t.warmup, proxyUrl);
+      let measured = await measure(o, runStartMs, weight, index, elapsedMs, t.warmup, throughUrl);
       let spentUntil = 0;
       let looks = 1;
       const look = async (): Promise<StepVerdict> => {
@@ -173,7 +172,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
           elapsedMs < t.stepDuration
             ? Math.min(chunkMs, t.stepDuration - elapsedMs)
             : Math.min(t.stepDuration, maxMs - elapsedMs);
-        measured = combine(measured, await measure(o, runStartMs, weight, index, next, 0, proxyUrl));
+        measured = combine(measured, await measure(o, runStartMs, weight, index, next, 0, throughUrl));
         elapsedMs += next;
         looks++;
         verdict = await look();
@@ -231,7 +230,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   return result(health, decision, reason);
 }
 
-function tryAppend(journal: RunJournal, entry: Parameters<RunJournal['append']>[0]): void {
+function tryAppend(journal: WeightJournal, entry: WeightEntry): void {
   try {
     journal.append(entry);
   } catch {
@@ -261,22 +260,23 @@ async function measure(
   index: number,
   durationMs: number,
   warmupMs: number,
-  proxyUrl: string | undefined,
+  throughUrl: string | undefined,
 ): Promise<StepMeasurement> {
   const s = o.scenario;
   const onProgress = (progress: LoadProgress) =>
     o.onEvent?.({ type: 'progress', index, plannedMs: durationMs, progress });
   const options = { onProgress, ...(o.signal ? { signal: o.signal } : {}) };
-  if (proxyUrl !== undefined && o.router instanceof ProxyRouter) {
-    // The proxy carries the traffic and measures each arm itself.
+  const measurer = o.router.measuresArms;
+  if (throughUrl !== undefined && measurer) {
+    // The router carries the traffic and measures each arm itself.
     const startedAtMs = performance.now() - runStartMs + warmupMs;
-    o.router.startMeasuring(performance.now() + warmupMs);
+    measurer.startMeasuring(performance.now() + warmupMs);
     const result = await runLoad(
-      scenarioLoadPlan(s, [{ arm: 'client', url: proxyUrl, weight: 1 }], durationMs, warmupMs),
+      scenarioLoadPlan(s, [{ arm: 'client', url: throughUrl, weight: 1 }], durationMs, warmupMs),
       options,
     );
     return {
-      arms: new Map(o.router.measurements().map((m) => [m.arm, m])),
+      arms: new Map(measurer.measurements().map((m) => [m.arm, m])),
       durationMs,
       intervals: result.intervals,
       startedAtMs,
@@ -313,18 +313,8 @@ function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
   return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
 }
 
-function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
-  return {
-    latency: m.latency,
-    requests: m.counters.requests,
-    errors: m.counters.errors,
-    throttled: m.counters.errorsByClass.http429,
-    durationMs,
-  };
-}
-
 function judge(
-  scenario: Scenario,
+  scenario: RunScenario,
   m: StepMeasurement,
   lastBaseline: ArmStepMeasurements | undefined,
   stored: ArmStepMeasurements | undefined,
@@ -340,9 +330,7 @@ function judge(
   const liveBaseline =
     baseline && baseline.counters.requests >= statistics.minSamples ? judgeArm(baseline, m.durationMs) : lastBaseline;
   return judgeStep({
-    canary: canary
-      ? judgeArm(canary, m.durationMs)
-      : { latency: createHistogram(), requests: 0, errors: 0, throttled: 0, durationMs: m.durationMs },
+    canary: judgeArm(canary ?? emptyArm('canary', scenario.targets.canary.url), m.durationMs),
     ...(liveBaseline ? { baseline: liveBaseline } : {}),
     ...(stored ? { stored } : {}),
     ...(external ? { external } : {}),
@@ -365,7 +353,7 @@ function stepResult(
   traceUrl: string | undefined,
 ): StepResult {
   const arms: StepResult['arms'] = {};
-  for (const [arm, a] of m.arms) arms[arm] = stepArmOf(a, traceUrl);
+  for (const [arm, a] of m.arms) arms[arm] = encodeArm(a, traceUrl);
   return {
     index,
     weight,

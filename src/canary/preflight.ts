@@ -1,20 +1,13 @@
 /** Pre-flight: every health endpoint (and Prometheus and Alertmanager when checks use them) must answer 2xx before any weight changes. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
-import type { Scenario } from '../scenario/schema.js';
-
-/** One health check's outcome. */
-export interface HealthResult {
-  /** Which service ("baseline", "canary", or an extra's name). */
-  service: string;
-  url: string;
-  healthy: boolean;
-  /** HTTP status, or the error class. */
-  detail: string;
-}
+import { probe } from '../metrics/probe.js';
+import type { HealthResult } from '../result/run-result.js';
+import type { RunScenario } from '../scenario/schema.js';
 
 /** Every health URL of a scenario. */
-export function healthUrls(scenario: Scenario): { service: string; url: string; headers?: Record<string, string> }[] {
+export function healthUrls(
+  scenario: RunScenario,
+): { service: string; url: string; headers?: Record<string, string> }[] {
   const out: { service: string; url: string; headers?: Record<string, string> }[] = [];
   for (const [service, target] of Object.entries(scenario.targets)) {
     for (const path of target?.health ?? []) out.push({ service, url: `${target?.url.replace(/\/+$/, '')}${path}` });
@@ -39,23 +32,8 @@ export function healthUrls(scenario: Scenario): { service: string; url: string; 
   return out;
 }
 
-/** One GET of a health URL: ok on 2xx, with the status or the error code as detail. */
-export async function probe(
-  url: string,
-  timeoutMs: number,
-  headers: Record<string, string> = {},
-): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const response = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    await response.body.dump();
-    return { ok: response.statusCode >= 200 && response.statusCode < 300, detail: String(response.statusCode) };
-  } catch (error) {
-    return { ok: false, detail: (error as { code?: string }).code ?? (error as Error).message };
-  }
-}
-
 /** Check every health URL (with retries); resolves with every result, healthy or not. */
-export async function preflight(scenario: Scenario): Promise<HealthResult[]> {
+export async function preflight(scenario: RunScenario): Promise<HealthResult[]> {
   const { timeout, retries } = scenario.health;
   return Promise.all(
     healthUrls(scenario).map(async ({ service, url, headers }) => {

@@ -7,9 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { TargetError } from '../errors.js';
+import { spectrumMs } from '../hdr/histogram.js';
 import { runLoad } from '../load/engine.js';
 import type { LoadPlan } from '../load/plan.js';
-import { spectrumMs } from '../metrics/hdr.js';
 import { evaluateSlo, type Slo } from '../scenario/slo.js';
 import { type CapacityStep, type CapacityTargetResult, targetResult } from './result.js';
 import { classifySaturation } from './saturation.js';

@@ -4,7 +4,8 @@
  * the interval, the knee, the capacity ratio and the exit code. Reports render this and nothing
  * else.
  */
-import type { LatencySpectrumMs } from '../metrics/hdr.js';
+import type { CapacityVerdict as VerdictWithExitCode } from '../exit-codes.js';
+import type { LatencySpectrumMs } from '../hdr/histogram.js';
 import type { SloTerm, SloTermResult } from '../scenario/slo.js';
 import { formatRatePerSec } from '../scenario/units.js';
 import { findKnee, type Knee } from './knee.js';
@@ -58,6 +59,11 @@ export interface CapacityStep {
 
 /** Why a target's search ended: a search verdict, or an interruption. */
 export type CapacityVerdict = SearchVerdict | 'interrupted';
+
+// The exit-code table (exit-codes.ts) names every verdict, and only these: a new verdict does not compile without its code.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const verdictsHaveExitCodes: Same<CapacityVerdict, VerdictWithExitCode> = true;
+void verdictsHaveExitCodes;
 
 /** The search of one target. */
 export interface CapacityTargetResult {

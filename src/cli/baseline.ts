@@ -2,19 +2,15 @@
  * `canary-gate baseline record <scenario> --out FILE`: run the scenario's load against one target
  * (each step at full load, warm-up discarded) and store the histograms as a baseline file.
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { buildBaseline } from '../baseline/build.js';
-import { machineFingerprint } from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
+import { recordBaseline } from '../baseline/record.js';
 import { UsageError } from '../errors.js';
-import { runLoad } from '../load/engine.js';
-import type { ArmMeasurements } from '../load/recorder.js';
-import { spectrumMs } from '../metrics/hdr.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import { spectrumMs } from '../hdr/histogram.js';
+import { RUN_MODES } from '../scenario/schema.js';
+import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
-import { readScenarioFile } from './scenario-file.js';
 
 /** Flags of `baseline record`. */
 export interface BaselineRecordArgs {
@@ -57,60 +53,38 @@ export function baselineBuilder<T>(y: Argv<T>, onRecord: (args: BaselineRecordAr
     );
 }
 
-function gitSha(): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['rev-parse', 'HEAD'], { timeout: 5000 }, (error, stdout) =>
-      resolve(error ? undefined : stdout.trim()),
-    );
-  });
-}
-
 /** Run `baseline record`. */
 export async function runBaselineRecord(args: BaselineRecordArgs, io: CliIO): Promise<number> {
-  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
-  // Its targets are only where regress would start the builds: nothing listens there, or an
-  // unrelated process does.
-  if (scenario.regress) {
-    throw new UsageError(
-      `${args.scenario}: regress: this scenario starts its own builds, which baseline record does not; nothing was sent`,
-      { hint: 'run it with canary-gate regress, which starts both builds and judges one against the other' },
-    );
-  }
+  // A regress scenario's targets are only where regress would start the builds: nothing listens
+  // there, or an unrelated process does. The loader refuses it, naming canary-gate regress.
+  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io, {
+    accept: { modes: RUN_MODES, command: 'baseline record' },
+  });
   const which = args.target ?? (scenario.targets.baseline ? 'baseline' : 'canary');
   const target = scenario.targets[which];
   if (!target) throw new UsageError(`${args.scenario}: targets.${which} is not set; pick --target canary`);
-  const t = scenario.traffic;
-  const steps: { weight: number; durationMs: number; arm: ArmMeasurements }[] = [];
   const controller = new AbortController();
   const unsubscribe = io.onSignal(() => controller.abort());
+  let recorded: Awaited<ReturnType<typeof recordBaseline>>;
   try {
-    for (const [index, weight] of scenario.steps.entries()) {
-      if (!args.quiet)
-        io.stderr(
-          `step ${index + 1}/${scenario.steps.length}: ${which} at full load for ${t.warmup + t.stepDuration} ms\n`,
-        );
-      const plan = scenarioLoadPlan(scenario, [{ arm: which, url: target.url, weight: 1 }], t.stepDuration, t.warmup);
-      const result = await runLoad(plan, { signal: controller.signal });
-      if (result.aborted) {
-        io.stderr('interrupted: no baseline written\n');
-        return EXIT.interrupted;
-      }
-      const arm = result.arms[0];
-      if (arm) steps.push({ weight, durationMs: result.sendWindowMs, arm });
-    }
+    recorded = await recordBaseline({
+      scenario,
+      digest,
+      target: which,
+      ...(args.label !== undefined ? { label: args.label } : {}),
+      signal: controller.signal,
+      onStep: (i, n, ms) => {
+        if (!args.quiet) io.stderr(`step ${i + 1}/${n}: ${which} at full load for ${ms} ms\n`);
+      },
+    });
   } finally {
     unsubscribe();
   }
-  const sha = await gitSha();
-  const file = buildBaseline(
-    {
-      label: { version: args.label ?? sha?.slice(0, 12) ?? 'unlabelled', ...(sha ? { gitSha: sha } : {}) },
-      recordedAt: new Date().toISOString(),
-      scenario: { name: scenario.name, digest },
-      machine: machineFingerprint(),
-    },
-    steps,
-  );
+  if (!recorded) {
+    io.stderr('interrupted: no baseline written\n');
+    return EXIT.interrupted;
+  }
+  const { file, steps } = recorded;
   await writeFile(args.out, `${JSON.stringify(redactor.redact(file), null, 2)}\n`);
   const lines = steps.map((s, i) => {
     const l = spectrumMs(s.arm.latency);

@@ -2,8 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { STARTER_SCENARIO } from '../scenario/starter.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /** Flags of the init command. */

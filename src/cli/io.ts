@@ -2,20 +2,10 @@
  * The CLI's I/O as one injected object, so commands run in-process in tests and read stdout,
  * stderr and the exit code, while the real binary passes the process's own streams.
  */
+import type { RunIO } from '../session/io.js';
 
-/** Where a command writes and what it reads from its environment. */
-export interface CliIO {
-  /** Machine output (JSON with --json, the human summary otherwise). */
-  stdout: (text: string) => void;
-  /** Human output: progress, messages, errors. */
-  stderr: (text: string) => void;
-  /** Whether stderr is a terminal (progress redraws one line when it is). */
-  stderrIsTTY: boolean;
-  /** Environment variables (for ${env:NAME}). */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
-  onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
-}
+/** Where a command writes and what it reads from its environment: a run's I/O. */
+export type CliIO = RunIO;
 
 let pipesGuarded = false;
 

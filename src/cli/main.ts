@@ -4,20 +4,20 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from '../exit-codes.js';
 import { redactProcessSecrets } from '../scenario/secrets.js';
 import { baselineBuilder, runBaselineRecord } from './baseline.js';
-import { type CapacityArgs, capacityBuilder, runCapacityCommand } from './capacity.js';
-import { type CompareArgs, compareBuilder, runCompareCommand } from './compare.js';
-import { type DemoArgs, demoBuilder, runDemoCommand } from './demo.js';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
-import { type InitArgs, initBuilder, runInitCommand } from './init.js';
+import { capacityBuilder, runCapacityCommand } from './capacity.js';
+import { compareBuilder, runCompareCommand } from './compare.js';
+import { demoBuilder, runDemoCommand } from './demo.js';
+import { initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
-import { type LoadArgs, loadBuilder, runLoadCommand } from './load.js';
-import { type RecoverArgs, recoverBuilder, runRecoverCommand } from './recover.js';
-import { type RegressArgs, regressBuilder, runRegressCommand } from './regress.js';
-import { type RunArgs, runBuilder, runRunCommand } from './run.js';
+import { loadBuilder, runLoadCommand } from './load.js';
+import { recoverBuilder, runRecoverCommand } from './recover.js';
+import { regressBuilder, runRegressCommand } from './regress.js';
+import { runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
-import { runValidateCommand, type ValidateArgs, validateBuilder } from './validate.js';
+import { runValidateCommand, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
 /** How messages on stderr are written. */
@@ -51,6 +51,55 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       exitCode = code;
     });
   const withHelp = <T>(y: Argv<T>): Argv<T> => y.epilogue(EXIT_CODES_HELP);
+  // Each command: its usage, what it does, its flags, and the one function it calls.
+  const commands: [string, string, (y: Argv) => Argv, (args: never) => Promise<number>][] = [
+    [
+      'run <scenario>',
+      'run a staged canary: move traffic step by step, judge each step, promote or roll back',
+      runBuilder,
+      (a) => runRunCommand(a, io),
+    ],
+    [
+      'recover <journal>',
+      'after a crash, reset the router of a run to 0% canary from its journal',
+      recoverBuilder,
+      (a) => runRecoverCommand(a, io),
+    ],
+    [
+      'baseline',
+      'record a stored baseline to compare runs with',
+      (y) => baselineBuilder(y, (a) => run(runBaselineRecord(a, io))),
+      async () => exitCode,
+    ],
+    [
+      'compare <baseline> <result>',
+      'judge a run result against a stored baseline; exit 1 on a regression',
+      compareBuilder,
+      (a) => runCompareCommand(a, io),
+    ],
+    [
+      'regress [scenario]',
+      'run build N and build N+1 here (containers or processes), alternate the same load, exit 1 on a regression',
+      regressBuilder,
+      (a) => runRegressCommand(a, io),
+    ],
+    ['load <url>', 'send load to one target and print the latency spectrum', loadBuilder, (a) => runLoadCommand(a, io)],
+    [
+      'capacity <target>',
+      'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
+      capacityBuilder,
+      (a) => runCapacityCommand(a, io),
+    ],
+    [
+      'validate <scenario>',
+      'check a scenario file and print its resolved plan (sends nothing)',
+      validateBuilder,
+      (a) => runValidateCommand(a, io),
+    ],
+    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, () => runSchemaCommand(io)],
+    ['init [file]', 'write a commented starter scenario', initBuilder, (a) => runInitCommand(a, io)],
+    ['demo', 'run against built-in demo services', demoBuilder, (a) => runDemoCommand(a, io)],
+  ];
   const cli = yargs([...argv])
     .scriptName('canary-gate')
     .usage(
@@ -74,73 +123,16 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       default: 'text' as const,
       global: true,
       describe: 'format of messages on stderr',
-    })
-    .command(
-      'run <scenario>',
-      'run a staged canary: move traffic step by step, judge each step, promote or roll back',
-      (y) => withHelp(runBuilder(y)),
-      (args) => run(runRunCommand(args as unknown as RunArgs, io)),
-    )
-    .command(
-      'recover <journal>',
-      'after a crash, reset the router of a run to 0% canary from its journal',
-      (y) => withHelp(recoverBuilder(y)),
-      (args) => run(runRecoverCommand(args as unknown as RecoverArgs, io)),
-    )
-    .command(
-      'baseline',
-      'record a stored baseline to compare runs with',
-      (y) => withHelp(baselineBuilder(y, (args) => run(runBaselineRecord(args, io)))),
-      () => {},
-    )
-    .command(
-      'compare <baseline> <result>',
-      'judge a run result against a stored baseline; exit 1 on a regression',
-      (y) => withHelp(compareBuilder(y)),
-      (args) => run(runCompareCommand(args as unknown as CompareArgs, io)),
-    )
-    .command(
-      'regress [scenario]',
-      'run build N and build N+1 here (containers or processes), alternate the same load, exit 1 on a regression',
-      (y) => withHelp(regressBuilder(y)),
-      (args) => run(runRegressCommand(args as unknown as RegressArgs, io)),
-    )
-    .command(
-      'load <url>',
-      'send load to one target and print the latency spectrum',
-      (y) => withHelp(loadBuilder(y)),
-      (args) => run(runLoadCommand(args as unknown as LoadArgs, io)),
-    )
-    .command(
-      'capacity <target>',
-      'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
-      (y) => withHelp(capacityBuilder(y)),
-      (args) => run(runCapacityCommand(args as unknown as CapacityArgs, io)),
-    )
-    .command(
-      'validate <scenario>',
-      'check a scenario file and print its resolved plan (sends nothing)',
-      (y) => withHelp(validateBuilder(y)),
-      (args) => run(runValidateCommand(args as unknown as ValidateArgs, io)),
-    )
-    .command(
-      'schema',
-      'print the JSON Schema of scenario files',
-      (y) => withHelp(schemaBuilder(y)),
-      () => run(runSchemaCommand(io)),
-    )
-    .command(
-      'init [file]',
-      'write a commented starter scenario',
-      (y) => withHelp(initBuilder(y)),
-      (args) => run(runInitCommand(args as unknown as InitArgs, io)),
-    )
-    .command(
-      'demo',
-      'run against built-in demo services',
-      (y) => withHelp(demoBuilder(y)),
-      (args) => run(runDemoCommand(args as unknown as DemoArgs, io)),
-    )
+    });
+  for (const [usage, what, builder, handler] of commands) {
+    cli.command(
+      usage,
+      what,
+      (y) => withHelp(builder(y)),
+      (args) => run(handler(args as never)),
+    );
+  }
+  cli
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .example('$0 init && $0 validate canary-gate.yaml', 'start a scenario and see its plan')
     .example(

@@ -1,15 +1,13 @@
 /**
  * `canary-gate recover <journal>`: after a crash (kill -9, a lost machine), read the run journal
- * and put the router back to 0 % canary, saying what it found and what it did.
+ * and put the router back to 0 % canary, saying what it found and what it did (session/recover.ts).
  */
-import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { journalState, RunJournal, readJournal } from '../canary/journal.js';
-import { createRouter } from '../canary/routers/create-router.js';
-import { ScenarioError, UsageError } from '../errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import { RUN_MODES } from '../scenario/schema.js';
+import { recoverRun } from '../session/recover.js';
+import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
-import { readScenarioFile } from './scenario-file.js';
 
 /** Flags of the recover command. */
 export interface RecoverArgs {
@@ -40,30 +38,13 @@ export function recoverBuilder<T>(y: Argv<T>): Argv<T & RecoverArgs> {
 
 /** Run the command. */
 export async function runRecoverCommand(args: RecoverArgs, io: CliIO): Promise<number> {
-  if (!existsSync(args.journal)) throw new UsageError(`${args.journal}: no such journal`);
-  const state = journalState(readJournal(args.journal));
-  if (!state.start) throw new ScenarioError(`${args.journal}: not a canary-gate run journal (no start entry)`);
-  const say = (text: string) => io.stderr(`${text}\n`);
-  say(`run ${state.start.run} (${state.start.router}), started ${state.start.time}`);
-  if (state.settled && !args.force) {
-    say(`the journal shows the run settled (${state.decision ?? 'reset'}); nothing to do (--force resets anyway)`);
-    if (args.json)
-      io.stdout(`${JSON.stringify({ run: state.start.run, action: 'none', decision: state.decision ?? null })}\n`);
-    return EXIT.ok;
-  }
-  say(`the journal shows up to ${state.weight}% canary and no reset after it`);
-  const { scenario, redactor } = await readScenarioFile(args.scenario ?? state.start.scenarioFile, io);
-  const router = createRouter(scenario);
-  try {
-    await router.reset(state.start.run);
-  } finally {
-    await router.close();
-  }
-  const journal = new RunJournal(args.journal, state.start.run);
-  journal.append({ event: 'recovered', weightBefore: state.weight });
-  journal.close();
-  say(redactor.redactText(`reset ${router.describe()} to 0% canary (was up to ${state.weight}%)`));
-  if (args.json)
-    io.stdout(`${JSON.stringify({ run: state.start.run, action: 'reset', weightBefore: state.weight })}\n`);
+  const outcome = await recoverRun({
+    journalPath: args.journal,
+    ...(args.scenario !== undefined ? { scenarioFile: args.scenario } : {}),
+    force: args.force,
+    readScenario: (file) => readScenarioFile(file, io, { accept: { modes: RUN_MODES, command: 'recover' } }),
+    say: (text) => io.stderr(`${text}\n`),
+  });
+  if (args.json) io.stdout(`${JSON.stringify(outcome)}\n`);
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 /** `canary-gate schema`: print the scenario JSON Schema (zod's own export of the one schema). */
 import type { Argv } from 'yargs';
+import { EXIT } from '../exit-codes.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
-import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /** Declare the command's examples. */

@@ -1,9 +1,12 @@
-/** `canary-gate validate <scenario>`: check a scenario and print its resolved plan; sends nothing. */
+/**
+ * `canary-gate validate <scenario>`: check a scenario's shape and print its resolved plan; sends
+ * nothing. An unset ${env:NAME} is a warning here (commands that send refuse it, exit 2).
+ */
 import type { Argv } from 'yargs';
+import { EXIT } from '../exit-codes.js';
 import { describePlan, renderPlan } from '../scenario/describe-plan.js';
-import { EXIT } from './exit-codes.js';
+import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
-import { readScenarioFile } from './scenario-file.js';
 
 /** Flags of the validate command. */
 export interface ValidateArgs {
@@ -26,15 +29,16 @@ export function validateBuilder<T>(y: Argv<T>): Argv<T & ValidateArgs> {
 
 /** Run the command; resolves to the exit code. Invalid files throw ScenarioError (exit 2). */
 export async function runValidateCommand(args: ValidateArgs, io: CliIO): Promise<number> {
-  const { scenario, redactor, digest } = await readScenarioFile(args.scenario, io);
+  const { scenario, redactor, digest, warnings } = await readScenarioFile(args.scenario, io, { unsetEnv: 'warn' });
   const plan = describePlan(scenario);
   if (args.json) {
     io.stdout(
-      `${JSON.stringify(redactor.redact({ valid: true, file: args.scenario, digest, plan, scenario }), null, 2)}\n`,
+      `${JSON.stringify(redactor.redact({ valid: true, file: args.scenario, digest, warnings, plan, scenario }), null, 2)}\n`,
     );
   } else {
     io.stdout(`${redactor.redactText(renderPlan(plan))}\n`);
-    io.stderr(`${args.scenario}: valid\n`);
   }
+  for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  if (!args.json) io.stderr(`${args.scenario}: valid\n`);
   return EXIT.ok;
 }

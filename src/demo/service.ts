@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { logNormalSampler, seededRandom } from '../gates/stats/random.js';
+import { logNormalSampler, seededRandom } from '../util/random.js';
 import { createServiceMetrics } from './service-metrics.js';
 
 /** How a demo service behaves. */

@@ -8,7 +8,7 @@
  * samples is inconclusive, never a pass. Each look gets a share of the false-rollback budget
  * (alpha spending, decided by the driver) split evenly over the statistical comparisons.
  */
-import type { Histogram } from '../metrics/hdr.js';
+import type { Histogram } from '../hdr/histogram.js';
 import type { Check } from '../scenario/schema.js';
 import { type Scorecard, scoreChecks } from './score.js';
 import { binomialCdf } from './stats/binomial.js';

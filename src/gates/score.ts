@@ -3,29 +3,10 @@
  * run's score is the weighted mean on a 0–10 scale, and GO needs the pass score and no failed
  * critical check. The decision matrix shows each group's part. Pure.
  */
+import type { GroupScore, Scorecard } from './scorecard.js';
 import type { CheckResult } from './verdict.js';
 
-/** One row of the decision matrix. */
-export interface GroupScore {
-  group: string;
-  weight: number;
-  checks: number;
-  passed: number;
-  failed: number;
-  inconclusive: number;
-  /** 0–10. */
-  score: number;
-}
-
-/** The step's score and GO / NO-GO. */
-export interface Scorecard {
-  groups: GroupScore[];
-  /** 0–10, weighted over groups. */
-  score: number;
-  /** Score if every inconclusive check later passed. */
-  bestPossible: number;
-  go: boolean;
-}
+export type { GroupScore, Scorecard } from './scorecard.js';
 
 /** Score checks by group. `groupOf` names each check's group; `weights` default to 1. */
 export function scoreChecks(

@@ -4,11 +4,11 @@
  * point-estimate threshold (Flagger-style) on the same draws. Pure (seeded random numbers); the
  * runner is bench/judge-sim.js, a small version runs in the tests.
  */
-import { createHistogram, type Histogram, recordMs } from '../metrics/hdr.js';
+import { createHistogram, type Histogram, recordMs } from '../hdr/histogram.js';
 import type { Check } from '../scenario/schema.js';
+import { logNormalSampler, seededRandom } from '../util/random.js';
 import { lookAlpha } from './alpha-spending.js';
 import { type ArmStepMeasurements, judgeStep } from './judge.js';
-import { logNormalSampler, seededRandom } from './stats/random.js';
 
 /** The rollout every simulation runs: the same shape and settings a real canary would use. */
 export const SIM_ROLLOUT = {

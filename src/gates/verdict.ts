@@ -1,5 +1,5 @@
 /** What the judge returns: one result per check and a step-level verdict. Pure data. */
-import type { Scorecard } from './score.js';
+import type { Scorecard } from './scorecard.js';
 
 /** Outcome of one check. */
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'error';

@@ -3,7 +3,7 @@
  * of that interval. Memory stays bounded in run length: past `maxPoints`, neighbouring points are
  * coalesced pairwise (counts add; percentiles keep the larger of the two, an upper bound).
  */
-import { createHistogram, spectrumMs } from '../metrics/hdr.js';
+import { createHistogram, spectrumMs } from '../hdr/histogram.js';
 import { emptyStatusClasses, type IntervalArmSample } from './recorder.js';
 
 /** One point of the series for one arm. */

@@ -2,7 +2,7 @@
  * Pure merging of measurements from several generators (worker threads) or several arms, and
  * their wire form for postMessage. Histograms add bucket by bucket, so merges are exact.
  */
-import { createHistogram, decodeHistogram, encodeHistogram } from '../metrics/hdr.js';
+import { createHistogram, decodeHistogram, encodeHistogram } from '../hdr/histogram.js';
 import { type ArmMeasurements, addCounters, emptyCounters, type IntervalArmSample } from './recorder.js';
 import { mergeSlowest, type SlowestRequests } from './trace-context.js';
 

@@ -3,7 +3,7 @@
  * histogram (from the actual send), one histogram per endpoint, a histogram for the current
  * 1-second interval, and counters. Fixed-size histograms keep memory flat in run length.
  */
-import { createHistogram, type Histogram, recordMs } from '../metrics/hdr.js';
+import { createHistogram, type Histogram, recordMs } from '../hdr/histogram.js';
 import { type ErrorClass, type ErrorCounts, emptyErrorCounts } from './error-class.js';
 import { keepIfSlowest, type SlowestRequests } from './trace-context.js';
 

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Pushgateway, Registry } from 'prom-client';
 import type { CheckResult } from '../gates/verdict.js';
+import { createHistogram, cumulativeCountsMs, type Histogram } from '../hdr/histogram.js';
 import type { IntervalArmSample } from '../load/recorder.js';
-import { createHistogram, cumulativeCountsMs, type Histogram } from './hdr.js';
 
 /** Latency histogram buckets, seconds: 1 ms to 10 s. */
 export const LATENCY_BUCKETS_SECONDS = [

@@ -6,7 +6,7 @@
  */
 import type { ExternalCheck } from '../gates/judge.js';
 import { hostPort, renderQuery } from '../scenario/query-template.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { RunScenario } from '../scenario/schema.js';
 import { activeAlerts, describeAlert } from './alertmanager.js';
 import { type QueryOutcome, queryValue } from './prometheus.js';
 
@@ -29,7 +29,7 @@ export type ExternalSource = (look: ExternalLook) => Promise<ExternalCheck[]>;
 export const ALERTS_CHECK = 'alertmanager: matching alerts';
 
 /** The external source of a scenario, or undefined when it names none. */
-export function externalSource(s: Scenario): ExternalSource | undefined {
+export function externalSource(s: RunScenario): ExternalSource | undefined {
   const prom = s.prometheus;
   const am = s.alertmanager;
   if ((prom === undefined || prom.queries.length === 0) && am === undefined) return undefined;
@@ -126,7 +126,7 @@ function problemOf(outcome: QueryOutcome | undefined, arm: string): string | und
  * query it rejects as bad data, or one that returns several series. Each names its field.
  * Unreachable Prometheus gives no problems here (pre-flight reports it).
  */
-export async function queryProblems(s: Scenario): Promise<string[]> {
+export async function queryProblems(s: RunScenario): Promise<string[]> {
   const prom = s.prometheus;
   if (!prom) return [];
   const client = { url: prom.url, timeoutMs: prom.timeout, headers: prom.headers };

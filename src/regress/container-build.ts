@@ -11,8 +11,8 @@ import {
   type StartedTestContainer,
   type WaitStrategy,
 } from 'testcontainers';
-import { regressBuildName } from '../canary/run-result.js';
 import { BuildError } from '../errors.js';
+import { regressBuildName } from '../result/run-result.js';
 import type { BuildStart, RunningBuild } from './build.js';
 import { stillServing, waitForHealth } from './health.js';
 

@@ -1,7 +1,7 @@
 /** Whether a build answers its health path: while it starts, and after each round of load. */
 import { setTimeout as delay } from 'node:timers/promises';
-import { probe } from '../canary/preflight.js';
 import { BuildError } from '../errors.js';
+import { probe } from '../metrics/probe.js';
 
 /**
  * How long one health probe of a build that was healthy may take, ms. A build just out of a round

@@ -1,11 +1,10 @@
 /**
- * The pure part of a regression run: which build goes first in each round, the default checks,
- * command strings split into argv, the scenario the command-line flags stand for, and the merge
- * of each build's rounds into the measurements the judge reads. No I/O.
+ * The pure part of a regression run: which build goes first in each round, command strings
+ * split into argv, and the merge of each build's rounds into the measurements the judge reads.
+ * No I/O.
  */
 import { mergeArms } from '../load/merge.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import type { ScenarioInput } from '../scenario/schema.js';
 
 /** The two arms of a regression run: the candidate is the judge's "canary" arm. */
 export type RegressArm = 'baseline' | 'canary';
@@ -64,73 +63,6 @@ export function splitCommand(text: string): string[] {
   if (quote) throw new CommandSplitError(`unterminated ${quote === "'" ? 'single' : 'double'} quote`);
   if (inWord) words.push(word);
   return words;
-}
-
-/** `regress` flags that shape the scenario; absent ones take the schema's defaults. */
-export interface RegressFlags {
-  baselineImage?: string | undefined;
-  candidateImage?: string | undefined;
-  baselineCmd?: string[] | undefined;
-  candidateCmd?: string[] | undefined;
-  port?: number | undefined;
-  portEnv?: string | undefined;
-  env?: Record<string, string> | undefined;
-  healthPath?: string | undefined;
-  startupTimeout?: string | undefined;
-  cpuset?: string | undefined;
-  cpus?: number | undefined;
-  memory?: string | undefined;
-  rounds?: number | undefined;
-  rate?: string | undefined;
-  duration?: string | undefined;
-  warmup?: string | undefined;
-  connections?: number | undefined;
-  path?: string | undefined;
-  formats?: string[] | undefined;
-}
-
-/** Load when the flags name none: 200/s for 5 s per build per round after a 1 s warm-up. */
-export const REGRESS_FLAG_DEFAULTS = { rate: '200/s', duration: '5s', warmup: '1s', connections: 50, path: '/' };
-
-/**
- * The scenario the flags stand for, as written: the schema validates it like any file, so flags
- * and files share every rule and default.
- */
-export function regressScenarioFromFlags(f: RegressFlags): ScenarioInput {
-  const defined = <T extends object>(o: T): Partial<T> =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-  const baseline = defined({ image: f.baselineImage, command: f.baselineCmd });
-  const candidate = defined({ image: f.candidateImage, command: f.candidateCmd });
-  const d = REGRESS_FLAG_DEFAULTS;
-  return {
-    name: `regress ${describeBuild(baseline)} vs ${describeBuild(candidate)}`,
-    mode: 'regression',
-    regress: {
-      baseline,
-      candidate,
-      ...defined({
-        port: f.port,
-        portEnv: f.portEnv,
-        env: f.env,
-        healthPath: f.healthPath,
-        startupTimeout: f.startupTimeout,
-        cpuset: f.cpuset,
-        cpus: f.cpus,
-        memory: f.memory,
-        rounds: f.rounds,
-      }),
-    },
-    traffic: {
-      rate: f.rate ?? d.rate,
-      connections: f.connections ?? d.connections,
-      warmup: f.warmup ?? d.warmup,
-      stepDuration: f.duration ?? d.duration,
-      timeout: '5s',
-    },
-    requests: [{ path: f.path ?? d.path }],
-    steps: [100],
-    outputs: { formats: (f.formats ?? ['json', 'markdown']) as ('json' | 'markdown' | 'junit' | 'html' | 'hgrm')[] },
-  };
 }
 
 /** A build in words: its image, or its command. */

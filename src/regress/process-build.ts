@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { regressBuildName } from '../canary/run-result.js';
 import { BuildError } from '../errors.js';
+import { regressBuildName } from '../result/run-result.js';
 import type { BuildStart, RunningBuild } from './build.js';
 import { stillServing, waitForHealth } from './health.js';
 

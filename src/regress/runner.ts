@@ -7,26 +7,24 @@
  */
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { HealthResult } from '../canary/preflight.js';
+import { type ArmMeasurements, encodeArm, judgeArm } from '../arm/arm.js';
+import { BuildError } from '../errors.js';
+import { DECISION_EXIT, type Decision } from '../exit-codes.js';
+import { judgeStep } from '../gates/judge.js';
+import type { StepVerdict } from '../gates/verdict.js';
+import { runLoad } from '../load/engine.js';
+import type { IntervalPoint } from '../load/interval-series.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import {
-  DECISION_EXIT,
-  type Decision,
+  type HealthResult,
   machineFingerprint,
   type RegressRound,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
   regressBuildName,
   type StepResult,
-  stepArmOf,
-} from '../canary/run-result.js';
-import { scenarioLoadPlan } from '../canary/scenario-load-plan.js';
-import { BuildError } from '../errors.js';
-import { type ArmStepMeasurements, judgeStep } from '../gates/judge.js';
-import type { StepVerdict } from '../gates/verdict.js';
-import { runLoad } from '../load/engine.js';
-import type { IntervalPoint } from '../load/interval-series.js';
-import type { ArmMeasurements } from '../load/recorder.js';
-import { regressTargets, type Scenario } from '../scenario/schema.js';
+} from '../result/run-result.js';
+import { type RegressScenario, regressTargets } from '../scenario/schema.js';
 import type { BuildStart, RunningBuild } from './build.js';
 import {
   describeBuild,
@@ -46,8 +44,8 @@ export type RegressEvent =
 
 /** Everything a regression run needs. */
 export interface RegressRunOptions {
-  /** A scenario with a regress section. */
-  scenario: Scenario;
+  /** A regression run of two builds. */
+  scenario: RegressScenario;
   scenarioFile: string;
   digest: string;
   /** Run id: names the containers and labels them. */
@@ -63,7 +61,6 @@ export interface RegressRunOptions {
 export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
   const { scenario } = o;
   const r = scenario.regress;
-  if (r === undefined) throw new Error('runRegress needs a scenario with a regress section');
   const startedAt = new Date().toISOString();
   const runStartMs = performance.now();
   const emit = (event: RegressEvent): void => o.onEvent?.(event);
@@ -176,15 +173,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     }
 
     const byArm = mergeRounds(parts);
-    const asJudged = (arm: RegressArm): ArmStepMeasurements => {
+    const asJudged = (arm: RegressArm) => {
       const m = byArm.get(arm) as { measurements: ArmMeasurements; durationMs: number };
-      return {
-        latency: m.measurements.latency,
-        requests: m.measurements.counters.requests,
-        errors: m.measurements.counters.errors,
-        throttled: m.measurements.counters.errorsByClass.http429,
-        durationMs: m.durationMs,
-      };
+      return judgeArm(m.measurements, m.durationMs);
     };
     const { statistics, weights, passScore } = scenario.gates;
     // One look at all the data: the whole false-alarm budget goes to it.
@@ -256,7 +247,7 @@ function mergedStep(
   const first = Math.min(...parts.map((p) => p.startedAtMs));
   const last = Math.max(...parts.map((p) => p.startedAtMs + p.durationMs));
   const arms: StepResult['arms'] = {};
-  for (const [arm, m] of merged) arms[arm] = stepArmOf(m.measurements);
+  for (const [arm, m] of merged) arms[arm] = encodeArm(m.measurements);
   // Each round's points on the step's clock, so the time plot shows the arms taking turns.
   const intervals: Record<string, IntervalPoint[]> = {};
   for (const p of parts) {

@@ -2,8 +2,9 @@
  * .hgrm percentile distribution files, per step and arm, in the format HdrHistogram's plotter
  * and wrk2 print (values in milliseconds).
  */
-import type { RunResult } from '../canary/run-result.js';
-import { decodeHistogram } from '../metrics/hdr.js';
+
+import { decodeHistogram } from '../hdr/histogram.js';
+import type { RunResult } from '../result/run-result.js';
 
 /** File name → contents, one per step and arm. */
 export function renderHgrm(r: RunResult): Record<string, string> {

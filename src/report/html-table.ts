@@ -1,5 +1,5 @@
 /** The HTML tables of the report: decision matrix of the last step, the per-step table, and the slowest traced requests. */
-import type { RunResult } from '../canary/run-result.js';
+import type { RunResult } from '../result/run-result.js';
 
 const esc = (t: string): string => t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 

@@ -4,8 +4,9 @@
  * log-scaled percentile axis (as HdrHistogram's plotter draws it), p99 over time with the weight
  * timeline and verdict markers, and throughput and errors over time.
  */
-import type { RunResult } from '../canary/run-result.js';
-import { decodeHistogram } from '../metrics/hdr.js';
+
+import { decodeHistogram } from '../hdr/histogram.js';
+import type { RunResult } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { renderHtmlTables, renderSlowestHtml } from './html-table.js';
 import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';

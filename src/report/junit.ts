@@ -2,7 +2,7 @@
  * JUnit XML of a RunResult: one test suite per step, one test case per check; a failed check is
  * a <failure> with its explaining sentence, an inconclusive one is <skipped>, an error <error>.
  */
-import type { RunResult } from '../canary/run-result.js';
+import type { RunResult } from '../result/run-result.js';
 
 const xml = (text: string): string =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');

@@ -2,11 +2,12 @@
  * The summary of a load run: the JSON shape of `load --json` (DESIGN.md's CLI contract) and its
  * compact text table. Renders a finished LoadResult and nothing else.
  */
+
+import { encodeHistogram, type LatencySpectrumMs, spectrumMs } from '../hdr/histogram.js';
 import type { LoadResult } from '../load/engine.js';
 import { ERROR_CLASSES, type ErrorCounts } from '../load/error-class.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import { encodeHistogram, type LatencySpectrumMs, spectrumMs } from '../metrics/hdr.js';
 import type { Redactor } from '../scenario/secrets.js';
 import { formatDurationMs } from '../scenario/units.js';
 

@@ -3,7 +3,7 @@
  * per-step table of both arms (requests, p95, p99 with the canary's change in %) and checks.
  * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
  */
-import { type RunResult, regressBuildName } from '../canary/run-result.js';
+import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
 

@@ -2,10 +2,11 @@
  * Live progress on stderr, once a second: elapsed of planned time, throughput, errors and the
  * interval's p99. On a terminal it redraws one line; elsewhere it prints a line per second.
  */
-import type { CliIO } from '../cli/io.js';
+
 import type { LoadProgress } from '../load/engine.js';
 import type { LoadPlan } from '../load/plan.js';
 import { formatDurationMs } from '../scenario/units.js';
+import type { Terminal } from './terminal.js';
 
 /** A running progress display. */
 export interface Progress {
@@ -16,7 +17,7 @@ export interface Progress {
 }
 
 /** Start showing progress of `plan` on `io.stderr`. */
-export function startProgress(io: Pick<CliIO, 'stderr' | 'stderrIsTTY'>, plan: LoadPlan): Progress {
+export function startProgress(io: Terminal, plan: LoadPlan): Progress {
   const totalSec = Math.ceil(plan.durationMs / 1000);
   let drawn = false;
   let finished = false;

@@ -5,8 +5,8 @@
  */
 
 import type { DriverEvent } from '../canary/driver.js';
-import type { CliIO } from '../cli/io.js';
 import { describeEvent } from './run-summary.js';
+import type { Terminal } from './terminal.js';
 
 /** A running display; `done` ends a redrawn line. */
 export interface RunProgress {
@@ -15,11 +15,7 @@ export interface RunProgress {
 }
 
 /** Show driver events on `io.stderr`; `redact` removes secrets from every line. */
-export function startRunProgress(
-  io: Pick<CliIO, 'stderr' | 'stderrIsTTY'>,
-  steps: number,
-  redact: (t: string) => string,
-): RunProgress {
+export function startRunProgress(io: Terminal, steps: number, redact: (t: string) => string): RunProgress {
   let drawing = false;
   let step = { index: 0, weight: 0 };
   const endLine = (): void => {

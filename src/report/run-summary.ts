@@ -1,8 +1,8 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
 
 import type { DriverEvent } from '../canary/driver.js';
-import { type RunResult, regressBuildName } from '../canary/run-result.js';
 import { renderMatrix } from '../gates/score.js';
+import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { formatDurationMs } from '../scenario/units.js';
 import { decisionWord } from './decision-word.js';
 

@@ -3,7 +3,7 @@
  * run time, the router, the checks and the pre-flight list. Pure: computed from the Scenario,
  * printed before anything is sent (in the spirit of k6's execution plan).
  */
-import type { Check, Scenario } from './schema.js';
+import type { Check, RegressScenario, RunScenario, Scenario } from './schema.js';
 import { formatDurationMs } from './units.js';
 
 /** One step of the plan. */
@@ -55,7 +55,7 @@ export function describeCheck(check: Check): string {
   return `${check.name}: canary ${check.metric} ${parts.join('; ')}${check.critical ? ' (critical)' : ''} [${check.group}]`;
 }
 
-function describeRouter(router: Scenario['router']): string {
+function describeRouter(router: RunScenario['router']): string {
   switch (router.type) {
     case 'split':
       return 'split: canary-gate sends w % of its requests to the canary';
@@ -70,8 +70,10 @@ function describeRouter(router: Scenario['router']): string {
   }
 }
 
-function describeRegress(r: NonNullable<Scenario['regress']>, warmupMs: number, durationMs: number): string[] {
-  const build = (b: NonNullable<Scenario['regress']>['baseline']) =>
+function describeRegress(s: RegressScenario): string[] {
+  const r = s.regress;
+  const { warmup, stepDuration } = s.traffic;
+  const build = (b: RegressScenario['regress']['baseline']) =>
     b.image !== undefined ? `image ${b.image}` : `command ${JSON.stringify(b.command)}`;
   const ports = r.port === 0 ? 'free ports' : `ports ${r.port} and ${r.port + 1}`;
   const containers = r.baseline.image !== undefined;
@@ -82,78 +84,113 @@ function describeRegress(r: NonNullable<Scenario['regress']>, warmupMs: number, 
     `baseline: ${build(r.baseline)}; candidate: ${build(r.candidate)}`,
     `${ports} given in ${r.portEnv}; healthy when ${r.healthPath} answers 2xx within ${ms(r.startupTimeout)}`,
     limits,
-    `${r.rounds} rounds, alternating (A B, B A, …): each build ${ms(warmupMs)} warm-up + ${ms(durationMs)} measured per round, ${ms(r.rounds * 2 * (warmupMs + durationMs))} of load in all`,
+    `${r.rounds} rounds, alternating (A B, B A, …): each build ${ms(warmup)} warm-up + ${ms(stepDuration)} measured per round, ${ms(r.rounds * 2 * (warmup + stepDuration))} of load in all`,
   ];
 }
 
-/** The plan of a scenario. */
-export function describePlan(s: Scenario): PlanSummary {
+function describeTracing(t: NonNullable<RunScenario['tracing']>): string {
+  return `tracing: traceparent on ${Number((t.sample * 100).toFixed(4))}% of requests; the ${t.slowest} slowest per arm and step kept${t.urlTemplate ? `, linked to ${t.urlTemplate}` : ''}`;
+}
+
+function describeRequests(s: Scenario): string[] {
+  return s.requests.map((r) =>
+    r.name === undefined
+      ? `${r.method} ${r.path} (weight ${r.weight})`
+      : `${r.name} (${r.method} ${r.path}, weight ${r.weight})`,
+  );
+}
+
+function healthUrls(targets: Record<string, { url: string; health: string[] } | undefined>): string[] {
+  return Object.entries(targets).flatMap(([arm, target]) =>
+    (target?.health ?? []).map((path) => `${arm} ${target?.url.replace(/\/$/, '')}${path}`),
+  );
+}
+
+/** The plan of a staged run (canary or regression). */
+function describeStaged(s: RunScenario): PlanSummary {
   const t = s.traffic;
-  const steps =
-    s.mode === 'capacity'
-      ? []
-      : s.steps.map((weight) => ({
-          weight,
-          warmupMs: t.warmup,
-          durationMs: t.stepDuration,
-          maxDurationMs: t.maxStepDuration ?? t.stepDuration,
-        }));
-  const totalMs = {
-    min: steps.reduce((sum, step) => sum + step.warmupMs + step.durationMs, 0),
-    max: steps.reduce((sum, step) => sum + step.warmupMs + step.maxDurationMs, 0),
-  };
+  const steps = s.steps.map((weight) => ({
+    weight,
+    warmupMs: t.warmup,
+    durationMs: t.stepDuration,
+    maxDurationMs: t.maxStepDuration ?? t.stepDuration,
+  }));
   const targets: Record<string, string> = {};
   if (s.targets.baseline) targets.baseline = s.targets.baseline.url;
   targets.canary = s.targets.canary.url;
-  const preflight = [
-    ...Object.entries({ baseline: s.targets.baseline, canary: s.targets.canary }).flatMap(([arm, target]) =>
-      (target?.health ?? []).map((path) => `${arm} ${target?.url.replace(/\/$/, '')}${path}`),
-    ),
-    ...s.health.extra.map((e) => `${e.name} ${e.url}`),
-  ];
-  const external = [
-    ...(s.prometheus?.queries ?? []).map(
-      (q) =>
-        `prometheus ${q.name}: ${q.query}${q.max !== undefined ? ` ≤ ${q.max}` : ''}${q.min !== undefined ? ` ≥ ${q.min}` : ''}${q.vsBaseline ? ` ≤ baseline × ${q.vsBaseline.ratio}${q.vsBaseline.slack ? ` + ${q.vsBaseline.slack}` : ''}` : ''}; no value: ${q.onUnavailable ?? s.prometheus?.onUnavailable}`,
-    ),
-    ...(s.alertmanager
-      ? [`alertmanager ${s.alertmanager.url}: no firing alerts matching ${JSON.stringify(s.alertmanager.matchers)}`]
-      : []),
-    ...(s.tracing
-      ? [
-          `tracing: traceparent on ${Number((s.tracing.sample * 100).toFixed(4))}% of requests; the ${s.tracing.slowest} slowest per arm and step kept${s.tracing.urlTemplate ? `, linked to ${s.tracing.urlTemplate}` : ''}`,
-        ]
-      : []),
-  ];
-  if (s.capacity) {
-    const c = s.capacity;
-    external.push(
-      `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%, ${ms(c.cooldown)} cool-down after a failing step; run it with canary-gate capacity`,
-    );
-  }
-  const regress = s.regress ? describeRegress(s.regress, t.warmup, t.stepDuration) : undefined;
   return {
     name: s.name,
     mode: s.mode,
-    ...(regress ? { regress } : {}),
-    load: s.capacity
-      ? `open model, rates searched from ${s.capacity.start}/s to ${s.capacity.max}/s, up to ${t.connections} connections, timeout ${ms(t.timeout)}`
-      : t.rate === undefined
+    load:
+      t.rate === undefined
         ? `closed model, ${t.connections} connections per target (not CO-corrected)`
         : `open model, ${t.rate}/s, up to ${t.connections} connections per target, timeout ${ms(t.timeout)}`,
     targets,
     router: describeRouter(s.router),
     steps,
-    totalMs,
-    requests: s.requests.map((r) =>
-      r.name === undefined
-        ? `${r.method} ${r.path} (weight ${r.weight})`
-        : `${r.name} (${r.method} ${r.path}, weight ${r.weight})`,
-    ),
+    totalMs: {
+      min: steps.reduce((sum, step) => sum + step.warmupMs + step.durationMs, 0),
+      max: steps.reduce((sum, step) => sum + step.warmupMs + step.maxDurationMs, 0),
+    },
+    requests: describeRequests(s),
     checks: s.gates.checks.map(describeCheck),
-    preflight,
-    external,
+    preflight: [
+      ...healthUrls({ baseline: s.targets.baseline, canary: s.targets.canary }),
+      ...s.health.extra.map((e) => `${e.name} ${e.url}`),
+    ],
+    external: [
+      ...(s.prometheus?.queries ?? []).map(
+        (q) =>
+          `prometheus ${q.name}: ${q.query}${q.max !== undefined ? ` ≤ ${q.max}` : ''}${q.min !== undefined ? ` ≥ ${q.min}` : ''}${q.vsBaseline ? ` ≤ baseline × ${q.vsBaseline.ratio}${q.vsBaseline.slack ? ` + ${q.vsBaseline.slack}` : ''}` : ''}; no value: ${q.onUnavailable ?? s.prometheus?.onUnavailable}`,
+      ),
+      ...(s.alertmanager
+        ? [`alertmanager ${s.alertmanager.url}: no firing alerts matching ${JSON.stringify(s.alertmanager.matchers)}`]
+        : []),
+      ...(s.tracing ? [describeTracing(s.tracing)] : []),
+    ],
   };
+}
+
+/** The plan of a scenario. */
+export function describePlan(s: Scenario): PlanSummary {
+  if (s.mode === 'capacity') {
+    const c = s.capacity;
+    const t = s.traffic;
+    return {
+      name: s.name,
+      mode: s.mode,
+      load: `open model, rates searched from ${c.start}/s to ${c.max}/s, up to ${t.connections} connections, timeout ${ms(t.timeout)}`,
+      targets: { canary: s.targets.canary.url },
+      router: 'none: a capacity search moves no traffic',
+      steps: [],
+      totalMs: { min: 0, max: 0 },
+      requests: describeRequests(s),
+      checks: [],
+      preflight: healthUrls({ canary: s.targets.canary }),
+      external: [
+        `capacity: SLO ${c.slo}, from ${c.start}/s up to ${c.max}/s, ${ms(t.warmup)} warm-up + ${ms(c.stepDuration)} per rate, precision ${c.precision * 100}%, ${ms(c.cooldown)} cool-down after a failing step; run it with canary-gate capacity`,
+      ],
+    };
+  }
+  if (s.mode === 'regress') {
+    const t = s.traffic;
+    const loadMs = s.regress.rounds * 2 * (t.warmup + t.stepDuration);
+    return {
+      name: s.name,
+      mode: s.mode,
+      regress: describeRegress(s),
+      load: `open model, ${t.rate}/s, up to ${t.connections} connections per build, timeout ${ms(t.timeout)}`,
+      targets: { baseline: s.targets.baseline.url, canary: s.targets.canary.url },
+      router: 'none: regress runs the same load against each build in turn',
+      steps: [{ weight: 100, warmupMs: t.warmup, durationMs: t.stepDuration, maxDurationMs: t.stepDuration }],
+      totalMs: { min: loadMs, max: loadMs },
+      requests: describeRequests(s),
+      checks: s.gates.checks.map(describeCheck),
+      preflight: healthUrls(s.targets),
+      external: s.tracing ? [describeTracing(s.tracing)] : [],
+    };
+  }
+  return describeStaged(s);
 }
 
 /** The plan as text. */

@@ -9,26 +9,38 @@ import { createHash } from 'node:crypto';
 import { isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError } from '../errors.js';
-import { type Scenario, ScenarioSchema } from './schema.js';
+import { commandFor, MODES, type Mode, missingSectionReason, refusedKeyReason, wrongModeReason } from './modes.js';
+import { MODE_SCHEMAS, modeOf, type Scenario, type ScenarioOf, ScenarioSchema } from './schema.js';
 import { interpolateEnv, Redactor } from './secrets.js';
 import { keysByPath, nearest, pathPattern } from './suggest.js';
 
 /** A loaded scenario with the secrets it holds and a digest of its text. */
-export interface LoadedScenario {
+export interface LoadedScenario<M extends Mode = Mode> {
   /** The validated scenario, defaults applied. */
-  scenario: Scenario;
+  scenario: ScenarioOf<M>;
   /** Knows every ${env:…} value; pass everything printed or stored through it. */
   redactor: Redactor;
   /** sha256 of the file's text, for results and baselines. */
   digest: string;
+  /** The document as written, ${env:NAME} substituted: what flags are laid over (see validateScenario). */
+  input: Record<string, unknown>;
+  /** Things worth saying that are not problems: an unset ${env:NAME} when `unsetEnv` is "warn". */
+  warnings: string[];
 }
 
-/** Where the scenario came from and what it may read. */
-export interface LoadOptions {
+/** Where the scenario came from, what it may read, and what the command reading it accepts. */
+export interface LoadOptions<M extends Mode = Mode> {
   /** File name used in messages. */
   file: string;
   /** Environment for ${env:NAME}. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The modes the reading command runs, and its name for the message when the file has another (default: every mode). */
+  accept?: { modes: readonly M[]; command: string };
+  /**
+   * An unset ${env:NAME}: a problem (commands that send refuse it), or a warning with the
+   * reference left in place (validate checks a file's shape).
+   */
+  unsetEnv?: 'error' | 'warn';
 }
 
 /** One problem, located. */
@@ -41,9 +53,20 @@ export interface ScenarioProblem {
   path: string;
   /** What was wrong: "expected …, found …". */
   message: string;
+  /** Set when the problem is a section that this mode (and not the schema as a whole) refuses. */
+  refusedIn?: Mode;
 }
 
-const KNOWN_KEYS = keysByPath(ScenarioSchema);
+/** The keys each mode accepts, by path pattern; "" holds every mode's keys together. */
+const KNOWN_KEYS: ReadonlyMap<string, Map<string, Set<string>>> = new Map([
+  ['', keysByPath(ScenarioSchema)],
+  ...MODES.map((m): [string, Map<string, Set<string>>] => [m, keysByPath(MODE_SCHEMAS[m])]),
+]);
+
+/** The modes that accept `key` at the path pattern `at`. */
+function modesWithKey(at: string, key: string): Mode[] {
+  return MODES.filter((m) => KNOWN_KEYS.get(m)?.get(at)?.has(key));
+}
 
 /** A path as people read it: targets.canary.url, requests[0].method. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -70,7 +93,7 @@ function locate(lines: LineCounter, offset: number | undefined): { line?: number
 }
 
 /** Parse, interpolate and validate; throws ScenarioError with every problem. */
-export function loadScenario(text: string, options: LoadOptions): LoadedScenario {
+export function loadScenario<M extends Mode = Mode>(text: string, options: LoadOptions<M>): LoadedScenario<M> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: ScenarioProblem[] = [];
@@ -124,26 +147,106 @@ export function loadScenario(text: string, options: LoadOptions): LoadedScenario
   const at = (path: readonly PropertyKey[]) => locate(lines, nodeAt(path)?.range?.[0]);
 
   const redactor = new Redactor();
+  // With unsetEnv "warn", an unset ${env:NAME} stays as written: a warning where any text will
+  // do (a header), the problem itself where the field cannot be checked without it (a URL).
+  const unset = new Map<string, { problem: ScenarioProblem; warnings: string[] }>();
   const interpolated = interpolateTree(data, [], (value, path) => {
+    const field = formatPath(path);
+    const problem = (error: unknown): ScenarioProblem => ({
+      ...at(path),
+      path: field,
+      message: error instanceof Error ? error.message.replace(/^[^:]*: /, '') : String(error),
+    });
+    if (options.unsetEnv === 'warn') {
+      const warned: string[] = [];
+      const text = interpolateEnv(value, options.env, redactor, field, warned);
+      if (warned.length > 0) {
+        let cause: unknown;
+        try {
+          interpolateEnv(value, options.env, new Redactor(), field);
+        } catch (error) {
+          cause = error;
+        }
+        unset.set(field, { problem: problem(cause), warnings: warned });
+      }
+      return text;
+    }
     try {
-      return interpolateEnv(value, options.env, redactor, formatPath(path));
+      return interpolateEnv(value, options.env, redactor, field);
     } catch (error) {
-      problems.push({
-        ...at(path),
-        path: formatPath(path),
-        message: error instanceof Error ? error.message.replace(/^[^:]*: /, '') : String(error),
-      });
+      problems.push(problem(error));
       return value;
     }
-  });
+  }) as Record<string, unknown>;
 
-  const result = ScenarioSchema.safeParse(interpolated, { reportInput: true });
+  const checked = check(interpolated, options.accept, { at, atKey: (p, k) => locate(lines, keyOffset(p, k)) });
+  problems.push(...checked.problems.map((p) => unset.get(p.path)?.problem ?? p));
+  const warnings = [...unset].filter(([path]) => !problems.some((p) => p.path === path)).flatMap(([, u]) => u.warnings);
+  if (problems.length > 0 || checked.scenario === undefined) fail(options.file, problems, redactor);
+  return {
+    scenario: checked.scenario as ScenarioOf<M>,
+    redactor,
+    digest: createHash('sha256').update(text).digest('hex'),
+    input: interpolated,
+    warnings,
+  };
+}
+
+/**
+ * Validate a scenario that is not a file: one built from command-line flags, or a file's `input`
+ * with flags laid over it. `name` says how a field is called to the user (a flag), when it is
+ * not by its path. Throws a ScenarioError with every problem.
+ */
+export function validateScenario<M extends Mode = Mode>(
+  input: Record<string, unknown>,
+  options: { file: string; accept?: LoadOptions<M>['accept']; name?: (path: string) => string | undefined },
+): ScenarioOf<M> {
+  const rename = (p: ScenarioProblem): ScenarioProblem => ({ ...p, path: options.name?.(p.path) ?? p.path });
+  const checked = check(input, options.accept, { at: () => ({}), atKey: () => ({}) });
+  if (checked.problems.length > 0 || checked.scenario === undefined) fail(options.file, checked.problems.map(rename));
+  return checked.scenario as ScenarioOf<M>;
+}
+
+/**
+ * Validate `input` against a section's schema (a command's own settings, such as `load`'s):
+ * problems read "name: expected …", the name from `name(path)`, or the path.
+ */
+export function validateSection<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  name: (path: string) => string | undefined = () => undefined,
+): { value: z.output<S> } | { problems: string[] } {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return { value: result.data };
+  const none = () => ({});
+  return {
+    problems: result.error.issues
+      .flatMap((issue) => describeIssue(issue, undefined, none, none))
+      .map((p) => formatProblem('', { ...p, path: name(p.path) ?? p.path })),
+  };
+}
+
+/** Every problem of a document: the schema's, and a mode the reading command does not run. */
+function check(
+  input: Record<string, unknown>,
+  accept: LoadOptions['accept'],
+  where: { at: Locator; atKey: (path: readonly PropertyKey[], key: string) => { line?: number; col?: number } },
+): { problems: ScenarioProblem[]; scenario?: Scenario } {
+  const problems: ScenarioProblem[] = [];
+  const mode = modeOf(input);
+  const result = ScenarioSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
-    for (const issue of result.error.issues)
-      problems.push(...describeIssue(issue, at, (p, k) => locate(lines, keyOffset(p, k))));
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue, mode, where.at, where.atKey));
   }
-  if (problems.length > 0 || !result.success) fail(options.file, problems, redactor);
-  return { scenario: result.data, redactor, digest: createHash('sha256').update(text).digest('hex') };
+  if (accept && (MODES as readonly string[]).includes(mode ?? '') && !accept.modes.includes(mode as never)) {
+    const expected = accept.modes.map((m) => JSON.stringify(m)).join(' or ');
+    problems.push({
+      ...(input.mode === undefined ? {} : where.at(['mode'])),
+      path: 'mode',
+      message: `expected ${expected}, found ${JSON.stringify(mode)}: ${wrongModeReason(accept.command, mode as Mode)}`,
+    });
+  }
+  return { problems, ...(result.success ? { scenario: result.data } : {}) };
 }
 
 function interpolateTree(
@@ -163,6 +266,7 @@ type Locator = (path: readonly PropertyKey[]) => { line?: number; col?: number }
 
 function describeIssue(
   issue: z.core.$ZodIssue,
+  mode: string | undefined,
   at: Locator,
   atKey: (path: readonly PropertyKey[], key: string) => { line?: number; col?: number },
 ): ScenarioProblem[] {
@@ -171,27 +275,38 @@ function describeIssue(
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const suggestion = nearest(key, KNOWN_KEYS.get(pathPattern(path)) ?? []);
-        const known = [...(KNOWN_KEYS.get(pathPattern(path)) ?? [])].join(', ');
+        const pattern = pathPattern(path);
+        const known = KNOWN_KEYS.get(mode ?? '')?.get(pattern) ?? KNOWN_KEYS.get('')?.get(pattern) ?? new Set();
+        const keyPattern = pattern === '' ? key : `${pattern}.${key}`;
+        const refused = (MODES as readonly string[]).includes(mode ?? '')
+          ? refusedKeyReason(mode as Mode, keyPattern, modesWithKey(pattern, key))
+          : undefined;
+        if (refused)
+          return { ...atKey(path, key), path: formatPath([...path, key]), message: refused, refusedIn: mode as Mode };
+        const suggestion = nearest(key, known);
         return {
           ...atKey(path, key),
           path: formatPath([...path, key]),
           message: suggestion
             ? `unknown key "${key}"; did you mean "${suggestion}"?`
-            : `unknown key "${key}"; expected one of: ${known}`,
+            : `unknown key "${key}"; expected one of: ${[...known].join(', ')}`,
         };
       });
-    case 'invalid_type':
+    case 'invalid_type': {
+      const section = (MODES as readonly string[]).includes(mode ?? '')
+        ? missingSectionReason(mode as Mode, formatPath(path))
+        : undefined;
       return [
         {
           ...at(path),
           path: formatPath(path),
           message:
             input === undefined
-              ? `missing; expected ${article(issue.expected)}`
+              ? (section ?? `missing; expected ${article(issue.expected)}`)
               : `expected ${article(issue.expected)}, found ${describeFound(input)}`,
         },
       ];
+    }
     case 'invalid_value':
       return [
         {
@@ -202,8 +317,8 @@ function describeIssue(
       ];
     case 'invalid_union': {
       const discriminator = (issue as { discriminator?: string }).discriminator;
-      const options = (issue as { options?: unknown[] }).options;
-      if (discriminator && options) {
+      const options = ((issue as { options?: unknown[] }).options ?? []).filter((o) => o !== null && o !== undefined);
+      if (discriminator) {
         const found = (input as Record<string, unknown> | undefined)?.[discriminator];
         const suggestion = typeof found === 'string' ? nearest(found, options.map(String)) : undefined;
         return [
@@ -250,17 +365,19 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-/** Format located problems: "file:line:col: path: message". */
+/** Format located problems: "file:line:col: path: message" (without a file, "path: message"). */
 export function formatProblem(file: string, p: ScenarioProblem): string {
   const where = p.line === undefined ? file : `${file}:${p.line}:${p.col ?? 1}`;
-  return `${where}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`;
+  return `${where === '' ? '' : `${where}: `}${p.path === '' ? '' : `${p.path}: `}${p.message}`;
 }
 
 function fail(file: string, problems: ScenarioProblem[], redactor?: Redactor): never {
   const sorted = [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   const lines = sorted.map((p) => formatProblem(file, p)).map((l) => (redactor ? redactor.redactText(l) : l));
-  throw new ScenarioError(
-    `${file}: ${lines.length} problem${lines.length === 1 ? '' : 's'}; nothing was sent\n  ${lines.join('\n  ')}`,
-    lines,
-  );
+  // Sections the mode cannot honour, and nothing else: say so first, as the command that runs it.
+  const mode = problems.every((p) => p.refusedIn) ? problems[0]?.refusedIn : undefined;
+  const head = mode
+    ? `${commandFor(mode)} cannot honour every part of this scenario`
+    : `${lines.length} problem${lines.length === 1 ? '' : 's'}`;
+  throw new ScenarioError(`${file === '' ? '' : `${file}: `}${head}; nothing was sent\n  ${lines.join('\n  ')}`, lines);
 }

@@ -68,16 +68,23 @@ export class Redactor {
 
 /**
  * Replace each `${env:NAME}` in `value` with the variable's value from `env`, registering it
- * with `redactor`. A missing variable is an error naming `field` and the variable.
+ * with `redactor`. A missing variable is an error naming `field` and the variable; with
+ * `warnings`, it is a warning there instead and the reference stays as written (checking a
+ * file's shape needs no secrets; sending does).
  */
 export function interpolateEnv(
   value: string,
   env: Readonly<Record<string, string | undefined>>,
   redactor: Redactor,
   field: string,
+  warnings?: string[],
 ): string {
-  return value.replace(ENV_REF, (_whole, name: string) => {
+  return value.replace(ENV_REF, (whole, name: string) => {
     const found = env[name];
+    if (found === undefined && warnings) {
+      warnings.push(`${field}: \${env:${name}} is not set; commands that send refuse the file until it is`);
+      return whole;
+    }
     if (found === undefined) {
       throw new ScenarioError(
         `${field}: environment variable ${name} is not set (referenced as \${env:${name}})`,

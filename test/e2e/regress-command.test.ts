@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/canary/run-result.js';
+import type { RunResult } from '../../src/result/run-result.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import {
   buildDemoImages,

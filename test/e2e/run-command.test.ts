@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { journalState, readJournal } from '../../src/canary/journal.js';
 import { NginxRouter } from '../../src/canary/routers/nginx.js';
+import { journalState, readJournal } from '../../src/session/journal.js';
 import { type CliRun, runCli, startCli } from '../helpers/cli.js';
 import { startNginx, type TestNginx } from '../helpers/nginx.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -244,9 +244,13 @@ hooks:
   });
 });
 
+// The default demo (800/s, 4 s steps) extends its 10 % step for samples; at 1500/s and 2 s steps
+// each step has as many canary samples in half the time.
+const FAST_DEMO = ['--rate', '1500/s', '--step', '2s'];
+
 describe('canary-gate demo', () => {
   it('rolls back the regressed canary: exit 1, decision rollback', async () => {
-    const run = await runCli(['demo', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    const run = await runCli(['demo', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('rollback');
@@ -254,7 +258,7 @@ describe('canary-gate demo', () => {
   });
 
   it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {
-    const run = await runCli(['demo', '--healthy', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    const run = await runCli(['demo', '--healthy', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('promote');

@@ -1,5 +1,5 @@
 /** Builds the router a scenario names. */
-import type { Scenario } from '../../scenario/schema.js';
+import type { RunScenario } from '../../scenario/schema.js';
 import { ExecRouter } from './exec.js';
 import { hostPort, NginxRouter } from './nginx.js';
 import { ProxyRouter } from './proxy.js';
@@ -8,7 +8,7 @@ import { SplitRouter } from './split.js';
 import { WebhookRouter } from './webhook.js';
 
 /** The scenario's router (not yet listening, for the proxy). */
-export function createRouter(scenario: Scenario): Router {
+export function createRouter(scenario: RunScenario): Router {
   const r = scenario.router;
   const baselineUrl = scenario.targets.baseline?.url ?? scenario.targets.canary.url;
   switch (r.type) {

@@ -14,7 +14,7 @@ import { RouterError } from '../../errors.js';
 import { classifyStatus, classifyTransportError } from '../../load/error-class.js';
 import { type ArmMeasurements, ArmRecorder } from '../../load/recorder.js';
 import { WeightedPicker } from '../../load/weighted-picker.js';
-import { type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
+import { type ArmMeasurer, type Router, SAFE_WEIGHT, type WeightChange } from './router.js';
 
 /** Proxy router options. */
 export interface ProxyRouterOptions {
@@ -60,6 +60,11 @@ type Arm = 'baseline' | 'canary';
 /** Proxy router. */
 export class ProxyRouter implements Router {
   readonly type = 'proxy';
+  /** The proxy measures each arm of the traffic it carries. */
+  readonly measuresArms: ArmMeasurer = {
+    startMeasuring: (fromMs) => this.startMeasuring(fromMs),
+    measurements: () => this.measurements(),
+  };
   /** Latency of the proxied traffic, per arm (from request arrival to the end of the response). */
   #recorders: Record<Arm, ArmRecorder>;
   /** Requests that arrive before this time (performance.now() ms) are not recorded (warm-up). */

@@ -1,7 +1,9 @@
 /**
  * How traffic moves between baseline and canary. Every router implements this one small
- * interface (as undici's dispatchers implement Dispatcher): the driver only ever calls these.
+ * interface (as undici's dispatchers implement Dispatcher): the driver only ever calls these,
+ * and asks a router what it can do by the capabilities it declares, never by its class.
  */
+import type { ArmMeasurements } from '../../load/recorder.js';
 
 /** The weight that is always safe: no traffic on the canary. */
 export const SAFE_WEIGHT = 0;
@@ -28,6 +30,24 @@ export interface Router {
   describe(): string;
   /** Release what the router holds (a listening proxy); idempotent. */
   close(): Promise<void>;
+  /**
+   * Present when traffic passes through the router itself: it starts listening and resolves
+   * with the base URL clients (the probe load among them) send to.
+   */
+  listen?(): Promise<string>;
+  /**
+   * Present when the router measures each arm of the traffic it carries: the driver then takes
+   * each arm's measurements from it rather than sending its own probes straight to each arm.
+   */
+  readonly measuresArms?: ArmMeasurer;
+}
+
+/** A router that records each arm of the traffic it carries. */
+export interface ArmMeasurer {
+  /** Start a new measurement; requests that arrive before `fromMs` (performance.now()) are not recorded. */
+  startMeasuring(fromMs: number): void;
+  /** What was measured since startMeasuring, per arm. */
+  measurements(): ArmMeasurements[];
 }
 
 /** Substitute `{weight}`, `{step}` and `{run}` in each argument (never through a shell). */

@@ -3,7 +3,7 @@
  * given their average rank, and the variance carries the tie correction. Exact for the bucketed
  * data, O(buckets), whatever the sample sizes. Pure.
  */
-import type { Histogram } from '../../metrics/hdr.js';
+import type { Histogram } from '../../hdr/histogram.js';
 import { normalCdf } from './normal.js';
 
 /** Bucket access that hdr-histogram-js's JS histograms provide. */

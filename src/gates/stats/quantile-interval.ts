@@ -4,7 +4,7 @@
  * P(l ≤ X < u) ≥ confidence bound it between the l-th and u-th smallest samples, whatever the
  * distribution. The ranks are read off the histogram. Pure.
  */
-import type { Histogram } from '../../metrics/hdr.js';
+import type { Histogram } from '../../hdr/histogram.js';
 import { logChoose } from './binomial.js';
 import { normalQuantile } from './normal.js';
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCanary } from '../../../src/canary/driver.js';
-import { journalState, RunJournal, readJournal } from '../../../src/canary/journal.js';
 import { ExecRouter } from '../../../src/canary/routers/exec.js';
 import { runLoad } from '../../../src/load/engine.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
+import { journalState, RunJournal, readJournal } from '../../../src/session/journal.js';
 import { planFor } from '../../helpers/plan.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -44,7 +44,7 @@ requests: [{ path: / }]
 steps: [10, 50]
 router: { type: exec, command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(slow)}, ${JSON.stringify(weights)}, "{weight}"] }
 `,
-      { file: 'abort.yaml', env: {} },
+      { file: 'abort.yaml', env: {}, accept: { modes: ['canary'], command: 'run' } },
     );
     const r = scenario.router;
     if (r.type !== 'exec') throw new Error('expected the exec router');

@@ -10,9 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCanary } from '../../../src/canary/driver.js';
-import { RunJournal } from '../../../src/canary/journal.js';
 import { createRouter } from '../../../src/canary/routers/create-router.js';
-import type { RunResult } from '../../../src/canary/run-result.js';
 import { main } from '../../../src/cli/main.js';
 import type { RunningService } from '../../../src/demo/service.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
@@ -21,8 +19,10 @@ import { ALERTS_CHECK, type ExternalSource, externalSource } from '../../../src/
 import { queryValue } from '../../../src/metrics/prometheus.js';
 import { renderHtml } from '../../../src/report/html.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
+import type { RunResult } from '../../../src/result/run-result.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
-import type { Scenario } from '../../../src/scenario/schema.js';
+import type { RunScenario } from '../../../src/scenario/schema.js';
+import { RunJournal } from '../../../src/session/journal.js';
 import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
 import { startTestServer } from '../../helpers/server.js';
 
@@ -66,7 +66,7 @@ async function waitForScrapes(p: Daemon, n: number): Promise<void> {
 
 const ERROR_RATIO = `sum(rate(demo_http_requests_total{instance="{{target}}",code=~"5.."}[{{window}}])) / sum(rate(demo_http_requests_total{instance="{{target}}"}[{{window}}]))`;
 
-function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]'): Scenario {
+function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]'): RunScenario {
   return loadScenario(
     `name: external checks
 targets:
@@ -77,13 +77,13 @@ requests: [{ path: /api }]
 steps: ${steps}
 router: { type: split }
 ${extra}`,
-    { file: 'external.yaml', env: {} },
+    { file: 'external.yaml', env: {}, accept: { modes: ['canary'], command: 'run' } },
   ).scenario;
 }
 
 let runs = 0;
 async function run(
-  scenario: Scenario,
+  scenario: RunScenario,
   external: ExternalSource | undefined = externalSource(scenario),
 ): Promise<RunResult> {
   const id = `external-${runs++}`;

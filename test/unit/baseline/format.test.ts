@@ -24,11 +24,11 @@ describe('baseline files', () => {
     const file = sampleFile();
     const decoded = decodeBaseline(JSON.stringify(file), 'b.json');
     const step = decoded.steps[0];
-    expect(step?.requests).toBe(501);
-    expect(step?.throttled).toBe(1);
-    expect(step?.latency.totalCount).toBe(501);
-    expect(Object.keys(step?.endpoints ?? {})).toEqual(['GET /a', 'GET /b']);
-    expect(step?.endpoints['GET /a']?.latency.totalCount).toBe(251);
+    expect(step?.arm.counters.requests).toBe(501);
+    expect(step?.arm.counters.errorsByClass.http429).toBe(1);
+    expect(step?.arm.latency.totalCount).toBe(501);
+    expect(step?.arm.endpoints.map((e) => e.name)).toEqual(['GET /a', 'GET /b']);
+    expect(step?.arm.endpoints[0]?.latency.totalCount).toBe(251);
   });
 
   it.each([
@@ -62,7 +62,8 @@ describe('baseline files', () => {
           try {
             const decoded = decodeBaseline(broken, 'b.json');
             // A mutation that still decodes must still be a whole, consistent baseline.
-            expect(decoded.steps[0]?.latency.totalCount).toBeLessThanOrEqual(decoded.steps[0]?.requests ?? 0);
+            const arm = decoded.steps[0]?.arm;
+            expect(arm?.latency.totalCount).toBeLessThanOrEqual(arm?.counters.requests ?? 0);
           } catch (error) {
             if (!(error instanceof BaselineFormatError)) throw error;
           }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ArmStepMeasurements, type JudgeInput, judgeStep } from '../../../src/gates/judge.js';
-import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
+import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import type { Check } from '../../../src/scenario/schema.js';
 
 /** An arm whose latencies are `ms`, with `errors` errors of which `throttled` were 429s. */

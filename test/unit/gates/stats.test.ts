@@ -4,7 +4,7 @@ import { mannWhitney, mannWhitneyFromCounts } from '../../../src/gates/stats/man
 import { normalCdf, normalQuantile } from '../../../src/gates/stats/normal.js';
 import { errorShareGreater, fisherGreater, twoProportionGreater } from '../../../src/gates/stats/proportions.js';
 import { quantileInterval, quantileRanks, samplesToBound } from '../../../src/gates/stats/quantile-interval.js';
-import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
+import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 
 describe('normal distribution', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import { coalescePairs, IntervalSeries } from '../../../src/load/interval-series.js';
-import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
 
 const sample = (requests: number, latencyMs: number) => {
   const latency = createHistogram();

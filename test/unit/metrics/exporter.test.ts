@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createHistogram, cumulativeCountsMs, recordMs } from '../../../src/hdr/histogram.js';
 import { EXPORTED_METRICS, RunMetrics } from '../../../src/metrics/exporter.js';
-import { createHistogram, cumulativeCountsMs, recordMs } from '../../../src/metrics/hdr.js';
 
 const sample = (ms: number[], classes: number[]) => {
   const latency = createHistogram();

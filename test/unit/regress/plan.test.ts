@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { regressScenarioOf } from '../../../src/cli/regress.js';
+import { createHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import type { ArmMeasurements } from '../../../src/load/recorder.js';
 import { emptyCounters } from '../../../src/load/recorder.js';
-import { createHistogram, recordMs } from '../../../src/metrics/hdr.js';
-import {
-  CommandSplitError,
-  mergeRounds,
-  regressScenarioFromFlags,
-  roundOrder,
-  splitCommand,
-} from '../../../src/regress/plan.js';
+import { CommandSplitError, mergeRounds, roundOrder, splitCommand } from '../../../src/regress/plan.js';
+import { defaultRelativeChecks } from '../../../src/scenario/checks.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
-import { REGRESS_DEFAULT_CHECKS } from '../../../src/scenario/schema.js';
 import { bytesOrProblem } from '../../../src/scenario/units.js';
 
 function arm(name: string, latenciesMs: number[], errors = 0): ArmMeasurements {
@@ -22,7 +17,10 @@ function arm(name: string, latenciesMs: number[], errors = 0): ArmMeasurements {
   return { arm: name, url: `http://127.0.0.1/${name}`, counters, latency, service: createHistogram(), endpoints: [] };
 }
 
-const load = (text: string) => loadScenario(text, { file: 'x.yaml', env: {} }).scenario;
+const load = (text: string) =>
+  loadScenario(text, { file: 'x.yaml', env: {}, accept: { modes: ['regress'], command: 'regress' } }).scenario;
+const fromFlags = async (flags: Record<string, unknown>) =>
+  (await regressScenarioOf({ json: false, quiet: true, ...flags }, { env: {} })).scenario;
 
 describe('regress rounds', () => {
   it('alternate which build goes first: A B, B A, A B, B A', () => {
@@ -73,16 +71,16 @@ describe('command lines for --baseline-cmd and --candidate-cmd', () => {
 });
 
 describe('the regress section of a scenario', () => {
-  const flags = { baselineImage: 'app:1', candidateImage: 'app:2' };
+  const flags = { 'baseline-image': 'app:1', 'candidate-image': 'app:2' };
 
   it('in the example scenario pins no CPU by name, so it runs on a one-CPU host too', () => {
     const text = readFileSync(fileURLToPath(new URL('../../../scenarios/regress.yaml', import.meta.url)), 'utf8');
-    expect(load(text).regress?.cpuset).toBeUndefined();
+    expect(load(text).regress.cpuset).toBeUndefined();
   });
 
-  it('is what the flags stand for, with the schema defaults and the default checks', () => {
-    const s = load(JSON.stringify(regressScenarioFromFlags(flags)));
-    expect(s.mode).toBe('regression');
+  it('is what the flags stand for, with the schema defaults and the default checks', async () => {
+    const s = await fromFlags(flags);
+    expect(s.mode).toBe('regress');
     expect(s.regress).toMatchObject({
       baseline: { image: 'app:1' },
       candidate: { image: 'app:2' },
@@ -92,23 +90,47 @@ describe('the regress section of a scenario', () => {
       memory: 256 * 1024 ** 2,
       rounds: 4,
     });
-    expect(s.targets.baseline?.url).toBe('http://127.0.0.1:18081');
+    expect(s.traffic).toEqual({
+      rate: 200,
+      connections: 50,
+      workers: 1,
+      timeout: 5000,
+      warmup: 1000,
+      stepDuration: 5000,
+    });
+    expect(s.requests).toEqual([{ method: 'GET', path: '/', headers: {}, weight: 1 }]);
+    expect(s.outputs.formats).toEqual(['json', 'markdown']);
+    expect(s.targets.baseline.url).toBe('http://127.0.0.1:18081');
     expect(s.targets.canary.url).toBe('http://127.0.0.1:18082');
-    expect(s.gates.checks.map((c) => c.name)).toEqual(REGRESS_DEFAULT_CHECKS.map((c) => c.name));
+    expect(s.gates.checks.map((c) => c.name)).toEqual(defaultRelativeChecks('vsBaseline').map((c) => c.name));
     expect(s.gates.checks.every((c) => c.vsBaseline !== undefined)).toBe(true);
   });
 
-  it('keeps flags the user gave', () => {
-    const s = load(
-      JSON.stringify(
-        regressScenarioFromFlags({ ...flags, memory: '1g', cpuset: '0-1', rounds: 6, rate: '50/s', duration: '2s' }),
-      ),
+  it('gives a file without traffic the same defaults as the flags', async () => {
+    const file = load(
+      JSON.stringify({
+        name: 'x',
+        mode: 'regress',
+        regress: { baseline: { image: 'app:1' }, candidate: { image: 'app:2' } },
+      }),
     );
-    expect(s.regress?.memory).toBe(1024 ** 3);
-    expect(s.regress?.cpuset).toBe('0-1');
-    expect(s.regress?.rounds).toBe(6);
+    const flagged = await fromFlags(flags);
+    expect(file.traffic).toEqual(flagged.traffic);
+    expect(file.requests).toEqual(flagged.requests);
+    expect(file.gates).toEqual(flagged.gates);
+  });
+
+  it('keeps flags the user gave', async () => {
+    const s = await fromFlags({ ...flags, memory: '1g', cpuset: '0-1', rounds: 6, rate: '50/s', duration: '2s' });
+    expect(s.regress.memory).toBe(1024 ** 3);
+    expect(s.regress.cpuset).toBe('0-1');
+    expect(s.regress.rounds).toBe(6);
     expect(s.traffic.rate).toBe(50);
     expect(s.traffic.stepDuration).toBe(2000);
+  });
+
+  it('names the flag of a bad value', async () => {
+    await expect(fromFlags({ ...flags, memory: 'lots' })).rejects.toThrow('command line: --memory: expected');
   });
 
   it.each([
@@ -125,19 +147,20 @@ describe('the regress section of a scenario', () => {
     ['a bad cpuset', { baseline: { image: 'a' }, candidate: { image: 'b' }, cpuset: 'one' }, 'regress.cpuset'],
     ['a bad memory size', { baseline: { image: 'a' }, candidate: { image: 'b' }, memory: 'lots' }, 'regress.memory'],
   ])('refuses %s', (_what, regress, problem) => {
-    const text = JSON.stringify({ name: 'x', mode: 'regression', regress, requests: [{ path: '/' }] });
+    const text = JSON.stringify({ name: 'x', mode: 'regress', regress, requests: [{ path: '/' }] });
     expect(() => load(text)).toThrow(problem);
   });
 
-  it('needs mode: regression, and no targets of its own', () => {
+  it('reads the old spelling, mode: regression with a regress section, and has no targets of its own', () => {
     const regress = { baseline: { image: 'a' }, candidate: { image: 'b' } };
+    expect(load(JSON.stringify({ name: 'x', mode: 'regression', regress })).mode).toBe('regress');
     expect(() => load(JSON.stringify({ name: 'x', regress, requests: [{ path: '/' }] }))).toThrow(
-      'mode: expected mode: regression',
+      'regress: this section starts two builds here: put mode: regress',
     );
     const targets = { canary: { url: 'http://127.0.0.1:1' } };
-    expect(() =>
-      load(JSON.stringify({ name: 'x', mode: 'regression', regress, targets, requests: [{ path: '/' }] })),
-    ).toThrow('targets: expected no targets with regress');
+    expect(() => load(JSON.stringify({ name: 'x', mode: 'regress', regress, targets }))).toThrow(
+      'targets: regress starts the builds and knows their addresses',
+    );
   });
 });
 

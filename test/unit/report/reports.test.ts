@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../../../src/canary/run-result.js';
-import { createHistogram, encodeHistogram, recordMs } from '../../../src/metrics/hdr.js';
+import { createHistogram, encodeHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import { decisionWord } from '../../../src/report/decision-word.js';
 import { renderHgrm } from '../../../src/report/hgrm.js';
 import { renderJUnit } from '../../../src/report/junit.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
+import type { RunResult } from '../../../src/result/run-result.js';
 
 function histogram(ms: number[]): string {
   const h = createHistogram();

@@ -26,10 +26,39 @@ describe('scenario JSON Schema', () => {
     expect(JSON.parse(committed)).toEqual(schema);
   });
 
-  it('documents every field from the zod descriptions', () => {
-    const properties = schema.properties as Record<string, { description?: string }>;
-    for (const [key, property] of Object.entries(properties)) {
-      expect(property.description, `${key} has a description`).toBeTruthy();
+  it('documents every field of every mode from the zod descriptions', () => {
+    const variants = schema.oneOf as {
+      properties: Record<string, { description?: string; const?: string; enum?: string[] }>;
+    }[];
+    expect(variants.map((v) => v.properties.mode?.const ?? v.properties.mode?.enum?.[0])).toEqual([
+      'canary',
+      'regression',
+      'capacity',
+      'regress',
+    ]);
+    for (const variant of variants) {
+      for (const [key, property] of Object.entries(variant.properties)) {
+        expect(property.description, `${key} has a description`).toBeTruthy();
+      }
+    }
+  });
+
+  it('takes the old spelling of a regress scenario, mode: regression with a regress section, as the loader does', () => {
+    const text = readFileSync(EXAMPLES.find((e) => e.name === 'regress.yaml')?.path ?? '', 'utf8').replace(
+      /^mode: regress$/m,
+      'mode: regression',
+    );
+    expect(text).toContain('mode: regression');
+    expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true);
+    expect(loadScenario(text, { file: 'old.yaml', env: {} }).scenario.mode).toBe('regress');
+  });
+
+  it('gives each mode only the sections it acts on', () => {
+    const capacity = `name: c\nmode: capacity\ntargets: { canary: { url: "http://127.0.0.1:1" } }\nrequests: [{ path: / }]\ncapacity: { slo: p99<50ms }\n`;
+    expect(validate(parse(capacity))).toBe(true);
+    for (const section of ['prometheus: { url: "http://127.0.0.1:2" }', 'steps: [100]', 'router: { type: split }']) {
+      expect(validate(parse(`${capacity}${section}\n`)), section).toBe(false);
+      expect(() => loadScenario(`${capacity}${section}\n`, { file: 'x.yaml', env: {} }), section).toThrow();
     }
   });
 

@@ -7,6 +7,9 @@ import { MINIMAL } from '../../helpers/scenarios.js';
 
 const load = (text: string, env: Record<string, string> = {}, file = 'scenario.yaml') =>
   loadScenario(text, { file, env });
+/** A staged canary, for the tests that read its sections. */
+const loadCanary = (text: string, env: Record<string, string> = {}) =>
+  loadScenario(text, { file: 'scenario.yaml', env, accept: { modes: ['canary'], command: 'run' } });
 
 function problemsOf(text: string, env: Record<string, string> = {}, file = 'scenario.yaml'): readonly string[] {
   try {
@@ -20,7 +23,7 @@ function problemsOf(text: string, env: Record<string, string> = {}, file = 'scen
 
 describe('scenario loader', () => {
   it('applies every default in one place', () => {
-    const { scenario, digest } = load(MINIMAL);
+    const { scenario, digest } = loadCanary(MINIMAL);
     expect(scenario.mode).toBe('canary');
     expect(scenario.steps).toEqual([10, 25, 50, 75, 100]);
     expect(scenario.router).toEqual({ type: 'split' });
@@ -43,7 +46,7 @@ describe('scenario loader', () => {
   });
 
   it('parses durations, rates and percentages into numbers', () => {
-    const { scenario } = load(`${MINIMAL}traffic:
+    const { scenario } = loadCanary(`${MINIMAL}traffic:
   rate: 120/min
   warmup: 1m30s
   stepDuration: 45s
@@ -73,7 +76,7 @@ gates:
 
   it('reads JSON files with line numbers too', () => {
     const json =
-      '{\n  "name": "j",\n  "targets": {"canary": {"url": "http://127.0.0.1:1"}},\n  "requests": [{"path": 5}]\n}';
+      '{\n  "name": "j",\n  "targets": {"baseline": {"url": "http://127.0.0.1:1"}, "canary": {"url": "http://127.0.0.1:2"}},\n  "requests": [{"path": 5}]\n}';
     const problems = problemsOf(json, {}, 'scenario.json');
     expect(problems).toEqual(['scenario.json:4:25: requests[0].path: expected a string, found 5']);
   });
@@ -130,7 +133,8 @@ traffic: { rate: fast }
 `);
     expect(problems).toEqual([
       'scenario.yaml:1:7: name: expected a string, found 5',
-      'scenario.yaml:3:18: targets.canary.url: expected an absolute http(s) URL like "http://127.0.0.1:8080", found "ftp://x"',
+      'scenario.yaml:3:3: targets.baseline: expected a baseline target in canary mode',
+      'scenario.yaml:3:18: targets.canary.url: expected http: or https:, found "ftp:" in "ftp://x"',
       'scenario.yaml:4:11: requests: expected a list of >= 1 items, found a list',
       'scenario.yaml:5:18: traffic.rate: expected a positive rate like "2000/s", "120/min" or 500, found "fast"',
     ]);
@@ -156,6 +160,71 @@ traffic: { rate: fast }
     );
     expect(problemsOf(`${MINIMAL}gates:\n  checks:\n    - { metric: p99, vsStored: { ratio: 1.1 } }\n`)).toContain(
       'scenario.yaml:11:32: gates.checks[0].vsStored: expected a baseline file to compare against',
+    );
+  });
+
+  it('refuses, as the schema of the mode, a section the mode cannot honour', () => {
+    const capacity = `${MINIMAL.replace('name: minimal', 'name: m\nmode: capacity').replace(/ {2}baseline:\n {4}url: .*\n/, '')}capacity: { slo: p99<50ms }\n`;
+    expect(() => load(capacity)).not.toThrow();
+    let message = '';
+    try {
+      load(`${capacity}tracing: { sample: 10% }\nsteps: [100]\n`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('scenario.yaml: capacity cannot honour every part of this scenario; nothing was sent');
+    expect(message).toContain('scenario.yaml:9:1: tracing: the capacity search does not trace requests');
+    expect(message).toContain('scenario.yaml:10:1: steps: the capacity search has no weights to step through');
+    expect(problemsOf(`${capacity}traffic: { rate: 10/s }\n`)).toEqual([
+      'scenario.yaml:9:12: traffic.rate: the capacity search sets the rate itself, from capacity.start up to capacity.max',
+    ]);
+    expect(problemsOf(`${MINIMAL}regress: { baseline: { image: a }, candidate: { image: b } }\n`)).toEqual([
+      'scenario.yaml:9:1: regress: this section starts two builds here: put mode: regress and run it with canary-gate regress',
+    ]);
+  });
+
+  it('names the command to use when a file is of a mode the reading command does not run', () => {
+    const text = `${MINIMAL.replace('name: minimal', 'name: m\nmode: capacity').replace(/ {2}baseline:\n {4}url: .*\n/, '')}capacity: { slo: p99<50ms }\n`;
+    let problems: readonly string[] = [];
+    try {
+      loadScenario(text, { file: 'c.yaml', env: {}, accept: { modes: ['canary', 'regression'], command: 'run' } });
+    } catch (error) {
+      problems = (error as ScenarioError).problems;
+    }
+    expect(problems).toEqual([
+      'c.yaml:2:7: mode: expected "canary" or "regression", found "capacity": run does not search capacity; use canary-gate capacity <scenario> for this file',
+    ]);
+  });
+
+  it('reads the old spelling of a regress scenario, mode: regression with a regress section', () => {
+    const { scenario } = load(
+      'name: r\nmode: regression\nregress:\n  baseline: { command: [node, a.js] }\n  candidate: { command: [node, b.js] }\n',
+    );
+    expect(scenario.mode).toBe('regress');
+    if (scenario.mode !== 'regress') return;
+    expect(scenario.traffic).toMatchObject({
+      rate: 200,
+      connections: 50,
+      warmup: 1000,
+      stepDuration: 5000,
+      timeout: 5000,
+    });
+    expect(scenario.requests).toEqual([{ method: 'GET', path: '/', headers: {}, weight: 1 }]);
+    expect(scenario.gates.checks.map((c) => c.name)).toEqual(['p50', 'p99', 'distribution', 'errorRate']);
+  });
+
+  it('warns of an unset ${env:NAME} instead of failing when asked to (validate)', () => {
+    const text = MINIMAL.replace('path: /', 'path: /\n    headers: { authorization: "Bearer ${env:CG_UNSET}" }');
+    expect(() => load(text)).toThrow(/CG_UNSET is not set/);
+    const { scenario, warnings } = loadScenario(text, { file: 's.yaml', env: {}, unsetEnv: 'warn' });
+    expect(warnings).toEqual([
+      'requests[0].headers.authorization: ${env:CG_UNSET} is not set; commands that send refuse the file until it is',
+    ]);
+    expect(scenario.requests[0]?.headers.authorization).toBe('Bearer ${env:CG_UNSET}');
+    // A URL cannot be checked without its value: there the unset variable is the problem.
+    const url = MINIMAL.replace('http://127.0.0.1:18081', '${env:CG_UNSET_URL}');
+    expect(() => loadScenario(url, { file: 's.yaml', env: {}, unsetEnv: 'warn' })).toThrow(
+      's.yaml:6:10: targets.canary.url: environment variable CG_UNSET_URL is not set',
     );
   });
 

@@ -1,10 +1,18 @@
 /** The load plan a scenario's traffic and request mix give for some targets and a duration. */
-import type { LoadPlan } from '../load/plan.js';
+
 import type { Scenario } from '../scenario/schema.js';
+import type { LoadPlan } from './plan.js';
+
+/** What a load plan takes from a scenario of any mode: its traffic, its requests, its tracing. */
+export interface ScenarioLoad {
+  traffic: { rate?: number; connections: number; workers: number; timeout: number };
+  requests: Scenario['requests'];
+  tracing?: { sample: number; slowest: number } | undefined;
+}
 
 /** A LoadPlan for `targets` from the scenario's traffic settings and request mix. */
 export function scenarioLoadPlan(
-  scenario: Scenario,
+  scenario: ScenarioLoad,
   targets: LoadPlan['targets'],
   durationMs: number,
   warmupMs: number,

@@ -3,37 +3,24 @@
  * baselines are recorded from it.
  */
 import { cpus, hostname } from 'node:os';
+import type { StoredArm } from '../arm/arm.js';
+import type { Decision } from '../exit-codes.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import type { IntervalPoint } from '../load/interval-series.js';
-import type { ArmMeasurements } from '../load/recorder.js';
-import type { TracedRequest } from '../load/trace-context.js';
-import { encodeHistogram, spectrumMs } from '../metrics/hdr.js';
-import type { HealthResult } from './preflight.js';
+
+export type { Decision } from '../exit-codes.js';
 
 /** Version of the RunResult shape. */
 export const RUN_RESULT_SCHEMA_VERSION = 1;
 
-/** How a run ended. */
-export type Decision = 'promote' | 'rollback' | 'aborted' | 'interrupted';
-
-/** Exit code of each decision (DESIGN.md's CLI contract), for `run` and `regress` alike. */
-export const DECISION_EXIT: Record<Decision, number> = { promote: 0, rollback: 1, aborted: 3, interrupted: 130 };
-
-/** One arm of one step. */
-export interface StepArm {
+/** One health check's outcome (pre-flight of a run, health of a build). */
+export interface HealthResult {
+  /** Which service ("baseline", "canary", or an extra's name). */
+  service: string;
   url: string;
-  requests: number;
-  errors: number;
-  /** 429 responses among the errors. */
-  throttled: number;
-  errorsByClass: Record<string, number>;
-  latencyMs: Record<string, number>;
-  /** HdrHistogram compressed base64, µs. */
-  histogram: string;
-  /** Per endpoint of the mix: counts and histogram. */
-  endpoints: Record<string, { requests: number; errors: number; throttled: number; histogram: string }>;
-  /** The slowest traced requests, slowest first, with a link when tracing.urlTemplate is set. */
-  slowest?: (TracedRequest & { url?: string })[];
+  healthy: boolean;
+  /** HTTP status, or the error class. */
+  detail: string;
 }
 
 /** One step of the run. */
@@ -46,7 +33,7 @@ export interface StepResult {
   durationMs: number;
   /** How many times the step was extended because the judge was inconclusive. */
   extensions: number;
-  arms: Record<string, StepArm>;
+  arms: Record<string, StoredArm>;
   /** Per-second points per arm ("client" too with the proxy router), ms from startedAtMs. */
   intervals: Record<string, IntervalPoint[]>;
   verdict: StepVerdict;
@@ -94,34 +81,6 @@ export interface RegressRound {
   /** Arms in the order they were measured (alternating: ABBA). */
   order: string[];
   arms: Record<string, { requests: number; errors: number; p50Ms: number; p99Ms: number; durationMs: number }>;
-}
-
-/** One arm's measurements as a result stores them. */
-export function stepArmOf(a: ArmMeasurements, traceUrl?: string): StepArm {
-  return {
-    url: a.url,
-    requests: a.counters.requests,
-    errors: a.counters.errors,
-    throttled: a.counters.errorsByClass.http429,
-    errorsByClass: { ...a.counters.errorsByClass },
-    latencyMs: { ...spectrumMs(a.latency) },
-    histogram: encodeHistogram(a.latency),
-    endpoints: Object.fromEntries(
-      a.endpoints.map((e) => [
-        e.name,
-        { requests: e.requests, errors: e.errors, throttled: 0, histogram: encodeHistogram(e.latency) },
-      ]),
-    ),
-    ...(a.slowest && a.slowest.requests.length > 0
-      ? {
-          slowest: a.slowest.requests.map((r) => ({
-            ...r,
-            latencyMs: Math.round(r.latencyMs * 1000) / 1000,
-            ...(traceUrl ? { url: traceUrl.replaceAll('{traceId}', r.traceId) } : {}),
-          })),
-        }
-      : {}),
-  };
 }
 
 /** The machine fingerprint stored with every result and baseline. */

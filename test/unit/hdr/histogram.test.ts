@@ -8,7 +8,7 @@ import {
   mergeHistograms,
   recordMs,
   spectrumMs,
-} from '../../../src/metrics/hdr.js';
+} from '../../../src/hdr/histogram.js';
 
 describe('HDR helpers', () => {
   it('keep 3 significant digits over the whole range', () => {

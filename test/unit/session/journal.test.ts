@@ -2,10 +2,10 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { journalState, RunJournal, readJournal } from '../../../src/canary/journal.js';
 import { upstreamBlock } from '../../../src/canary/routers/nginx.js';
 import { fnv1a } from '../../../src/canary/routers/proxy.js';
 import { expandArgv } from '../../../src/canary/routers/router.js';
+import { journalState, RunJournal, readJournal } from '../../../src/session/journal.js';
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'canary-gate-journal-')), 'journal.jsonl');
 

@@ -1,39 +1,13 @@
 /**
- * The run's own metrics at the CLI edge: the `--metrics-port`, `--metrics-host` and
- * `--pushgateway` flags (shared by `run` and `demo`), and the glue that feeds driver events to the
- * exporter, serves /metrics while the run lasts and pushes the final state when it ends.
+ * A run's own metrics: where they go (checked before anything starts), and the glue that feeds
+ * driver events to the exporter, serves /metrics while the run lasts and pushes the final state
+ * when it ends.
  */
-import type { Argv } from 'yargs';
 import type { DriverEvent } from '../canary/driver.js';
-import type { Decision } from '../canary/run-result.js';
 import { UsageError } from '../errors.js';
+import type { Decision } from '../exit-codes.js';
 import { RunMetrics } from '../metrics/exporter.js';
-import type { CliIO } from './io.js';
-
-/** The metrics flags. */
-export interface MetricsArgs {
-  'metrics-port'?: number;
-  'metrics-host': string;
-  pushgateway?: string;
-}
-
-/** Declare the metrics flags on a command. */
-export function metricsFlags<T>(y: Argv<T>): Argv<T & MetricsArgs> {
-  return y
-    .option('metrics-port', {
-      type: 'number',
-      describe: 'serve Prometheus metrics of the run on this port at /metrics (0 picks a free port)',
-    })
-    .option('metrics-host', {
-      type: 'string',
-      default: '127.0.0.1',
-      describe: 'address the metrics port binds to',
-    })
-    .option('pushgateway', {
-      type: 'string',
-      describe: 'Pushgateway URL the final state is pushed to when the run ends (job "canary-gate")',
-    }) as Argv<T & MetricsArgs>;
-}
+import type { RunIO } from './io.js';
 
 /** Where a run's metrics go, checked. */
 export interface MetricsTargets {
@@ -42,9 +16,13 @@ export interface MetricsTargets {
   pushgateway?: string;
 }
 
-/** Check the flags; a bad value is a usage error before anything starts. */
-export function metricsTargets(args: MetricsArgs): MetricsTargets | undefined {
-  const port = args['metrics-port'];
+/** Check where metrics go (the --metrics-* and --pushgateway flags); a bad value is a usage error before anything starts. */
+export function metricsTargets(args: {
+  port?: number | undefined;
+  host: string;
+  pushgateway?: string | undefined;
+}): MetricsTargets | undefined {
+  const port = args.port;
   const push = args.pushgateway;
   if (port === undefined && push === undefined) return undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
@@ -62,7 +40,7 @@ export function metricsTargets(args: MetricsArgs): MetricsTargets | undefined {
     }
   }
   return {
-    host: args['metrics-host'],
+    host: args.host,
     ...(port !== undefined ? { port } : {}),
     ...(push !== undefined ? { pushgateway: push } : {}),
   };
@@ -80,7 +58,7 @@ export interface RunMetricsSession {
 export async function startRunMetrics(
   targets: MetricsTargets,
   info: { run: string; scenario: string; router: string; steps: number },
-  io: CliIO,
+  io: RunIO,
   quiet: boolean,
 ): Promise<RunMetricsSession> {
   const metrics = new RunMetrics(info);

@@ -4,14 +4,14 @@
  * exits. Shared by `run` and `regress`. A closed output pipe never gets here: `processIO`
  * drops EPIPE at the edge.
  */
-import type { CliIO } from './io.js';
+import type { RunIO } from './io.js';
 
 /**
  * Abort `controller` on a signal (reason `{ signal }`, exit 130) or an uncaught error (the error,
  * exit 3), saying `cleanup` once. Returns the unsubscribe function, to call after the cleanup.
  */
 export function abortOnTrouble(
-  io: CliIO,
+  io: RunIO,
   controller: AbortController,
   say: (text: string) => void,
   cleanup: string,

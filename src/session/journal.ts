@@ -4,22 +4,20 @@
  * `canary-gate recover <journal>` reads it back.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import type { WeightEntry, WeightJournal } from '../canary/weight-journal.js';
 
-/** A journal line. */
-export type JournalEntry =
-  | { event: 'start'; run: string; time: string; scenarioFile: string; router: string; digest: string }
-  | { event: 'weight'; run: string; time: string; step: number; weight: number }
-  | { event: 'applied'; run: string; time: string; step: number; weight: number }
-  | { event: 'reset'; run: string; time: string; reason: string }
-  | { event: 'reset-done'; run: string; time: string }
-  | { event: 'end'; run: string; time: string; decision: string }
-  | { event: 'recovered'; run: string; time: string; weightBefore: number };
+/** What an entry is, without its stamp: the driver's entries, and recover's own. */
+type Unstamped = WeightEntry | { event: 'recovered'; weightBefore: number };
 
-/** Distributive Omit, so each variant keeps its own fields. */
-type WithoutStamp<T> = T extends unknown ? Omit<T, 'run' | 'time'> : never;
+/** A journal line: an entry stamped with the run and the time. */
+export type JournalEntry = Unstamped extends infer E
+  ? E extends unknown
+    ? E & { run: string; time: string }
+    : never
+  : never;
 
 /** An append-only, fsynced journal file. */
-export class RunJournal {
+export class RunJournal implements WeightJournal {
   readonly path: string;
   readonly run: string;
   #fd: number | undefined;
@@ -38,7 +36,7 @@ export class RunJournal {
   }
 
   /** Append one entry and fsync before returning. */
-  append(entry: WithoutStamp<JournalEntry>): void {
+  append(entry: Unstamped): void {
     if (this.#fd === undefined) throw new Error(`journal ${this.path} is closed`);
     const line = `${JSON.stringify({ ...entry, run: this.run, time: new Date().toISOString() })}\n`;
     writeSync(this.#fd, line);

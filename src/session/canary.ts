@@ -1,0 +1,131 @@
+/**
+ * The session of a staged run (`run`, `demo`, later `serve`): everything around the driver that
+ * a run needs from the machine — Prometheus queries checked before anything is sent, the run's
+ * folder and journal, its metrics port, signals that reset the router, live progress, and the
+ * result and reports written at the end.
+ */
+import { resolve } from 'node:path';
+import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
+import type { Baseline } from '../baseline/format.js';
+import { type DriverEvent, runCanary } from '../canary/driver.js';
+import { createRouter } from '../canary/routers/create-router.js';
+import { ScenarioError } from '../errors.js';
+import { externalSource, queryProblems } from '../metrics/external-checks.js';
+import { startRunProgress } from '../report/run-progress.js';
+import { machineFingerprint, type RunResult } from '../result/run-result.js';
+import type { RunScenario } from '../scenario/schema.js';
+import type { Redactor } from '../scenario/secrets.js';
+import type { RunIO } from './io.js';
+import { RunJournal } from './journal.js';
+import { makeRunDir, writeRunOutputs } from './outputs.js';
+import { newRunId } from './run-id.js';
+import { type MetricsTargets, startRunMetrics } from './run-metrics.js';
+import { abortOnTrouble } from './signals.js';
+
+/** A staged run to make, with what surrounds it. */
+export interface CanarySessionOptions {
+  scenario: RunScenario;
+  scenarioFile: string;
+  digest: string;
+  redactor: Redactor;
+  /** Where the run's folder is made. */
+  outDir: string;
+  /** No progress or messages on stderr. */
+  quiet: boolean;
+  /** Stored baseline for vsStored limits. */
+  baseline?: Baseline;
+  /** Called before each step's weight change (the demo switches its regression on with it). */
+  onEvent?: (event: DriverEvent) => void;
+  /** Serve /metrics during the run and/or push the final state. */
+  metrics?: MetricsTargets;
+}
+
+/** A finished run: its result (secrets redacted) and the files written. */
+export interface RunOutcome {
+  result: RunResult;
+  resultFile: string;
+  journal?: string;
+  reports: string[];
+}
+
+/** Run a loaded scenario through the driver, with signals, journal, metrics, result file and reports. */
+export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Promise<RunOutcome> {
+  const queries = (await queryProblems(o.scenario)).map((p) => o.redactor.redactText(p));
+  if (queries.length > 0) {
+    throw new ScenarioError(
+      `${o.scenarioFile}: Prometheus rejects ${queries.length === 1 ? 'a query' : 'queries'}; nothing was sent\n  - ${queries.join('\n  - ')}`,
+      queries,
+    );
+  }
+  const run = newRunId();
+  const router = createRouter(o.scenario);
+  // Before the run directory, journal and handlers exist: a port that cannot open leaves nothing behind.
+  const metrics = o.metrics
+    ? await startRunMetrics(
+        o.metrics,
+        {
+          run,
+          scenario: o.scenario.name,
+          router: o.redactor.redactText(router.describe()),
+          steps: o.scenario.steps.length,
+        },
+        io,
+        o.quiet,
+      )
+    : undefined;
+  let dir: string;
+  let journal: RunJournal;
+  try {
+    dir = makeRunDir(o.outDir, run);
+    journal = new RunJournal(`${dir}/journal.jsonl`, run);
+  } catch (error) {
+    await metrics?.finish('aborted');
+    throw error;
+  }
+  const controller = new AbortController();
+  // Whatever ends the run from outside must not leave the canary holding traffic: the driver
+  // resets the router and reports it (130 for a signal, 3 for an error).
+  const release = abortOnTrouble(
+    io,
+    controller,
+    (text) => {
+      if (!o.quiet) io.stderr(o.redactor.redactText(`${text}\n`));
+    },
+    'resetting the router to 0% canary',
+  );
+  const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
+  if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  const external = externalSource(o.scenario);
+  const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
+  if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
+  let result: RunResult | undefined;
+  try {
+    const baseline = o.baseline;
+    result = await runCanary({
+      scenario: o.scenario,
+      scenarioFile: resolve(o.scenarioFile),
+      digest: o.digest,
+      router,
+      run,
+      journal,
+      redact: (text) => o.redactor.redactText(text),
+      ...(baseline ? { stored: (index: number) => storedMeasurements(baseline, index), warnings } : {}),
+      ...(external ? { external } : {}),
+      signal: controller.signal,
+      onEvent: (event) => {
+        o.onEvent?.(event);
+        metrics?.onEvent(event);
+        progress?.show(event);
+      },
+    });
+  } finally {
+    // Also when the driver itself threw: the metrics port must not outlive the run.
+    await metrics?.finish(result?.decision ?? 'aborted');
+    progress?.done();
+    release();
+    journal.close();
+  }
+  const redacted = o.redactor.redact(result);
+  const { resultFile, reports } = writeRunOutputs(redacted, dir, o.scenario.outputs.formats, io.env);
+  return { result: redacted, resultFile, journal: journal.path, reports };
+}

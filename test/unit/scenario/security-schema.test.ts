@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ScenarioError } from '../../../src/errors.js';
+import { loadScenario } from '../../../src/scenario/loader.js';
 import {
   expectedAccepted,
   expectedThrottledShare,
@@ -190,6 +192,72 @@ describe('security section against the scenario', () => {
         message:
           'expected the probed request ("GET /health") to carry the normal credentials in authorization; it has no such header',
       },
+    ]);
+  });
+});
+
+describe('the security section in the scenario union', () => {
+  const load = (text: string) => loadScenario(text, { file: 'scenario.yaml', env: { API_TOKEN: 'secret-token-4e1f' } });
+  const problemsOf = (text: string): readonly string[] => {
+    try {
+      load(text);
+      return [];
+    } catch (error) {
+      if (error instanceof ScenarioError) return error.problems;
+      throw error;
+    }
+  };
+  const staged = (mode: string) => `name: s
+mode: ${mode}
+targets:
+  baseline: { url: "https://127.0.0.1:8443" }
+  canary: { url: "https://127.0.0.1:8444" }
+requests:
+  - { name: items, path: /items, headers: { authorization: "Bearer \${env:API_TOKEN}" } }
+steps: [50, 100]
+${mode === 'regression' ? 'baseline: { file: base.json }\n' : ''}security:
+  tls: { minVersion: TLSv1.3 }
+  auth: { request: items }
+  rateLimit: { limit: 120/min, skipSteps: [2] }
+`;
+
+  it.each(['canary', 'regression'])('is honoured by mode %s, with its defaults applied', (mode) => {
+    const { scenario } = load(staged(mode));
+    expect(scenario.mode).toBe(mode);
+    const security = 'security' in scenario ? scenario.security : undefined;
+    expect(security?.rateLimit).toMatchObject({ limit: 2, probeRate: 6, skipSteps: [2] });
+    expect(security?.auth?.header).toBe('authorization');
+  });
+
+  it('is a problem naming the field in the modes that cannot honour it', () => {
+    const capacity = `name: c
+mode: capacity
+targets: { canary: { url: "http://127.0.0.1:8080" } }
+requests: [{ path: / }]
+capacity: { slo: "p99<50ms" }
+security: { headers: { absent: [server] } }
+`;
+    expect(problemsOf(capacity)).toEqual([
+      expect.stringMatching(/^scenario\.yaml:6:1: security: the capacity search probes no security invariants/),
+    ]);
+    const regress = `name: r
+mode: regress
+regress:
+  baseline: { command: [node, a.js] }
+  candidate: { command: [node, b.js] }
+security: { headers: { absent: [server] } }
+`;
+    expect(problemsOf(regress).filter((p) => p.includes('security'))).toEqual([
+      expect.stringMatching(/security: regress probes no security invariants/),
+    ]);
+  });
+
+  it('checks the section against the rest of the scenario: tls on plain http, a step past the last', () => {
+    const text = staged('canary').replaceAll('https:', 'http:').replace('skipSteps: [2]', 'skipSteps: [3]');
+    expect(problemsOf(text)).toEqual([
+      'scenario.yaml:10:8: security.tls: expected https targets for tls: targets.baseline.url is plain http',
+      'scenario.yaml:10:8: security.tls: expected https targets for tls: targets.canary.url is plain http',
+      'scenario.yaml:12:44: security.rateLimit.skipSteps[0]: expected a step number from 1 to 2, found 3',
     ]);
   });
 });

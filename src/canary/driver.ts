@@ -10,7 +10,7 @@ import { DECISION_EXIT, type Decision } from '../exit-codes.js';
 import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
-import type { StepVerdict } from '../gates/verdict.js';
+import type { CheckResult, StepVerdict } from '../gates/verdict.js';
 import { type LoadProgress, runLoad } from '../load/engine.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 import { mergeArms } from '../load/merge.js';
@@ -25,6 +25,7 @@ import {
   type StepResult,
 } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
+import { type SecurityLook, stoppedVerdict } from '../security/gate.js';
 import { preflight } from './preflight.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
@@ -62,6 +63,12 @@ export interface CanaryRunOptions {
   warnings?: string[];
   /** Values from outside the load (Prometheus, Alertmanager), read at every look. Never throws. */
   external?: ExternalSource;
+  /**
+   * The security probes, asked in pre-flight and once per step right after its weight is applied
+   * (1 = the first step), before its load: a blocking canary finding rolls back at once, a blocking
+   * baseline finding in pre-flight aborts. Never throws.
+   */
+  security?: (at: 'preflight' | number) => Promise<SecurityLook>;
 }
 
 interface StepMeasurement {
@@ -87,6 +94,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     digest: o.digest,
   });
 
+  let preflightSecurity: RunResult['preflightSecurity'];
   const result = (preflightResults: HealthResult[], decision: Decision, reason: string): RunResult => ({
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
     run: o.run,
@@ -101,6 +109,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     reason,
     exitCode: DECISION_EXIT[decision],
     warnings: o.warnings ?? [],
+    ...(preflightSecurity ? { preflightSecurity } : {}),
   });
 
   const health = await preflight(scenario);
@@ -114,6 +123,15 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       'aborted',
       `pre-flight: ${health.length - sick.length}/${health.length} healthy; unhealthy: ${list}; no weight was changed`,
     );
+  }
+  const pre = await o.security?.('preflight');
+  if (pre && !o.signal?.aborted) {
+    const decided = pre.stop ? (pre.stop.arm === 'canary' ? 'rollback' : 'aborted') : 'continue';
+    preflightSecurity = { decision: decided, checks: [...pre.judged, ...pre.reported] };
+    if (decided !== 'continue') {
+      journal.append({ event: 'end', decision: decided });
+      return result(health, decided, `pre-flight: ${pre.stop?.reason}; no weight was changed`);
+    }
   }
 
   let decision: Decision = 'promote';
@@ -130,6 +148,16 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       const appliedAtMs = performance.now();
       journal.append({ event: 'applied', step: index, weight });
       if (o.signal?.aborted) break;
+      const security = await o.security?.(index + 1);
+      if (o.signal?.aborted) break;
+      if (security?.stop?.arm === 'canary') {
+        const verdict = stoppedVerdict(security, scenario.gates);
+        emit({ type: 'verdict', index, verdict, extensions: 0 });
+        steps.push(unmeasuredStep(index, weight, performance.now() - runStartMs, verdict));
+        decision = 'rollback';
+        reason = `step ${index + 1} (${weight}%): ${verdict.reason}`;
+        break;
+      }
 
       // Looks: every minStepDuration (default: once, at stepDuration) up to stepDuration, then
       // extensions of the same length up to maxStepDuration. Each look spends its share of the
@@ -154,7 +182,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
               ...(o.signal ? { signal: o.signal } : {}),
             })
           : undefined;
-        return judge(
+        const v = judge(
           scenario,
           measured,
           lastBaseline,
@@ -163,7 +191,10 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
           elapsedMs >= t.stepDuration - 1,
           elapsedMs >= maxMs - 1,
           external,
+          security?.judged,
         );
+        // The baseline's findings are shown beside the canary's, never scored.
+        return security ? { ...v, checks: [...v.checks, ...security.reported] } : v;
       };
       let verdict = await look();
       while (verdict.decision === 'extend' && !o.signal?.aborted && elapsedMs < maxMs - 1) {
@@ -322,6 +353,7 @@ function judge(
   mayPass: boolean,
   finalLook: boolean,
   external: readonly ExternalCheck[] | undefined,
+  decided: readonly CheckResult[] | undefined,
 ): StepVerdict {
   const canary = m.arms.get('canary');
   const baseline = m.arms.get('baseline');
@@ -334,6 +366,7 @@ function judge(
     ...(liveBaseline ? { baseline: liveBaseline } : {}),
     ...(stored ? { stored } : {}),
     ...(external ? { external } : {}),
+    ...(decided ? { decided } : {}),
     checks,
     statistics,
     weights,
@@ -362,6 +395,20 @@ function stepResult(
     extensions,
     arms,
     intervals: m.intervals,
+    verdict,
+  };
+}
+
+/** A step stopped before its load (a blocking security finding): its verdict, nothing measured. */
+function unmeasuredStep(index: number, weight: number, atMs: number, verdict: StepVerdict): StepResult {
+  return {
+    index,
+    weight,
+    startedAtMs: Math.round(atMs),
+    durationMs: 0,
+    extensions: 0,
+    arms: {},
+    intervals: {},
     verdict,
   };
 }

@@ -66,6 +66,8 @@ export interface JudgeInput {
   checks: readonly Check[];
   /** External values checked at this look (Prometheus queries, Alertmanager). */
   external?: readonly ExternalCheck[];
+  /** Checks decided outside the load (the security probes' findings): scored and acted on like the judge's own. */
+  decided?: readonly CheckResult[];
   statistics: { minSamples: number; maxIncrease: number; inconclusive: 'rollback' | 'continue' };
   weights: Readonly<Record<string, number>>;
   passScore: number;
@@ -453,6 +455,7 @@ export function judgeStep(input: JudgeInput): StepVerdict {
   const checks = [
     ...input.checks.map((check) => judgeCheck(check, input, a)),
     ...(input.external ?? []).map((x) => judgeExternal(x, samples)),
+    ...(input.decided ?? []),
   ];
   const card = scoreChecks(checks, input.weights, input.passScore);
   // External sources fail closed: a value that could not be read rolls back like a critical failure.

@@ -6,6 +6,7 @@
 import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
+import { securityMarkdown } from './security.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
   canary === undefined || baseline === undefined || baseline === 0
@@ -65,6 +66,7 @@ export function renderMarkdown(r: RunResult): string {
     for (const b of r.regress.builds)
       lines.push(`- ${regressBuildName(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
   }
+  lines.push(...securityMarkdown(r, cell));
   lines.push('', '### Checks', '');
   for (const s of r.steps) {
     for (const c of s.verdict.checks)

@@ -5,7 +5,8 @@
  * read — stops a rollout at once: on the canary it rolls back, on the baseline in pre-flight it
  * aborts, since production itself does not hold what the scenario says. Pure.
  */
-import type { CheckResult } from '../gates/verdict.js';
+import { scoreChecks } from '../gates/score.js';
+import type { CheckResult, StepVerdict } from '../gates/verdict.js';
 import { blockingFindings, findingCheck, findingName, SECURITY_GROUP, type SecurityFinding } from './finding.js';
 
 /** The group of the baseline's findings: shown in reports, never scored. */
@@ -38,4 +39,37 @@ export function securityStop(
       reason: `the baseline breaks ${baseline.invariant}: ${baseline.sentence}; the scenario's security invariants do not hold in production`,
     };
   return undefined;
+}
+
+/** One security look as a rollout uses it: checks to judge, checks only to report, and what stops it. */
+export interface SecurityLook {
+  /** The canary's findings: the judge weighs them with the step's own checks. */
+  judged: CheckResult[];
+  /** The baseline's findings: shown beside them, never scored. */
+  reported: CheckResult[];
+  /** The first blocking finding, canary first. */
+  stop?: { arm: 'canary' | 'baseline'; reason: string };
+}
+
+/** A look's findings sorted into what the judge weighs, what is only shown, and what stops the run. */
+export function securityLook(findings: readonly SecurityFinding[]): SecurityLook {
+  const stop = securityStop(findings);
+  return { ...securityChecks(findings), ...(stop ? { stop } : {}) };
+}
+
+/**
+ * The verdict of a step stopped by a blocking finding before its load: a rollback with the
+ * finding's sentence, scored on the security checks alone (nothing else was measured).
+ */
+export function stoppedVerdict(
+  look: SecurityLook,
+  gates: { weights: Readonly<Record<string, number>>; passScore: number },
+): StepVerdict {
+  return {
+    decision: 'rollback',
+    checks: [...look.judged, ...look.reported],
+    score: scoreChecks(look.judged, gates.weights, gates.passScore),
+    alpha: 0,
+    reason: look.stop?.reason ?? 'stopped by a security finding',
+  };
 }

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { pickRequest, requestLabel, type SecurityConfig } from '../scenario/security-schema.js';
 import { probeAuth } from './auth.js';
 import type { SecurityFinding, SecurityProbeName } from './finding.js';
+import { type SecurityLook, securityLook } from './gate.js';
 import { judgeHeaders } from './headers.js';
 import { type ProbeHttpOptions, type ProbeRequest, type ProbeTarget, probeAgent, sendProbe } from './http.js';
 import type { SecurityMaterial } from './material.js';
@@ -112,4 +113,9 @@ async function probeArm(
   } finally {
     await agent.close();
   }
+}
+
+/** One look, sorted for a rollout: the canary's checks judged, the baseline's reported, the stop if any. */
+export async function lookAtSecurity(o: SecurityLookOptions): Promise<SecurityLook> {
+  return securityLook(await probeSecurity(o));
 }

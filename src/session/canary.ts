@@ -15,6 +15,8 @@ import { startRunProgress } from '../report/run-progress.js';
 import { machineFingerprint, type RunResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
+import { loadSecurityMaterial } from '../security/material.js';
+import { lookAtSecurity } from '../security/probe.js';
 import type { RunIO } from './io.js';
 import { RunJournal } from './journal.js';
 import { makeRunDir, writeRunOutputs } from './outputs.js';
@@ -50,6 +52,8 @@ export interface RunOutcome {
 
 /** Run a loaded scenario through the driver, with signals, journal, metrics, result file and reports. */
 export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Promise<RunOutcome> {
+  // The files the security section names are read before anything is sent: a bad one is exit 2.
+  const material = loadSecurityMaterial(o.scenario.security, o.scenarioFile);
   const queries = (await queryProblems(o.scenario)).map((p) => o.redactor.redactText(p));
   if (queries.length > 0) {
     throw new ScenarioError(
@@ -96,6 +100,18 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
   const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
   if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
   const external = externalSource(o.scenario);
+  const section = o.scenario.security;
+  const security = section
+    ? (at: 'preflight' | number) =>
+        lookAtSecurity({
+          section,
+          targets: Object.entries(o.scenario.targets).flatMap(([arm, t]) => (t ? [{ arm, url: t.url }] : [])),
+          requests: o.scenario.requests,
+          material,
+          at,
+          signal: controller.signal,
+        })
+    : undefined;
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   let result: RunResult | undefined;
@@ -111,6 +127,7 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
       redact: (text) => o.redactor.redactText(text),
       ...(baseline ? { stored: (index: number) => storedMeasurements(baseline, index), warnings } : {}),
       ...(external ? { external } : {}),
+      ...(security ? { security } : {}),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SecuritySchema } from '../../../src/scenario/security-schema.js';
 import { blockingFindings, findingCheck, type SecurityFinding } from '../../../src/security/finding.js';
-import { securityChecks, securityStop } from '../../../src/security/gate.js';
+import { securityChecks, securityLook, securityStop, stoppedVerdict } from '../../../src/security/gate.js';
 import { judgeHeaders } from '../../../src/security/headers.js';
 import { dueProbes } from '../../../src/security/probe.js';
 import { formatRatePerMin, judgeRateLimit, type RateLimitSample } from '../../../src/security/rate-limit.js';
@@ -221,5 +221,17 @@ describe('findings in a rollout', () => {
     });
     expect(securityStop([f('baseline', 'error'), f('canary', 'pass')])?.arm).toBe('baseline');
     expect(securityStop([f('canary', 'fail', false), f('canary', 'inconclusive')])).toBeUndefined();
+  });
+
+  it("makes a stopped step's verdict: a rollback with the finding's sentence, scored on the canary's findings", () => {
+    const look = securityLook([f('baseline', 'pass'), f('canary', 'fail')]);
+    expect(look.stop?.arm).toBe('canary');
+    const v = stoppedVerdict(look, { weights: {}, passScore: 7 });
+    expect(v.decision).toBe('rollback');
+    expect(v.reason).toBe('critical check rate limit (canary) failed: canary let all 30 requests through');
+    expect(v.checks.map((c) => c.group)).toEqual(['security', 'security (baseline)']);
+    expect(v.score.groups.map((g) => [g.group, g.failed])).toEqual([['security', 1]]);
+    expect(v.score.go).toBe(false);
+    expect(securityLook([f('canary', 'pass')]).stop).toBeUndefined();
   });
 });

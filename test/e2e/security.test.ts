@@ -272,3 +272,24 @@ describe('run with a security section', () => {
     expect(runs()).toBe(runsBefore);
   });
 });
+
+describe('demo --security', () => {
+  it('rolls back the demo canary that dropped its token check in pre-flight, naming the invariant', async () => {
+    const cli = await runCli(['demo', '--security', '--json', '--quiet', '--out', join(dir, 'demo')]);
+    expect(cli.code, cli.stderr).toBe(1);
+    const r = JSON.parse(cli.stdout) as Result;
+    expect(r.reason).toMatch(
+      /^pre-flight: critical check auth: no credentials refused \(canary\) failed: canary answered GET \/api\/items with no credentials with 200/,
+    );
+    expect(r.steps).toEqual([]);
+    // The baseline keeps its check and its limit: its findings pass.
+    const baseline = (r.preflightSecurity?.checks ?? []).filter((c) => c.group === 'security (baseline)');
+    expect(baseline.map((c) => [c.name, c.status])).toEqual([
+      ['auth: no credentials refused (baseline)', 'pass'],
+      ['auth: a wrong token refused (baseline)', 'pass'],
+      ['auth: credentials accepted (baseline)', 'pass'],
+      ['rate limit (baseline)', 'pass'],
+      ['rate limit headers (baseline)', 'pass'],
+    ]);
+  });
+});

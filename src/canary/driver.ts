@@ -34,6 +34,7 @@ import type { WeightEntry, WeightJournal } from './weight-journal.js';
 /** Something the driver did, for progress displays and logs. */
 export type DriverEvent =
   | { type: 'preflight'; results: HealthResult[] }
+  | { type: 'preflight-security'; look: NonNullable<RunResult['preflightSecurity']> }
   | { type: 'step'; index: number; weight: number }
   | { type: 'progress'; index: number; plannedMs: number; progress: LoadProgress }
   | { type: 'verdict'; index: number; verdict: StepVerdict; extensions: number }
@@ -128,6 +129,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
   if (pre && !o.signal?.aborted) {
     const decided = pre.stop ? (pre.stop.arm === 'canary' ? 'rollback' : 'aborted') : 'continue';
     preflightSecurity = { decision: decided, checks: [...pre.judged, ...pre.reported] };
+    emit({ type: 'preflight-security', look: preflightSecurity });
     if (decided !== 'continue') {
       journal.append({ event: 'end', decision: decided });
       return result(health, decided, `pre-flight: ${pre.stop?.reason}; no weight was changed`);

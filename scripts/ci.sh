@@ -42,7 +42,12 @@ fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd --bridge=none --iptables=false >/var/log/canary-gate-dockerd.log 2>&1 &
+  # Without the descriptors this script inherited: run under `flock <lock> npm run ci`, dockerd
+  # would otherwise keep the shared heavy lock's descriptor open, and hold the lock, for its life.
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+    exec nohup dockerd --bridge=none --iptables=false >/var/log/canary-gate-dockerd.log 2>&1
+  ) &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5

@@ -36,16 +36,32 @@ export interface CheckResult {
 /** What the driver does next with a step. */
 export type StepDecision = 'continue' | 'extend' | 'rollback';
 
+/** A window the judge left out of a look: it decided no check. */
+export interface ExcludedWindow {
+  /** Start on the run's clock, ms. */
+  startMs: number;
+  /** Why: "generator-limited", "common transient", … */
+  kind: string;
+  /** Details, when the source gave them. */
+  detail?: string;
+}
+
 /** The judge's answer for one look at a step. */
 export interface StepVerdict {
   /** continue (next step or promote), extend (keep measuring), or roll back. */
   decision: StepDecision;
   /** Per-check results. */
   checks: CheckResult[];
-  /** Score, groups and GO / NO-GO. */
+  /** Score, groups and GO / NO-GO (under policy "continue", with the open checks counted as passing). */
   score: Scorecard;
   /** False-rollback budget this look used. */
   alpha: number;
+  /** False-promotion budget per check this look used (0 when no check could pass). */
+  beta?: number;
   /** Why, in one sentence. */
   reason: string;
+  /** The checks that decided a rollback, or that the inconclusive policy let through. */
+  decidedBy?: string[];
+  /** Windows left out of this look (the driver's marks and common transients). */
+  excluded?: ExcludedWindow[];
 }

@@ -7,14 +7,19 @@
 import { performance } from 'node:perf_hooks';
 import { classifyStatus, classifyTransportError } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
+import type { GeneratorMeter } from './generator-meter.js';
 import type { LoadPlan } from './plan.js';
 import type { TargetPool } from './target-pool.js';
 import type { WeightedPicker } from './weighted-picker.js';
 
+/** How often in-flight exchanges are checked against the timeout, at most. */
+const MAX_SWEEP_MS = 100;
+
 /** Runs a plan with constant concurrency until its duration or request cap runs out. */
 export class ClosedModel implements ExchangeSink {
   readonly #plan: LoadPlan;
-  readonly #targets: WeightedPicker<TargetPool>;
+  readonly #meter: GeneratorMeter;
+  #targets: WeightedPicker<TargetPool>;
   readonly #all: readonly TargetPool[];
   readonly #cap: number;
   #issued = 0;
@@ -24,12 +29,19 @@ export class ClosedModel implements ExchangeSink {
   #measuredFromMs = 0;
   #lastSendMs = 0;
   #timer: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
   #resolveDone: (() => void) | undefined;
   /** True while dispatch() runs: undici reports some failures synchronously, inside it. */
   #dispatching = false;
 
-  constructor(plan: LoadPlan, targets: readonly TargetPool[], targetPicker: WeightedPicker<TargetPool>) {
+  constructor(
+    plan: LoadPlan,
+    targets: readonly TargetPool[],
+    targetPicker: WeightedPicker<TargetPool>,
+    meter: GeneratorMeter,
+  ) {
     this.#plan = plan;
+    this.#meter = meter;
     this.#all = targets;
     this.#targets = targetPicker;
     this.#cap = plan.maxRequests ?? Number.POSITIVE_INFINITY;
@@ -45,14 +57,28 @@ export class ClosedModel implements ExchangeSink {
     return this.#lastSendMs;
   }
 
+  /** New weights between targets, taken at each slot's next launch. */
+  setTargets(targetPicker: WeightedPicker<TargetPool>): void {
+    this.#targets = targetPicker;
+  }
+
   /** Run until the duration or the cap is reached and every request has finished. */
   run(): Promise<void> {
     const warmupMs = this.#plan.warmupMs ?? 0;
     this.#measuredFromMs = performance.now() + warmupMs;
+    this.#meter.windowEndMs = this.#measuredFromMs + this.#plan.durationMs;
     const done = new Promise<void>((resolve) => {
       this.#resolveDone = resolve;
     });
     this.#timer = setTimeout(() => this.stop(false), warmupMs + this.#plan.durationMs);
+    const timeoutMs = this.#plan.timeoutMs;
+    this.#sweeper = setInterval(
+      () => {
+        const now = performance.now();
+        for (const target of this.#all) target.expireOverdue(now, timeoutMs);
+      },
+      Math.max(1, Math.min(MAX_SWEEP_MS, timeoutMs / 10)),
+    );
     // One slot per request in flight (connections × pipelining per target); each slot picks its
     // target by weight at every launch.
     const concurrency = this.#all.reduce((sum, t) => sum + t.limit, 0);
@@ -81,11 +107,18 @@ export class ClosedModel implements ExchangeSink {
     this.#inFlight++;
     target.inFlight++;
     const measured = now >= this.#measuredFromMs;
-    if (measured) target.recorder.recordSend(0);
+    if (measured) {
+      target.recorder.recordSend(0);
+      this.#meter.due(false);
+      this.#meter.sent(0, false);
+    }
     this.#lastSendMs = now;
     this.#dispatching = true;
-    new Exchange(this, target, request, now, now, measured, slot).dispatch();
-    this.#dispatching = false;
+    try {
+      new Exchange(this, target, request, now, now, measured, slot, slot).dispatch();
+    } finally {
+      this.#dispatching = false;
+    }
   }
 
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void {
@@ -96,7 +129,11 @@ export class ClosedModel implements ExchangeSink {
     // relaunch on the next turn of the event loop instead.
     const relaunch = (): void => {
       if (this.#stopped) return;
-      if (this.#dispatching) setImmediate(() => this.#launch(exchange.slot, performance.now()));
+      if (this.#dispatching)
+        setImmediate(() => {
+          if (!this.#stopped) this.#launch(exchange.slot, performance.now());
+          this.#maybeDone();
+        });
       else this.#launch(exchange.slot, now);
     };
     if (this.#cancelled || !exchange.measured) {
@@ -107,6 +144,7 @@ export class ClosedModel implements ExchangeSink {
     const recorder = exchange.target.recorder;
     const endpoint = exchange.request.endpoint;
     const latencyMs = now - exchange.sentMs;
+    this.#meter.completed(error === null ? latencyMs : undefined, now);
     if (error === null) {
       const errorClass = classifyStatus(status);
       recorder.recordResponse(endpoint, status, latencyMs, latencyMs, errorClass);
@@ -114,6 +152,7 @@ export class ClosedModel implements ExchangeSink {
         recorder.recordTrace(endpoint, exchange.traceId, latencyMs, status, errorClass);
     } else {
       const errorClass = classifyTransportError(error);
+      recorder.recordErrorCode(error);
       const timeoutMs = this.#plan.timeoutMs;
       if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);
       else recorder.recordFailure(endpoint, errorClass, undefined, undefined);
@@ -133,6 +172,7 @@ export class ClosedModel implements ExchangeSink {
   #maybeDone(): void {
     if (!this.#stopped || this.#inFlight > 0 || this.#resolveDone === undefined) return;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#sweeper) clearInterval(this.#sweeper);
     const resolve = this.#resolveDone;
     this.#resolveDone = undefined;
     resolve();

@@ -18,6 +18,8 @@ export function emptyErrorCounts(): ErrorCounts {
 }
 
 const TIMEOUT_CODES = new Set([
+  // The whole-exchange deadline (exchange.ts).
+  'CANARY_GATE_EXCHANGE_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',

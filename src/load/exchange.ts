@@ -2,6 +2,11 @@
  * One request/response exchange as an undici dispatch handler. It uses undici's raw handler
  * shape (onHeaders/onData/onComplete) on purpose: undici passes it through without parsing
  * response headers into an object, which matters on the hot path.
+ *
+ * The per-request timeout bounds the whole exchange, headers and body: undici's own timeouts
+ * are idle bounds between bytes, so a server dribbling a byte every 200 ms would never trip them.
+ * The model's deadline sweep calls `expire()` on an exchange past its deadline; the connection is
+ * cut and the exchange ends as a timeout.
  */
 import type { Dispatcher } from 'undici';
 import type { PreparedRequest, TargetPool } from './target-pool.js';
@@ -12,11 +17,23 @@ export interface ExchangeSink {
   exchangeDone(exchange: Exchange, status: number, error: Error | null): void;
 }
 
+/** The error an exchange ends with when the whole-exchange deadline cuts it. */
+export class ExchangeTimeoutError extends Error {
+  readonly code = 'CANARY_GATE_EXCHANGE_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`no complete response within ${timeoutMs} ms`);
+    this.name = 'ExchangeTimeoutError';
+  }
+}
+
 /** One in-flight request with the times the models measure from. */
 export class Exchange {
   status = 0;
   /** Trace id of a sampled request (it carries a traceparent header). */
   traceId: string | undefined;
+  /** Set once the exchange reported; undici never calls twice, the deadline might race it. */
+  done = false;
+  #abort: ((reason: Error) => void) | undefined;
 
   constructor(
     readonly sink: ExchangeSink,
@@ -28,11 +45,13 @@ export class Exchange {
     readonly sentMs: number,
     /** False for warm-up requests: sent, but not recorded. */
     readonly measured: boolean,
-    /** The closed model's slot (it picks the connection); 0 in the open model. */
+    /** Its slot in `target.active`: the connection (open model) or the closed model's slot. */
     readonly slot: number,
+    /** The connection it goes out on. */
+    readonly connection: number,
   ) {}
 
-  /** Hand the request to the target's connections. */
+  /** Hand the request to its connection. */
   dispatch(): void {
     let options = this.request.options;
     const trace = this.target.tracer?.next();
@@ -40,12 +59,25 @@ export class Exchange {
       this.traceId = trace.traceId;
       options = { ...options, headers: [...options.headers, 'traceparent', trace.header] };
     }
+    this.target.active[this.slot] = this;
     this.target
-      .dispatcher(this.slot)
+      .client(this.connection)
       .dispatch(options as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler);
   }
 
-  onConnect(): void {}
+  /** The deadline passed: cut the exchange; it ends as a timeout. */
+  expire(timeoutMs: number): void {
+    if (this.done) return;
+    const error = new ExchangeTimeoutError(timeoutMs);
+    // Before undici connected there is no abort handle yet: end it here, undici's later callbacks
+    // are ignored (done is set).
+    if (this.#abort) this.#abort(error);
+    else this.#finish(0, error);
+  }
+
+  onConnect(abort: (reason: Error) => void): void {
+    this.#abort = abort;
+  }
 
   onUpgrade(): void {}
 
@@ -62,10 +94,17 @@ export class Exchange {
   }
 
   onComplete(): void {
-    this.sink.exchangeDone(this, this.status, null);
+    this.#finish(this.status, null);
   }
 
   onError(error: Error): void {
-    this.sink.exchangeDone(this, this.status, error);
+    this.#finish(this.status, error);
+  }
+
+  #finish(status: number, error: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.target.active[this.slot] === this) this.target.active[this.slot] = undefined;
+    this.sink.exchangeDone(this, status, error);
   }
 }

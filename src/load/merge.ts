@@ -2,8 +2,14 @@
  * Pure merging of measurements from several generators (worker threads) or several arms, and
  * their wire form for postMessage. Histograms add bucket by bucket, so merges are exact.
  */
-import { createHistogram, decodeHistogram, encodeHistogram } from '../hdr/histogram.js';
-import { type ArmMeasurements, addCounters, emptyCounters, type IntervalArmSample } from './recorder.js';
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../hdr/histogram.js';
+import {
+  type ArmMeasurements,
+  addCounters,
+  emptyCounters,
+  type IntervalArmSample,
+  subtractCounters,
+} from './recorder.js';
 import { mergeSlowest, type SlowestRequests } from './trace-context.js';
 
 /** ArmMeasurements with histograms encoded, safe to post between threads or store. */
@@ -124,5 +130,53 @@ export function intervalFromWire(w: IntervalArmSampleWire): IntervalArmSample {
     errors: w.errors,
     latency: decodeHistogram(w.latency),
     statusClasses: w.statusClasses,
+  };
+}
+
+/** Bucket access that hdr-histogram-js's JS histograms provide. */
+interface IndexAccess {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+}
+
+/**
+ * `later` minus `earlier`, bucket by bucket, into a fresh histogram (hdr-histogram-js's own
+ * subtract keeps the old maximum). Exact in counts; the maximum reads as its bucket's value, as
+ * after an encode/decode round trip.
+ */
+export function subtractHistogram(later: Histogram, earlier: Histogram): Histogram {
+  const out = createHistogram();
+  const a = later as unknown as IndexAccess;
+  const b = earlier as unknown as IndexAccess;
+  for (let i = 0; i < a.countsArrayLength; i++) {
+    const count = a.getCountAtIndex(i) - (i < b.countsArrayLength ? b.getCountAtIndex(i) : 0);
+    if (count > 0) out.recordValueWithCount(a.valueFromIndex(i), count);
+  }
+  return out;
+}
+
+/** What an arm measured between a snapshot (`earlier`, from ArmRecorder.snapshot) and `later`. */
+export function subtractArms(later: ArmMeasurements, earlier: ArmMeasurements): ArmMeasurements {
+  const latency = subtractHistogram(later.latency, earlier.latency);
+  const sameService = later.service === later.latency;
+  return {
+    arm: later.arm,
+    url: later.url,
+    counters: subtractCounters(later.counters, earlier.counters),
+    latency,
+    service: sameService ? latency : subtractHistogram(later.service, earlier.service),
+    endpoints: later.endpoints.map((e, i) => {
+      const before = earlier.endpoints[i];
+      const sameAsArm = e.latency === later.latency;
+      return {
+        name: e.name,
+        requests: e.requests - (before?.requests ?? 0),
+        errors: e.errors - (before?.errors ?? 0),
+        latency: sameAsArm ? latency : before ? subtractHistogram(e.latency, before.latency) : e.latency,
+      };
+    }),
+    // The slowest traced requests are a run-long list: kept as they are, not subtracted.
+    ...(later.slowest ? { slowest: later.slowest } : {}),
   };
 }

@@ -25,6 +25,11 @@ export interface ArmCounters {
   errorsByClass: ErrorCounts;
   /** Responses by HTTP status. */
   statusCodes: Record<string, number>;
+  /**
+   * Transport failures by the client's error code (UND_ERR_INVALID_ARG, ECONNRESET, …), so a
+   * failure the classes lump together ("other") can still be named.
+   */
+  errorCodes: Record<string, number>;
 }
 
 /** A send this much behind schedule counts as late. */
@@ -41,6 +46,7 @@ export function emptyCounters(): ArmCounters {
     dropped: 0,
     errorsByClass: emptyErrorCounts(),
     statusCodes: {},
+    errorCodes: {},
   };
 }
 
@@ -58,6 +64,35 @@ export function addCounters(into: ArmCounters, from: ArmCounters): void {
   for (const [status, count] of Object.entries(from.statusCodes)) {
     into.statusCodes[status] = (into.statusCodes[status] ?? 0) + count;
   }
+  // Counters decoded from files written before errorCodes existed have none.
+  for (const [code, count] of Object.entries(from.errorCodes ?? {})) {
+    into.errorCodes[code] = (into.errorCodes[code] ?? 0) + count;
+  }
+}
+
+/** `later` minus `earlier`: what was counted between the two. */
+export function subtractCounters(later: ArmCounters, earlier: ArmCounters): ArmCounters {
+  const out = emptyCounters();
+  addCounters(out, later);
+  out.sent -= earlier.sent;
+  out.requests -= earlier.requests;
+  out.responses -= earlier.responses;
+  out.errors -= earlier.errors;
+  out.late -= earlier.late;
+  out.dropped -= earlier.dropped;
+  for (const key of Object.keys(earlier.errorsByClass) as ErrorClass[]) {
+    out.errorsByClass[key] -= earlier.errorsByClass[key];
+  }
+  const minus = (into: Record<string, number>, from: Record<string, number>): void => {
+    for (const [key, count] of Object.entries(from)) {
+      const left = (into[key] ?? 0) - count;
+      if (left === 0) delete into[key];
+      else into[key] = left;
+    }
+  };
+  minus(out.statusCodes, earlier.statusCodes);
+  minus(out.errorCodes, earlier.errorCodes ?? {});
+  return out;
 }
 
 /** One endpoint's measurements within an arm. */
@@ -215,6 +250,14 @@ export class ArmRecorder {
     if (serviceMs !== undefined && this.#separateService) recordMs(this.service, serviceMs);
   }
 
+  /** Count a transport failure by its error code (the class is counted by recordFailure). */
+  recordErrorCode(error: Error): void {
+    const code = (error as { code?: unknown }).code;
+    const key = typeof code === 'string' ? code : error.name;
+    const codes = this.counters.errorCodes;
+    codes[key] = (codes[key] ?? 0) + 1;
+  }
+
   /** A traced request finished: kept when it is among the arm's slowest. */
   recordTrace(
     endpoint: number,
@@ -255,6 +298,32 @@ export class ArmRecorder {
     this.#intervalErrors = 0;
     this.#intervalClasses = emptyStatusClasses();
     return sample;
+  }
+
+  /** A copy of the arm's measurements now, for measurements since a mark (merge.ts subtractArms). */
+  snapshot(): ArmMeasurements {
+    const copy = (h: Histogram): Histogram => {
+      const out = createHistogram();
+      out.add(h);
+      return out;
+    };
+    const counters = emptyCounters();
+    addCounters(counters, this.counters);
+    const latency = copy(this.latency);
+    return {
+      arm: this.arm,
+      url: this.url,
+      counters,
+      latency,
+      service: this.#separateService ? copy(this.service) : latency,
+      endpoints: this.endpoints.map((e) => ({
+        name: e.name,
+        requests: e.requests,
+        errors: e.errors,
+        latency: this.#separateEndpoints ? copy(e.latency) : latency,
+      })),
+      ...(this.#slowest ? { slowest: { limit: this.#slowest.limit, requests: [...this.#slowest.requests] } } : {}),
+    };
   }
 
   /** The arm's measurements so far (live objects, not copies). */

@@ -1,14 +1,17 @@
 /**
  * Spreads a plan over worker threads: each runs an equal share (rate, connections and request
  * cap add up exactly), with its schedule phase-shifted so the workers interleave. Results merge
- * exactly, since histograms add.
+ * exactly, since histograms add. Weights, marks and measurements since a mark are messages to
+ * every worker; the answers merge like the results.
  */
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../worker-entry.js';
+import { addGeneratorSample, emptyGeneratorSample } from './generator-meter.js';
 import { armFromWire, intervalFromWire, mergeByArm } from './merge.js';
 import { type LoadPlan, workerShare } from './plan.js';
+import type { ArmMeasurements } from './recorder.js';
 import type { ThreadHooks, ThreadResult } from './run-in-thread.js';
-import type { WorkerMessage } from './worker-protocol.js';
+import type { WorkerCommand, WorkerMessage } from './worker-protocol.js';
 
 /** Each worker's result, and the merged one. */
 export interface WorkersResult {
@@ -18,8 +21,24 @@ export interface WorkersResult {
   perWorker: ThreadResult[];
 }
 
-/** Run `plan` over `plan.workers` worker threads. */
-export async function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Promise<WorkersResult> {
+/** A load running over worker threads. */
+export interface WorkersRun {
+  /** Resolves when every worker is done. */
+  done: Promise<WorkersResult>;
+  /** New relative weights per arm, in every worker. */
+  setWeights(weights: Record<string, number>): void;
+  /** Every worker remembers its measurements now under `id`. */
+  mark(id: number): void;
+  /** Measurements since mark `id`, merged over workers. */
+  since(id: number): Promise<ArmMeasurements[]>;
+  /** Every worker forgets mark `id`. */
+  forget(id: number): void;
+  /** Stop issuing; in-flight requests finish. */
+  stop(): void;
+}
+
+/** Start `plan` over `plan.workers` worker threads. */
+export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): WorkersRun {
   const entry = workerEntry(import.meta.url, 'worker');
   const n = plan.workers;
   const slotMs = plan.ratePerSec === undefined ? 0 : 1000 / plan.ratePerSec;
@@ -30,12 +49,39 @@ export async function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Pro
         workerData: { plan: workerShare(plan, i), phaseOffsetMs: i * slotMs },
       }),
   );
-  const stopAll = (): void => {
-    for (const worker of workers) worker.postMessage({ type: 'stop' });
+  const live = new Set(workers);
+  const tell = (command: WorkerCommand): void => {
+    for (const worker of live) worker.postMessage(command);
   };
-  if (hooks.signal?.aborted) stopAll();
-  hooks.signal?.addEventListener('abort', stopAll, { once: true });
-  const results = await Promise.all(
+  const abortAll = (): void => tell({ type: 'abort' });
+  if (hooks.signal?.aborted) abortAll();
+  hooks.signal?.addEventListener('abort', abortAll, { once: true });
+
+  let nextRequest = 0;
+  const pendingSince = new Map<
+    number,
+    {
+      parts: ArmMeasurements[][];
+      waiting: number;
+      resolve: (arms: ArmMeasurements[]) => void;
+      reject: (e: Error) => void;
+    }
+  >();
+  const settleSince = (request: number, parts: ArmMeasurements[] | Error): void => {
+    const pending = pendingSince.get(request);
+    if (!pending) return;
+    if (parts instanceof Error) {
+      pendingSince.delete(request);
+      pending.reject(parts);
+      return;
+    }
+    pending.parts.push(parts);
+    if (--pending.waiting > 0) return;
+    pendingSince.delete(request);
+    pending.resolve(mergeByArm(pending.parts.flat()));
+  };
+
+  const done = Promise.all(
     workers.map((worker, i) => {
       return new Promise<ThreadResult>((resolve, reject) => {
         let settled = false;
@@ -44,37 +90,73 @@ export async function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Pro
             hooks.onInterval?.(
               message.index,
               Object.fromEntries(Object.entries(message.arms).map(([arm, s]) => [arm, intervalFromWire(s)])),
+              message.generator,
             );
+          } else if (message.type === 'since') {
+            settleSince(message.request, message.arms.map(armFromWire));
+          } else if (message.type === 'since-error') {
+            settleSince(message.request, new RangeError(message.message));
           } else if (message.type === 'done') {
             settled = true;
+            live.delete(worker);
             resolve({ ...message.result, arms: message.result.arms.map(armFromWire) });
           } else {
             settled = true;
+            live.delete(worker);
             reject(new Error(`load worker ${i} failed: ${message.message}`));
           }
         });
         worker.on('error', (error) => {
           settled = true;
+          live.delete(worker);
           reject(error);
         });
         worker.on('exit', (code) => {
+          live.delete(worker);
           if (!settled) reject(new Error(`load worker ${i} exited with code ${code} before reporting`));
         });
       });
     }),
-  ).finally(() => {
-    hooks.signal?.removeEventListener('abort', stopAll);
-    // After a failure the other workers would go on sending load: end them all. A worker that
-    // already finished has exited; terminate() is a no-op for it.
-    for (const worker of workers) void worker.terminate();
-  });
-  return { merged: mergeThreadResults(results), perWorker: results };
+  )
+    .then((results) => ({ merged: mergeThreadResults(results), perWorker: results }))
+    .finally(() => {
+      hooks.signal?.removeEventListener('abort', abortAll);
+      // After a failure the other workers would go on sending load: end them all. A worker that
+      // already finished has exited; terminate() is a no-op for it.
+      for (const worker of workers) void worker.terminate();
+      for (const [request] of pendingSince) settleSince(request, new RangeError('the load ended before it answered'));
+    });
+
+  return {
+    done,
+    setWeights: (weights) => tell({ type: 'weights', weights }),
+    mark: (id) => tell({ type: 'mark', id }),
+    forget: (id) => tell({ type: 'forget', id }),
+    stop: () => tell({ type: 'stop' }),
+    since: (id) =>
+      new Promise<ArmMeasurements[]>((resolve, reject) => {
+        if (live.size === 0) {
+          reject(new RangeError('the load has ended; read its result instead'));
+          return;
+        }
+        const request = nextRequest++;
+        pendingSince.set(request, { parts: [], waiting: live.size, resolve, reject });
+        tell({ type: 'since', id, request });
+      }),
+  };
+}
+
+/** Run `plan` over `plan.workers` worker threads to its end. */
+export function runInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Promise<WorkersResult> {
+  return startInWorkers(plan, hooks).done;
 }
 
 /** Merge per-worker results into one. */
 export function mergeThreadResults(results: readonly ThreadResult[]): ThreadResult {
   const first = results[0];
   if (!first) throw new RangeError('no worker results to merge');
+  const signals = emptyGeneratorSample();
+  for (const r of results) addGeneratorSample(signals, r.signals, true);
   return {
     model: first.model,
     scheduled: first.scheduled === undefined ? undefined : results.reduce((s, r) => s + (r.scheduled ?? 0), 0),
@@ -88,5 +170,7 @@ export function mergeThreadResults(results: readonly ThreadResult[]): ThreadResu
       cpuPercent: Math.max(...results.map((r) => r.generator.cpuPercent)),
       issuedBehind: results.reduce((s, r) => s + r.generator.issuedBehind, 0),
     },
+    signals,
+    responsesInWindow: results.reduce((s, r) => s + r.responsesInWindow, 0),
   };
 }

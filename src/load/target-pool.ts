@@ -1,9 +1,18 @@
 /**
- * One target at run time: its undici Pool (keep-alive connections), its requests pre-built once
- * per endpoint, its recorder, and the in-flight limit the models respect.
+ * One target at run time: its keep-alive connections (one undici Client each, opened on demand up
+ * to the cap), its requests pre-built once per endpoint, its recorder, its backlog, and the
+ * exchanges in flight (so the whole-exchange deadline can cut them).
+ *
+ * Why one Client per connection and our own free list rather than an undici Pool: a Pool keeps
+ * its own hidden queue and scans its clients on every dispatch, and a client just freed is not
+ * free to it until its 'drain' event, so the Pool opens and spreads requests over cold
+ * connections as load rises — at 20 000/s with 1 000 connections that made the generator's own
+ * CPU the bottleneck and built a backlog it never drained (docs/benchmarks.md). Here a freed
+ * connection is reused at once, last freed first, so a few hot connections carry the load and
+ * the others absorb bursts.
  */
-import { Client, type Dispatcher, Pool } from 'undici';
-import { Fifo } from './fifo.js';
+import { Client } from 'undici';
+import { Backlog } from './fifo.js';
 import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
 import { TraceSampler, type TracingPlan } from './trace-context.js';
@@ -30,22 +39,32 @@ export function endpointName(spec: RequestSpec): string {
   return spec.name ?? `${spec.method} ${spec.path}`;
 }
 
-/** Options for a target's connection pool. */
+/** Options for a target's connections. */
 export interface TargetPoolOptions {
-  /** Connections to open. */
+  /** Most connections to open. */
   connections: number;
   /** Requests in flight per connection. */
   pipelining: number;
-  /** Connect, headers and body timeout. */
+  /** Connect timeout; the whole exchange is bounded by the models' deadline sweep. */
   timeoutMs: number;
   /**
-   * The model that drives this target. The closed model gets one client per connection, picked
-   * by the caller's slot number, instead of a shared pool: each slot keeps its own connection
-   * busy and no dispatch scans for a free one. Its service time is its latency.
+   * The model that drives this target. The closed model keeps each slot on its own connection
+   * (slot mod connections); its service time is its latency.
    */
   model: LoadModel;
   /** Trace context on a share of requests. */
   tracing?: TracingPlan;
+  /** Most due-but-unsent requests the backlog holds (open model). */
+  backlogCapacity: number;
+}
+
+/**
+ * What the deadline sweep needs of an exchange in flight. A structural type rather than an import
+ * of exchange.ts, which imports this file (the architecture test forbids import cycles).
+ */
+export interface ActiveExchange {
+  readonly sentMs: number;
+  expire(timeoutMs: number): void;
 }
 
 /** A target with its connections and pre-built requests. */
@@ -60,28 +79,38 @@ export class TargetPool {
   /** Hands out trace context when the plan traces requests. */
   readonly tracer: TraceSampler | undefined;
   /** Open model: requests whose time has come while every connection was busy, oldest first. */
-  readonly backlog = new Fifo<{ request: PreparedRequest; intendedMs: number }>();
+  readonly backlog: Backlog;
+  /** The exchange in flight per slot (open model: per connection), for the deadline sweep. */
+  readonly active: (ActiveExchange | undefined)[];
   /** Each target walks the mix on its own, so every arm sees the mix in its exact proportions. */
   readonly #mix: WeightedPicker<PreparedRequest>;
-  /** A single Pool (open model), or one Client per connection (closed model). */
-  readonly #dispatchers: Dispatcher[];
+  readonly #origin: string;
+  readonly #clientOptions: Client.Options;
+  readonly #clients: (Client | undefined)[];
+  /** Free connections, last freed on top (open model). */
+  readonly #free: number[] = [];
+  #opened = 0;
+  #closed = false;
 
   constructor(spec: TargetSpec, mix: readonly RequestSpec[], options: TargetPoolOptions) {
     const url = new URL(spec.url);
     this.spec = spec;
+    this.#origin = url.origin;
     this.limit = options.connections * options.pipelining;
-    const clientOptions = {
+    this.#clientOptions = {
       pipelining: options.pipelining,
       connect: { timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      // The models' deadline sweep bounds every exchange as a whole; undici's idle timers would
+      // only add two timer updates per request on the hot path.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
     };
+    this.#clients = new Array<Client | undefined>(options.connections).fill(undefined);
+    this.active = new Array<ActiveExchange | undefined>(this.limit).fill(undefined);
+    this.backlog = new Backlog(options.backlogCapacity);
     const closed = options.model === 'closed';
-    this.#dispatchers = closed
-      ? Array.from({ length: options.connections }, () => new Client(url.origin, clientOptions))
-      : [new Pool(url.origin, { ...clientOptions, connections: options.connections })];
     this.recorder = new ArmRecorder(spec.arm, spec.url, mix.map(endpointName), closed, options.tracing?.slowest ?? 0);
     this.tracer = options.tracing && options.tracing.sample > 0 ? new TraceSampler(options.tracing.sample) : undefined;
     const basePath = url.pathname.replace(/\/+$/, '');
@@ -101,8 +130,8 @@ export class TargetPool {
           method: request.method,
           headers,
           body: request.body === undefined ? null : Buffer.from(request.body),
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
+          headersTimeout: 0,
+          bodyTimeout: 0,
           // undici holds back pipelining behind any non-HEAD request unless told it won't block.
           blocking: false,
         },
@@ -116,13 +145,55 @@ export class TargetPool {
     return this.#mix.next();
   }
 
-  /** Where a request of `slot` goes: the shared pool (open model) or the slot's own connection. */
-  dispatcher(slot: number): Dispatcher {
-    return this.#dispatchers[slot % this.#dispatchers.length] as Dispatcher;
+  /** Connections opened so far. */
+  get opened(): number {
+    return this.#opened;
+  }
+
+  /** Connections busy now (open model). */
+  get busy(): number {
+    return this.#opened - this.#free.length;
+  }
+
+  /**
+   * A free connection for one request (open model), opening one while under the cap; -1 when
+   * every connection is busy.
+   */
+  acquire(): number {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    if (this.#opened < this.#clients.length && !this.#closed) return this.#opened++;
+    return -1;
+  }
+
+  /** Give a connection back once its exchange is over. */
+  release(connection: number): void {
+    this.#free.push(connection);
+  }
+
+  /** The client of connection `index` (closed model: slot mod connections), created on first use. */
+  client(index: number): Client {
+    const at = index % this.#clients.length;
+    let client = this.#clients[at];
+    if (client === undefined) {
+      client = new Client(this.#origin, this.#clientOptions);
+      this.#clients[at] = client;
+    }
+    return client;
+  }
+
+  /** Cut every exchange in flight for `timeoutMs` or longer since it was sent. */
+  expireOverdue(now: number, timeoutMs: number): void {
+    const active = this.active;
+    for (let i = 0; i < active.length; i++) {
+      const exchange = active[i];
+      if (exchange !== undefined && now - exchange.sentMs >= timeoutMs) exchange.expire(timeoutMs);
+    }
   }
 
   /** Close the connections; in-flight requests fail when `force` is set. */
   async close(force: boolean): Promise<void> {
-    await Promise.all(this.#dispatchers.map((d) => (force ? d.destroy() : d.close())));
+    this.#closed = true;
+    await Promise.all(this.#clients.map((c) => (c === undefined ? undefined : force ? c.destroy() : c.close())));
   }
 }

@@ -1,35 +1,61 @@
 /**
- * Worker-thread entry: runs its share of a plan and posts interval samples and the final
- * measurements (histograms encoded) to the parent.
+ * Worker-thread entry: runs its share of a plan, posts interval samples and the final
+ * measurements (histograms encoded) to the parent, and obeys the parent's commands (stop, abort,
+ * new weights, marks and measurements since a mark).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { armToWire, intervalToWire } from './merge.js';
 import type { LoadPlan } from './plan.js';
-import type { IntervalArmSample } from './recorder.js';
-import { runInThread } from './run-in-thread.js';
-import type { WorkerMessage } from './worker-protocol.js';
+import { startInThread } from './run-in-thread.js';
+import type { WorkerCommand, WorkerMessage } from './worker-protocol.js';
 
 const { plan, phaseOffsetMs } = workerData as { plan: LoadPlan; phaseOffsetMs: number };
 const port = parentPort;
 if (!port) throw new Error('load worker started outside a worker thread');
 const controller = new AbortController();
-port.on('message', (message: { type: 'stop' }) => {
-  if (message.type === 'stop') controller.abort();
-});
-
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
-runInThread(plan, {
+const run = startInThread(plan, {
   signal: controller.signal,
   phaseOffsetMs,
-  onInterval: (index: number, arms: Record<string, IntervalArmSample>) => {
+  onInterval: (index, arms, generator) => {
     post({
       type: 'interval',
       index,
       arms: Object.fromEntries(Object.entries(arms).map(([arm, s]) => [arm, intervalToWire(s)])),
+      generator,
     });
   },
-})
+});
+
+port.on('message', (command: WorkerCommand) => {
+  switch (command.type) {
+    case 'abort':
+      controller.abort();
+      return;
+    case 'stop':
+      run.stop();
+      return;
+    case 'weights':
+      run.setWeights(command.weights);
+      return;
+    case 'mark':
+      run.mark(command.id);
+      return;
+    case 'forget':
+      run.forget(command.id);
+      return;
+    case 'since':
+      try {
+        post({ type: 'since', request: command.request, arms: run.since(command.id).map(armToWire) });
+      } catch (error) {
+        post({ type: 'since-error', request: command.request, message: (error as Error).message });
+      }
+      return;
+  }
+});
+
+run.done
   .then((result) => {
     post({ type: 'done', result: { ...result, arms: result.arms.map(armToWire) } });
     port.close();

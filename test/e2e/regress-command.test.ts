@@ -92,8 +92,12 @@ describe('canary-gate regress with containers', () => {
 
   it('passes an image against itself (scenario form)', async () => {
     const file = join(dir, 'self.yaml');
-    // Noise on a shared two-core machine moves p99 of a 4 ms service by several ms, so this
-    // scenario allows p99 more room than the defaults; p50 keeps the default 10 % + 1 ms.
+    // The p99 of a 4 ms service is this shared two-core machine's noise: the same image measured
+    // 42 ms in one build's rounds and 94 ms in the other's (sequential rounds, other engineers'
+    // work beside them), so an A/A p99 is no evidence here and this scenario checks p50 (the
+    // default 10 % + 1 ms) and the error rate; the flag-form test below judges p99 by default. A pass
+    // needs evidence: 1 200 error-free requests show ≤ 2 × baseline + 1 %, not the default + 0.1 %
+    // (that takes about 3 000).
     writeFileSync(
       file,
       `name: demo against itself
@@ -108,8 +112,7 @@ requests: [{ path: /api/items }]
 gates:
   checks:
     - { metric: p50, vsBaseline: { ratio: 1.1, slack: 1ms } }
-    - { metric: p99, vsBaseline: { ratio: 1.5, slack: 5ms } }
-    - { metric: errorRate, vsBaseline: { ratio: 2, slack: 0.1% }, critical: true }
+    - { metric: errorRate, vsBaseline: { ratio: 2, slack: 1% }, critical: true }
 outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
 `,
     );
@@ -125,7 +128,7 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
     const step = result.steps[0];
     expect(step?.arms.baseline?.requests).toBeGreaterThan(1000);
     expect(step?.arms.canary?.requests).toBeGreaterThan(1000);
-    expect(step?.verdict.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
+    expect(step?.verdict.checks.map((c) => c.status)).toEqual(['pass', 'pass']);
     // The same reports as run.
     const out = join(dir, result.run);
     for (const f of ['result.json', 'summary.md', 'junit.xml', 'report.html'])
@@ -157,7 +160,11 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
     const result = resultOf(run.stdout);
     expect(result.decision).toBe('rollback');
     const checks = Object.fromEntries((result.steps[0]?.verdict.checks ?? []).map((c) => [c.name, c.status]));
-    expect(checks).toEqual({ p50: 'fail', p99: 'fail', distribution: 'fail', errorRate: 'pass' });
+    // 1 200 error-free requests per arm cannot show the default ≤ 2 × baseline + 0.1 % (about 3 000 can).
+    // The p99 of a 4 ms service on a busy shared machine is the machine's noise, tens of ms, which
+    // can hide the 20 ms (p99 passed or stayed open in 3 of 3 CI runs beside other engineers' work): not asserted.
+    const { p99: _p99, ...shown } = checks;
+    expect(shown).toEqual({ p50: 'fail', distribution: 'fail', errorRate: 'inconclusive' });
     expect(run.stderr).toMatch(/REGRESSION: .*canary p50 [\d.]+ ms .* exceeds baseline p50/);
     const b = result.steps[0]?.arms.baseline?.latencyMs;
     const c = result.steps[0]?.arms.canary?.latencyMs;

@@ -148,9 +148,11 @@ describe('canary-gate run (real nginx as the router)', () => {
   });
 
   it('promotes when every step passes: exit 0, traffic moved to the canary', async () => {
+    // A pass needs evidence: with no errors, ≤ 5 % is shown from 59 requests on (1 − 0.05^(1/n)),
+    // so the 10 % step holds 90 canary requests.
     const run = await runCli([
       'run',
-      scenario({ rate: '300/s', stepDuration: '1s' }),
+      scenario({ rate: '300/s', stepDuration: '3s', checks: '    - { metric: errorRate, max: 5%, critical: true }' }),
       '--out',
       join(dir, 'out'),
       '--json',

@@ -1,42 +1,75 @@
 /**
- * Tests that the canary's error proportion exceeds the baseline's: Fisher's exact test (one-sided,
- * hypergeometric) for small counts, the pooled two-proportion z-test otherwise. Pure.
+ * Error proportions against a margin, and counts per second. The relative error-rate check asks
+ * whether p_canary ≤ ratio · p_baseline + slack; its score test (Farrington-Manning for a
+ * difference, Miettinen-Nurminen's form for a ratio; here both at once) standardises the observed
+ * distance from the margin by its variance under the margin itself, with both rates fitted by
+ * maximum likelihood on that line. Counts may be effective (divided by a design effect). Pure.
  */
-import { logChoose } from './binomial.js';
-import { normalCdf } from './normal.js';
+import { normalQuantile } from './normal.js';
 
-/** One-sided Fisher exact p for "canary's error share is larger": P(X ≥ x1) under the hypergeometric. */
-export function fisherGreater(errors1: number, n1: number, errors2: number, n2: number): number {
-  const k = errors1 + errors2;
-  const n = n1 + n2;
-  const lo = Math.max(0, k - n2);
-  const hi = Math.min(k, n1);
-  const logTotal = logChoose(n, k);
-  let p = 0;
-  for (let x = Math.max(errors1, lo); x <= hi; x++) p += Math.exp(logChoose(n1, x) + logChoose(n2, k - x) - logTotal);
-  return Math.min(1, p);
+/** The score statistic for p_c − ratio·p_b − slack, and what went into it. */
+export interface MarginScore {
+  /** p̂_c − ratio · p̂_b − slack: above 0 the canary is past the margin. */
+  distance: number;
+  /** Standard error of the distance under the margin (restricted maximum likelihood). */
+  se: number;
+  /** distance / se. */
+  z: number;
 }
 
-/** One-sided pooled two-proportion z-test p for "canary's error share is larger". */
-export function twoProportionGreater(errors1: number, n1: number, errors2: number, n2: number): number {
-  const p1 = errors1 / n1;
-  const p2 = errors2 / n2;
-  const pooled = (errors1 + errors2) / (n1 + n2);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-  if (se === 0) return p1 > p2 ? 0 : 1;
-  return 1 - normalCdf((p1 - p2) / se);
+const term = (count: number, p: number) => (count === 0 ? 0 : count / p);
+
+/**
+ * Score test of H: p_c = ratio · p_b + slack from ec of nc and eb of nb. Undefined when the
+ * margin's variance is zero (no errors anywhere and no slack: nothing can be shown).
+ */
+export function marginScoreTest(
+  ec: number,
+  nc: number,
+  eb: number,
+  nb: number,
+  ratio: number,
+  slack: number,
+): MarginScore | undefined {
+  if (nc <= 0 || nb <= 0) return undefined;
+  const pbMax = Math.min(1, (1 - slack) / ratio);
+  if (!(pbMax > 0)) return undefined;
+  // The log-likelihood on the margin is concave in p_b: bisect its derivative.
+  const slope = (pb: number) => {
+    const pc = ratio * pb + slack;
+    return ratio * (term(ec, pc) - term(nc - ec, 1 - pc)) + term(eb, pb) - term(nb - eb, 1 - pb);
+  };
+  let lo = 0;
+  let hi = pbMax;
+  const eps = 1e-15;
+  let pb: number;
+  if (slope(lo + eps) <= 0) pb = 0;
+  else if (slope(hi - eps) >= 0) pb = hi;
+  else {
+    for (let i = 0; i < 200 && hi - lo > 1e-16; i++) {
+      const mid = (lo + hi) / 2;
+      if (slope(mid) > 0) lo = mid;
+      else hi = mid;
+    }
+    pb = (lo + hi) / 2;
+  }
+  const pc = ratio * pb + slack;
+  const variance = (pc * (1 - pc)) / nc + (ratio * ratio * pb * (1 - pb)) / nb;
+  if (!(variance > 0)) return undefined;
+  const distance = ec / nc - ratio * (eb / nb) - slack;
+  const se = Math.sqrt(variance);
+  return { distance, se, z: distance / se };
 }
 
-/** Fisher's exact test while any expected cell count is under 5 (the textbook rule), else z. */
-export function errorShareGreater(
-  errors1: number,
-  n1: number,
-  errors2: number,
-  n2: number,
-): { p: number; method: 'fisher' | 'z' } {
-  const pooled = (errors1 + errors2) / (n1 + n2);
-  const smallest = Math.min(n1 * pooled, n1 * (1 - pooled), n2 * pooled, n2 * (1 - pooled));
-  return smallest < 5
-    ? { p: fisherGreater(errors1, n1, errors2, n2), method: 'fisher' }
-    : { p: twoProportionGreater(errors1, n1, errors2, n2), method: 'z' };
+/**
+ * One-sided bounds for a Poisson mean from a count (Wilson-Hilferty; within 1 % of the exact
+ * gamma bounds from a count of 1 up).
+ */
+export function countBounds(count: number, aLower: number, aUpper: number): { lower: number; upper: number } {
+  const zl = normalQuantile(1 - aLower);
+  const zu = normalQuantile(1 - aUpper);
+  const lower = count <= 0 ? 0 : count * (1 - 1 / (9 * count) - zl / (3 * Math.sqrt(count))) ** 3;
+  const k = count + 1;
+  const upper = k * (1 - 1 / (9 * k) + zu / (3 * Math.sqrt(k))) ** 3;
+  return { lower: Math.max(0, lower), upper };
 }

@@ -1,82 +1,91 @@
 /**
- * Distribution-free confidence intervals for quantiles from order statistics: the number of
- * samples below the true q-quantile is Binomial(n, q), so ranks l and u with
- * P(l ≤ X < u) ≥ confidence bound it between the l-th and u-th smallest samples, whatever the
- * distribution. The ranks are read off the histogram. Pure.
+ * Distribution-free bounds for quantiles from order statistics: the number of samples below the
+ * true q-quantile is Binomial(n, q), so exact binomial ranks bound it between two order
+ * statistics whatever the latency distribution, at every n (binomialRanks sums the binomial
+ * exactly; test/unit/gates/calibration.test.ts checks it against the incomplete beta up to
+ * n = 10⁷). Ranks are read off the buckets: a lower bound at its bucket's lowest equivalent
+ * value, an upper bound at its highest, so bucketing never makes an interval narrower than the
+ * samples allow. Requests that failed without a latency rank above every measured one. Pure.
  */
-import type { Histogram } from '../../hdr/histogram.js';
-import { logChoose } from './binomial.js';
-import { normalQuantile } from './normal.js';
+import { binomialRanks } from './binomial.js';
+import { type Buckets, bucketAtRank } from './buckets.js';
 
-/** 1-based ranks of the interval's ends; undefined where n is too small for that side. */
+/** 1-based ranks of an interval's ends; undefined where n is too small for that side. */
 export interface QuantileRanks {
   lower: number | undefined;
   upper: number | undefined;
 }
 
-/** Above this n the normal approximation to the binomial is used (its error is far below a rank). */
-const EXACT_UP_TO = 2000;
+/** Ranks of a two-sided `confidence` interval for the q-quantile of n samples (exact binomial). */
+export function quantileRanks(n: number, q: number, confidence: number): QuantileRanks {
+  const a = (1 - confidence) / 2;
+  return binomialRanks(n, q, a, a);
+}
+
+/** One arm's latencies as the judge reads them. */
+export interface LatencySample {
+  /** Measured latencies. */
+  buckets: Buckets;
+  /** Requests that failed without a latency (connection refused, reset): they rank above all others. */
+  failures: number;
+  /** The latency failures stand for (µs): the request timeout when known, else +∞. */
+  failureUs: number;
+}
+
+/** A quantile of one arm with one-sided bounds, µs. */
+export interface QuantileBounds {
+  /** Point estimate, as HDR reads a percentile (the highest equivalent value of its bucket). */
+  estimateUs: number;
+  /** Holds with probability ≥ 1 − aLower; undefined: too few samples to bound it from below. */
+  lowerUs: number | undefined;
+  /** Holds with probability ≥ 1 − aUpper; undefined: too few samples to bound it from above. */
+  upperUs: number | undefined;
+  /** Samples (failures included). */
+  n: number;
+  /** Samples the bounds count as independent: n divided by the design effect. */
+  nEffective: number;
+}
+
+/** The value at a 1-based rank: in the buckets (at their low or high end) or among the failures. */
+function valueAtRank(s: LatencySample, rank: number, end: 'low' | 'high'): number {
+  if (rank > s.buckets.total) return s.failureUs;
+  const i = bucketAtRank(s.buckets, rank);
+  return (end === 'low' ? s.buckets.low[i] : s.buckets.high[i]) as number;
+}
+
+/** The q-quantile's point estimate (µs), as HDR reads a percentile, so it matches the reports' figures. */
+export function quantileEstimate(s: LatencySample, q: number): number {
+  const n = s.buckets.total + s.failures;
+  if (n === 0) return Number.NaN;
+  return valueAtRank(s, Math.max(1, Math.floor(q * n + 0.5)), 'high');
+}
 
 /**
- * Ranks (1-based) of a two-sided `confidence` interval for the q-quantile of n samples:
- * lower = the largest l with P(X < l) ≤ α/2, upper = the smallest u with P(X ≥ u) ≤ α/2,
- * X ~ Binomial(n, q). A side is undefined when even the extreme sample does not reach it.
+ * The q-quantile of a sample with order-statistic bounds at one-sided levels aLower and aUpper.
+ * A design effect above 1 (bursts: samples that come in clusters carry less information) widens
+ * the ranks as if n / designEffect samples were independent.
  */
-export function quantileRanks(n: number, q: number, confidence: number): QuantileRanks {
-  const alpha = 1 - confidence;
-  if (n <= 0) return { lower: undefined, upper: undefined };
-  if (n <= EXACT_UP_TO) {
-    // One pass over the binomial pmf: cdf[k] = P(X ≤ k). lower = largest l with cdf[l-1] ≤ α/2;
-    // upper = smallest u with 1 - cdf[u-1] ≤ α/2.
-    const lp = Math.log(q);
-    const lq = Math.log(1 - q);
-    let cdf = 0;
-    let lower: number | undefined;
-    let upper: number | undefined;
-    for (let k = 0; k < n; k++) {
-      cdf += Math.exp(logChoose(n, k) + k * lp + (n - k) * lq);
-      if (cdf <= alpha / 2) lower = k + 1;
-      if (upper === undefined && 1 - cdf <= alpha / 2) upper = k + 1;
-    }
-    return { lower, upper };
-  }
-  const z = normalQuantile(1 - alpha / 2);
-  const mean = n * q;
-  const sd = Math.sqrt(n * q * (1 - q));
-  const lower = Math.floor(mean - z * sd);
-  const upper = Math.ceil(mean + z * sd) + 1;
-  return { lower: lower >= 1 ? lower : undefined, upper: upper <= n ? upper : undefined };
-}
-
-/** A quantile's estimate and interval, in ms. */
-export interface QuantileInterval {
-  /** Point estimate, ms. */
-  estimate: number;
-  /** Lower end, ms (undefined: too few samples to bound it from below). */
-  lower: number | undefined;
-  /** Upper end, ms (undefined: too few samples to bound it from above). */
-  upper: number | undefined;
-  /** Samples behind it. */
-  n: number;
-}
-
-/** The value (µs) of the r-th smallest recorded sample (1-based), as HDR reads ranks. */
-function valueAtRank(h: Histogram, r: number): number {
-  // getValueAtPercentile(p) returns the value at count index ceil(p/100 · n); aim just under rank r.
-  const p = (100 * (r - 0.5)) / h.totalCount;
-  return Math.min(h.getValueAtPercentile(p), h.maxValue);
-}
-
-/** The q-quantile of a histogram with its distribution-free interval. */
-export function quantileInterval(h: Histogram, q: number, confidence: number): QuantileInterval {
-  const n = h.totalCount;
-  if (n === 0) return { estimate: Number.NaN, lower: undefined, upper: undefined, n };
-  const ranks = quantileRanks(n, q, confidence);
+export function quantileBounds(
+  s: LatencySample,
+  q: number,
+  aLower: number,
+  aUpper: number,
+  designEffect = 1,
+): QuantileBounds {
+  const n = s.buckets.total + s.failures;
+  if (n === 0) return { estimateUs: Number.NaN, lowerUs: undefined, upperUs: undefined, n, nEffective: 0 };
+  const deff = Math.max(1, designEffect);
+  const nEff = Math.max(1, Math.floor(n / deff));
+  const scale = n / nEff;
+  const ranks = binomialRanks(nEff, q, aLower, aUpper);
+  const lower = ranks.lower === undefined ? undefined : Math.max(1, Math.floor(ranks.lower * scale));
+  const upper = ranks.upper === undefined ? undefined : Math.min(n, Math.ceil(ranks.upper * scale));
   return {
-    estimate: Math.min(h.getValueAtPercentile(q * 100), h.maxValue) / 1000,
-    lower: ranks.lower === undefined ? undefined : valueAtRank(h, ranks.lower) / 1000,
-    upper: ranks.upper === undefined ? undefined : valueAtRank(h, ranks.upper) / 1000,
+    estimateUs: quantileEstimate(s, q),
+    lowerUs: lower === undefined ? undefined : valueAtRank(s, lower, 'low'),
+    upperUs: upper === undefined ? undefined : valueAtRank(s, upper, 'high'),
     n,
+    nEffective: n / deff,
   };
 }
 
@@ -86,4 +95,11 @@ export function samplesToBound(q: number, confidence: number): number {
   const alpha = 1 - confidence;
   const tail = Math.min(q, 1 - q);
   return Math.ceil(Math.log(alpha / 2) / Math.log(1 - tail));
+}
+
+/** Fewest samples for which a one-sided bound at level a exists for the q-quantile (the binding side). */
+export function samplesForBound(q: number, a: number, side: 'lower' | 'upper'): number {
+  // The upper end exists once P(all n below the quantile) = qⁿ ≤ a; the lower end once (1 − q)ⁿ ≤ a.
+  const p = side === 'upper' ? q : 1 - q;
+  return Math.ceil(Math.log(a) / Math.log(p));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../../src/errors.js';
-import { assertValidPlan, type LoadPlan, planProblems, workerShare } from '../../../src/load/plan.js';
+import { assertValidPlan, ENGINE_LIMITS, type LoadPlan, planProblems, workerShare } from '../../../src/load/plan.js';
 import { planFor } from '../../helpers/plan.js';
 
 describe('load plan', () => {
@@ -38,5 +38,29 @@ describe('load plan', () => {
     expect(shares.map((s) => s.maxRequests)).toEqual([4, 3, 3]);
     expect(shares.reduce((s, p) => s + (p.ratePerSec ?? 0), 0)).toBeCloseTo(1000, 9);
     expect(shares.every((s) => s.workers === 1)).toBe(true);
+  });
+
+  it('refuses what the engine cannot honour, naming the bound, before anything is sent', () => {
+    const problems = planProblems(
+      planFor('http://127.0.0.1:1', {
+        ratePerSec: 1e8,
+        durationMs: 1e300,
+        connections: 1_000_000,
+        workers: 2,
+        timeoutMs: 1e12,
+        pipelining: 10_000,
+      }),
+    );
+    expect(problems).toEqual([
+      `rate: expected at most ${2 * ENGINE_LIMITS.maxRatePerThread}/s (${ENGINE_LIMITS.maxRatePerThread}/s per worker thread × 2), found 100000000/s`,
+      `duration: expected at most ${ENGINE_LIMITS.maxDurationMs}ms with the warm-up, found 1e+300ms`,
+      `connections: expected at most ${ENGINE_LIMITS.maxConnections}, found 1000000`,
+      `pipelining: expected at most ${ENGINE_LIMITS.maxPipelining}, found 10000`,
+      `timeout: expected at most ${ENGINE_LIMITS.maxTimeoutMs}ms, found 1000000000000ms`,
+    ]);
+    const many = planFor('http://127.0.0.1:1', {
+      mix: Array.from({ length: ENGINE_LIMITS.maxMixEntries + 1 }, () => ({ method: 'GET', path: '/', weight: 1 })),
+    });
+    expect(planProblems(many)).toEqual([`mix: expected at most ${ENGINE_LIMITS.maxMixEntries} requests, found 1001`]);
   });
 });

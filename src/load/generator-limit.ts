@@ -1,0 +1,141 @@
+/**
+ * Whether intended-time latency was made by the generator's own queue rather than by the
+ * service. Pure; one rule for `load`, `run`, `capacity` and `regress`, per 1-second interval and
+ * per run. The open model counts latency from the intended send, so a generator that falls behind
+ * inflates latency exactly as a slow service would; without this rule a weak generator would be
+ * reported as a weak service (and a healthy canary rolled back, a capacity under-stated).
+ *
+ * Three ways the queue is the generator's:
+ * - schedule lag: requests issued more than LATE_AFTER_MS behind their intended time before any
+ *   wait for a connection — the generator's event loop or CPU could not keep the schedule;
+ * - its own backlog while busy: sends waited for a free connection while the generator's CPU or
+ *   event loop was loaded and the service answered quickly once a request reached it — a
+ *   generator too slow to read responses holds its connections longer (measured: nginx offered
+ *   100 000/s got 46 000/s from one thread at 80 % CPU, with no schedule lag at all);
+ * - the connection cap: every connection was busy, the cap is below what the rate needs at the
+ *   service time observed (Little's law: rate × mean service time), and the wait for a
+ *   connection made more of the latency than the service did.
+ * Late sends with an idle generator and connections to spare, drops and a falling throughput
+ * point at the service. When the caller knows what a healthy service time is (capacity: the
+ * SLO's latency terms; a canary: the baseline arm), it says so and the rule uses it instead of
+ * comparing wait with service time.
+ */
+import type { GeneratorSample } from './generator-meter.js';
+
+/** Why a window was generator-limited. */
+export type GeneratorLimitCode = 'schedule-lag' | 'busy-backlog' | 'connection-cap';
+
+/** One reason, with a stable code and a sentence in numbers. */
+export interface GeneratorLimitReason {
+  code: GeneratorLimitCode;
+  text: string;
+}
+
+/** The verdict on one window. */
+export interface GeneratorLimit {
+  /** True when the generator's own queue made the intended-time latency: the window is no evidence about the service. */
+  limited: boolean;
+  /** Why, when limited. */
+  reasons: GeneratorLimitReason[];
+  /** Caveats that do not make the window generator-limited. */
+  warnings: string[];
+}
+
+/** What the rule reads: a generator sample (an interval, a run, or a window since a mark). */
+export type GeneratorWindow = Pick<
+  GeneratorSample,
+  | 'due'
+  | 'sent'
+  | 'issuedBehind'
+  | 'late'
+  | 'waitMsSum'
+  | 'responses'
+  | 'serviceMsSum'
+  | 'busyMax'
+  | 'connections'
+  | 'loopDelayP99Ms'
+  | 'cpuPercent'
+  | 'durationMs'
+  | 'threads'
+>;
+
+/** What the caller may add. */
+export interface GeneratorLimitContext {
+  /**
+   * Whether the service time (from the actual send) alone met what the caller expects, e.g. the
+   * SLO's latency terms; undefined when there is no reference (then mean wait is compared with
+   * mean service time).
+   */
+  serviceTimeHealthy?: boolean;
+}
+
+/** More than this fraction of due requests issued behind schedule: the generator could not keep it. */
+export const MAX_BEHIND_FRACTION = 0.01;
+/**
+ * ... and at least this many: one 15 ms pause (a GC, a busy neighbour on the machine) puts a few
+ * requests behind, which at a low rate and a short window is already 1 %, yet says nothing about
+ * whether the generator can keep up.
+ */
+export const MIN_BEHIND_COUNT = 20;
+/** More than this fraction of sends late (for any reason) is a queue worth explaining. */
+export const MAX_LATE_FRACTION = 0.01;
+/** Generator CPU per thread above this (% of a core) is busy: near its ceiling. */
+export const BUSY_CPU_PERCENT = 75;
+/** A generator event-loop delay p99 above this (ms) is busy: a send this late counts as late. */
+export const BUSY_LOOP_DELAY_MS = 10;
+/** The cap binds when rate × mean service time reaches this share of the connections. */
+export const CAP_BINDING_SHARE = 0.9;
+
+const pct = (fraction: number): string => `${Number((fraction * 100).toFixed(1))}%`;
+const fixed = (value: number): string => `${Number(value.toFixed(1))}`;
+
+/** Judge one window. */
+export function generatorLimit(w: GeneratorWindow, context: GeneratorLimitContext = {}): GeneratorLimit {
+  const reasons: GeneratorLimitReason[] = [];
+  const warnings: string[] = [];
+  const due = Math.max(1, w.due);
+  const threads = Math.max(1, w.threads);
+  const health = `event-loop delay p99 ${fixed(w.loopDelayP99Ms)} ms, CPU ${fixed(w.cpuPercent)}% of a core over ${threads} thread${threads === 1 ? '' : 's'}`;
+  const behind = w.issuedBehind / due;
+  if (behind > MAX_BEHIND_FRACTION && w.issuedBehind >= MIN_BEHIND_COUNT) {
+    reasons.push({
+      code: 'schedule-lag',
+      text: `the generator issued ${pct(behind)} of requests more than 10 ms behind schedule (${health})`,
+    });
+  }
+  const busy = w.cpuPercent >= BUSY_CPU_PERCENT * threads || w.loopDelayP99Ms > BUSY_LOOP_DELAY_MS;
+  const late = w.late / due;
+  const queued = late > MAX_LATE_FRACTION && w.late >= MIN_BEHIND_COUNT;
+  const meanWaitMs = w.sent > 0 ? w.waitMsSum / w.sent : 0;
+  const meanServiceMs = w.responses > 0 ? w.serviceMsSum / w.responses : 0;
+  const waitDominates = context.serviceTimeHealthy ?? meanWaitMs > meanServiceMs;
+  const queue = `${pct(late)} of sends waited for a free connection (mean wait ${fixed(meanWaitMs)} ms, mean service time ${fixed(meanServiceMs)} ms)`;
+  if (reasons.length === 0 && queued && busy && waitDominates) {
+    reasons.push({
+      code: 'busy-backlog',
+      text: `${queue} while the generator was busy (${health}): the queue was the generator's`,
+    });
+  }
+  const ratePerSec = w.durationMs > 0 ? (w.due / w.durationMs) * 1000 : 0;
+  const needed = (ratePerSec * meanServiceMs) / 1000;
+  const capBinds = w.connections > 0 && w.busyMax >= w.connections && needed >= CAP_BINDING_SHARE * w.connections;
+  if (reasons.length === 0 && queued && capBinds && waitDominates) {
+    reasons.push({
+      code: 'connection-cap',
+      text: `${queue}: all ${w.connections} connections were busy and ${fixed(ratePerSec)}/s at that service time needs about ${Math.ceil(needed)}; the connection cap, not the service, made the wait`,
+    });
+  }
+  if (reasons.length === 0) {
+    if (busy) warnings.push(`the generator was busy (${health}); more worker threads would give headroom`);
+    if (queued) warnings.push(`${queue}`);
+  }
+  return { limited: reasons.length > 0, reasons, warnings };
+}
+
+/** What to do about a generator limit, by its reasons. */
+export function generatorLimitAdvice(limit: GeneratorLimit, threads: number): string | undefined {
+  if (!limit.limited) return undefined;
+  if (limit.reasons.some((r) => r.code === 'connection-cap'))
+    return 'raise --connections (the in-flight limit) so the rate fits at this service time';
+  return `spread the generator over more worker threads (--workers ${Math.max(2, threads * 2)}, with --connections to match) or shard it over several machines`;
+}

@@ -17,6 +17,8 @@ const ALONE = [
   'test/integration/load/tracing.test.ts',
   // A stored baseline against a run minutes later: a neighbour's load in between is a regression.
   'test/e2e/baseline-compare.test.ts',
+  // A generator that keeps up must not be flagged as generator-limited; a neighbour would starve it.
+  'test/e2e/load-generator-limited.test.ts',
   // Whether the generator kept its schedule: a neighbour starving it is a generator limit, so the
   // cases that must not be one (a stalling service, a connection cap alone) need the machine.
   'test/integration/load/generator-limited.test.ts',

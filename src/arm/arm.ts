@@ -4,7 +4,7 @@
  * record) is the one type; `judgeArm` is the one conversion to the judge's input and
  * `encodeArm`/`decodeArm` the one encoder and decoder of a stored arm, whoever measured or stored it.
  */
-import type { ArmStepMeasurements } from '../gates/judge.js';
+import type { ArmStepMeasurements, ArmWindow } from '../gates/judge.js';
 import { createHistogram, decodeHistogram, encodeHistogram, spectrumMs } from '../hdr/histogram.js';
 import { emptyErrorCounts } from '../load/error-class.js';
 import type { ArmMeasurements } from '../load/recorder.js';
@@ -21,6 +21,8 @@ export interface StoredArm {
   /** 429 responses among the errors. */
   throttled: number;
   errorsByClass: Record<string, number>;
+  /** Transport failures by the client's error code (ECONNRESET, UND_ERR_INVALID_ARG, …); absent when none. */
+  errorCodes?: Record<string, number>;
   latencyMs: Record<string, number>;
   /** HdrHistogram compressed base64, µs. */
   histogram: string;
@@ -39,14 +41,18 @@ export interface StoredCounts {
   histogram: string;
 }
 
-/** The judge's view of an arm measured over `durationMs`. */
-export function judgeArm(m: ArmMeasurements, durationMs: number): ArmStepMeasurements {
+/**
+ * The judge's view of an arm measured over `durationMs`, with its per-second windows when the
+ * measurer kept them (the windows hold a subset of the same requests; excluded ones are marked).
+ */
+export function judgeArm(m: ArmMeasurements, durationMs: number, windows?: readonly ArmWindow[]): ArmStepMeasurements {
   return {
     latency: m.latency,
     requests: m.counters.requests,
     errors: m.counters.errors,
     throttled: m.counters.errorsByClass.http429,
     durationMs,
+    ...(windows && windows.length > 0 ? { windows } : {}),
   };
 }
 
@@ -63,6 +69,7 @@ export function encodeArm(a: ArmMeasurements, traceUrl?: string): StoredArm {
     errors: a.counters.errors,
     throttled: a.counters.errorsByClass.http429,
     errorsByClass: { ...a.counters.errorsByClass },
+    ...(Object.keys(a.counters.errorCodes).length > 0 ? { errorCodes: { ...a.counters.errorCodes } } : {}),
     latencyMs: { ...spectrumMs(a.latency) },
     histogram: encodeHistogram(a.latency),
     endpoints: Object.fromEntries(
@@ -81,6 +88,22 @@ export function encodeArm(a: ArmMeasurements, traceUrl?: string): StoredArm {
         }
       : {}),
   };
+}
+
+/**
+ * True when a stored arm had requests but not one latency (every request failed without a
+ * response): its `latencyMs` are zeros, which reports must show as "no response", never "0 ms".
+ */
+export function noResponse(a: Pick<StoredArm, 'requests' | 'latencyMs'>): boolean {
+  return a.requests > 0 && !((a.latencyMs.max ?? 0) > 0);
+}
+
+/** An arm's latency figure for a report: "12.3 ms", "no response", or "–" without the arm. */
+export function latencyText(a: Pick<StoredArm, 'requests' | 'latencyMs'> | undefined, key: string): string {
+  if (a === undefined) return '–';
+  if (noResponse(a)) return 'no response';
+  const v = a.latencyMs[key];
+  return v === undefined ? '–' : `${v} ms`;
 }
 
 /** A histogram field that does not decode, named by where it is. */

@@ -5,28 +5,30 @@
  * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
  */
 import { performance } from 'node:perf_hooks';
-import { type ArmMeasurements, type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
 import { DECISION_EXIT, type Decision } from '../exit-codes.js';
-import { lookAlpha } from '../gates/alpha-spending.js';
 import type { ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
+import { type PoolPart, poolBaseline } from '../gates/pool.js';
+import { lookBudget, plannedStepSamples, SPENDING_START, type StepBudget, stepAlpha } from '../gates/spending.js';
 import type { CheckResult, StepVerdict } from '../gates/verdict.js';
-import { type LoadProgress, runLoad } from '../load/engine.js';
-import type { IntervalPoint } from '../load/interval-series.js';
-import { mergeArms } from '../load/merge.js';
-import type { LoadPlan } from '../load/plan.js';
-import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import { spectrumMs } from '../hdr/histogram.js';
+import type { LoadProgress } from '../load/engine.js';
+import { ENGINE_LIMITS } from '../load/plan.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
 import {
   type HealthResult,
   machineFingerprint,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
+  type StepQuality,
   type StepResult,
 } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
 import { type SecurityLook, stoppedVerdict } from '../security/gate.js';
 import { preflight } from './preflight.js';
+import { RolloutLoad, type StepLook } from './rollout-load.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
 import type { WeightEntry, WeightJournal } from './weight-journal.js';
@@ -70,15 +72,6 @@ export interface CanaryRunOptions {
    * baseline finding in pre-flight aborts. Never throws.
    */
   security?: (at: 'preflight' | number) => Promise<SecurityLook>;
-}
-
-interface StepMeasurement {
-  arms: Map<string, ArmMeasurements>;
-  durationMs: number;
-  /** Per-second points per arm, from the start of measuring. */
-  intervals: Record<string, IntervalPoint[]>;
-  /** When measuring began, ms since the run started. */
-  startedAtMs: number;
 }
 
 /** Run a staged canary to a decision. Never throws for run-time failures: they become "aborted". */
@@ -138,10 +131,17 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
 
   let decision: Decision = 'promote';
   let reason = '';
-  let lastBaseline: ArmStepMeasurements | undefined;
+  let load: RolloutLoad | undefined;
+  // Each earlier step's baseline arm and the windows its verdict left out: the pooled baseline.
+  const pool: PoolPart[] = [];
+  let current = { index: 0, plannedMs: scenario.traffic.stepDuration, firstInterval: 0 };
   try {
     // A router that carries the traffic itself is where the probe load goes too.
     const throughUrl = router.listen ? await router.listen() : undefined;
+    const measurer = router.measuresArms;
+    const t = scenario.traffic;
+    const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
+    const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
     for (const [index, weight] of scenario.steps.entries()) {
       if (o.signal?.aborted) break;
       emit({ type: 'step', index, weight });
@@ -161,21 +161,48 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         break;
       }
 
+      // One load for the whole rollout, started once the first weight is in place: the warm-up
+      // happens once, and every later step keeps the same connections.
+      load ??= new RolloutLoad({
+        scenario,
+        firstWeight: weight,
+        durationMs: rolloutBoundMs(scenario.steps.length, maxMs, t.warmup),
+        ...(throughUrl !== undefined && measurer ? { through: { url: throughUrl, measurer } } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        // Progress counts seconds from the step's start, as the step's planned time does.
+        onProgress: (progress) =>
+          o.onEvent?.({
+            type: 'progress',
+            index: current.index,
+            plannedMs: current.plannedMs,
+            progress: { ...progress, elapsedSec: Math.max(0, progress.elapsedSec - current.firstInterval) },
+          }),
+      });
+      load.setWeight(weight);
+      const mark = load.beginStep();
+      const stepStartMs = mark.fromMs;
+      current = { index, plannedMs: t.stepDuration, firstInterval: mark.firstInterval };
+
       // Looks: every minStepDuration (default: once, at stepDuration) up to stepDuration, then
-      // extensions of the same length up to maxStepDuration. Each look spends its share of the
-      // step's false-rollback budget; only looks from stepDuration on may pass a check.
-      const t = scenario.traffic;
-      const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
-      const chunkMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
-      const stepAlpha = scenario.gates.statistics.alpha / scenario.steps.length;
+      // extensions of the same length up to maxStepDuration. Each look spends the part of the
+      // step's budgets (spending.ts) its canary samples release; only looks from stepDuration on
+      // may pass a check.
+      const budget = stepBudget(scenario, weight);
+      let state = SPENDING_START;
       let elapsedMs = chunkMs;
-      let measured = await measure(o, runStartMs, weight, index, elapsedMs, t.warmup, throughUrl);
-      let spentUntil = 0;
-      let looks = 1;
-      const look = async (): Promise<StepVerdict> => {
-        const fraction = elapsedMs / maxMs;
-        const alpha = lookAlpha(stepAlpha, spentUntil, fraction);
-        spentUntil = fraction;
+      let looks = 0;
+      let measured: StepLook | undefined;
+      let verdict: StepVerdict | undefined;
+      for (;;) {
+        await waitUntil(stepStartMs + elapsedMs, o.signal, load.done);
+        if (o.signal?.aborted) break;
+        measured = await load.look(mark);
+        looks++;
+        const mayPass = elapsedMs >= t.stepDuration - 1;
+        const finalLook = elapsedMs >= maxMs - 1;
+        const canarySamples = measured.arms.get('canary')?.counters.requests ?? 0;
+        const spend = lookBudget(budget(canarySamples, measured.durationMs), state, canarySamples, mayPass, finalLook);
+        state = spend.state;
         const external = o.external
           ? await o.external({
               index,
@@ -184,43 +211,58 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
               ...(o.signal ? { signal: o.signal } : {}),
             })
           : undefined;
-        const v = judge(
+        const baseline = liveOrPooledBaseline(scenario, weight, measured, pool);
+        const judged = judge(
           scenario,
           measured,
-          lastBaseline,
+          baseline,
           o.stored?.(index),
-          alpha,
-          elapsedMs >= t.stepDuration - 1,
-          elapsedMs >= maxMs - 1,
+          spend,
+          mayPass,
+          finalLook,
           external,
           security?.judged,
         );
         // The baseline's findings are shown beside the canary's, never scored.
-        return security ? { ...v, checks: [...v.checks, ...security.reported] } : v;
-      };
-      let verdict = await look();
-      while (verdict.decision === 'extend' && !o.signal?.aborted && elapsedMs < maxMs - 1) {
+        verdict = security ? { ...judged, checks: [...judged.checks, ...security.reported] } : judged;
+        if (verdict.decision !== 'extend' || o.signal?.aborted || finalLook) break;
         emit({ type: 'verdict', index, verdict, extensions: looks - 1 });
         const next =
           elapsedMs < t.stepDuration
             ? Math.min(chunkMs, t.stepDuration - elapsedMs)
             : Math.min(t.stepDuration, maxMs - elapsedMs);
-        measured = combine(measured, await measure(o, runStartMs, weight, index, next, 0, throughUrl));
         elapsedMs += next;
-        looks++;
-        verdict = await look();
+        current = { ...current, plannedMs: elapsedMs };
       }
+      load.endStep(mark);
+      // A look always ran unless the signal aborted the step first.
+      if (o.signal?.aborted || !measured || !verdict) break;
+      const last = measured;
+      const stepVerdict = verdict;
       const extensions = looks - 1;
-      if (o.signal?.aborted) break;
-      emit({ type: 'verdict', index, verdict, extensions });
-      steps.push(stepResult(index, weight, measured, extensions, verdict, scenario.tracing?.urlTemplate));
-      const baseline = measured.arms.get('baseline');
-      if (baseline && baseline.counters.requests >= scenario.gates.statistics.minSamples) {
-        lastBaseline = judgeArm(baseline, measured.durationMs);
+      emit({ type: 'verdict', index, verdict: stepVerdict, extensions });
+      steps.push(
+        stepResult(
+          index,
+          weight,
+          last,
+          stepStartMs - runStartMs,
+          extensions,
+          stepVerdict,
+          scenario.tracing?.urlTemplate,
+        ),
+      );
+      const baselineArm = last.arms.get('baseline');
+      if (baselineArm && baselineArm.counters.requests > 0 && weight < 100) {
+        pool.push({
+          step: index + 1,
+          arm: judgeArm(baselineArm, last.durationMs, last.windows.get('baseline')),
+          ...(stepVerdict.excluded ? { excluded: stepVerdict.excluded } : {}),
+        });
       }
-      if (verdict.decision === 'rollback') {
+      if (stepVerdict.decision === 'rollback') {
         decision = 'rollback';
-        reason = `step ${index + 1} (${weight}%): ${verdict.reason}`;
+        reason = `step ${index + 1} (${weight}%): ${stepVerdict.reason}`;
         break;
       }
     }
@@ -240,6 +282,8 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     decision = 'aborted';
     reason = error instanceof Error ? error.message : String(error);
   }
+  // Stop issuing before the router is reset; requests in flight finish within the timeout.
+  const stopped = load?.stop().catch(() => undefined);
 
   try {
     if (decision !== 'promote') {
@@ -258,6 +302,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     if (hook) await runHook(decision === 'promote' ? 'promote' : 'rollback', hook, emit);
     tryAppend(journal, { event: 'end', decision });
   } finally {
+    await stopped;
     await router.close().catch(() => {});
   }
   return result(health, decision, reason);
@@ -285,87 +330,93 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
   }
 }
 
-/** One stretch of load at `weight`; per-arm measurements of the measured part. */
-async function measure(
-  o: CanaryRunOptions,
-  runStartMs: number,
-  weight: number,
-  index: number,
-  durationMs: number,
-  warmupMs: number,
-  throughUrl: string | undefined,
-): Promise<StepMeasurement> {
-  const s = o.scenario;
-  const onProgress = (progress: LoadProgress) =>
-    o.onEvent?.({ type: 'progress', index, plannedMs: durationMs, progress });
-  const options = { onProgress, ...(o.signal ? { signal: o.signal } : {}) };
-  const measurer = o.router.measuresArms;
-  if (throughUrl !== undefined && measurer) {
-    // The router carries the traffic and measures each arm itself.
-    const startedAtMs = performance.now() - runStartMs + warmupMs;
-    measurer.startMeasuring(performance.now() + warmupMs);
-    const result = await runLoad(
-      scenarioLoadPlan(s, [{ arm: 'client', url: throughUrl, weight: 1 }], durationMs, warmupMs),
-      options,
-    );
-    return {
-      arms: new Map(measurer.measurements().map((m) => [m.arm, m])),
-      durationMs,
-      intervals: result.intervals,
-      startedAtMs,
-    };
+/** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
+async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
+  const ms = atMs - performance.now();
+  if (ms <= 0) return;
+  const timer = new AbortController();
+  const onAbort = () => timer.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([
+      sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
+      ended.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+  } finally {
+    timer.abort();
+    signal?.removeEventListener('abort', onAbort);
   }
-  // split, nginx, exec, webhook: canary-gate's own requests go straight to each arm in the
-  // router's proportions, so each arm is measured apart while the router moves real traffic.
-  const targets: LoadPlan['targets'] = [];
-  if (s.targets.baseline && weight < 100)
-    targets.push({ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - weight });
-  if (weight > 0) targets.push({ arm: 'canary', url: s.targets.canary.url, weight });
-  const startedAtMs = performance.now() - runStartMs + warmupMs;
-  const result = await runLoad(scenarioLoadPlan(s, targets, durationMs, warmupMs), options);
-  return {
-    arms: new Map(result.arms.map((m) => [m.arm, m])),
-    durationMs: result.sendWindowMs,
-    intervals: result.intervals,
-    startedAtMs,
+}
+
+/**
+ * The load's hard bound: every step at its longest, twice over (looks, external checks and router
+ * calls take time between them), plus a minute; the rollout stops it when it ends.
+ */
+export function rolloutBoundMs(steps: number, maxStepMs: number, warmupMs: number): number {
+  return Math.min(ENGINE_LIMITS.maxDurationMs - warmupMs, 2 * steps * maxStepMs + 60_000);
+}
+
+/**
+ * A step's budgets: alpha and beta spent over the canary samples the step plans (rate × weight ×
+ * stepDuration) and its extensions. A closed model has no rate: the plan is the rate seen so far.
+ */
+function stepBudget(scenario: RunScenario, weight: number): (samples: number, elapsedMs: number) => StepBudget {
+  const t = scenario.traffic;
+  const { statistics } = scenario.gates;
+  const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
+  const base = { alpha: stepAlpha(statistics.alpha, scenario.steps.length), beta: statistics.beta };
+  if (t.rate !== undefined) {
+    const planned = plannedStepSamples(t.rate, weight, t.stepDuration).canary;
+    const most = plannedStepSamples(t.rate, weight, maxMs).canary;
+    return () => ({ ...base, plannedSamples: planned, maxSamples: most });
+  }
+  let fixed: StepBudget | undefined;
+  return (samples, elapsedMs) => {
+    fixed ??= {
+      ...base,
+      plannedSamples: Math.max(1, Math.round((samples * t.stepDuration) / Math.max(1, elapsedMs))),
+      maxSamples: Math.max(1, Math.round((samples * maxMs) / Math.max(1, elapsedMs))),
+    };
+    return fixed;
   };
 }
 
-function combine(a: StepMeasurement, b: StepMeasurement): StepMeasurement {
-  const arms = new Map(a.arms);
-  for (const [arm, m] of b.arms) {
-    const before = arms.get(arm);
-    arms.set(arm, before ? mergeArms([before, m], arm, m.url) : m);
+/**
+ * The baseline a look compares with: the live arm while it carries enough traffic, else (at
+ * 100 %) the baseline of every earlier step pooled, with the windows those steps left out.
+ */
+function liveOrPooledBaseline(
+  scenario: RunScenario,
+  weight: number,
+  m: StepLook,
+  pool: readonly PoolPart[],
+): ArmStepMeasurements | undefined {
+  const live = m.arms.get('baseline');
+  if (weight < 100 && live && live.counters.requests >= scenario.gates.statistics.minSamples) {
+    return judgeArm(live, m.durationMs, m.windows.get('baseline'));
   }
-  // b's points continue a's series on one clock.
-  const intervals: Record<string, IntervalPoint[]> = { ...a.intervals };
-  const offset = b.startedAtMs - a.startedAtMs;
-  for (const [arm, points] of Object.entries(b.intervals)) {
-    intervals[arm] = [...(intervals[arm] ?? []), ...points.map((p) => ({ ...p, startMs: p.startMs + offset }))];
-  }
-  return { arms, durationMs: a.durationMs + b.durationMs, intervals, startedAtMs: a.startedAtMs };
+  return poolBaseline(pool);
 }
 
 function judge(
   scenario: RunScenario,
-  m: StepMeasurement,
-  lastBaseline: ArmStepMeasurements | undefined,
+  m: StepLook,
+  baseline: ArmStepMeasurements | undefined,
   stored: ArmStepMeasurements | undefined,
-  alpha: number,
+  spend: { alpha: number; beta: number },
   mayPass: boolean,
   finalLook: boolean,
   external: readonly ExternalCheck[] | undefined,
   decided: readonly CheckResult[] | undefined,
 ): StepVerdict {
-  const canary = m.arms.get('canary');
-  const baseline = m.arms.get('baseline');
+  const canary = m.arms.get('canary') ?? emptyArm('canary', scenario.targets.canary.url);
   const { statistics, checks, weights, passScore } = scenario.gates;
-  // At 100 % the baseline arm carries nothing: relative checks use the last step that measured it.
-  const liveBaseline =
-    baseline && baseline.counters.requests >= statistics.minSamples ? judgeArm(baseline, m.durationMs) : lastBaseline;
   return judgeStep({
-    canary: judgeArm(canary ?? emptyArm('canary', scenario.targets.canary.url), m.durationMs),
-    ...(liveBaseline ? { baseline: liveBaseline } : {}),
+    canary: judgeArm(canary, m.durationMs, m.windows.get('canary')),
+    ...(baseline ? { baseline } : {}),
     ...(stored ? { stored } : {}),
     ...(external ? { external } : {}),
     ...(decided ? { decided } : {}),
@@ -373,16 +424,19 @@ function judge(
     statistics,
     weights,
     passScore,
-    alpha,
+    alpha: spend.alpha,
+    beta: spend.beta,
     mayPass,
     finalLook,
+    timeoutMs: scenario.traffic.timeout,
   });
 }
 
 function stepResult(
   index: number,
   weight: number,
-  m: StepMeasurement,
+  m: StepLook,
+  startedAtMs: number,
   extensions: number,
   verdict: StepVerdict,
   traceUrl: string | undefined,
@@ -392,12 +446,47 @@ function stepResult(
   return {
     index,
     weight,
-    startedAtMs: Math.round(m.startedAtMs),
+    startedAtMs: Math.round(startedAtMs),
     durationMs: Math.round(m.durationMs),
     extensions,
     arms,
     intervals: m.intervals,
     verdict,
+    quality: stepQuality(m, verdict),
+  };
+}
+
+/** What the step's evidence stands on: the load's sends, service time, the generator, what was left out. */
+function stepQuality(m: StepLook, verdict: StepVerdict): StepQuality {
+  const arms: StepQuality['arms'] = {};
+  for (const a of m.loadArms) {
+    const service = a.service.totalCount > 0 ? spectrumMs(a.service) : undefined;
+    arms[a.arm] = {
+      sent: a.counters.sent,
+      late: a.counters.late,
+      dropped: a.counters.dropped,
+      serviceMs: service ? { p50: service.p50, p90: service.p90, p99: service.p99, max: service.max } : null,
+    };
+  }
+  const excluded: Record<string, number> = {};
+  for (const w of verdict.excluded ?? []) excluded[w.kind] = (excluded[w.kind] ?? 0) + 1;
+  const g = m.generator;
+  const limit = m.generatorLimit;
+  return {
+    arms,
+    ...(g && limit
+      ? {
+          generator: {
+            cpuPercent: Math.round(g.cpuPercent * 10) / 10,
+            loopDelayP99Ms: Math.round(g.loopDelayP99Ms * 100) / 100,
+            loopDelayMaxMs: Math.round(g.loopDelayMaxMs * 100) / 100,
+            limited: limit.limited,
+            reasons: limit.reasons.map((r) => r.text),
+            limitedSeconds: m.limitedSeconds,
+          },
+        }
+      : {}),
+    excluded,
   };
 }
 

@@ -83,7 +83,6 @@ function judgeStep(
   elapsedMs: number,
 ): CapacityStep {
   const c = result.total.counters;
-  const windowSec = Math.max(1e-3, result.sendWindowMs / 1000);
   const latencyMs = spectrumMs(result.total.latency);
   const serviceMs = spectrumMs(result.total.service);
   const errorRate = c.requests > 0 ? c.errors / c.requests : 1;
@@ -96,17 +95,15 @@ function judgeStep(
   const latencyTerms: Slo = { text: '', terms: o.slo.terms.filter((t) => t.metric !== 'errors') };
   const serviceTimeMeetsSlo = evaluateSlo(latencyTerms, { latencyMs: serviceMs, errorRate: 0 }).pass;
   const generator = result.generator;
-  const throughputPerSec = c.responses / windowSec;
+  // Responses that came within the measured window: what `load` calls rate.achieved.
+  const completedPerSec = result.throughput.completedPerSec;
   const saturation = classifySaturation({
     offeredPerSec: rate,
     scheduled: c.sent + c.dropped,
-    issuedBehind: generator.issuedBehind,
     late: c.late,
     dropped: c.dropped,
-    throughputPerSec,
-    eventLoopDelayP99Ms: generator.eventLoopDelayP99Ms,
-    cpuPercent: generator.cpuPercent,
-    workers: generator.workers,
+    throughputPerSec: completedPerSec,
+    generator: generator.signals,
     sloPass: slo.pass,
     serviceTimeMeetsSlo,
   });
@@ -115,8 +112,9 @@ function judgeStep(
     index,
     phase,
     offeredPerSec: rate,
-    achievedPerSec: round(c.sent / windowSec, 1),
-    throughputPerSec: round(throughputPerSec, 1),
+    achievedPerSec: round(completedPerSec, 1),
+    sentPerSec: round(result.throughput.sentPerSec, 1),
+    throughputPerSec: round(completedPerSec, 1),
     requests: c.requests,
     errors: c.errors,
     errorRate: round(errorRate, 6),

@@ -23,9 +23,11 @@ export interface CapacityStep {
   phase: 'ramp' | 'bisect';
   /** Offered (scheduled) rate, requests/s. */
   offeredPerSec: number;
-  /** Requests actually sent per second over the send window. */
+  /** Responses (any status) completed within the measured window, per second of it (as `load`'s rate.achieved). */
   achievedPerSec: number;
-  /** Responses per second over the send window. */
+  /** Requests handed to a connection per second of the send window. */
+  sentPerSec: number;
+  /** The same as achievedPerSec (kept for readers of the first results, where achieved counted sends). */
   throughputPerSec: number;
   /** Finished requests (responses, transport errors and drops). */
   requests: number;
@@ -173,8 +175,8 @@ export function targetResult(
       suggestion = 'lower --start (capacity.start), or check the SLO against the service at light load';
       break;
     case 'generator-limited':
-      reason = `the generator could not keep the schedule at ${formatRatePerSec(last?.offeredPerSec ?? 0)}: the limit reached is the generator's, not the service's${low === null ? '' : `; the service met the SLO up to ${formatRatePerSec(low)}, so its capacity is at least that`}`;
-      suggestion = generatorSuggestion(workers);
+      reason = `the generator's own queue made the latency at ${formatRatePerSec(last?.offeredPerSec ?? 0)}: the limit reached is the generator's, not the service's${low === null ? '' : `; the service met the SLO up to ${formatRatePerSec(low)}, so its capacity is at least that`}`;
+      suggestion = generatorSuggestion(workers, last?.saturation.advice);
       break;
     case 'step-limit':
       reason = `the search ran out of steps before the bracket was narrow enough${bracket}`;

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { runLoad } from '../load/engine.js';
 import { type LoadPlan, planProblems } from '../load/plan.js';
-import { renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
+import { generatorLimitNote, renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
 import { startProgress } from '../report/progress.js';
 import { validateSection } from '../scenario/loader.js';
 import { Redactor } from '../scenario/secrets.js';
@@ -132,6 +132,9 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
     } else {
       io.stdout(`${renderLoadSummary(summary)}\n`);
     }
+    // Said on stderr as well, --quiet or not: latency that is the generator's must not pass for the service's.
+    const note = generatorLimitNote(summary.generator);
+    if (note !== undefined) io.stderr(`warning: ${note}\n`);
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress?.done();

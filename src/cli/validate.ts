@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { EXIT } from '../exit-codes.js';
+import { isRunScenario, scenarioPower } from '../report/power.js';
 import { describePlan, renderPlan } from '../scenario/describe-plan.js';
 import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
@@ -31,14 +32,29 @@ export function validateBuilder<T>(y: Argv<T>): Argv<T & ValidateArgs> {
 export async function runValidateCommand(args: ValidateArgs, io: CliIO): Promise<number> {
   const { scenario, redactor, digest, warnings } = await readScenarioFile(args.scenario, io, { unsetEnv: 'warn' });
   const plan = describePlan(scenario);
+  // What each step can tell at its planned length: a check an identical canary would often fail
+  // to pass on evidence is a warning, not a problem (the step extends, then `inconclusive` decides).
+  const power = isRunScenario(scenario) ? scenarioPower(scenario) : undefined;
   if (args.json) {
-    io.stdout(
-      `${JSON.stringify(redactor.redact({ valid: true, file: args.scenario, digest, warnings, plan, scenario }), null, 2)}\n`,
-    );
+    const json = {
+      valid: true,
+      file: args.scenario,
+      digest,
+      warnings,
+      plan,
+      ...(power ? { power: power.steps } : {}),
+      scenario,
+    };
+    io.stdout(`${JSON.stringify(redactor.redact(json), null, 2)}\n`);
   } else {
     io.stdout(`${redactor.redactText(renderPlan(plan))}\n`);
+    if (power) {
+      const lines = power.note ? [power.note] : ['plan-time power (at the planned end of each step):', ...power.lines];
+      io.stdout(`${lines.join('\n')}\n`);
+    }
   }
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  for (const w of power?.warnings ?? []) io.stderr(`warning: ${w}\n`);
   if (!args.json) io.stderr(`${args.scenario}: valid\n`);
   return EXIT.ok;
 }

@@ -90,7 +90,7 @@ export interface LoadResult {
   intervals: Record<string, IntervalPoint[]>;
   /** The generator's per-second signals, each with its generator-limit verdict. */
   generatorIntervals: GeneratorIntervalPoint[];
-  /** Completed and sent rates (phase 2: `rate.achieved` is `completedPerSec`). */
+  /** Completed and sent rates (`rate.achieved` is `completedPerSec`). */
   throughput: LoadThroughput;
   /** The generator's own load, signals and verdict. */
   generator: LoadGenerator;
@@ -272,7 +272,9 @@ function assembleResult(
   const total = mergeArms(result.arms, 'total', result.arms.length === 1 ? (result.arms[0]?.url ?? '') : '');
   const generatorIntervals = series.generatorPoints();
   const verdict = generatorLimit(result.signals);
-  const windowMs = aborted ? result.sendWindowMs : plan.durationMs;
+  // A closed run ends when its cap is reached, often well before its planned duration: its
+  // completed rate divides by what ran. An open run's window is the planned schedule.
+  const windowMs = aborted || result.model === 'closed' ? result.sendWindowMs : plan.durationMs;
   return {
     model: result.model,
     coCorrected: result.model === 'open',

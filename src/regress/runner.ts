@@ -189,6 +189,8 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
       alpha: statistics.alpha,
       mayPass: true,
       finalLook: true,
+      // Requests that failed without a latency count at the timeout in means and maxima.
+      timeoutMs: scenario.traffic.timeout,
     });
     judged = mergedStep(parts, byArm, verdict);
     if (verdict.decision === 'rollback') {

@@ -1,4 +1,5 @@
 /** The HTML tables of the report: decision matrix of the last step, the per-step table, and the slowest traced requests. */
+import { latencyText } from '../arm/arm.js';
 import type { RunResult } from '../result/run-result.js';
 
 const esc = (t: string): string => t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -16,15 +17,31 @@ export function renderHtmlTables(r: RunResult): string {
           '',
         )}<tr><th>score</th><td colspan="5">${last.verdict.score.score}/10 → ${last.verdict.score.go ? 'GO' : 'NO-GO'}</td></tr></table>`
     : '';
-  const ms = (v: number | undefined) => (v === undefined ? '–' : `${v} ms`);
   const rows = r.steps
     .map((s) => {
       const b = s.arms.baseline;
       const c = s.arms.canary;
-      return `<tr><td>${s.index + 1}</td><td>${s.weight}%</td><td>${b?.requests ?? '–'}</td><td>${c?.requests ?? '–'}</td><td>${ms(b?.latencyMs.p99)}</td><td>${ms(c?.latencyMs.p99)}</td><td>${esc(s.verdict.decision)}</td></tr>`;
+      return `<tr><td>${s.index + 1}</td><td>${s.weight}%</td><td>${b?.requests ?? '–'}</td><td>${c?.requests ?? '–'}</td><td>${latencyText(b, 'p99')}</td><td>${latencyText(c, 'p99')}</td><td>${esc(s.verdict.decision)}</td></tr>`;
     })
     .join('');
   return `${matrix}<table><tr><th>step</th><th>weight</th><th>baseline n</th><th>canary n</th><th>baseline p99</th><th>canary p99</th><th>decision</th></tr>${rows}</table>`;
+}
+
+/**
+ * Every check's sentence per step, as the Markdown summary lists them, under the step's own
+ * verdict reason (which names the windows left out, "[left out, deciding nothing: …]").
+ */
+export function renderChecksHtml(r: RunResult): string {
+  if (r.steps.length === 0) return '';
+  const steps = r.steps
+    .map((s) => {
+      const items = s.verdict.checks
+        .map((c) => `<li><b>${esc(c.status)}</b> ${esc(c.name)}: ${esc(c.reason)}</li>`)
+        .join('');
+      return `<h3>step ${s.index + 1} (${s.weight}%): ${esc(s.verdict.decision)}</h3><p>${esc(s.verdict.reason)}</p><ul>${items}</ul>`;
+    })
+    .join('');
+  return `<h2>Checks</h2>${steps}`;
 }
 
 /** The slowest traced requests of each step and arm, linked to their traces; empty without tracing. */

@@ -8,7 +8,7 @@
 import { decodeHistogram } from '../hdr/histogram.js';
 import type { RunResult } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
-import { renderHtmlTables, renderSlowestHtml } from './html-table.js';
+import { renderChecksHtml, renderHtmlTables, renderSlowestHtml } from './html-table.js';
 import { securityHtml } from './security.js';
 import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';
 
@@ -116,6 +116,7 @@ ${REPORT_CSS}</style></head><body>
 ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${renderHtmlTables(r)}
 ${securityHtml(r)}
+${renderChecksHtml(r)}
 ${timelines(r)}
 ${r.steps.map((_, i) => spectrum(r, i)).join('')}
 ${renderSlowestHtml(r)}

@@ -3,9 +3,11 @@
  * per-step table of both arms (requests, p95, p99 with the canary's change in %) and checks.
  * For people and for GitHub's step summary. Renders a finished RunResult and nothing else.
  */
+import { latencyText, noResponse } from '../arm/arm.js';
 import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
+import { formatErrorCodes } from './load-summary.js';
 import { securityMarkdown } from './security.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
@@ -40,9 +42,10 @@ export function renderMarkdown(r: RunResult): string {
   for (const s of r.steps) {
     const b = s.arms.baseline;
     const c = s.arms.canary;
-    const ms = (v: number | undefined) => (v === undefined ? '–' : `${v} ms`);
+    // A change in % only between two arms that both have latencies.
+    const both = b && c && !noResponse(b) && !noResponse(c);
     lines.push(
-      `| ${s.index + 1} | ${s.weight}% | ${b?.requests ?? '–'} | ${c?.requests ?? '–'} | ${ms(b?.latencyMs.p95)} | ${ms(c?.latencyMs.p95)}${pct(c?.latencyMs.p95, b?.latencyMs.p95)} | ${ms(b?.latencyMs.p99)} | ${ms(c?.latencyMs.p99)}${pct(c?.latencyMs.p99, b?.latencyMs.p99)} | ${s.verdict.decision} |`,
+      `| ${s.index + 1} | ${s.weight}% | ${b?.requests ?? '–'} | ${c?.requests ?? '–'} | ${latencyText(b, 'p95')} | ${latencyText(c, 'p95')}${both ? pct(c.latencyMs.p95, b.latencyMs.p95) : ''} | ${latencyText(b, 'p99')} | ${latencyText(c, 'p99')}${both ? pct(c.latencyMs.p99, b.latencyMs.p99) : ''} | ${s.verdict.decision} |`,
     );
   }
   if (r.regress) {
@@ -67,8 +70,22 @@ export function renderMarkdown(r: RunResult): string {
       lines.push(`- ${regressBuildName(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
   }
   lines.push(...securityMarkdown(r, cell));
+  const coded = r.steps.flatMap((s) =>
+    Object.entries(s.arms)
+      .map(([arm, a]) => ({ step: s, arm, codes: formatErrorCodes(a.errorCodes) }))
+      .filter((e) => e.codes !== ''),
+  );
+  if (coded.length > 0) {
+    // The error classes lump client-side failures into "other"; the codes name them.
+    lines.push('', '### Transport errors by code', '', '| step | arm | codes |', '|---|---|---|');
+    for (const { step, arm, codes } of coded)
+      lines.push(
+        `| ${step.index + 1} (${step.weight}%) | ${cell(r.regress ? regressBuildName(arm) : arm)} | ${cell(codes)} |`,
+      );
+  }
   lines.push('', '### Checks', '');
   for (const s of r.steps) {
+    lines.push(`- step ${s.index + 1} (${s.weight}%) **${s.verdict.decision}**: ${cell(s.verdict.reason)}`);
     for (const c of s.verdict.checks)
       lines.push(`- step ${s.index + 1} (${s.weight}%) **${c.status}** ${cell(c.name)}: ${cell(c.reason)}`);
   }

@@ -27,7 +27,8 @@ export function startProgress(io: Terminal, plan: LoadPlan): Progress {
   return {
     update: (p) => {
       if (finished) return;
-      const line = `  ${String(p.elapsedSec).padStart(String(totalSec).length)}/${totalSec}s  ${p.requests} req/s  errors ${p.errors}  p99 ${p.p99Ms}ms`;
+      const limited = p.generator?.limited ? `  generator-limited (${p.generator.reasons[0]?.code ?? 'queue'})` : '';
+      const line = `  ${String(p.elapsedSec).padStart(String(totalSec).length)}/${totalSec}s  ${p.requests} req/s  errors ${p.errors}  p99 ${p.p99Ms}ms${limited}`;
       if (io.stderrIsTTY) io.stderr(`\r\x1b[2K${line}`);
       else io.stderr(`${line}\n`);
       drawn = true;

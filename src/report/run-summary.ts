@@ -1,10 +1,18 @@
 /** The terminal view of a canary run: live lines while it runs, and the summary of a RunResult. */
 
+import { noResponse } from '../arm/arm.js';
 import type { DriverEvent } from '../canary/driver.js';
 import { renderMatrix } from '../gates/score.js';
 import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { formatDurationMs } from '../scenario/units.js';
 import { decisionWord } from './decision-word.js';
+import { formatErrorCodes } from './load-summary.js';
+
+/** `err=N`, with the transport failures by code when there were any. */
+const errors = (a: { errors: number; errorCodes?: Record<string, number> }): string => {
+  const codes = formatErrorCodes(a.errorCodes);
+  return `err=${a.errors}${codes === '' ? '' : ` (${codes})`}`;
+};
 
 /** Lines for a driver event (progress has its own view in run-progress.ts). */
 export function describeEvent(event: DriverEvent): string | undefined {
@@ -48,7 +56,10 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
   const lines = [`${r.decision.toUpperCase()}: ${r.reason}`];
   for (const step of r.steps) {
     const arms = Object.entries(step.arms)
-      .map(([arm, a]) => `${arm} n=${a.requests} p99=${a.latencyMs.p99}ms err=${a.errors}`)
+      .map(
+        ([arm, a]) =>
+          `${arm} n=${a.requests} ${noResponse(a) ? 'no response' : `p99=${a.latencyMs.p99}ms`} ${errors(a)}`,
+      )
       .join(', ');
     lines.push(
       `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  score ${step.verdict.score.score}/10  ${arms}`,
@@ -67,7 +78,7 @@ export function renderRegressSummary(r: RunResult, files: { result: string; repo
   if (step) {
     for (const [arm, a] of Object.entries(step.arms)) {
       lines.push(
-        `  ${regressBuildName(arm).padEnd(9)} n=${a.requests} p50=${a.latencyMs.p50}ms p99=${a.latencyMs.p99}ms err=${a.errors} (all rounds)`,
+        `  ${regressBuildName(arm).padEnd(9)} n=${a.requests} p50=${a.latencyMs.p50}ms p99=${a.latencyMs.p99}ms ${errors(a)} (all rounds)`,
       );
     }
     for (const c of step.verdict.checks) lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);

@@ -37,6 +37,41 @@ export interface StepResult {
   /** Per-second points per arm ("client" too with the proxy router), ms from startedAtMs. */
   intervals: Record<string, IntervalPoint[]>;
   verdict: StepVerdict;
+  /** How trustworthy the step's measurement was: the load's own sends and the generator (absent in older results). */
+  quality?: StepQuality;
+}
+
+/** One arm's sends and service time in a step. */
+export interface ArmQuality {
+  /** Requests handed to a connection. */
+  sent: number;
+  /** Of them, sent more than 10 ms behind their intended time. */
+  late: number;
+  /** Requests never sent (no connection came free before their timeout). */
+  dropped: number;
+  /** Service time (from the actual send, not the intended one), ms; null with no response. */
+  serviceMs: { p50: number; p90: number; p99: number; max: number } | null;
+}
+
+/** The measurement quality of a step: what the judge's evidence stands on. */
+export interface StepQuality {
+  /** Per arm measured by the load itself (not the proxy router's arms). */
+  arms: Record<string, ArmQuality>;
+  /** The generator over the step's whole seconds. */
+  generator?: {
+    /** CPU of the generator process, % of one core. */
+    cpuPercent: number;
+    /** Event-loop delay, ms. */
+    loopDelayP99Ms: number;
+    loopDelayMaxMs: number;
+    /** The generator-limit rule on the whole step, and why. */
+    limited: boolean;
+    reasons: string[];
+    /** Seconds of the step the rule flagged (left out of the judge's evidence). */
+    limitedSeconds: number;
+  };
+  /** Windows the verdict left out, by kind ("generator-limited", "common transient"). */
+  excluded: Record<string, number>;
 }
 
 /** The record of a run. */

@@ -84,7 +84,12 @@ function checkSchema<R extends Reference>(references: readonly R[]) {
         .describe('absolute upper bound: a duration for latency metrics ("250ms"), a percentage for errorRate ("1%")'),
       min: rate('absolute lower bound, for throughput').optional(),
       ...refs,
-      critical: z.boolean().default(false).describe('a failure rolls back at once, whatever the score'),
+      critical: z
+        .boolean()
+        .default(true)
+        .describe(
+          'a failure rolls back at once, whatever the score (the default); false: the check counts only in the score',
+        ),
       group: z.string().min(1).optional().describe('weight group for the score; default "latency" or "errors"'),
     })
     .superRefine((raw, ctx) => {
@@ -135,7 +140,17 @@ export const StatisticsSchema = z
       .gt(0)
       .lt(0.5)
       .default(0.01)
-      .describe("false-rollback budget per run: shared by the steps, spent over each step's looks (O'Brien-Fleming)"),
+      .describe(
+        "false-rollback budget per run: shared by the steps, each step's spent over its looks (O'Brien-Fleming): 80 % over the planned step's samples, 20 % over the extensions to maxStepDuration",
+      ),
+    beta: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .default(0.05)
+      .describe(
+        "false-promotion budget per check: a canary regressed by a check's margin passes it with at most this probability, spent over the planned step",
+      ),
     minSamples: z.number().int().positive().default(200).describe('fewest requests per arm before a check can pass'),
     maxIncrease: percent('median increase a distribution check allows when it names no ratio (effect size)').default(
       0.05,
@@ -230,23 +245,19 @@ export function resolveChecks(checks: readonly RawCheck[]): Check[] {
 /**
  * The default checks of a comparison with a reference (compare against a stored baseline, regress
  * against the baseline build): p50 and p99 within 10 % + 1 ms, the distribution (Mann-Whitney U,
- * a 10 % median shift), and the error rate at most twice the reference's + 0.1 % (critical).
+ * a 10 % median shift), and the error rate at most twice the reference's + 0.1 %; every one
+ * critical, as a check written in a scenario is by default.
  */
 export function defaultRelativeChecks(limit: Reference): Check[] {
-  const check = (name: Check['metric'], ratio: number, slack: number, critical = false): Check => ({
+  const check = (name: Check['metric'], ratio: number, slack: number): Check => ({
     name,
     metric: name,
     unit: name === 'errorRate' ? 'fraction' : 'ms',
     [limit]: { ratio, slack },
-    critical,
+    critical: true,
     group: name === 'errorRate' ? 'errors' : 'latency',
   });
-  return [
-    check('p50', 1.1, 1),
-    check('p99', 1.1, 1),
-    check('distribution', 1.1, 0),
-    check('errorRate', 2, 0.001, true),
-  ];
+  return [check('p50', 1.1, 1), check('p99', 1.1, 1), check('distribution', 1.1, 0), check('errorRate', 2, 0.001)];
 }
 
 /** The judge's settings when no scenario names them: the schema's defaults, with `checks` in place of none. */

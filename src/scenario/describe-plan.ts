@@ -45,14 +45,14 @@ function bound(check: Check, value: number): string {
   return `${value}/s`;
 }
 
-/** One check in words: "p99 ≤ 250ms; ≤ baseline × 1.1 + 1ms (critical)". */
+/** One check in words: "p99 ≤ 250ms; ≤ baseline × 1.1 + 1ms (score only)" (checks are critical unless said). */
 export function describeCheck(check: Check): string {
   const parts: string[] = [];
   if (check.max !== undefined) parts.push(`≤ ${bound(check, check.max)}`);
   if (check.min !== undefined) parts.push(`≥ ${bound(check, check.min)}`);
   if (check.vsBaseline) parts.push(`≤ baseline × ${check.vsBaseline.ratio} + ${bound(check, check.vsBaseline.slack)}`);
   if (check.vsStored) parts.push(`≤ stored baseline × ${check.vsStored.ratio} + ${bound(check, check.vsStored.slack)}`);
-  return `${check.name}: canary ${check.metric} ${parts.join('; ')}${check.critical ? ' (critical)' : ''} [${check.group}]`;
+  return `${check.name}: canary ${check.metric} ${parts.join('; ')}${check.critical ? '' : ' (score only)'} [${check.group}]`;
 }
 
 function describeRouter(router: RunScenario['router']): string {

@@ -52,9 +52,10 @@ gates:
       vsBaseline: { ratio: 1.10, slack: 1ms }   # canary p99 ≤ baseline p99 × 1.10 + 1 ms
     - metric: errorRate
       max: 1%
-      critical: true                 # fails the step at once
+      # every check is critical (a failure rolls back at once); critical: false counts only in the score
   statistics:
     alpha: 0.01                      # false-rollback budget for the whole run
+    beta: 0.05                       # false-promotion budget per check
     minSamples: 200
 
 outputs:

@@ -11,6 +11,7 @@ import { type DriverEvent, runCanary } from '../canary/driver.js';
 import { createRouter } from '../canary/routers/create-router.js';
 import { ScenarioError } from '../errors.js';
 import { externalSource, queryProblems } from '../metrics/external-checks.js';
+import { scenarioPower } from '../report/power.js';
 import { startRunProgress } from '../report/run-progress.js';
 import { machineFingerprint, type RunResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
@@ -114,6 +115,12 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
     : undefined;
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
+  if (!o.quiet) {
+    const power = scenarioPower(o.scenario);
+    const lines = power.note ? [power.note] : power.lines;
+    for (const line of lines) io.stderr(`${line}\n`);
+    for (const w of power.warnings) io.stderr(`warning: ${w}\n`);
+  }
   let result: RunResult | undefined;
   try {
     const baseline = o.baseline;

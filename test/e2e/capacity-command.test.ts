@@ -160,7 +160,7 @@ describe('canary-gate capacity', () => {
     expect(run.stdout).toMatch(/target http:\/\/127\.0\.0\.1:\d+: generator-limited — capacity none/);
     expect(run.stdout).toContain("the limit reached is the generator's, not the service's");
     expect(run.stdout).toContain(
-      'suggestion: the generator could not keep the schedule: spread it over more worker threads (--workers 2',
+      "suggestion: the generator's own queue, not the service, was the limit: spread the generator over more worker threads (--workers 2",
     );
   });
 

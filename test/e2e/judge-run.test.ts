@@ -10,9 +10,11 @@ import { runCli } from '../helpers/cli.js';
 // median 20 ms, σ 0.5, so timer granularity is small beside the tail): a canary slower only in
 // the tail — every latency above the p95 (45.5 ms)
 // ×1.3, so p99 +30 % and the same median — must roll back on evidence; an identical canary
-// (A/A) must be promoted. Steps sized by the plan-time power (validate prints it): at 10 s of
-// 3000/s, 50 % canary, p99 catches ≥ +20 % (the +30 % here with room for bursts) and an
-// identical canary passes 99.9 % of the time; at 5 s it caught only ≥ +25 % and passed 92 %.
+// (A/A) must be promoted. Sized by the plan-time power (validate prints it): 15 s of 1500/s at
+// 50 % canary, p99 catches ≥ +22 % (the +30 % here with room for bursts) and an identical canary
+// passes 98 % of the time. Not a higher rate: at 100 % one demo service thread takes the whole
+// rate, and at 3000/s with a CPU hog beside the run it fell behind (canary p99 95–290 ms against
+// the pooled baseline's 65 ms measured at half that rate, in 7 of 11 runs).
 const P95_MS = 20 * Math.exp(1.645 * 0.5);
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-judge-'));
 let baseline: RunningService;
@@ -39,7 +41,7 @@ function scenario(canaryUrl: string): string {
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canaryUrl}" }
-traffic: { rate: 3000/s, connections: 400, warmup: 500ms, stepDuration: 10s, maxStepDuration: 20s, timeout: 2s }
+traffic: { rate: 1500/s, connections: 400, warmup: 500ms, stepDuration: 15s, maxStepDuration: 30s, timeout: 2s }
 requests: [{ path: /api }]
 steps: [50, 100]
 gates:

@@ -19,6 +19,7 @@ describe('canary-gate load', () => {
     const out = JSON.parse(run.stdout);
     expect(out).toMatchObject({ model: 'open', coCorrected: true, requests: 200, errors: 0, rate: { target: 200 } });
     expect(out.rate.achieved).toBeGreaterThan(190);
+    expect(out.rate.sent).toBeGreaterThan(190);
     for (const key of ['p50', 'p90', 'p95', 'p99', 'p999', 'max']) expect(typeof out.latencyMs[key]).toBe('number');
     expect(out.histogram.latency).toMatch(/^HIST/);
     expect(server.seen).toHaveLength(200);
@@ -31,6 +32,9 @@ describe('canary-gate load', () => {
     expect(run.stdout).toContain('closed model');
     expect(run.stdout).toContain('not corrected for coordinated omission');
     expect(run.stdout).toMatch(/requests 300\b/);
+    // The cap ended the run well before its 5 s: the rate divides by what ran, not by the plan.
+    const achieved = Number(/requests 300\s+([\d.]+)\/s achieved/.exec(run.stdout)?.[1]);
+    expect(achieved).toBeGreaterThan(300 / 5 + 30);
   });
 
   it('prints the percentile table, errors by class and progress on stderr', async () => {
@@ -47,7 +51,9 @@ describe('canary-gate load', () => {
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.errorsByClass.refused).toBe(20);
+    expect(out.errorCodes).toEqual({ ECONNREFUSED: 20 });
     expect(out.errors).toBe(20);
+    expect(run.stderr).toMatch(/codes\s+ECONNREFUSED 20/);
   });
 
   it('rejects bad flags with every problem named, exit 2, and sends nothing', async () => {

@@ -5,6 +5,7 @@
  * `cpuHogEnv(...)` in its environment, `node --import <this file>` starts the hog at once.
  */
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
 const ENV = 'CANARY_GATE_TEST_CPU_HOG';
 
@@ -30,4 +31,13 @@ const preloaded = process.env[ENV];
 if (preloaded) {
   const [busyMs, everyMs] = preloaded.split('/').map(Number);
   startCpuHog({ busyMs, everyMs });
+}
+
+// Run directly, it is a busy neighbour process beside a test loop until killed:
+//   node test/helpers/cpu-hog.mjs [busyMs=80] [everyMs=100] & HOG=$!; …; kill $HOG
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [busyMs = 80, everyMs = 100] = process.argv.slice(2).map(Number);
+  startCpuHog({ busyMs, everyMs });
+  // The hog's own timer is unref'd: this one keeps the process alive.
+  setInterval(() => {}, 1 << 30);
 }

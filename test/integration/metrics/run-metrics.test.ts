@@ -62,10 +62,14 @@ describe('the run exports its own metrics', () => {
       [
         'demo',
         '--healthy',
+        // Every weight held long enough to be scraped (1 s apart; at 3 s the first step's weight was
+        // missed once, Prometheus scraping the new target only seconds after it came up), and the
+        // 10 % step long enough to pass on evidence: at 400/s and 2.5 s its 100 canary samples could
+        // not (the plan-time power said an identical canary passes p99 49 % of the time).
         '--rate',
-        '400/s',
+        '1500/s',
         '--step',
-        '2500ms',
+        '6s',
         '--out',
         mkdtempSync(join(tmpdir(), 'canary-gate-metrics-')),
         '--metrics-port',

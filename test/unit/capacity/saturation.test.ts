@@ -1,16 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { classifySaturation, generatorSuggestion, type StepLoadFigures } from '../../../src/capacity/saturation.js';
+import type { GeneratorWindow } from '../../../src/load/generator-limit.js';
 
-const step = (over: Partial<StepLoadFigures> = {}): StepLoadFigures => ({
-  offeredPerSec: 1000,
-  scheduled: 2000,
+/** A calm 2 s step at 1000/s: 1 ms service, 100 connections, a quiet generator. */
+const window = (over: Partial<GeneratorWindow> = {}): GeneratorWindow => ({
+  due: 2000,
+  sent: 2000,
   issuedBehind: 0,
   late: 0,
+  waitMsSum: 600,
+  responses: 2000,
+  serviceMsSum: 2000,
+  busyMax: 5,
+  connections: 100,
+  loopDelayP99Ms: 1,
+  cpuPercent: 30,
+  durationMs: 2000,
+  threads: 1,
+  ...over,
+});
+
+const step = (over: Partial<StepLoadFigures> = {}, generator: Partial<GeneratorWindow> = {}): StepLoadFigures => ({
+  offeredPerSec: 1000,
+  scheduled: 2000,
+  late: generator.late ?? 0,
   dropped: 0,
   throughputPerSec: 1000,
-  eventLoopDelayP99Ms: 1,
-  cpuPercent: 30,
-  workers: 1,
+  generator: window(generator),
   sloPass: true,
   serviceTimeMeetsSlo: true,
   ...over,
@@ -23,23 +39,31 @@ describe('saturation classifier', () => {
 
   it('blames the generator when it issued requests behind schedule, whatever the SLO says', () => {
     for (const sloPass of [true, false]) {
-      const s = classifySaturation(step({ issuedBehind: 500, eventLoopDelayP99Ms: 42, cpuPercent: 99, sloPass }));
+      const s = classifySaturation(step({ sloPass }, { issuedBehind: 500, loopDelayP99Ms: 42, cpuPercent: 99 }));
       expect(s.limitedBy).toBe('generator');
       expect(s.reasons[0]).toContain('issued 25% of requests more than 10 ms behind schedule');
       expect(s.reasons[0]).toContain('event-loop delay p99 42 ms, CPU 99% of a core');
       expect(s.reasons[0]).toContain("the limit is the generator's, not the service's");
+      expect(s.advice).toContain('--workers 2');
     }
   });
 
   it('tolerates a few requests behind schedule (a GC pause), as a fraction and as a count', () => {
-    expect(classifySaturation(step({ issuedBehind: 20 })).limitedBy).toBe('none');
-    expect(classifySaturation(step({ scheduled: 190, issuedBehind: 4 })).limitedBy).toBe('none');
-    expect(classifySaturation(step({ scheduled: 190, issuedBehind: 25 })).limitedBy).toBe('generator');
+    expect(classifySaturation(step({}, { issuedBehind: 20 })).limitedBy).toBe('none');
+    expect(classifySaturation(step({ scheduled: 190 }, { due: 190, sent: 190, issuedBehind: 4 })).limitedBy).toBe(
+      'none',
+    );
+    expect(classifySaturation(step({ scheduled: 190 }, { due: 190, sent: 190, issuedBehind: 25 })).limitedBy).toBe(
+      'generator',
+    );
   });
 
-  it('blames the server when the SLO broke with the schedule kept, naming the signs', () => {
+  it('blames the server when the SLO broke with the generator clear, naming the signs', () => {
     const s = classifySaturation(
-      step({ sloPass: false, late: 600, dropped: 12, throughputPerSec: 700, serviceTimeMeetsSlo: false }),
+      step(
+        { sloPass: false, dropped: 12, throughputPerSec: 700, serviceTimeMeetsSlo: false },
+        { late: 600, busyMax: 100, waitMsSum: 600 * 50, serviceMsSum: 2000 * 80 },
+      ),
     );
     expect(s.limitedBy).toBe('server');
     expect(s.reasons).toEqual([
@@ -48,28 +72,46 @@ describe('saturation classifier', () => {
       '30% of sends waited for a free connection',
       '12 requests were dropped (no connection came free in time)',
     ]);
-    expect(s.warnings).toEqual([]);
+    expect(s.advice).toBeUndefined();
   });
 
-  it('warns when the in-flight limit, not the service time, made sends late with an idle generator', () => {
-    const s = classifySaturation(step({ sloPass: false, late: 600, serviceTimeMeetsSlo: true }));
+  it('blames the connection cap when every connection was busy and the rate needs more at a healthy service time', () => {
+    // 1000/s at 20 ms a request needs about 20 connections; there are 2.
+    const s = classifySaturation(
+      step(
+        { sloPass: false, throughputPerSec: 100 },
+        { late: 1980, waitMsSum: 1980 * 3000, responses: 200, serviceMsSum: 200 * 20, busyMax: 2, connections: 2 },
+      ),
+    );
+    expect(s.limitedBy).toBe('generator');
+    expect(s.reasons[0]).toContain('all 2 connections were busy');
+    expect(s.advice).toContain('--connections');
+    expect(generatorSuggestion(1, s.advice)).toContain('raise --connections');
+  });
+
+  it('warns, without blaming the cap, when sends waited but connections were to spare', () => {
+    const s = classifySaturation(step({ sloPass: false }, { late: 600, waitMsSum: 600 * 30 }));
     expect(s.limitedBy).toBe('server');
-    expect(s.warnings[0]).toContain('the in-flight limit (connections) may be what limits');
+    expect(s.warnings[0]).toContain('waited for a free connection');
   });
 
   it('blames the generator when the backlog was its own: fast service, busy generator', () => {
     // nginx offered 100000/s from one thread: 46000/s sent, no schedule lag, CPU 80 %, loop p99 18 ms.
     const s = classifySaturation(
-      step({
-        offeredPerSec: 100_000,
-        scheduled: 100_000,
-        late: 92_025,
-        throughputPerSec: 46_000,
-        cpuPercent: 79.8,
-        eventLoopDelayP99Ms: 18.05,
-        sloPass: false,
-        serviceTimeMeetsSlo: true,
-      }),
+      step(
+        { offeredPerSec: 100_000, scheduled: 100_000, throughputPerSec: 46_000, sloPass: false },
+        {
+          due: 100_000,
+          sent: 100_000,
+          late: 92_025,
+          waitMsSum: 92_025 * 200,
+          responses: 46_000,
+          serviceMsSum: 46_000 * 2,
+          cpuPercent: 79.8,
+          loopDelayP99Ms: 18.05,
+          durationMs: 1000,
+        },
+      ),
     );
     expect(s.limitedBy).toBe('generator');
     expect(s.reasons[0]).toContain('92% of sends waited for a free connection');
@@ -78,20 +120,24 @@ describe('saturation classifier', () => {
 
   it('blames the server when the service time broke the SLO, however busy the generator', () => {
     const s = classifySaturation(
-      step({ late: 900, cpuPercent: 85, eventLoopDelayP99Ms: 20, sloPass: false, serviceTimeMeetsSlo: false }),
+      step(
+        { sloPass: false, serviceTimeMeetsSlo: false },
+        { late: 900, waitMsSum: 900 * 400, cpuPercent: 85, loopDelayP99Ms: 20, busyMax: 100 },
+      ),
     );
     expect(s.limitedBy).toBe('server');
     expect(s.warnings[0]).toContain('the generator was busy');
   });
 
-  it('warns when the generator is busy, per worker', () => {
-    expect(classifySaturation(step({ cpuPercent: 80 })).warnings[0]).toContain('the generator was busy');
-    expect(classifySaturation(step({ cpuPercent: 80, workers: 2 })).warnings).toEqual([]);
+  it('warns when the generator is busy, per thread', () => {
+    expect(classifySaturation(step({}, { cpuPercent: 80 })).warnings[0]).toContain('the generator was busy');
+    expect(classifySaturation(step({}, { cpuPercent: 80, threads: 2 })).warnings).toEqual([]);
   });
 
-  it('suggests more workers or shards', () => {
+  it('suggests more workers or shards by default, and the advice of the step when it has one', () => {
     expect(generatorSuggestion(1)).toContain('--workers 2');
     expect(generatorSuggestion(4)).toContain('--workers 8');
     expect(generatorSuggestion(1)).toContain('shard');
+    expect(generatorSuggestion(1, 'raise --connections')).toContain('raise --connections, then search again');
   });
 });

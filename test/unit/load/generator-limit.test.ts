@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { classifySaturation, type StepLoadFigures } from '../../../src/capacity/saturation.js';
 import { type GeneratorWindow, generatorLimit, generatorLimitAdvice } from '../../../src/load/generator-limit.js';
 
 /** A calm second at 1000/s: 1 ms service, 100 connections, a quiet generator. */
@@ -96,67 +95,5 @@ describe('generator limit', () => {
     expect(limit.limited).toBe(false);
     expect(limit.warnings[0]).toContain('the generator was busy');
     expect(generatorLimit(window({ cpuPercent: 80, threads: 2 })).warnings).toEqual([]);
-  });
-});
-
-describe("generator limit subsumes capacity's saturation rule", () => {
-  // Every case of test/unit/capacity/saturation.test.ts, as the generator rule sees it: the same
-  // steps give "generator" exactly when the new rule says limited.
-  const step = (over: Partial<StepLoadFigures> = {}): StepLoadFigures => ({
-    offeredPerSec: 1000,
-    scheduled: 2000,
-    issuedBehind: 0,
-    late: 0,
-    dropped: 0,
-    throughputPerSec: 1000,
-    eventLoopDelayP99Ms: 1,
-    cpuPercent: 30,
-    workers: 1,
-    sloPass: true,
-    serviceTimeMeetsSlo: true,
-    ...over,
-  });
-  const asWindow = (s: StepLoadFigures): GeneratorWindow => ({
-    due: s.scheduled,
-    sent: s.scheduled - s.dropped,
-    issuedBehind: s.issuedBehind,
-    late: s.late,
-    waitMsSum: 0,
-    responses: Math.round((s.throughputPerSec * s.scheduled) / s.offeredPerSec),
-    serviceMsSum: 0,
-    busyMax: 0,
-    connections: 100,
-    loopDelayP99Ms: s.eventLoopDelayP99Ms,
-    cpuPercent: s.cpuPercent,
-    durationMs: (s.scheduled / s.offeredPerSec) * 1000,
-    threads: s.workers,
-  });
-  const cases: Partial<StepLoadFigures>[] = [
-    {},
-    { issuedBehind: 500, eventLoopDelayP99Ms: 42, cpuPercent: 99 },
-    { issuedBehind: 500, eventLoopDelayP99Ms: 42, cpuPercent: 99, sloPass: false },
-    { issuedBehind: 20 },
-    { scheduled: 190, issuedBehind: 4 },
-    { scheduled: 190, issuedBehind: 25 },
-    { sloPass: false, late: 600, dropped: 12, throughputPerSec: 700, serviceTimeMeetsSlo: false },
-    { sloPass: false, late: 600, serviceTimeMeetsSlo: true },
-    {
-      offeredPerSec: 100_000,
-      scheduled: 100_000,
-      late: 92_025,
-      throughputPerSec: 46_000,
-      cpuPercent: 79.8,
-      eventLoopDelayP99Ms: 18.05,
-      sloPass: false,
-      serviceTimeMeetsSlo: true,
-    },
-    { late: 900, cpuPercent: 85, eventLoopDelayP99Ms: 20, sloPass: false, serviceTimeMeetsSlo: false },
-    { cpuPercent: 80 },
-    { cpuPercent: 80, workers: 2 },
-  ];
-  it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, over) => {
-    const s = step(over);
-    const old = classifySaturation(s).limitedBy === 'generator';
-    expect(generatorLimit(asWindow(s), { serviceTimeHealthy: s.serviceTimeMeetsSlo }).limited).toBe(old);
   });
 });

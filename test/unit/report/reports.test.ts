@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { noResponse } from '../../../src/arm/arm.js';
 import { createHistogram, encodeHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import { decisionWord } from '../../../src/report/decision-word.js';
 import { renderHgrm } from '../../../src/report/hgrm.js';
+import { renderHtml } from '../../../src/report/html.js';
 import { renderJUnit } from '../../../src/report/junit.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
+import { renderRunSummary } from '../../../src/report/run-summary.js';
 import type { RunResult } from '../../../src/result/run-result.js';
 
 function histogram(ms: number[]): string {
@@ -151,10 +154,64 @@ describe('reports', () => {
     expect(xml).toContain('<testcase classname="canary-gate.step1" name="p50 at 10%" time="5.000"/>');
   });
 
+  it('names transport failures by their client error code in the Markdown and the terminal summary', () => {
+    const step = result.steps[0] as RunResult['steps'][number];
+    const canary = { ...(step.arms.canary as NonNullable<typeof step.arms.canary>), errors: 7 };
+    const coded: RunResult = {
+      ...result,
+      steps: [
+        {
+          ...step,
+          arms: { ...step.arms, canary: { ...canary, errorCodes: { ECONNRESET: 2, UND_ERR_INVALID_ARG: 5 } } },
+        },
+      ],
+    };
+    const md = renderMarkdown(coded);
+    expect(md).toContain('### Transport errors by code');
+    expect(md).toContain('| 1 (10%) | canary | UND_ERR_INVALID_ARG 5, ECONNRESET 2 |');
+    expect(renderRunSummary(coded, { result: 'r.json', journal: 'j.jsonl' })).toContain(
+      'canary n=100 p99=30ms err=7 (UND_ERR_INVALID_ARG 5, ECONNRESET 2)',
+    );
+    // Nothing coded, no section.
+    expect(renderMarkdown(result)).not.toContain('errors by code');
+  });
+
   it('.hgrm: one percentile distribution per step and arm, in milliseconds', () => {
     const files = renderHgrm(result);
     expect(Object.keys(files)).toEqual(['step1-10pct-baseline.hgrm', 'step1-10pct-canary.hgrm']);
     expect(files['step1-10pct-canary.hgrm']).toMatch(/Value\s+Percentile\s+TotalCount\s+1\/\(1-Percentile\)/);
     expect(files['step1-10pct-canary.hgrm']).toMatch(/#\[Max\s+=\s+30\.0/);
+  });
+});
+
+describe('reports of an arm without a response, and every check in HTML', () => {
+  // Every canary request failed without a response: latencyMs are zeros and must not read as 0 ms.
+  const silent = {
+    ...arm(0, 0, 100),
+    errors: 100,
+    latencyMs: { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, min: 0, mean: 0 },
+  };
+  const step = result.steps[0] as RunResult['steps'][number];
+  const failed: RunResult = { ...result, steps: [{ ...step, arms: { baseline: arm(10, 20, 900), canary: silent } }] };
+
+  it('says "no response" where the latency would be 0 ms, in Markdown, HTML and the terminal summary', () => {
+    expect(noResponse(silent)).toBe(true);
+    expect(noResponse(arm(10, 20, 900))).toBe(false);
+    const md = renderMarkdown(failed);
+    expect(md).toContain('| 1 | 10% | 900 | 100 | 10 ms | no response | 20 ms | no response | rollback |');
+    expect(md).not.toContain('0 ms (');
+    const html = renderHtml(failed);
+    expect(html).toContain('<td>no response</td>');
+    expect(html).not.toMatch(/<td>0 ms<\/td>/);
+    const text = renderRunSummary(failed, { result: 'r.json', journal: 'j' });
+    expect(text).toContain('canary n=100 no response err=100');
+    expect(text).not.toContain('p99=0ms');
+  });
+
+  it('HTML lists every check sentence of every step under its verdict reason', () => {
+    const html = renderHtml(result);
+    expect(html).toContain('<h2>Checks</h2>');
+    expect(html).toContain('<h3>step 1 (10%): rollback</h3><p>p99 failed</p>');
+    for (const c of step.verdict.checks) expect(html).toContain(`${c.name}: ${c.reason}`);
   });
 });

@@ -21,12 +21,12 @@ describe('resolved plan', () => {
   it('describes checks in words', () => {
     const p = plan(`gates:
   checks:
-    - { metric: p99, max: 250ms, vsBaseline: { ratio: 1.1, slack: 1ms }, critical: true }
-    - { metric: errorRate, max: 0.5% }
+    - { metric: p99, max: 250ms, vsBaseline: { ratio: 1.1, slack: 1ms } }
+    - { metric: errorRate, max: 0.5%, critical: false }
 `);
     expect(p.checks).toEqual([
-      'p99: canary p99 ≤ 250ms; ≤ baseline × 1.1 + 1ms (critical) [latency]',
-      'errorRate: canary errorRate ≤ 0.5% [errors]',
+      'p99: canary p99 ≤ 250ms; ≤ baseline × 1.1 + 1ms [latency]',
+      'errorRate: canary errorRate ≤ 0.5% (score only) [errors]',
     ]);
   });
 

@@ -37,6 +37,7 @@ describe('scenario loader', () => {
     expect(scenario.requests[0]).toEqual({ method: 'GET', path: '/', headers: {}, weight: 1 });
     expect(scenario.gates.statistics).toEqual({
       alpha: 0.01,
+      beta: 0.05,
       minSamples: 200,
       maxIncrease: 0.05,
       inconclusive: 'rollback',
@@ -54,7 +55,7 @@ gates:
   checks:
     - { metric: p99, max: 250ms, vsBaseline: { ratio: 1.1, slack: 1ms } }
     - { metric: errorRate, max: 0.5%, critical: true }
-    - { metric: throughput, min: 2000/s }
+    - { metric: throughput, min: 2000/s, critical: false }
 `);
     expect(scenario.traffic.rate).toBe(2);
     expect(scenario.traffic.warmup).toBe(90_000);
@@ -66,7 +67,7 @@ gates:
         unit: 'ms',
         max: 250,
         vsBaseline: { ratio: 1.1, slack: 1 },
-        critical: false,
+        critical: true,
         group: 'latency',
       },
       { name: 'errorRate', metric: 'errorRate', unit: 'fraction', max: 0.005, critical: true, group: 'errors' },

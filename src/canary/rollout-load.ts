@@ -1,0 +1,206 @@
+/**
+ * The one load of a rollout: started once (the warm-up only at the run's start), re-weighted at
+ * each step, read at each look since the step's mark. It keeps each arm's per-second windows in
+ * the judge's compact form (bucketsOf, once per second and arm) with the seconds the engine's
+ * generator-limit rule flags marked excluded, so the judge never takes the generator's own queue
+ * for the service. With a router that carries the traffic itself the load goes to the router and
+ * the router measures each arm (no per-arm windows then).
+ */
+import { performance } from 'node:perf_hooks';
+import type { ArmWindow } from '../gates/judge.js';
+import { bucketsOf } from '../gates/stats/buckets.js';
+import { type LoadHandle, type LoadMark, type LoadProgress, type LoadResult, startLoad } from '../load/engine.js';
+import type { GeneratorLimit } from '../load/generator-limit.js';
+import type { GeneratorSample } from '../load/generator-meter.js';
+import type { IntervalPoint } from '../load/interval-series.js';
+import type { LoadPlan } from '../load/plan.js';
+import type { ArmMeasurements } from '../load/recorder.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import type { RunScenario } from '../scenario/schema.js';
+import type { ArmMeasurer } from './routers/router.js';
+
+/** The kind a generator-limited window is left out with. */
+export const GENERATOR_LIMITED = 'generator-limited';
+
+/** Per-arm windows are dropped past this many seconds per arm (a day-long rollout stays bounded). */
+export const MAX_WINDOWS_PER_ARM = 86_400;
+
+/** Where a step began. */
+export interface StepMark {
+  /** The load's mark (exact counters and histograms since it). */
+  mark: LoadMark;
+  /** First whole second of the step (the one the mark fell in is part the previous step's). */
+  firstInterval: number;
+  /** performance.now() at the mark. */
+  atMs: number;
+  /** When the step's measured time starts: the mark, or the end of the warm-up if later. */
+  fromMs: number;
+}
+
+/** What a look at a step reads. */
+export interface StepLook {
+  arms: Map<string, ArmMeasurements>;
+  /** Measured time since the step's start (the warm-up not counted), ms. */
+  durationMs: number;
+  /** Whole seconds of the step per arm, in time order, generator-limited ones marked. */
+  windows: Map<string, ArmWindow[]>;
+  /** Per-second points per arm, ms from the step's first whole second. */
+  intervals: Record<string, IntervalPoint[]>;
+  /** The generator over the step's seconds, and the rule's verdict on them. */
+  generator: GeneratorSample | undefined;
+  generatorLimit: GeneratorLimit | undefined;
+  /** Start of the step's first whole second on the load's measured clock, ms. */
+  firstIntervalMs: number;
+  /** Seconds of the step the generator-limit rule flagged. */
+  limitedSeconds: number;
+  /** Per arm measured by the load itself (the load's own arms, also with the proxy router). */
+  loadArms: ArmMeasurements[];
+}
+
+/** Options of the rollout's load. */
+export interface RolloutLoadOptions {
+  scenario: RunScenario;
+  /** The first step's canary weight, %. */
+  firstWeight: number;
+  /** The load's hard bound, ms (it is stopped when the rollout ends). */
+  durationMs: number;
+  /** Where the traffic goes when the router carries it, and the router's per-arm measurer. */
+  through?: { url: string; measurer: ArmMeasurer };
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** A rollout's running load. */
+export class RolloutLoad {
+  readonly #handle: LoadHandle;
+  readonly #through: RolloutLoadOptions['through'];
+  readonly #hasBaseline: boolean;
+  /** Per arm, per-second windows by interval index. */
+  readonly #windows = new Map<string, Map<number, ArmWindow>>();
+  readonly #warmedUpAtMs: number;
+
+  constructor(o: RolloutLoadOptions) {
+    const s = o.scenario;
+    const warmupMs = s.traffic.warmup;
+    this.#through = o.through;
+    this.#hasBaseline = s.targets.baseline !== undefined && o.through === undefined;
+    const targets: LoadPlan['targets'] = o.through
+      ? [{ arm: 'client', url: o.through.url, weight: 1 }]
+      : [
+          ...(s.targets.baseline
+            ? [{ arm: 'baseline', url: s.targets.baseline.url, weight: 100 - o.firstWeight }]
+            : []),
+          { arm: 'canary', url: s.targets.canary.url, weight: o.firstWeight },
+        ];
+    // A weight of 0 is allowed while another arm has some (it keeps its connections idle).
+    if (!targets.some((t) => t.weight > 0)) for (const t of targets) t.weight = 1;
+    this.#warmedUpAtMs = performance.now() + warmupMs;
+    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
+    this.#handle = startLoad(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (progress) => {
+        this.#keepWindows(progress);
+        o.onProgress?.(progress);
+      },
+    });
+  }
+
+  /** Resolves when the load has ended (its bound, stop() or the signal). */
+  get done(): Promise<LoadResult> {
+    return this.#handle.done;
+  }
+
+  /** Move the probes to the step's proportions (a split router's arms, straight to each arm). */
+  setWeight(weight: number): void {
+    if (this.#through || !this.#hasBaseline) return;
+    // The engine needs one arm with a positive weight: 0 % canary sends everything to the baseline.
+    this.#handle.setWeights({ baseline: 100 - weight, canary: weight });
+  }
+
+  /** Mark a step's start. */
+  beginStep(): StepMark {
+    const atMs = performance.now();
+    this.#through?.measurer.startMeasuring(Math.max(atMs, this.#warmedUpAtMs));
+    const mark = this.#handle.mark();
+    // Earlier steps' windows went into their looks (and the pooled baseline): drop them here.
+    for (const byIndex of this.#windows.values()) {
+      for (const index of byIndex.keys()) if (index <= mark.intervalIndex) byIndex.delete(index);
+    }
+    // A mark taken during the warm-up starts at the first measured second.
+    const warm = atMs < this.#warmedUpAtMs;
+    return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, this.#warmedUpAtMs) };
+  }
+
+  /** Everything measured since the step's mark. */
+  async look(step: StepMark): Promise<StepLook> {
+    const since = await this.#handle.measurementsSince(step.mark);
+    const arms = this.#through
+      ? new Map(this.#through.measurer.measurements().map((m) => [m.arm, m]))
+      : new Map(since.arms.map((m) => [m.arm, m]));
+    const limited = new Map<number, string>();
+    for (const g of since.generatorIntervals) {
+      if (g.limited) limited.set(Math.round(g.startMs / 1000), g.reasons[0]?.text ?? 'generator-limited');
+    }
+    const windows = new Map<string, ArmWindow[]>();
+    if (!this.#through) {
+      for (const [arm, byIndex] of this.#windows) {
+        const list: ArmWindow[] = [];
+        for (const [index, w] of byIndex) {
+          if (index < step.firstInterval) continue;
+          const why = limited.get(index);
+          list.push(why === undefined ? w : { ...w, excluded: { kind: GENERATOR_LIMITED, detail: why } });
+        }
+        list.sort((a, b) => a.startMs - b.startMs);
+        windows.set(arm, list);
+      }
+    }
+    const firstIntervalMs = step.firstInterval * 1000;
+    const intervals: Record<string, IntervalPoint[]> = {};
+    for (const [arm, points] of Object.entries(this.#handle.intervals().arms)) {
+      intervals[arm] = points
+        .filter((p) => p.startMs >= firstIntervalMs)
+        .map((p) => ({ ...p, startMs: p.startMs - firstIntervalMs }));
+    }
+    return {
+      arms,
+      durationMs: Math.max(0, since.durationMs - (step.fromMs - step.atMs)),
+      windows,
+      intervals,
+      generator: since.generator,
+      generatorLimit: since.generatorLimit,
+      firstIntervalMs,
+      limitedSeconds: [...limited.keys()].filter((index) => index >= step.firstInterval).length,
+      loadArms: since.arms,
+    };
+  }
+
+  /** Drop a step's mark. */
+  endStep(step: StepMark): void {
+    this.#handle.forget(step.mark);
+  }
+
+  /** Stop the load; requests in flight finish. */
+  stop(): Promise<LoadResult> {
+    return this.#handle.stop();
+  }
+
+  #keepWindows(progress: LoadProgress): void {
+    if (this.#through) return;
+    const index = progress.elapsedSec - 1;
+    for (const [arm, sample] of Object.entries(progress.samples)) {
+      let byIndex = this.#windows.get(arm);
+      if (!byIndex) {
+        byIndex = new Map();
+        this.#windows.set(arm, byIndex);
+      }
+      if (byIndex.size >= MAX_WINDOWS_PER_ARM) continue;
+      byIndex.set(index, {
+        startMs: index * 1000,
+        durationMs: 1000,
+        latency: bucketsOf(sample.latency),
+        requests: sample.requests,
+        errors: sample.errors,
+      });
+    }
+  }
+}

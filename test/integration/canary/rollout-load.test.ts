@@ -1,0 +1,125 @@
+/**
+ * The rollout's one load against two real demo services: re-weighted per step on the same load,
+ * read per step since its mark, with per-second windows per arm for the judge (the same seconds
+ * for both arms, a subset of the step's requests) and the seconds the generator fell behind in
+ * marked excluded (a CPU hog on the generator's own thread).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GENERATOR_LIMITED, RolloutLoad } from '../../../src/canary/rollout-load.js';
+import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import type { LoadProgress } from '../../../src/load/engine.js';
+import { loadScenario } from '../../../src/scenario/loader.js';
+import type { RunScenario } from '../../../src/scenario/schema.js';
+import { startCpuHog } from '../../helpers/cpu-hog.mjs';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()?.();
+});
+
+async function services(): Promise<{ baseline: string; canary: string }> {
+  const latency = { medianMs: 5, sigma: 0.3 };
+  const [a, b] = await Promise.all([
+    startDemoServiceThread({ latency, seed: 1 }),
+    startDemoServiceThread({ latency, seed: 2 }),
+  ]);
+  cleanup.push(a.close, b.close);
+  return { baseline: a.url, canary: b.url };
+}
+
+function scenario(urls: { baseline: string; canary: string }): RunScenario {
+  const { scenario: s } = loadScenario(
+    `name: rollout load
+targets:
+  baseline: { url: "${urls.baseline}" }
+  canary: { url: "${urls.canary}" }
+traffic: { rate: 400/s, connections: 50, warmup: 300ms, stepDuration: 3s, timeout: 2s }
+requests: [{ path: /api }]
+steps: [25, 100]
+`,
+    { file: 's.yaml', env: {} },
+  );
+  return s as RunScenario;
+}
+
+/** A load whose progress events can be awaited: `seconds(n)` resolves after n more whole seconds. */
+function startRollout(s: RunScenario, firstWeight: number) {
+  const waiting: { left: number; resolve: () => void }[] = [];
+  const load = new RolloutLoad({
+    scenario: s,
+    firstWeight,
+    durationMs: 60_000,
+    onProgress: (_: LoadProgress) => {
+      for (const w of [...waiting]) {
+        w.left--;
+        if (w.left <= 0) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    },
+  });
+  cleanup.push(() => load.stop());
+  const seconds = (n: number) => new Promise<void>((resolve) => waiting.push({ left: n, resolve }));
+  return { load, seconds };
+}
+
+describe('the rollout load', () => {
+  it('moves the weights on one running load and gives each step its own requests and windows', async () => {
+    const { load, seconds } = startRollout(scenario(await services()), 25);
+    const first = load.beginStep();
+    await seconds(3);
+    const step1 = await load.look(first);
+    const b1 = step1.arms.get('baseline')?.counters.requests ?? 0;
+    const c1 = step1.arms.get('canary')?.counters.requests ?? 0;
+    // 25 % canary: about a third of the baseline's share, with room for a busy machine.
+    expect(c1 / (b1 + c1)).toBeGreaterThan(0.15);
+    expect(c1 / (b1 + c1)).toBeLessThan(0.35);
+    const bw = step1.windows.get('baseline') ?? [];
+    const cw = step1.windows.get('canary') ?? [];
+    expect(cw.length).toBeGreaterThanOrEqual(2);
+    expect(cw.map((w) => w.startMs)).toEqual(bw.map((w) => w.startMs));
+    // Windows are whole seconds inside the step: never more requests than the step's totals.
+    expect(cw.reduce((n, w) => n + w.requests, 0)).toBeLessThanOrEqual(c1);
+    expect(cw.reduce((n, w) => n + w.latency.total, 0)).toBeLessThanOrEqual(c1);
+    expect(cw.every((w) => w.durationMs === 1000 && w.latency.total > 0)).toBe(true);
+    load.endStep(first);
+
+    load.setWeight(100);
+    const second = load.beginStep();
+    await seconds(3);
+    const step2 = await load.look(second);
+    const c2 = step2.arms.get('canary')?.counters.requests ?? 0;
+    const b2 = step2.arms.get('baseline')?.counters.requests ?? 0;
+    // At 100 % only requests issued before the weight change can still reach the baseline.
+    expect(b2).toBeLessThan(0.05 * c2);
+    const windows2 = step2.windows.get('canary') ?? [];
+    expect(windows2.length).toBeGreaterThanOrEqual(2);
+    // The second step's windows start after the first step's.
+    expect(Math.min(...windows2.map((w) => w.startMs))).toBeGreaterThan(Math.max(...cw.map((w) => w.startMs)));
+    const result = await load.stop();
+    // One load: the step totals are parts of its whole.
+    expect(result.total.counters.requests).toBeGreaterThanOrEqual(b1 + c1 + b2 + c2);
+  });
+
+  it('marks the seconds its generator fell behind in as excluded, in both arms', async () => {
+    const { load, seconds } = startRollout(scenario(await services()), 50);
+    const step = load.beginStep();
+    await seconds(1);
+    // The hog takes 40 ms of every 50 ms of the generator's own thread (this one).
+    const stopHog = startCpuHog({ busyMs: 40, everyMs: 50 });
+    cleanup.push(stopHog);
+    await seconds(3);
+    stopHog();
+    const look = await load.look(step);
+    expect(look.limitedSeconds).toBeGreaterThan(0);
+    expect(look.generatorLimit?.limited).toBe(true);
+    for (const arm of ['baseline', 'canary']) {
+      const excluded = (look.windows.get(arm) ?? []).filter((w) => w.excluded);
+      expect(excluded.length).toBeGreaterThan(0);
+      expect(
+        excluded.every((w) => w.excluded?.kind === GENERATOR_LIMITED && (w.excluded.detail ?? '').length > 0),
+      ).toBe(true);
+    }
+  });
+});

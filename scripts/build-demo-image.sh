@@ -18,7 +18,7 @@ force=0
 node_bin=$(readlink -f "$(command -v node)")
 service=scripts/demo-image/service.mjs
 # Contents only (not paths), so the same inputs match however the script is invoked.
-digest=$( { cat "$node_bin" "$service" "$self"; echo "$extra_ms"; } | sha256sum | cut -c1-16)
+digest=$( { cat "$node_bin" "$service" "$self" scripts/node-rootfs.sh; echo "$extra_ms"; } | sha256sum | cut -c1-16)
 
 label_of() { docker image inspect --format '{{ index .Config.Labels "canary-gate.demo.digest" }}' "$1" 2>/dev/null || true; }
 if [ "$force" = 0 ] && [ "$(label_of "$repo:baseline")" = "$digest" ] && [ "$(label_of "$repo:slow")" = "$digest" ]; then
@@ -28,18 +28,11 @@ fi
 
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
-mkdir -p "$rootfs/app" "$rootfs/tmp" "$rootfs/etc"
-cp "$node_bin" "$rootfs/node"
+# shellcheck source=node-rootfs.sh
+. scripts/node-rootfs.sh
+node_rootfs "$rootfs" "$node_bin"
+mkdir -p "$rootfs/app"
 cp "$service" "$rootfs/app/service.mjs"
-# Every library node links, at the path the dynamic loader looks for it (the loader included).
-ldd "$node_bin" | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
-  mkdir -p "$rootfs$(dirname "$lib")"
-  cp -L "$lib" "$rootfs$lib"
-done
-# Minimal identity files: node asks for them (os.userInfo, DNS of "localhost").
-printf 'root:x:0:0:root:/:/node\nnobody:x:65534:65534:nobody:/:/node\n' > "$rootfs/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
-printf '127.0.0.1 localhost\n::1 localhost\n' > "$rootfs/etc/hosts"
 
 tarball="$rootfs.tar"
 trap 'rm -rf "$rootfs" "$tarball"' EXIT

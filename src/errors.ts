@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_ROUTER'
   | 'E_BUILD'
   | 'E_BASELINE_FORMAT'
+  | 'E_SHARD'
   | 'E_INTERNAL';
 
 /** Base class: a message for people, a code for programs, an optional hint for the next step. */

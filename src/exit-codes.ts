@@ -25,11 +25,14 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Each code, what it means in general and per command: the rows `--help` and the README print. */
 export const EXIT_TABLE: readonly { code: ExitCode; meaning: string; more?: string[] }[] = [
-  { code: EXIT.ok, meaning: 'success (run: canary promoted)' },
+  { code: EXIT.ok, meaning: 'success (run: canary promoted; judge: the step passed; serve: stopped by a signal)' },
   {
     code: EXIT.failed,
     meaning: 'run: canary rolled back by a failed gate; regress: candidate regressed;',
-    more: ['capacity: no rate met the SLO; compare: the result regressed against the baseline'],
+    more: [
+      'capacity: no rate met the SLO; compare: the result regressed against the baseline',
+      'judge: the step failed',
+    ],
   },
   { code: EXIT.usage, meaning: 'bad usage or invalid scenario; nothing was sent' },
   {
@@ -38,6 +41,7 @@ export const EXIT_TABLE: readonly { code: ExitCode; meaning: string; more?: stri
     more: [
       'or the generator, not the service, was the limit',
       'regress: a build could not start or stay healthy (after stopping every build)',
+      'judge: an arm could not be measured; serve: the address could not be listened on',
     ],
   },
   { code: EXIT.interrupted, meaning: 'interrupted (SIGINT/SIGTERM), after resetting the router' },
@@ -62,6 +66,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'E_TARGET':
     case 'E_ROUTER':
     case 'E_BUILD':
+    case 'E_SHARD':
     case 'E_INTERNAL':
       return EXIT.infrastructure;
   }

@@ -113,6 +113,9 @@ export {
 export { interpolateEnv, Redactor } from './scenario/secrets.js';
 export { evaluateSlo, type Slo, sloOrProblems } from './scenario/slo.js';
 export { parseDurationMs, parseRatePerSec } from './scenario/units.js';
+export { loadServeConfig, type ServeConfig, ServeConfigSchema } from './serve/config.js';
+export type { SessionRunner, SessionRunnerFactory, StepReport } from './serve/runner.js';
+export { loadApps, type StartedServe, startServe } from './serve/service.js';
 export { type CanarySessionOptions, type RunOutcome, runCanarySession } from './session/canary.js';
 // Sessions: what run, regress and capacity do around their drivers.
 export { runCapacitySession } from './session/capacity.js';

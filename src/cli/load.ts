@@ -12,6 +12,9 @@ import { startProgress } from '../report/progress.js';
 import { validateSection } from '../scenario/loader.js';
 import { Redactor } from '../scenario/secrets.js';
 import { LoadSchema } from '../scenario/sections.js';
+import { runSharded } from '../shard/coordinator.js';
+import { SHARD_EXECUTORS, type ShardExecutorName, shardExecutor } from '../shard/executors.js';
+import { splitProblems } from '../shard/split.js';
 import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags, requestFromArgs } from './flags.js';
 import type { CliIO } from './io.js';
 
@@ -25,6 +28,8 @@ export interface LoadArgs extends RequestArgs {
   workers?: number;
   timeout?: string;
   'max-requests'?: number;
+  shards?: number;
+  executor: ShardExecutorName;
   json: boolean;
   quiet: boolean;
 }
@@ -44,6 +49,16 @@ const FLAGS: readonly FieldFlagSpec[] = [
 /** Declare the command's positional and flags. */
 export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
   return requestFlags(fieldFlags(y, LoadSchema, FLAGS))
+    .option('shards', {
+      type: 'number',
+      describe:
+        'split the load over N generator processes (shard i sends intended times i, i+N, …); histograms merge exactly',
+    })
+    .option('executor', {
+      choices: SHARD_EXECUTORS,
+      default: 'process' as const,
+      describe: 'what runs the shards (with --shards)',
+    })
     .positional('url', {
       type: 'string',
       describe: 'target URL (http or https), e.g. http://127.0.0.1:8080/api',
@@ -61,9 +76,10 @@ export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
       "$0 load http://127.0.0.1:8080/items -m POST -H 'authorization: Bearer ${env:TOKEN}' --body '{}' -r 100/s",
       'POST with a secret header (redacted in every output)',
     )
+    .example('$0 load http://127.0.0.1:8080/ -r 20000/s -w 2 -c 200', 'spread a high rate over two worker threads')
     .example(
-      '$0 load http://127.0.0.1:8080/ -r 20000/s -w 2 -c 200',
-      'spread a high rate over two worker threads',
+      '$0 load http://127.0.0.1:8080/ -r 30000/s -c 200 --shards 2',
+      'spread a high rate over two processes; a shard that dies or hangs fails the run (exit 3)',
     ) as Argv<T & LoadArgs>;
 }
 
@@ -101,6 +117,8 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
         return `${flag}${p.slice(field.length)}`;
       }),
     );
+    if (args.shards !== undefined)
+      problems.push(...splitProblems(plan, args.shards).map((p) => `--${p.replace(/^maxRequests/, 'max-requests')}`));
     if (problems.length === 0) return plan;
   }
   throw new UsageError(`invalid arguments:\n  - ${problems.map((p) => redactor.redactText(p)).join('\n  - ')}`, {
@@ -120,12 +138,16 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
   });
   const progress = args.quiet ? undefined : startProgress(io, plan);
   try {
-    const result = await runLoad(plan, {
-      signal: controller.signal,
-      ...(progress ? { onProgress: progress.update } : {}),
-    });
+    const options = { signal: controller.signal, ...(progress ? { onProgress: progress.update } : {}) };
+    const result =
+      args.shards === undefined
+        ? await runLoad(plan, options)
+        : await runSharded(plan, { ...options, shards: args.shards, executor: shardExecutor(args.executor, io.env) });
     progress?.done();
-    const summary = summarizeLoad(result, redactor);
+    const summary = {
+      ...summarizeLoad(result, redactor),
+      ...('shards' in result ? { shards: result.shards } : {}),
+    };
     if (args.json) {
       io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
       if (!args.quiet) io.stderr(`${renderLoadSummary(summary)}\n`);

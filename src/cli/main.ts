@@ -12,11 +12,14 @@ import { compareBuilder, runCompareCommand } from './compare.js';
 import { demoBuilder, runDemoCommand } from './demo.js';
 import { initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
+import { judgeBuilder, runJudgeCommand } from './judge.js';
 import { loadBuilder, runLoadCommand } from './load.js';
 import { recoverBuilder, runRecoverCommand } from './recover.js';
 import { regressBuilder, runRegressCommand } from './regress.js';
 import { runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
+import { runServeCommand, serveBuilder } from './serve.js';
+import { runShardCommand, shardBuilder } from './shard.js';
 import { runValidateCommand, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -72,6 +75,18 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       async () => exitCode,
     ],
     [
+      'serve',
+      'serve Flagger webhooks and Argo Rollouts metrics: the probe load and the judge, over HTTP',
+      serveBuilder,
+      (a) => runServeCommand(a, io),
+    ],
+    [
+      'judge <scenario>',
+      'judge one step of a canary against the live baseline (an Argo Rollouts job metric); exit 0 pass, 1 fail',
+      judgeBuilder,
+      (a) => runJudgeCommand(a, io),
+    ],
+    [
       'compare <baseline> <result>',
       'judge a run result against a stored baseline; exit 1 on a regression',
       compareBuilder,
@@ -85,6 +100,12 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
     ],
     ['load <url>', 'send load to one target and print the latency spectrum', loadBuilder, (a) => runLoadCommand(a, io)],
     [
+      'shard',
+      'run one shard of a sharded load (started by a coordinator, a container or a Kubernetes Job)',
+      shardBuilder,
+      (a) => runShardCommand(a, io),
+    ],
+    [
       'capacity <target>',
       'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
       capacityBuilder,
@@ -96,7 +117,7 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       validateBuilder,
       (a) => runValidateCommand(a, io),
     ],
-    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, () => runSchemaCommand(io)],
+    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, (a) => runSchemaCommand(io, a)],
     ['init [file]', 'write a commented starter scenario', initBuilder, (a) => runInitCommand(a, io)],
     ['demo', 'run against built-in demo services', demoBuilder, (a) => runDemoCommand(a, io)],
   ];

@@ -16,17 +16,17 @@ export type JournalEntry = Unstamped extends infer E
     : never
   : never;
 
-/** An append-only, fsynced journal file. */
-export class RunJournal implements WeightJournal {
+/**
+ * An append-only file of JSON lines, each fsynced before `append` returns. Opening it again after
+ * a crash starts on a fresh line, so a torn last line never swallows the next entry.
+ */
+export class JsonLinesJournal<E extends object> {
   readonly path: string;
-  readonly run: string;
   #fd: number | undefined;
 
-  constructor(path: string, run: string) {
+  constructor(path: string) {
     this.path = path;
-    this.run = run;
     this.#fd = openSync(path, 'a+');
-    // A crash can leave a torn last line; start ours on a fresh one so it stays readable.
     const size = fstatSync(this.#fd).size;
     if (size > 0) {
       const last = Buffer.alloc(1);
@@ -35,11 +35,10 @@ export class RunJournal implements WeightJournal {
     }
   }
 
-  /** Append one entry and fsync before returning. */
-  append(entry: Unstamped): void {
+  /** Append one entry, stamped with the time, and fsync before returning. */
+  append(entry: E): void {
     if (this.#fd === undefined) throw new Error(`journal ${this.path} is closed`);
-    const line = `${JSON.stringify({ ...entry, run: this.run, time: new Date().toISOString() })}\n`;
-    writeSync(this.#fd, line);
+    writeSync(this.#fd, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
     fsyncSync(this.#fd);
   }
 
@@ -47,6 +46,20 @@ export class RunJournal implements WeightJournal {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+  }
+}
+
+/** The run journal: each entry also stamped with the run. */
+export class RunJournal extends JsonLinesJournal<Unstamped & { run?: string }> implements WeightJournal {
+  readonly run: string;
+
+  constructor(path: string, run: string) {
+    super(path);
+    this.run = run;
+  }
+
+  override append(entry: Unstamped): void {
+    super.append({ ...entry, run: this.run });
   }
 }
 

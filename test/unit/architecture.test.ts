@@ -17,13 +17,13 @@ const LAYERS: readonly (readonly string[])[] = [
   ['hdr'],
   ['scenario'],
   ['gates', 'load'],
-  ['arm', 'metrics', 'security'],
+  ['arm', 'metrics', 'shard', 'security'],
   ['result'],
   ['baseline'],
   ['canary', 'capacity', 'regress'],
   ['report'],
   ['session'],
-  ['demo'],
+  ['demo', 'serve'],
   ['cli'],
   ['index.ts'],
 ];
@@ -33,6 +33,7 @@ const APART: readonly (readonly string[])[] = [
   ['canary', 'capacity', 'regress'],
   ['gates', 'load'],
   ['arm', 'metrics', 'security'],
+  ['demo', 'serve'],
 ];
 
 /** Folders that do no I/O: they may not import these modules. */

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Sharded load (issue #19) against one generator, in the same run, rounds with the order rotated
+// (the machine drifts more between rounds than the set-ups differ). Not a pass/fail test.
+//
+// Sections (--only a,b; default both):
+//   rate    nginx (Debian's, one worker): the open model at each --rates for --duration with one
+//           generator process (1 shard), two processes (2 shards) and one process with two worker
+//           threads; per run: achieved/target (responses in the window), p99, generator-limited
+//           seconds; per rate: the 2-shard and threads figures as ratios of the 1-shard ones.
+//   stall   a server that freezes its event loop for --stall-ms every second (a stop-the-world
+//           pause, in its own process): p99 of intended-time latency with 1 shard and 2 shards,
+//           and their ratio (issue #19: within 10 %).
+//
+// Usage: npm run build && node bench/shards.js [--only rate,stall] [--rounds 3] [--rates 5000,10000]
+// This machine has 2 cores: two shards, nginx and the coordinator share them.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runLoad } from '../dist/load/engine.js';
+import { runSharded } from '../dist/shard/coordinator.js';
+import { processExecutor } from '../dist/shard/process-executor.js';
+import { startNginx } from './nginx.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'rate,stall' },
+    rounds: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '5000,10000,20000' },
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '100' },
+    'stall-rate': { type: 'string', default: '1000' },
+    'stall-ms': { type: 'string', default: '100' },
+    'stall-duration': { type: 'string', default: '10' },
+  },
+});
+const sections = new Set(opts.only.split(','));
+const rounds = Number(opts.rounds);
+
+const plan = (url, ratePerSec, seconds, connections) => ({
+  targets: [{ arm: 'target', url, weight: 1 }],
+  mix: [{ method: 'GET', path: '/', weight: 1 }],
+  ratePerSec,
+  durationMs: seconds * 1000,
+  warmupMs: 1000,
+  connections,
+  pipelining: 1,
+  workers: 1,
+  timeoutMs: 5000,
+});
+
+const p99Ms = (result) => Math.min(result.total.latency.getValueAtPercentile(99), result.total.latency.maxValue) / 1000;
+const figures = (result) => ({
+  achieved: result.throughput.completedPerSec / (result.throughput.targetPerSec ?? 1),
+  p99Ms: p99Ms(result),
+  errors: result.total.counters.errors,
+  limitedSeconds: result.generator.limitedIntervals,
+});
+
+const setups = {
+  '1 shard': (p) => runSharded(p, { shards: 1, executor: processExecutor() }),
+  '2 shards': (p) => runSharded(p, { shards: 2, executor: processExecutor() }),
+  '2 threads': (p) => runLoad({ ...p, workers: 2 }),
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/** Run every set-up on `url` per round, order rotated; returns figures by set-up name. */
+async function rotated(names, run) {
+  const out = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]);
+    for (const name of order) {
+      const f = await run(name);
+      out[name].push(f);
+      console.error(`  round ${r + 1} ${name}: ${JSON.stringify(f)}`);
+    }
+  }
+  return out;
+}
+
+if (sections.has('rate')) {
+  const nginx = await startNginx();
+  try {
+    for (const rate of opts.rates.split(',').map(Number)) {
+      console.error(`rate ${rate}/s, ${opts.duration} s, -c ${opts.connections}:`);
+      const p = plan(nginx.url, rate, Number(opts.duration), Number(opts.connections));
+      const names = Object.keys(setups);
+      const out = await rotated(names, async (name) => figures(await setups[name](p)));
+      const base = out['1 shard'];
+      for (const name of names) {
+        const runs = out[name];
+        const achieved = median(runs.map((f) => f.achieved));
+        const p99 = median(runs.map((f) => f.p99Ms));
+        const ratio = median(runs.map((f, i) => f.p99Ms / base[i].p99Ms));
+        console.log(
+          `rate ${rate}/s  ${name.padEnd(9)}  achieved/target ${fmt(achieved, 4)}  p99 ${fmt(p99)} ms  p99 vs 1 shard ${fmt(ratio, 2)}x  errors ${runs.reduce((s, f) => s + f.errors, 0)}  limited s ${runs.map((f) => f.limitedSeconds).join('/')}`,
+        );
+      }
+    }
+  } finally {
+    nginx.stop();
+  }
+}
+
+if (sections.has('stall')) {
+  // The stall server runs in its own process so its pauses are its own, not the generator's.
+  const server = fork(fileURLToPath(new URL('./stall-server.js', import.meta.url)), [opts['stall-ms']], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const [port] = await once(server, 'message');
+    const url = `http://127.0.0.1:${port}`;
+    const p = plan(url, Number(opts['stall-rate']), Number(opts['stall-duration']), 200);
+    console.error(`stall ${opts['stall-ms']} ms each second, ${opts['stall-rate']}/s for ${opts['stall-duration']} s:`);
+    const out = await rotated(['1 shard', '2 shards'], async (name) => figures(await setups[name](p)));
+    const ratios = out['2 shards'].map((f, i) => f.p99Ms / out['1 shard'][i].p99Ms);
+    console.log(
+      `stall  p99 1 shard ${out['1 shard'].map((f) => fmt(f.p99Ms, 1)).join('/')} ms  2 shards ${out['2 shards'].map((f) => fmt(f.p99Ms, 1)).join('/')} ms  ratio per round ${ratios.map((r) => fmt(r, 3)).join('/')}  median ${fmt(median(ratios), 3)}`,
+    );
+  } finally {
+    server.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `canary-gate shard`: run one shard of a sharded load and print the shard protocol on stdout
+ * (src/shard/protocol.ts). Started by a coordinator (`load --shards N`), a container or a
+ * Kubernetes Indexed Job; people do not usually run it by hand.
+ */
+import { open } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { CanaryGateError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { boundedLines } from '../shard/lines.js';
+import { formatShardLine, parseShardCommand, SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from '../shard/protocol.js';
+import { runShard } from '../shard/shard.js';
+import { MAX_PLAN_FILE_BYTES, parsePlanFile } from '../shard/split.js';
+import type { CliIO } from './io.js';
+
+/** Flags of the shard command. */
+export interface ShardArgs {
+  plan?: string;
+  index?: number;
+  control: 'stdin' | 'none';
+}
+
+/** Declare the command's flags. */
+export function shardBuilder<T>(y: Argv<T>): Argv<T & ShardArgs> {
+  return y
+    .option('plan', {
+      type: 'string',
+      describe: 'the shard plan file (JSON, written by the coordinator); default: $CANARY_GATE_SHARD_PLAN_FILE',
+    })
+    .option('index', {
+      type: 'number',
+      describe: "this shard's index, 0 … shards−1; default: $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)",
+    })
+    .option('control', {
+      choices: ['stdin', 'none'] as const,
+      default: 'none' as const,
+      describe: 'stdin: read commands (weights, stop) from stdin and stop when it closes',
+    })
+    .example('$0 shard --plan plan.json --index 0', 'run shard 0 of the plan; protocol lines on stdout') as Argv<
+    T & ShardArgs
+  >;
+}
+
+/** Read at most MAX_PLAN_FILE_BYTES of `path`. */
+async function readPlanFile(path: string): Promise<string> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--plan ${path}: cannot read it (${error.code ?? error.message})`);
+  });
+  try {
+    const buffer = Buffer.alloc(MAX_PLAN_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_PLAN_FILE_BYTES)
+      throw new UsageError(`--plan ${path}: expected at most ${MAX_PLAN_FILE_BYTES} bytes`);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The shard index from the flag or the Job's environment. */
+function indexOf(args: ShardArgs, env: CliIO['env']): number {
+  const raw = args.index ?? env.JOB_COMPLETION_INDEX;
+  const index = Number(raw);
+  if (raw === undefined || raw === '' || !Number.isInteger(index) || index < 0)
+    throw new UsageError(`--index: expected an integer >= 0 (or $JOB_COMPLETION_INDEX), found ${raw ?? 'nothing'}`);
+  return index;
+}
+
+/** Run the command; resolves to the exit code. */
+export async function runShardCommand(args: ShardArgs, io: CliIO): Promise<number> {
+  let index = 0;
+  try {
+    index = indexOf(args, io.env);
+    const path = args.plan ?? io.env.CANARY_GATE_SHARD_PLAN_FILE;
+    if (!path) throw new UsageError('--plan: expected the shard plan file (or $CANARY_GATE_SHARD_PLAN_FILE)');
+    const file = parsePlanFile(await readPlanFile(path), path);
+    const stop = new AbortController();
+    const abort = new AbortController();
+    // The first signal stops issuing (the end line still comes); a second one discards in-flight requests.
+    const unsubscribe = io.onSignal(() => (stop.signal.aborted ? abort.abort() : stop.abort()));
+    try {
+      const shard = runShard({
+        index,
+        file,
+        write: io.stdout,
+        stop: stop.signal,
+        abort: abort.signal,
+        warn: (message) => io.stderr(`shard ${index}: ${message}\n`),
+      });
+      if (args.control === 'stdin') void followStdin(shard.command, stop, io);
+      await shard.done;
+    } finally {
+      unsubscribe();
+      // stdin would keep the process alive.
+      process.stdin.destroy();
+    }
+    return EXIT.ok;
+  } catch (error) {
+    const code = error instanceof CanaryGateError ? error.code : 'E_INTERNAL';
+    const message = (error as Error).message.slice(0, SHARD_LIMITS.maxTextChars);
+    io.stdout(formatShardLine({ v: SHARD_PROTOCOL_VERSION, shard: index, type: 'error', code, message }));
+    throw error;
+  }
+}
+
+/** Commands from stdin; its end (the coordinator went away) stops the shard. */
+async function followStdin(
+  command: (c: ReturnType<typeof parseShardCommand>) => void,
+  stop: AbortController,
+  io: CliIO,
+): Promise<void> {
+  try {
+    for await (const line of boundedLines(process.stdin, 64 * 1024)) {
+      if (line.trim() === '') continue;
+      try {
+        command(parseShardCommand(line));
+      } catch (error) {
+        io.stderr(`shard: ignored a command: ${(error as Error).message}\n`);
+      }
+    }
+  } catch (error) {
+    io.stderr(`shard: stdin: ${(error as Error).message}\n`);
+  }
+  stop.abort();
+}

@@ -1,0 +1,100 @@
+/**
+ * The Kubernetes form of a sharded load, for people who apply it themselves: a Secret holding the
+ * plan file (it may hold resolved header secrets) and a batch/v1 Job with `completionMode:
+ * Indexed` whose pods are the shards — each reads its index from JOB_COMPLETION_INDEX, which
+ * Kubernetes sets in Indexed Jobs. `parallelism` = `completions` = N so every shard runs at once,
+ * `backoffLimit: 0` because a retried shard would send its slice twice, `activeDeadlineSeconds`
+ * bounds the whole Job and `ttlSecondsAfterFinished` cleans it up. Pure: it returns objects.
+ *
+ * Pods start when the scheduler gets to them, so the plan carries no common start time: each
+ * shard starts its slice (phase-shifted by its index) as soon as it is up. Their protocol lines
+ * are the pods' logs, which a coordinator can follow as it follows a process's stdout.
+ */
+import { ScenarioError } from '../errors.js';
+import type { LoadPlan } from '../load/plan.js';
+import { SHARD_PROTOCOL_VERSION } from './protocol.js';
+import { type ShardPlanFile, splitProblems } from './split.js';
+
+/** Options of the manifests. */
+export interface ShardJobOptions {
+  /** Name of the Job and the Secret (a DNS-1123 label). */
+  name: string;
+  /** Namespace, when not the current one. */
+  namespace?: string;
+  /** How many shards. */
+  shards: number;
+  /** Image with canary-gate as its entrypoint. */
+  image: string;
+  /** Seconds a finished Job stays before Kubernetes deletes it (default one hour). */
+  ttlSecondsAfterFinished?: number;
+  /** Seconds the Job may run at most (default: the plan's length plus its timeout plus five minutes). */
+  activeDeadlineSeconds?: number;
+}
+
+/** The Secret and the Job, as plain objects ready for YAML or JSON. */
+export interface ShardJobManifests {
+  secret: Record<string, unknown>;
+  job: Record<string, unknown>;
+}
+
+/** Where the plan file is mounted in each pod. */
+const PLAN_DIR = '/etc/canary-gate-shard';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The manifests of a sharded load as a Kubernetes Indexed Job; throws ScenarioError naming each bad field. */
+export function shardJobManifests(plan: LoadPlan, options: ShardJobOptions): ShardJobManifests {
+  const problems = splitProblems(plan, options.shards);
+  // The Job's pods are named <name>-<index>-<suffix>: keep room for them.
+  if (!DNS_LABEL.test(options.name) || options.name.length > 50)
+    problems.push(`name: expected a DNS label of at most 50 characters, found "${options.name}"`);
+  if (options.namespace !== undefined && !DNS_LABEL.test(options.namespace))
+    problems.push(`namespace: expected a DNS label, found "${options.namespace}"`);
+  if (options.image.trim() === '') problems.push('image: expected an image reference');
+  if (problems.length > 0) throw new ScenarioError(`invalid shard job:\n  - ${problems.join('\n  - ')}`, problems);
+
+  const file: ShardPlanFile = { v: SHARD_PROTOCOL_VERSION, shards: options.shards, plan };
+  const runSeconds = Math.ceil(((plan.warmupMs ?? 0) + plan.durationMs + plan.timeoutMs) / 1000);
+  const labels = {
+    'app.kubernetes.io/name': 'canary-gate',
+    'app.kubernetes.io/component': 'shard',
+    'canary-gate.shard/job': options.name,
+  };
+  const metadata = { name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}), labels };
+  return {
+    secret: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata,
+      type: 'Opaque',
+      stringData: { 'plan.json': JSON.stringify(file) },
+    },
+    job: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata,
+      spec: {
+        completionMode: 'Indexed',
+        completions: options.shards,
+        parallelism: options.shards,
+        backoffLimit: 0,
+        ttlSecondsAfterFinished: options.ttlSecondsAfterFinished ?? 3600,
+        activeDeadlineSeconds: options.activeDeadlineSeconds ?? runSeconds + 300,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'shard',
+                image: options.image,
+                args: ['shard', '--plan', `${PLAN_DIR}/plan.json`],
+                volumeMounts: [{ name: 'plan', mountPath: PLAN_DIR, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'plan', secret: { secretName: options.name } }],
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * One shard: runs its slice of a plan on the load engine and prints the protocol on stdout — a
+ * hello, one line per measured second, a last interval line for what finished after the last
+ * second, and an end line with its totals. Interval lines carry differences of cumulative
+ * measurements (read since one mark taken at the start), so they add up exactly to the totals
+ * whatever the worker threads' timing; the coordinator checks that they do.
+ */
+import { type LoadMark, type LoadProgress, startLoad } from '../load/engine.js';
+import { emptyGeneratorSample } from '../load/generator-meter.js';
+import { armToWire, subtractArms } from '../load/merge.js';
+import type { ArmMeasurements } from '../load/recorder.js';
+import { formatShardLine, SHARD_PROTOCOL_VERSION, type ShardCommand, type ShardLine } from './protocol.js';
+import { type ShardPlanFile, shardSlice } from './split.js';
+
+/** Longest a shard waits for its start time, ms: a start further away is a mistake, not a plan. */
+export const MAX_START_WAIT_MS = 10 * 60_000;
+
+/** Options of a shard run. */
+export interface ShardRunOptions {
+  /** This shard's index, 0 … shards − 1. */
+  index: number;
+  /** The plan file every shard of the run reads. */
+  file: ShardPlanFile;
+  /** Writes one protocol line (stdout). */
+  write: (text: string) => void;
+  /** Stops issuing at once: requests in flight are discarded (a second SIGTERM). */
+  abort?: AbortSignal;
+  /** Stops issuing; requests in flight finish and are measured (SIGTERM, stdin EOF, a stop command). */
+  stop?: AbortSignal;
+  /** A note for people (stderr): a command that was refused. */
+  warn?: (message: string) => void;
+  /** Wall clock, ms since the epoch (tests move it). */
+  now?: () => number;
+}
+
+/** A shard that runs: feed it commands, await its end. */
+export interface ShardRun {
+  /** Resolves once the end line is written. */
+  done: Promise<void>;
+  /** Apply a command from the coordinator. */
+  command(command: ShardCommand): void;
+}
+
+/** Wait `ms`, cut short by either signal. */
+function wait(ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
+  return new Promise((resolve) => {
+    const live = signals.filter((s): s is AbortSignal => s !== undefined);
+    if (ms <= 0 || live.some((s) => s.aborted)) return resolve();
+    const finish = (): void => {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    for (const s of live) s.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** By arm name: measurements of the same arms in another list. */
+function byArm(arms: readonly ArmMeasurements[]): Map<string, ArmMeasurements> {
+  return new Map(arms.map((a) => [a.arm, a]));
+}
+
+/** `later` minus `earlier`, arm by arm (an arm absent from `earlier` is new in full). */
+function difference(later: readonly ArmMeasurements[], earlier: readonly ArmMeasurements[]): ArmMeasurements[] {
+  const before = byArm(earlier);
+  return later.map((arm) => {
+    const prior = before.get(arm.arm);
+    return prior ? subtractArms(arm, prior) : arm;
+  });
+}
+
+/** Run shard `index` of the plan file; the protocol goes to `write`. */
+export function runShard(options: ShardRunOptions): ShardRun {
+  const { index, file, write } = options;
+  const now = options.now ?? Date.now;
+  const slice = shardSlice(file.plan, index, file.shards);
+  const emit = (line: ShardLine): void => write(formatShardLine(line));
+  const head = { v: SHARD_PROTOCOL_VERSION, shard: index } as const;
+  const startAtEpochMs = file.startAtEpochMs ?? now();
+  const rate = slice.plan.ratePerSec;
+  const scheduled =
+    rate === undefined ? undefined : Math.floor((rate * ((slice.plan.warmupMs ?? 0) + slice.plan.durationMs)) / 1000);
+  emit({
+    ...head,
+    type: 'hello',
+    shards: file.shards,
+    pid: process.pid,
+    startAtEpochMs,
+    ...(scheduled === undefined ? {} : { scheduled }),
+  });
+
+  let handle: ReturnType<typeof startLoad> | undefined;
+  let pendingWeights: Record<string, number> | undefined;
+  const command = (c: ShardCommand): void => {
+    if (c.type === 'stop') {
+      stopper.abort();
+      return;
+    }
+    const apply = (): void => {
+      try {
+        if (handle) handle.setWeights(c.weights);
+        else pendingWeights = { ...pendingWeights, ...c.weights };
+      } catch (error) {
+        options.warn?.(`weights refused: ${(error as Error).message}`);
+      }
+    };
+    const inMs = (c.atEpochMs ?? 0) - now();
+    if (inMs <= 0) apply();
+    else if (inMs > MAX_START_WAIT_MS) throw new RangeError(`weights: a switch ${Math.round(inMs / 1000)} s away`);
+    else timers.add(setTimeout(apply, inMs));
+  };
+  // Pending weight switches; cleared when the load ends.
+  const timers = new Set<NodeJS.Timeout>();
+  const stopper = new AbortController();
+  options.stop?.addEventListener('abort', () => stopper.abort(), { once: true });
+
+  const run = async (): Promise<void> => {
+    const waitMs = startAtEpochMs + slice.phaseOffsetMs - now();
+    if (waitMs > MAX_START_WAIT_MS)
+      throw new RangeError(
+        `start time is ${Math.round(waitMs / 1000)} s away; expected at most ${MAX_START_WAIT_MS / 1000} s`,
+      );
+    await wait(waitMs, [stopper.signal, options.abort]);
+    const startLagMs = Math.max(0, now() - (startAtEpochMs + slice.phaseOffsetMs));
+    if (stopper.signal.aborted || options.abort?.aborted) {
+      emit({ ...head, type: 'end', ...emptyEnd(slice.plan.ratePerSec === undefined ? 'closed' : 'open'), startLagMs });
+      return;
+    }
+    // Each second's line is the cumulative measurements now minus those of the previous line.
+    let previous: ArmMeasurements[] = [];
+    let intervals = 0;
+    let chain = Promise.resolve();
+    let origin: LoadMark | undefined;
+    const onProgress = (progress: LoadProgress): void => {
+      if (!handle || !origin) return;
+      // Asked now (the request reaches the recorders in order); written in order.
+      const reading = handle.measurementsSince(origin).catch(() => undefined);
+      const generator = progress.generator ?? { ...emptyGeneratorSample(), startMs: 0, limited: false, reasons: [] };
+      chain = chain.then(async () => {
+        const window = await reading;
+        if (!window) return; // the load ended meanwhile: the last line carries it
+        emit({
+          ...head,
+          type: 'interval',
+          index: intervals++,
+          arms: difference(window.arms, previous).map(armToWire),
+          generator,
+        });
+        previous = window.arms;
+      });
+    };
+    const load = startLoad(slice.plan, options.abort ? { signal: options.abort, onProgress } : { onProgress });
+    handle = load;
+    origin = load.mark();
+    if (pendingWeights) {
+      const weights = pendingWeights;
+      command({ type: 'weights', weights });
+    }
+    const onStop = (): void => void load.stop();
+    if (stopper.signal.aborted) onStop();
+    else stopper.signal.addEventListener('abort', onStop, { once: true });
+    const result = await load.done;
+    stopper.signal.removeEventListener('abort', onStop);
+    await chain;
+    // What finished after the last whole second (in-flight requests at the end).
+    emit({
+      ...head,
+      type: 'interval',
+      index: intervals,
+      arms: difference(result.arms, previous).map(armToWire),
+      generator: { ...emptyGeneratorSample(), startMs: intervals++ * 1000, limited: false, reasons: [] },
+    });
+    emit({
+      ...head,
+      type: 'end',
+      intervals,
+      stopped: result.aborted || stopper.signal.aborted,
+      model: result.model,
+      ...(result.scheduled === undefined ? {} : { scheduled: result.scheduled }),
+      sendWindowMs: result.sendWindowMs,
+      elapsedMs: result.elapsedMs,
+      completedPerSec: result.throughput.completedPerSec,
+      windowMs: result.throughput.windowMs,
+      arms: result.arms.map(armToWire),
+      signals: result.generator.signals,
+      limited: result.generator.limited,
+      reasons: result.generator.reasons,
+      eventLoopDelayP99Ms: result.generator.eventLoopDelayP99Ms,
+      cpuPercent: result.generator.cpuPercent,
+      startLagMs,
+    });
+  };
+  const done = run().finally(() => {
+    for (const t of timers) clearTimeout(t);
+  });
+  return { done, command };
+}
+
+/** The end line of a shard stopped before its start time: nothing sent. */
+function emptyEnd(model: 'open' | 'closed') {
+  return {
+    intervals: 0,
+    stopped: true,
+    model,
+    sendWindowMs: 0,
+    elapsedMs: 0,
+    completedPerSec: 0,
+    windowMs: 0,
+    arms: [],
+    signals: emptyGeneratorSample(),
+    limited: false,
+    reasons: [],
+    eventLoopDelayP99Ms: 0,
+    cpuPercent: 0,
+  };
+}

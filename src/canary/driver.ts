@@ -12,7 +12,7 @@ import type { ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
 import { lookBudget, plannedStepSamples, SPENDING_START, type StepBudget, stepAlpha } from '../gates/spending.js';
-import type { StepVerdict } from '../gates/verdict.js';
+import type { CheckResult, StepVerdict } from '../gates/verdict.js';
 import { spectrumMs } from '../hdr/histogram.js';
 import type { LoadProgress } from '../load/engine.js';
 import { ENGINE_LIMITS } from '../load/plan.js';
@@ -26,6 +26,7 @@ import {
   type StepResult,
 } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
+import { type SecurityLook, stoppedVerdict } from '../security/gate.js';
 import { preflight } from './preflight.js';
 import { RolloutLoad, type StepLook } from './rollout-load.js';
 import type { Router } from './routers/router.js';
@@ -35,6 +36,7 @@ import type { WeightEntry, WeightJournal } from './weight-journal.js';
 /** Something the driver did, for progress displays and logs. */
 export type DriverEvent =
   | { type: 'preflight'; results: HealthResult[] }
+  | { type: 'preflight-security'; look: NonNullable<RunResult['preflightSecurity']> }
   | { type: 'step'; index: number; weight: number }
   | { type: 'progress'; index: number; plannedMs: number; progress: LoadProgress }
   | { type: 'verdict'; index: number; verdict: StepVerdict; extensions: number }
@@ -64,6 +66,12 @@ export interface CanaryRunOptions {
   warnings?: string[];
   /** Values from outside the load (Prometheus, Alertmanager), read at every look. Never throws. */
   external?: ExternalSource;
+  /**
+   * The security probes, asked in pre-flight and once per step right after its weight is applied
+   * (1 = the first step), before its load: a blocking canary finding rolls back at once, a blocking
+   * baseline finding in pre-flight aborts. Never throws.
+   */
+  security?: (at: 'preflight' | number) => Promise<SecurityLook>;
 }
 
 /** Run a staged canary to a decision. Never throws for run-time failures: they become "aborted". */
@@ -80,6 +88,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     digest: o.digest,
   });
 
+  let preflightSecurity: RunResult['preflightSecurity'];
   const result = (preflightResults: HealthResult[], decision: Decision, reason: string): RunResult => ({
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
     run: o.run,
@@ -94,6 +103,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     reason,
     exitCode: DECISION_EXIT[decision],
     warnings: o.warnings ?? [],
+    ...(preflightSecurity ? { preflightSecurity } : {}),
   });
 
   const health = await preflight(scenario);
@@ -107,6 +117,16 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       'aborted',
       `pre-flight: ${health.length - sick.length}/${health.length} healthy; unhealthy: ${list}; no weight was changed`,
     );
+  }
+  const pre = await o.security?.('preflight');
+  if (pre && !o.signal?.aborted) {
+    const decided = pre.stop ? (pre.stop.arm === 'canary' ? 'rollback' : 'aborted') : 'continue';
+    preflightSecurity = { decision: decided, checks: [...pre.judged, ...pre.reported] };
+    emit({ type: 'preflight-security', look: preflightSecurity });
+    if (decided !== 'continue') {
+      journal.append({ event: 'end', decision: decided });
+      return result(health, decided, `pre-flight: ${pre.stop?.reason}; no weight was changed`);
+    }
   }
 
   let decision: Decision = 'promote';
@@ -130,6 +150,16 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       const appliedAtMs = performance.now();
       journal.append({ event: 'applied', step: index, weight });
       if (o.signal?.aborted) break;
+      const security = await o.security?.(index + 1);
+      if (o.signal?.aborted) break;
+      if (security?.stop?.arm === 'canary') {
+        const verdict = stoppedVerdict(security, scenario.gates);
+        emit({ type: 'verdict', index, verdict, extensions: 0 });
+        steps.push(unmeasuredStep(index, weight, performance.now() - runStartMs, verdict));
+        decision = 'rollback';
+        reason = `step ${index + 1} (${weight}%): ${verdict.reason}`;
+        break;
+      }
 
       // One load for the whole rollout, started once the first weight is in place: the warm-up
       // happens once, and every later step keeps the same connections.
@@ -182,7 +212,19 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
             })
           : undefined;
         const baseline = liveOrPooledBaseline(scenario, weight, measured, pool);
-        verdict = judge(scenario, measured, baseline, o.stored?.(index), spend, mayPass, finalLook, external);
+        const judged = judge(
+          scenario,
+          measured,
+          baseline,
+          o.stored?.(index),
+          spend,
+          mayPass,
+          finalLook,
+          external,
+          security?.judged,
+        );
+        // The baseline's findings are shown beside the canary's, never scored.
+        verdict = security ? { ...judged, checks: [...judged.checks, ...security.reported] } : judged;
         if (verdict.decision !== 'extend' || o.signal?.aborted || finalLook) break;
         emit({ type: 'verdict', index, verdict, extensions: looks - 1 });
         const next =
@@ -378,6 +420,7 @@ function judge(
   mayPass: boolean,
   finalLook: boolean,
   external: readonly ExternalCheck[] | undefined,
+  decided: readonly CheckResult[] | undefined,
 ): StepVerdict {
   const canary = m.arms.get('canary') ?? emptyArm('canary', scenario.targets.canary.url);
   const { statistics, checks, weights, passScore } = scenario.gates;
@@ -386,6 +429,7 @@ function judge(
     ...(baseline ? { baseline } : {}),
     ...(stored ? { stored } : {}),
     ...(external ? { external } : {}),
+    ...(decided ? { decided } : {}),
     checks,
     statistics,
     weights,
@@ -453,5 +497,19 @@ function stepQuality(m: StepLook, verdict: StepVerdict): StepQuality {
         }
       : {}),
     excluded,
+  };
+}
+
+/** A step stopped before its load (a blocking security finding): its verdict, nothing measured. */
+function unmeasuredStep(index: number, weight: number, atMs: number, verdict: StepVerdict): StepResult {
+  return {
+    index,
+    weight,
+    startedAtMs: Math.round(atMs),
+    durationMs: 0,
+    extensions: 0,
+    arms: {},
+    intervals: {},
+    verdict,
   };
 }

@@ -13,6 +13,7 @@ import { printRunOutcome } from './print.js';
 /** Flags of the demo command. */
 export interface DemoArgs extends MetricsArgs {
   healthy: boolean;
+  security: boolean;
   'regression-at': number;
   rate: string;
   step: string;
@@ -25,6 +26,12 @@ export interface DemoArgs extends MetricsArgs {
 export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
   return metricsFlags(y)
     .option('healthy', { type: 'boolean', default: false, describe: 'no regression: the canary is promoted' })
+    .option('security', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'a token check and a per-client rate limit on both services, probed as security gates; the canary has dropped its token check (with --healthy it keeps it)',
+    })
     .option('regression-at', {
       type: 'number',
       default: 0,
@@ -40,6 +47,7 @@ export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
     .example('$0 demo', 'the canary regresses at p99; canary-gate catches it and rolls back (exit 1)')
     .example('$0 demo --healthy', 'a healthy canary goes 10 → 25 → 50 → 75 → 100% and is promoted (exit 0)')
     .example('$0 demo --regression-at 50 --json', 'the regression starts at 50%; the RunResult as JSON')
+    .example('$0 demo --security', 'the canary dropped its token check: rolled back before any weight changes (exit 1)')
     .example('$0 demo --healthy --metrics-port 9464', 'watch the rollout in Prometheus/Grafana (dashboards/)') as Argv<
     T & DemoArgs
   >;
@@ -51,6 +59,7 @@ export async function runDemoCommand(args: DemoArgs, io: CliIO): Promise<number>
   const outcome = await runDemo(
     {
       healthy: args.healthy,
+      security: args.security,
       regressionAt: args['regression-at'],
       rate: args.rate,
       step: args.step,

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { logNormalSampler, seededRandom } from '../util/random.js';
+import { type DemoGuardOptions, demoGuard } from './guard.js';
 import { createServiceMetrics } from './service-metrics.js';
 
 /** How a demo service behaves. */
@@ -41,6 +42,8 @@ export interface DemoServiceOptions {
    * clock per slot, so timer lateness does not accumulate into a lower throughput.
    */
   capacity?: { concurrency: number; serviceMs: number };
+  /** A token check and a per-client rate limit in front of the API (`demo --security`). */
+  guard?: DemoGuardOptions;
   /** Seed of the service's random numbers, so runs repeat. */
   seed?: number;
   /** Address to listen on (loopback by default). */
@@ -87,6 +90,7 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
   const queue = options.capacity
     ? fixedCapacityQueue(options.capacity.concurrency, options.capacity.serviceMs)
     : undefined;
+  const guard = options.guard ? demoGuard(options.guard, () => performance.now()) : undefined;
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url === '/health/live' || url === '/health/ready') {
@@ -97,6 +101,12 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       void metrics.registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
       });
+      return;
+    }
+    const refusal = guard?.(req.headers);
+    if (refusal) {
+      req.resume();
+      res.writeHead(refusal.status, { 'content-type': 'application/json', ...refusal.headers }).end(refusal.body);
       return;
     }
     // Drain any request body before answering, so keep-alive connections stay usable.

@@ -39,6 +39,8 @@ export interface JudgeInput {
   checks: readonly Check[];
   /** External values checked at this look (Prometheus queries, Alertmanager). */
   external?: readonly ExternalCheck[];
+  /** Checks decided outside the load (the security probes' findings): scored and acted on like the judge's own. */
+  decided?: readonly CheckResult[];
   /** `beta`: the false-promotion budget per check when the look gives none (default 0.05). */
   statistics: { minSamples: number; maxIncrease: number; inconclusive: 'rollback' | 'continue'; beta?: number };
   weights: Readonly<Record<string, number>>;
@@ -212,6 +214,7 @@ export function judgeStep(input: JudgeInput): StepVerdict {
   const checks = [
     ...input.checks.map((check) => judgeCheck(check, input, arms, ctx)),
     ...(input.external ?? []).map((x) => judgeExternal(x, samples)),
+    ...(input.decided ?? []),
   ];
   const card = scoreChecks(checks, input.weights, input.passScore);
   const note =

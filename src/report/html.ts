@@ -9,6 +9,7 @@ import { decodeHistogram } from '../hdr/histogram.js';
 import type { RunResult } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { renderChecksHtml, renderHtmlTables, renderSlowestHtml } from './html-table.js';
+import { securityHtml } from './security.js';
 import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';
 
 /** Percentile spectrum: x is log10(1/(1-p)), from 0 % to 99.999 %. */
@@ -114,6 +115,7 @@ ${REPORT_CSS}</style></head><body>
 <p>${esc(r.reason)}</p>
 ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${renderHtmlTables(r)}
+${securityHtml(r)}
 ${renderChecksHtml(r)}
 ${timelines(r)}
 ${r.steps.map((_, i) => spectrum(r, i)).join('')}

@@ -8,6 +8,7 @@ import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
 import { formatErrorCodes } from './load-summary.js';
+import { securityMarkdown } from './security.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
   canary === undefined || baseline === undefined || baseline === 0
@@ -68,6 +69,7 @@ export function renderMarkdown(r: RunResult): string {
     for (const b of r.regress.builds)
       lines.push(`- ${regressBuildName(b.arm)}: ${cell(b.description)}, healthy after ${b.startupMs} ms`);
   }
+  lines.push(...securityMarkdown(r, cell));
   const coded = r.steps.flatMap((s) =>
     Object.entries(s.arms)
       .map(([arm, a]) => ({ step: s, arm, codes: formatErrorCodes(a.errorCodes) }))

@@ -23,6 +23,13 @@ export function describeEvent(event: DriverEvent): string | undefined {
       for (const r of event.results) lines.push(`  ${r.healthy ? 'ok  ' : 'FAIL'} ${r.service} ${r.url} (${r.detail})`);
       return lines.join('\n');
     }
+    case 'preflight-security': {
+      const { checks, decision } = event.look;
+      const passed = checks.filter((c) => c.status === 'pass').length;
+      const lines = [`pre-flight security: ${passed}/${checks.length} checks pass → ${decision}`];
+      for (const c of checks) if (c.status !== 'pass') lines.push(`    ${c.status.padEnd(12)} ${c.name}: ${c.reason}`);
+      return lines.join('\n');
+    }
     case 'step':
       return `step ${event.index + 1}: ${event.weight}% canary`;
     case 'progress':

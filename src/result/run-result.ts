@@ -5,7 +5,7 @@
 import { cpus, hostname } from 'node:os';
 import type { StoredArm } from '../arm/arm.js';
 import type { Decision } from '../exit-codes.js';
-import type { StepVerdict } from '../gates/verdict.js';
+import type { CheckResult, StepVerdict } from '../gates/verdict.js';
 import type { IntervalPoint } from '../load/interval-series.js';
 
 export type { Decision } from '../exit-codes.js';
@@ -92,6 +92,8 @@ export interface RunResult {
   warnings: string[];
   /** Regression runs of two builds (`regress`): how each was run and each round's figures. */
   regress?: RegressSummary;
+  /** The security section's look before any weight changed: its checks, and what it decided. */
+  preflightSecurity?: { decision: 'continue' | 'rollback' | 'aborted'; checks: CheckResult[] };
 }
 
 /** What a `regress` run adds to its result; its one step holds both builds merged over rounds. */

@@ -88,6 +88,7 @@ const REASONS: Partial<Record<Mode, Record<string, string>>> = {
     health: 'the capacity search checks targets.canary.health (or the first request) before any load',
     hooks: `the capacity search runs no hooks; hooks belong to ${STAGED}`,
     regress: 'this scenario searches capacity; a regression run of two builds is mode regress (canary-gate regress)',
+    security: `the capacity search probes no security invariants (no arms to hold them to, no steps to probe at); they belong to ${STAGED}`,
   },
   regress: {
     prometheus: 'PromQL checks are not supported by regress',
@@ -102,6 +103,7 @@ const REASONS: Partial<Record<Mode, Record<string, string>>> = {
     capacity: 'this scenario runs two builds; a capacity search is mode capacity (canary-gate capacity)',
     'traffic.minStepDuration': 'regress measures each build for traffic.stepDuration per round',
     'traffic.maxStepDuration': 'regress measures each build for traffic.stepDuration per round',
+    security: `regress probes no security invariants: its builds run here, without the TLS, auth and limits in front of them in production; they belong to ${STAGED}`,
   },
   canary: {
     regress: 'this section starts two builds here: put mode: regress and run it with canary-gate regress',

@@ -32,6 +32,7 @@ import {
   TracingSchema,
   TrafficSchema,
 } from './sections.js';
+import { SecuritySchema, securityProblems } from './security-schema.js';
 
 export type { Check, CheckUnit } from './checks.js';
 export { LATENCY_METRICS, METRICS } from './checks.js';
@@ -63,6 +64,7 @@ const staged = {
   tracing: TracingSchema.optional(),
   outputs: outputsSchema(RUN_FORMATS, ['json']),
   hooks: HooksSchema,
+  security: SecuritySchema.optional(),
 };
 
 type StagedInput = {
@@ -71,6 +73,8 @@ type StagedInput = {
   baseline?: unknown;
   gates: { checks: { vsBaseline?: unknown; vsStored?: unknown }[] };
   prometheus?: { queries: { vsBaseline?: unknown }[] } | undefined;
+  security?: z.output<typeof SecuritySchema> | undefined;
+  requests: { name?: string | undefined; method: string; path: string; headers: Record<string, string> }[];
 };
 
 /**
@@ -110,6 +114,12 @@ function stagedRules(s: StagedInput, ctx: z.RefinementCtx): void {
       });
     }
   });
+  // The security section against the targets, the mix and the steps it names.
+  if (s.security) {
+    const targets = s.targets as { baseline?: { url: string }; canary: { url: string } };
+    for (const p of securityProblems(s.security, { targets, requests: s.requests, steps: s.steps }))
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  }
 }
 
 /** A staged canary: traffic moves to the canary step by step, judged against the live baseline arm. */

@@ -18,6 +18,8 @@ import { startRunProgress } from '../report/run-progress.js';
 import { machineFingerprint, type RunResult } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
+import { loadSecurityMaterial } from '../security/material.js';
+import { lookAtSecurity } from '../security/probe.js';
 import type { RunIO } from './io.js';
 import { journalState, RunJournal, readJournal } from './journal.js';
 import { makeRunDir, prepareOutputDir, prepareStepSummary, writeRunOutputs } from './outputs.js';
@@ -56,6 +58,8 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
   // Outputs first: a folder that cannot be written must stop the run before anything is sent.
   prepareOutputDir(o.outDir, 'output folder');
   prepareStepSummary(io.env);
+  // The files the security section names are read before anything is sent: a bad one is exit 2.
+  const material = loadSecurityMaterial(o.scenario.security, o.scenarioFile);
   const queries = (await queryProblems(o.scenario)).map((p) => o.redactor.redactText(p));
   if (queries.length > 0) {
     throw new ScenarioError(
@@ -134,6 +138,18 @@ async function runLocked(o: CanarySessionOptions, io: RunIO, run: string): Promi
   const warnings = o.baseline ? baselineWarnings(o.baseline, o.digest, machineFingerprint()) : [];
   if (!o.quiet) for (const w of warnings) io.stderr(`warning: ${w}\n`);
   const external = externalSource(o.scenario);
+  const section = o.scenario.security;
+  const security = section
+    ? (at: 'preflight' | number) =>
+        lookAtSecurity({
+          section,
+          targets: Object.entries(o.scenario.targets).flatMap(([arm, t]) => (t ? [{ arm, url: t.url }] : [])),
+          requests: o.scenario.requests,
+          material,
+          at,
+          signal: controller.signal,
+        })
+    : undefined;
   const progress = o.quiet ? undefined : startRunProgress(io, o.scenario.steps.length, (t) => o.redactor.redactText(t));
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   if (!o.quiet) {
@@ -155,6 +171,7 @@ async function runLocked(o: CanarySessionOptions, io: RunIO, run: string): Promi
       redact: (text) => o.redactor.redactText(text),
       ...(baseline ? { stored: (index: number) => storedMeasurements(baseline, index), warnings } : {}),
       ...(external ? { external } : {}),
+      ...(security ? { security } : {}),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);

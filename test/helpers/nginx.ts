@@ -21,18 +21,15 @@ export interface TestNginx {
   stop: () => Promise<void>;
 }
 
-/** Start nginx proxying to `baseline`/`canary` (host:port), 0 % canary to begin with. */
-export async function startNginx(baseline: string, canary: string): Promise<TestNginx> {
+/**
+ * A temporary prefix folder for an nginx of the tests, and the top of its config: one worker in
+ * the foreground, pid, logs and temp paths inside the folder, no access log. The caller adds its
+ * servers and closes the http block.
+ */
+export function nginxPrefix(): { dir: string; head: string } {
   const dir = mkdtempSync(join(tmpdir(), 'canary-gate-nginx-'));
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
-  const port = await closedPort();
-  const upstreamName = 'canary_gate_test';
-  const upstreamFile = join(dir, 'upstream.conf');
-  writeFileSync(upstreamFile, upstreamBlock(upstreamName, baseline, canary, 0, 'test start'));
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
+  const head = `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -43,7 +40,21 @@ http {
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  scgi_temp_path ${dir}/scgi;`;
+  return { dir, head };
+}
+
+/** Start nginx proxying to `baseline`/`canary` (host:port), 0 % canary to begin with. */
+export async function startNginx(baseline: string, canary: string): Promise<TestNginx> {
+  const { dir, head } = nginxPrefix();
+  const port = await closedPort();
+  const upstreamName = 'canary_gate_test';
+  const upstreamFile = join(dir, 'upstream.conf');
+  writeFileSync(upstreamFile, upstreamBlock(upstreamName, baseline, canary, 0, 'test start'));
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `${head}
   include ${upstreamFile};
   server {
     listen 127.0.0.1:${port};

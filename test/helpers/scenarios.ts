@@ -13,6 +13,8 @@ export const EXAMPLES = readdirSync(SCENARIO_DIR)
 /** Values for every ${env:NAME} the examples use (long enough never to collide with other text). */
 export const EXAMPLE_ENV: Record<string, string> = {
   CHECKOUT_TOKEN: 'example-checkout-token-5f1e',
+  ORDERS_TOKEN: 'example-orders-token-8c2d',
+  EXPIRED_ORDERS_TOKEN: 'example-expired-orders-token-1b7a',
 };
 
 /** A small valid scenario as YAML, to break one field at a time. */

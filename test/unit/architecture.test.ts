@@ -17,7 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['hdr'],
   ['scenario'],
   ['gates', 'load'],
-  ['arm', 'metrics', 'shard'],
+  ['arm', 'metrics', 'shard', 'security'],
   ['result'],
   ['baseline'],
   ['canary', 'capacity', 'regress'],
@@ -32,7 +32,7 @@ const LAYERS: readonly (readonly string[])[] = [
 const APART: readonly (readonly string[])[] = [
   ['canary', 'capacity', 'regress'],
   ['gates', 'load'],
-  ['arm', 'metrics'],
+  ['arm', 'metrics', 'security'],
   ['demo', 'serve'],
 ];
 

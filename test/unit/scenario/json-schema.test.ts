@@ -96,6 +96,7 @@ describe('scenario JSON Schema', () => {
       'nginx-canary.yaml',
       'proxy-canary.yaml',
       'regress.yaml',
+      'security-canary.yaml',
     ]);
     for (const example of EXAMPLES)
       expect(example.text.startsWith('#'), `${example.name} says what it is for`).toBe(true);

@@ -37,7 +37,7 @@ export function demoBuilder<T>(y: Argv<T>): Argv<T & DemoArgs> {
       default: 0,
       describe: 'canary weight (%) from which the regression is on; 0: from the start',
     })
-    .option('rate', { type: 'string', default: '800/s', describe: 'arrival rate of the probe load' })
+    .option('rate', { type: 'string', default: '2000/s', describe: 'arrival rate of the probe load' })
     .option('step', { type: 'string', default: '4s', describe: 'measured time per step' })
     .option('out', {
       type: 'string',

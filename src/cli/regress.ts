@@ -120,7 +120,8 @@ export async function regressScenarioOf(
     command: values[`${arm}-cmd`] as string[],
   });
   const doc = {
-    name: `regress ${describeBuild(build('baseline'))} vs ${describeBuild(build('candidate'))}`,
+    // A name is at most 200 characters (scenario bounds); long command lines are cut, not refused.
+    name: clip(`regress ${describeBuild(build('baseline'))} vs ${describeBuild(build('candidate'))}`, 200),
     mode: 'regress',
   };
   const input = withFlags(doc, FLAGS, values);
@@ -131,6 +132,11 @@ export async function regressScenarioOf(
   });
   const digest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   return { scenario, redactor: new Redactor(), digest, input, warnings: [], file: 'command line' };
+}
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Run regress; resolves to the exit code. */

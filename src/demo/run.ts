@@ -16,7 +16,7 @@ export interface DemoOptions {
   healthy: boolean;
   /** Canary weight (%) from which the regression is on; 0: from the start. */
   regressionAt: number;
-  /** Arrival rate of the probe load, e.g. "800/s". */
+  /** Arrival rate of the probe load, e.g. "2000/s". */
   rate: string;
   /** Measured time per step, e.g. "4s". */
   step: string;
@@ -44,7 +44,7 @@ description: baseline and canary demo services in this process; log-normal laten
 targets:
   baseline: { url: "${baselineUrl}", health: [/health/live, /health/ready] }
   canary: { url: "${canaryUrl}", health: [/health/live, /health/ready] }
-traffic: { rate: "${rate}", connections: 64, warmup: 500ms, stepDuration: "${step}", maxStepDuration: 12s, timeout: 2s }
+traffic: { rate: "${rate}", connections: 64, warmup: 500ms, stepDuration: "${step}", maxStepDuration: 30s, timeout: 2s }
 requests:
   - { name: items, path: /api/items${security ? ', headers: { authorization: "Bearer ${env:DEMO_TOKEN}" }' : ''} }
 steps: [10, 25, 50, 75, 100]

@@ -71,7 +71,7 @@ export async function runCanarySession(o: CanarySessionOptions, io: RunIO): Prom
   // One run per router target, taken before anything is sent and held until the reset is done.
   const lock = lockRouter(o.scenario, run, join(o.outDir, run, 'journal.jsonl'), io.env);
   try {
-    return await runLocked(o, io, run);
+    return await runLocked(o, io, run, material);
   } finally {
     lock?.release();
   }
@@ -99,7 +99,12 @@ function lockRouter(scenario: RunScenario, run: string, journal: string, env: Ru
   }
 }
 
-async function runLocked(o: CanarySessionOptions, io: RunIO, run: string): Promise<RunOutcome> {
+async function runLocked(
+  o: CanarySessionOptions,
+  io: RunIO,
+  run: string,
+  material: ReturnType<typeof loadSecurityMaterial>,
+): Promise<RunOutcome> {
   const router = createRouter(o.scenario);
   // Before the run directory, journal and handlers exist: a port that cannot open leaves nothing behind.
   const metrics = o.metrics

@@ -257,7 +257,12 @@ describe('canary-gate demo', () => {
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('rollback');
-    expect(result.steps[result.steps.length - 1].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
+    // p99 fails on evidence when the machine is quiet (5.5 s here); beside a neighbour in CI its
+    // step once reached the longest step undecided and the inconclusive policy rolled it back.
+    // Either way the regressed canary's p99 never passes.
+    const p99 = result.steps[result.steps.length - 1].verdict.checks[0];
+    expect(p99.name).toBe('p99');
+    expect(['fail', 'inconclusive']).toContain(p99.status);
   });
 
   it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {

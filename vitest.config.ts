@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * warm-up's share, a stored baseline against a later run): each runs alone, after everything
  * else. The capacity tests are not here: they search known capacities with headroom for a busy
  * neighbour (their SLOs and rates leave room, and a generator-limited step is run again).
+ * A new file under test/integration, test/e2e or test/faults runs in `machine` (two at a time)
+ * without being listed; add it here only if its verdict rests on timing a neighbour could move.
  */
 const ALONE = [
   // 3000/s against demo services: its own load would be the neighbour of whatever ran beside it.

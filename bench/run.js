@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -227,9 +227,17 @@ async function openRun(url, rate, durationSec, onSpawn, bin = cli, conns = openC
     eventLoopDelayP99Ms: s.generator.eventLoopDelayP99Ms,
     cpuSec: run.cpuSec,
     cpuSecPer100k: r3((run.cpuSec / sent) * 1e5),
+    // The machine's 1-minute load average when the run ended: the other sessions' share of it.
+    loadAvg1: r3(loadavg()[0]),
     maxRssMb: Math.round(run.maxRssKb / 1024),
     problems: run.problems,
   };
+}
+
+/** wrk's closed-model rate for 3 s beside a run: the machine's speed at that moment (the gauge). */
+async function wrkGauge(url) {
+  const run = await timed('wrk', ['-t1', `-c${connections}`, '-d3s', url]);
+  return Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]));
 }
 
 async function targetsSection(url, results) {
@@ -240,13 +248,15 @@ async function targetsSection(url, results) {
   );
   results.targets = { runs: [], cpu: { rounds: [] } };
   for (const rate of rates) {
-    const run = await openRun(url, rate, durationSec);
+    const wrkBefore = await wrkGauge(url);
+    const run = { ...(await openRun(url, rate, durationSec)), wrkBefore };
     results.targets.runs.push(run);
     log(
-      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
+      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k, load ${run.loadAvg1}, wrk gauge ${run.wrkBefore}/s${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
     );
   }
-  const low = results.targets.runs.find((r) => r.rate === rates[0]);
+  // The lowest rate is the reference whatever order the rates ran in (a rerun reverses them).
+  const low = results.targets.runs.find((r) => r.rate === Math.min(...rates));
   for (const run of results.targets.runs) {
     run.p99VsLowRate = r3(run.p99Ms / low.p99Ms);
     run.worstSecondVsMedian = r3(run.perSecondP99MaxMs / run.perSecondP99MedianMs);

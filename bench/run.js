@@ -221,6 +221,16 @@ async function openRun(url, rate, durationSec, onSpawn, bin = cli, conns = openC
     perSecondP99MedianMs: seconds.medianMs,
     perSecondP99MaxMs: seconds.maxMs,
     perSecondP99s: seconds.p99s,
+    // The generator's own per-second signals, to tell its queue from the service's when a second
+    // is slow: late sends, deepest backlog, connections busy, CPU % of a core, event-loop p99.
+    perSecondGenerator: (s.generatorIntervals ?? []).map((p) => [
+      p.late,
+      p.backlogMax,
+      p.busyMax,
+      Math.round(p.cpuPercent),
+      Math.round(p.loopDelayP99Ms),
+      p.limited ? 1 : 0,
+    ]),
     generatorLimited: s.generator.limited ?? null,
     generatorReasons: (s.generator.reasons ?? []).map((r) => r.code),
     limitedSeconds: s.generator.limitedIntervals ?? null,
@@ -465,4 +475,5 @@ try {
 }
 mkdirSync(join(opts.out, '..'), { recursive: true });
 writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, (k, v) => (k === 'perSecondP99s' || k === 'rssMb' ? undefined : v), 2));
+const bulky = new Set(['perSecondP99s', 'perSecondGenerator', 'rssMb']);
+console.log(JSON.stringify(results, (k, v) => (bulky.has(k) ? undefined : v), 2));

@@ -26,6 +26,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { watchNeighbours } from './neighbours.js';
 import { startNginx } from './nginx.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -72,7 +73,8 @@ const log = (line) => console.error(line);
 
 /**
  * Run a command under /usr/bin/time: its stdout, and its wall time, user and system CPU seconds
- * and peak RSS, measured the same way for every tool. `onSpawn` gets the child (RSS sampling).
+ * and peak RSS, measured the same way for every tool, and the CPU the machine's other processes
+ * used meanwhile (`neighbours`). `onSpawn` gets the child (RSS sampling).
  */
 function timed(cmd, args, onSpawn) {
   return new Promise((resolve, reject) => {
@@ -80,6 +82,7 @@ function timed(cmd, args, onSpawn) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     onSpawn?.(child);
+    const neighbours = watchNeighbours();
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -91,7 +94,7 @@ function timed(cmd, args, onSpawn) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`));
         return;
       }
-      resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4] });
+      resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4], neighbours: neighbours.stop() });
     });
   });
 }
@@ -117,7 +120,7 @@ const closedTools = {
     if (non2xx) problems.push(`non-2xx ${non2xx[1]}`);
     const socket = /Socket errors: (.*)/.exec(run.out);
     if (socket) problems.push(`socket errors: ${socket[1]}`);
-    return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]), problems };
+    return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]), problems, neighbours: run.neighbours };
   },
   autocannon: async (url) => {
     const run = await timed(process.execPath, [
@@ -130,11 +133,15 @@ const closedTools = {
       url,
     ]);
     const out = JSON.parse(run.out);
-    return { rps: out.requests.total / (out.duration || seconds), problems: autocannonProblems(out) };
+    return {
+      rps: out.requests.total / (out.duration || seconds),
+      problems: autocannonProblems(out),
+      neighbours: run.neighbours,
+    };
   },
   'canary-gate closed': async (url) => {
     const run = await canaryGate(url, ['-c', String(connections), '-d', `${seconds}s`]);
-    return { rps: run.summary.rate.achieved, problems: run.problems };
+    return { rps: run.summary.rate.achieved, problems: run.problems, neighbours: run.neighbours };
   },
 };
 
@@ -158,7 +165,7 @@ async function closedSection(url, results) {
     for (const name of rotated(names, round)) {
       row[name] = await closedTools[name](url);
       log(
-        `  round ${round + 1} ${name.padEnd(20)} ${Math.round(row[name].rps)} req/s${row[name].problems.length ? ` (${row[name].problems.join('; ')})` : ''}`,
+        `  round ${round + 1} ${name.padEnd(20)} ${Math.round(row[name].rps)} req/s, neighbours ${row[name].neighbours.cores} cores${row[name].problems.length ? ` (${row[name].problems.join('; ')})` : ''}`,
       );
     }
     const cg = row['canary-gate closed'].rps;
@@ -166,6 +173,7 @@ async function closedSection(url, results) {
       order: rotated(names, round),
       rps: Object.fromEntries(names.map((n) => [n, Math.round(row[n].rps)])),
       problems: Object.fromEntries(names.map((n) => [n, row[n].problems])),
+      neighbourCores: Object.fromEntries(names.map((n) => [n, row[n].neighbours.cores])),
       ratioVsAutocannon: r3(cg / row.autocannon.rps),
       ratioVsWrk: r3(cg / row.wrk.rps),
       autocannonVsWrk: r3(row.autocannon.rps / row.wrk.rps),
@@ -239,6 +247,7 @@ async function openRun(url, rate, durationSec, onSpawn, bin = cli, conns = openC
     cpuSecPer100k: r3((run.cpuSec / sent) * 1e5),
     // The machine's 1-minute load average when the run ended: the other sessions' share of it.
     loadAvg1: r3(loadavg()[0]),
+    neighbours: run.neighbours,
     maxRssMb: Math.round(run.maxRssKb / 1024),
     problems: run.problems,
   };
@@ -262,7 +271,7 @@ async function targetsSection(url, results) {
     const run = { ...(await openRun(url, rate, durationSec)), wrkBefore };
     results.targets.runs.push(run);
     log(
-      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k, load ${run.loadAvg1}, wrk gauge ${run.wrkBefore}/s${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
+      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k, load ${run.loadAvg1}, neighbours ${run.neighbours.cores} cores (${run.neighbours.busiest.join(', ')}), wrk gauge ${run.wrkBefore}/s${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
     );
   }
   // The lowest rate is the reference whatever order the rates ran in (a rerun reverses them).
@@ -284,6 +293,7 @@ async function targetsSection(url, results) {
         requests: run.summary.requests,
         problems: run.problems,
         p99Ms: run.summary.latencyMs.p99,
+        neighbourCores: run.neighbours.cores,
       };
     },
     'autocannon -R': async () => {
@@ -304,6 +314,7 @@ async function targetsSection(url, results) {
         requests: out.requests.total,
         problems: autocannonProblems(out),
         p99Ms: out.latency.p99,
+        neighbourCores: run.neighbours.cores,
       };
     },
   };
@@ -314,7 +325,7 @@ async function targetsSection(url, results) {
       const r = await contenders[name]();
       row[name] = { ...r, cpuSecPer100k: r3((r.cpuSec / r.requests) * 1e5) };
       log(
-        `  round ${round + 1} ${name.padEnd(18)} ${row[name].cpuSecPer100k}s per 100k (${r.requests} requests, p99 ${r.p99Ms}ms)${r.problems.length ? ` ${r.problems.join('; ')}` : ''}`,
+        `  round ${round + 1} ${name.padEnd(18)} ${row[name].cpuSecPer100k}s per 100k (${r.requests} requests, p99 ${r.p99Ms}ms, neighbours ${r.neighbourCores} cores)${r.problems.length ? ` ${r.problems.join('; ')}` : ''}`,
       );
     }
     results.targets.cpu.rounds.push({
@@ -347,7 +358,7 @@ async function ladderSection(url, results) {
     run.held = held(run);
     steps.push(run);
     log(
-      `  ${rate}/s: achieved ${run.achieved}/s, p99 ${run.p99Ms}ms (${r3(run.p99Ms / reference.p99Ms)}x), generator-limited ${run.generatorLimited} ${run.held ? 'held' : 'NOT held'}`,
+      `  ${rate}/s: achieved ${run.achieved}/s, p99 ${run.p99Ms}ms (${r3(run.p99Ms / reference.p99Ms)}x), generator-limited ${run.generatorLimited} ${run.held ? 'held' : 'NOT held'}, neighbours ${run.neighbours.cores} cores`,
     );
     return run.held;
   };

@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from '../dist/load/engine.js';
 import { runSharded } from '../dist/shard/coordinator.js';
 import { processExecutor } from '../dist/shard/process-executor.js';
+import { watchNeighbours } from './neighbours.js';
 import { startNginx } from './nginx.js';
 
 const { values: opts } = parseArgs({
@@ -60,12 +61,21 @@ const plan = (url, ratePerSec, seconds, connections) => ({
 });
 
 const p99Ms = (result) => Math.min(result.total.latency.getValueAtPercentile(99), result.total.latency.maxValue) / 1000;
-const figures = (result) => ({
+const figures = (result, neighbours) => ({
   achieved: result.throughput.completedPerSec / (result.throughput.targetPerSec ?? 1),
   p99Ms: p99Ms(result),
   errors: result.total.counters.errors,
   limitedSeconds: result.generator.limitedIntervals,
+  // Cores the machine's other processes kept busy meanwhile (neighbours.js).
+  neighbourCores: neighbours.cores,
 });
+
+/** Run one set-up and read its figures, with the machine's other load meanwhile. */
+async function measure(setup, p) {
+  const neighbours = watchNeighbours();
+  const result = await setup(p);
+  return figures(result, neighbours.stop());
+}
 
 const setups = {
   '1 shard': (p) => runSharded(p, { shards: 1, executor: processExecutor() }),
@@ -102,7 +112,7 @@ if (sections.has('rate')) {
       console.error(`rate ${rate}/s, ${opts.duration} s, -c ${opts.connections}:`);
       const p = plan(nginx.url, rate, Number(opts.duration), Number(opts.connections));
       const names = Object.keys(setups);
-      const out = await rotated(names, async (name) => figures(await setups[name](p)));
+      const out = await rotated(names, (name) => measure(setups[name], p));
       const base = out['1 shard'];
       for (const name of names) {
         const runs = out[name];
@@ -125,7 +135,7 @@ if (sections.has('ladder')) {
     const names = Object.keys(ladderSetups);
     const step = Number(opts['ladder-step']);
     const conns = Number(opts.connections);
-    const run = async (name, rate) => figures(await ladderSetups[name](plan(nginx.url, rate, step, conns)));
+    const run = (name, rate) => measure(ladderSetups[name], plan(nginx.url, rate, step, conns));
     const low = Number(opts['ladder-low']);
     console.error(`ladder: ${step} s steps after a ${opts.warmup} s warm-up, -c ${conns}; reference ${low}/s`);
     const reference = {};
@@ -154,7 +164,7 @@ if (sections.has('ladder')) {
         if (ok) highest[name] = rate;
         else climbing.delete(name);
         console.log(
-          `ladder ${String(rate).padStart(6)}/s  ${name.padEnd(9)}  achieved/target ${fmt(f.achieved, 4)}  p99 ${fmt(f.p99Ms)} ms (${fmt(f.p99Ms / lowP99, 2)}x the ${low}/s p99)  errors ${f.errors}  limited s ${f.limitedSeconds}  ${ok ? 'held' : 'NOT held'}${note}`,
+          `ladder ${String(rate).padStart(6)}/s  ${name.padEnd(9)}  achieved/target ${fmt(f.achieved, 4)}  p99 ${fmt(f.p99Ms)} ms (${fmt(f.p99Ms / lowP99, 2)}x the ${low}/s p99)  errors ${f.errors}  limited s ${f.limitedSeconds}  neighbours ${f.neighbourCores} cores  ${ok ? 'held' : 'NOT held'}${note}`,
         );
       }
       if (climbing.size === 0) break;
@@ -179,7 +189,7 @@ if (sections.has('stall')) {
     const url = `http://127.0.0.1:${port}`;
     const p = plan(url, Number(opts['stall-rate']), Number(opts['stall-duration']), 200);
     console.error(`stall ${opts['stall-ms']} ms each second, ${opts['stall-rate']}/s for ${opts['stall-duration']} s:`);
-    const out = await rotated(['1 shard', '2 shards'], async (name) => figures(await setups[name](p)));
+    const out = await rotated(['1 shard', '2 shards'], (name) => measure(setups[name], p));
     const ratios = out['2 shards'].map((f, i) => f.p99Ms / out['1 shard'][i].p99Ms);
     console.log(
       `stall  p99 1 shard ${out['1 shard'].map((f) => fmt(f.p99Ms, 1)).join('/')} ms  2 shards ${out['2 shards'].map((f) => fmt(f.p99Ms, 1)).join('/')} ms  ratio per round ${ratios.map((r) => fmt(r, 3)).join('/')}  median ${fmt(median(ratios), 3)}`,

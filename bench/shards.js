@@ -43,6 +43,8 @@ const { values: opts } = parseArgs({
     'ladder-low': { type: 'string', default: '2000' },
     'ladder-rates': { type: 'string', default: '10000,15000,20000,25000,30000,40000' },
     'ladder-step': { type: 'string', default: '6' },
+    // Where the rotation starts: a rerun with another offset puts other set-ups first.
+    'ladder-offset': { type: 'string', default: '0' },
   },
 });
 const sections = new Set(opts.only.split(','));
@@ -139,7 +141,7 @@ if (sections.has('ladder')) {
     const low = Number(opts['ladder-low']);
     console.error(`ladder: ${step} s steps after a ${opts.warmup} s warm-up, -c ${conns}; reference ${low}/s`);
     const reference = {};
-    for (const name of names) {
+    for (const name of names.map((_, k) => names[(k + Number(opts['ladder-offset'])) % names.length])) {
       reference[name] = await run(name, low);
       console.error(`  reference ${name}: ${JSON.stringify(reference[name])}`);
     }
@@ -151,7 +153,8 @@ if (sections.has('ladder')) {
     const rates = opts['ladder-rates'].split(',').map(Number);
     for (const [i, rate] of rates.entries()) {
       // Rotated at every rate, so no set-up always runs first (or right after another's load).
-      const order = names.map((_, k) => names[(k + i) % names.length]).filter((n) => climbing.has(n));
+      const shift = i + Number(opts['ladder-offset']);
+      const order = names.map((_, k) => names[(k + shift) % names.length]).filter((n) => climbing.has(n));
       for (const name of order) {
         let f = await run(name, rate);
         let note = '';

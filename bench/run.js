@@ -94,7 +94,9 @@ function timed(cmd, args, onSpawn) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`));
         return;
       }
-      resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4], neighbours: neighbours.stop() });
+      neighbours
+        .stop()
+        .then((n) => resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4], neighbours: n }), reject);
     });
   });
 }

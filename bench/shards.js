@@ -76,7 +76,7 @@ const figures = (result, neighbours) => ({
 async function measure(setup, p) {
   const neighbours = watchNeighbours();
   const result = await setup(p);
-  return figures(result, neighbours.stop());
+  return figures(result, await neighbours.stop());
 }
 
 const setups = {

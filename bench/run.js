@@ -22,10 +22,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { watchNeighbours } from './neighbours.js';
 import { startNginx } from './nginx.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -72,7 +73,8 @@ const log = (line) => console.error(line);
 
 /**
  * Run a command under /usr/bin/time: its stdout, and its wall time, user and system CPU seconds
- * and peak RSS, measured the same way for every tool. `onSpawn` gets the child (RSS sampling).
+ * and peak RSS, measured the same way for every tool, and the CPU the machine's other processes
+ * used meanwhile (`neighbours`). `onSpawn` gets the child (RSS sampling).
  */
 function timed(cmd, args, onSpawn) {
   return new Promise((resolve, reject) => {
@@ -80,6 +82,7 @@ function timed(cmd, args, onSpawn) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     onSpawn?.(child);
+    const neighbours = watchNeighbours();
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -91,7 +94,9 @@ function timed(cmd, args, onSpawn) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`));
         return;
       }
-      resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4] });
+      neighbours
+        .stop()
+        .then((n) => resolve({ out, wallSec: +m[1], cpuSec: +m[2] + +m[3], maxRssKb: +m[4], neighbours: n }), reject);
     });
   });
 }
@@ -117,7 +122,7 @@ const closedTools = {
     if (non2xx) problems.push(`non-2xx ${non2xx[1]}`);
     const socket = /Socket errors: (.*)/.exec(run.out);
     if (socket) problems.push(`socket errors: ${socket[1]}`);
-    return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]), problems };
+    return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]), problems, neighbours: run.neighbours };
   },
   autocannon: async (url) => {
     const run = await timed(process.execPath, [
@@ -130,11 +135,15 @@ const closedTools = {
       url,
     ]);
     const out = JSON.parse(run.out);
-    return { rps: out.requests.total / (out.duration || seconds), problems: autocannonProblems(out) };
+    return {
+      rps: out.requests.total / (out.duration || seconds),
+      problems: autocannonProblems(out),
+      neighbours: run.neighbours,
+    };
   },
   'canary-gate closed': async (url) => {
     const run = await canaryGate(url, ['-c', String(connections), '-d', `${seconds}s`]);
-    return { rps: run.summary.rate.achieved, problems: run.problems };
+    return { rps: run.summary.rate.achieved, problems: run.problems, neighbours: run.neighbours };
   },
 };
 
@@ -158,7 +167,7 @@ async function closedSection(url, results) {
     for (const name of rotated(names, round)) {
       row[name] = await closedTools[name](url);
       log(
-        `  round ${round + 1} ${name.padEnd(20)} ${Math.round(row[name].rps)} req/s${row[name].problems.length ? ` (${row[name].problems.join('; ')})` : ''}`,
+        `  round ${round + 1} ${name.padEnd(20)} ${Math.round(row[name].rps)} req/s, neighbours ${row[name].neighbours.cores} cores${row[name].problems.length ? ` (${row[name].problems.join('; ')})` : ''}`,
       );
     }
     const cg = row['canary-gate closed'].rps;
@@ -166,6 +175,7 @@ async function closedSection(url, results) {
       order: rotated(names, round),
       rps: Object.fromEntries(names.map((n) => [n, Math.round(row[n].rps)])),
       problems: Object.fromEntries(names.map((n) => [n, row[n].problems])),
+      neighbourCores: Object.fromEntries(names.map((n) => [n, row[n].neighbours.cores])),
       ratioVsAutocannon: r3(cg / row.autocannon.rps),
       ratioVsWrk: r3(cg / row.wrk.rps),
       autocannonVsWrk: r3(row.autocannon.rps / row.wrk.rps),
@@ -221,15 +231,34 @@ async function openRun(url, rate, durationSec, onSpawn, bin = cli, conns = openC
     perSecondP99MedianMs: seconds.medianMs,
     perSecondP99MaxMs: seconds.maxMs,
     perSecondP99s: seconds.p99s,
+    // The generator's own per-second signals, to tell its queue from the service's when a second
+    // is slow: late sends, deepest backlog, connections busy, CPU % of a core, event-loop p99.
+    perSecondGenerator: (s.generatorIntervals ?? []).map((p) => [
+      p.late,
+      p.backlogMax,
+      p.busyMax,
+      Math.round(p.cpuPercent),
+      Math.round(p.loopDelayP99Ms),
+      p.limited ? 1 : 0,
+    ]),
     generatorLimited: s.generator.limited ?? null,
     generatorReasons: (s.generator.reasons ?? []).map((r) => r.code),
     limitedSeconds: s.generator.limitedIntervals ?? null,
     eventLoopDelayP99Ms: s.generator.eventLoopDelayP99Ms,
     cpuSec: run.cpuSec,
     cpuSecPer100k: r3((run.cpuSec / sent) * 1e5),
+    // The machine's 1-minute load average when the run ended: the other sessions' share of it.
+    loadAvg1: r3(loadavg()[0]),
+    neighbours: run.neighbours,
     maxRssMb: Math.round(run.maxRssKb / 1024),
     problems: run.problems,
   };
+}
+
+/** wrk's closed-model rate for 3 s beside a run: the machine's speed at that moment (the gauge). */
+async function wrkGauge(url) {
+  const run = await timed('wrk', ['-t1', `-c${connections}`, '-d3s', url]);
+  return Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(run.out)?.[1]));
 }
 
 async function targetsSection(url, results) {
@@ -240,13 +269,15 @@ async function targetsSection(url, results) {
   );
   results.targets = { runs: [], cpu: { rounds: [] } };
   for (const rate of rates) {
-    const run = await openRun(url, rate, durationSec);
+    const wrkBefore = await wrkGauge(url);
+    const run = { ...(await openRun(url, rate, durationSec)), wrkBefore };
     results.targets.runs.push(run);
     log(
-      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
+      `  ${rate}/s: p99 ${run.p99Ms}ms, per-second p99 median ${run.perSecondP99MedianMs}ms max ${run.perSecondP99MaxMs}ms, late ${run.late}, generator-limited ${run.generatorLimited} (${run.limitedSeconds} s), cpu ${run.cpuSecPer100k}s/100k, load ${run.loadAvg1}, neighbours ${run.neighbours.cores} cores (${run.neighbours.busiest.join(', ')}), wrk gauge ${run.wrkBefore}/s${run.problems.length ? `, ${run.problems.join('; ')}` : ''}`,
     );
   }
-  const low = results.targets.runs.find((r) => r.rate === rates[0]);
+  // The lowest rate is the reference whatever order the rates ran in (a rerun reverses them).
+  const low = results.targets.runs.find((r) => r.rate === Math.min(...rates));
   for (const run of results.targets.runs) {
     run.p99VsLowRate = r3(run.p99Ms / low.p99Ms);
     run.worstSecondVsMedian = r3(run.perSecondP99MaxMs / run.perSecondP99MedianMs);
@@ -264,6 +295,7 @@ async function targetsSection(url, results) {
         requests: run.summary.requests,
         problems: run.problems,
         p99Ms: run.summary.latencyMs.p99,
+        neighbourCores: run.neighbours.cores,
       };
     },
     'autocannon -R': async () => {
@@ -284,6 +316,7 @@ async function targetsSection(url, results) {
         requests: out.requests.total,
         problems: autocannonProblems(out),
         p99Ms: out.latency.p99,
+        neighbourCores: run.neighbours.cores,
       };
     },
   };
@@ -294,7 +327,7 @@ async function targetsSection(url, results) {
       const r = await contenders[name]();
       row[name] = { ...r, cpuSecPer100k: r3((r.cpuSec / r.requests) * 1e5) };
       log(
-        `  round ${round + 1} ${name.padEnd(18)} ${row[name].cpuSecPer100k}s per 100k (${r.requests} requests, p99 ${r.p99Ms}ms)${r.problems.length ? ` ${r.problems.join('; ')}` : ''}`,
+        `  round ${round + 1} ${name.padEnd(18)} ${row[name].cpuSecPer100k}s per 100k (${r.requests} requests, p99 ${r.p99Ms}ms, neighbours ${r.neighbourCores} cores)${r.problems.length ? ` ${r.problems.join('; ')}` : ''}`,
       );
     }
     results.targets.cpu.rounds.push({
@@ -327,7 +360,7 @@ async function ladderSection(url, results) {
     run.held = held(run);
     steps.push(run);
     log(
-      `  ${rate}/s: achieved ${run.achieved}/s, p99 ${run.p99Ms}ms (${r3(run.p99Ms / reference.p99Ms)}x), generator-limited ${run.generatorLimited} ${run.held ? 'held' : 'NOT held'}`,
+      `  ${rate}/s: achieved ${run.achieved}/s, p99 ${run.p99Ms}ms (${r3(run.p99Ms / reference.p99Ms)}x), generator-limited ${run.generatorLimited} ${run.held ? 'held' : 'NOT held'}, neighbours ${run.neighbours.cores} cores`,
     );
     return run.held;
   };
@@ -455,4 +488,5 @@ try {
 }
 mkdirSync(join(opts.out, '..'), { recursive: true });
 writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, (k, v) => (k === 'perSecondP99s' || k === 'rssMb' ? undefined : v), 2));
+const bulky = new Set(['perSecondP99s', 'perSecondGenerator', 'rssMb']);
+console.log(JSON.stringify(results, (k, v) => (bulky.has(k) ? undefined : v), 2));

@@ -109,6 +109,11 @@ export interface RolloutLoadOptions {
   through?: { url: string; measurer: ArmMeasurer };
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Where the generator runs: its own worker thread (default), or this thread, for a test that
+   * must starve the generator with a hog on its own thread.
+   */
+  generatorThread?: 'worker' | 'this';
 }
 
 /** A rollout's running load. */
@@ -139,6 +144,9 @@ export class RolloutLoad {
     o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
     this.#handle = startLoad(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
       ...(o.signal ? { signal: o.signal } : {}),
+      // The looks judge on this thread (100–200 ms of CPU each on a busy machine): on the same
+      // thread they delayed every send due meanwhile, a transient in the canary alone at 100 %.
+      offThread: o.generatorThread !== 'this',
       onProgress: (progress) => {
         this.#keepWindows(progress);
         o.onProgress?.(progress);

@@ -63,7 +63,7 @@ describe('a scenario with no checks written', () => {
     expect(result.steps).toHaveLength(1);
     const verdict = result.steps[0]?.verdict;
     expect(verdict?.checks.map((c) => c.name)).toEqual(['p50', 'p99', 'distribution', 'errorRate']);
-    expect(verdict?.checks.find((c) => c.name === 'errorRate')?.status).toBe('fail');
+    expect(verdict?.checks.some((c) => c.status === 'fail')).toBe(true);
     expect(result.reason).toMatch(/^step 1 \(50%\): critical check (p50|p99|distribution|errorRate) failed/);
     expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);
     expect(run.wallMs).toBeLessThan(12_000);

@@ -103,6 +103,9 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
     reason,
     exitCode: DECISION_EXIT[decision],
     warnings: o.warnings ?? [],
+    ...(scenario.gates.defaultChecks
+      ? { defaultChecks: { names: scenario.gates.checks.map((c) => c.name), reference: scenario.gates.defaultChecks } }
+      : {}),
     ...(preflightSecurity ? { preflightSecurity } : {}),
   });
 

@@ -8,11 +8,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ArmWindow } from '../gates/judge.js';
-import { bucketsOf } from '../gates/stats/buckets.js';
+import { bucketsOf, subtractBuckets } from '../gates/stats/buckets.js';
 import { type LoadHandle, type LoadMark, type LoadProgress, type LoadResult, startLoad } from '../load/engine.js';
 import type { GeneratorLimit } from '../load/generator-limit.js';
 import type { GeneratorSample } from '../load/generator-meter.js';
-import type { IntervalPoint } from '../load/interval-series.js';
+import type { GeneratorIntervalPoint, IntervalPoint } from '../load/interval-series.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
@@ -55,6 +55,47 @@ export interface StepLook {
   limitedSeconds: number;
   /** Per arm measured by the load itself (the load's own arms, also with the proxy router). */
   loadArms: ArmMeasurements[];
+}
+
+/**
+ * Why the requests outside a step's whole seconds are the generator's queue too, or undefined:
+ * the rule over the step's seconds so far, or the latest second, found the generator the limit.
+ */
+function edgeLimit(step: GeneratorLimit | undefined, seconds: readonly GeneratorIntervalPoint[]): string | undefined {
+  if (step?.limited) return step.reasons[0]?.text ?? GENERATOR_LIMITED;
+  const latest = seconds.reduce<GeneratorIntervalPoint | undefined>(
+    (last, p) => (last === undefined || p.startMs > last.startMs ? p : last),
+    undefined,
+  );
+  return latest?.limited ? (latest.reasons[0]?.text ?? GENERATOR_LIMITED) : undefined;
+}
+
+/**
+ * An arm's requests since the step's mark that no whole-second window holds (the part-second the
+ * step began in, the latest second not cut yet), as one window keyed `startMs`; undefined when
+ * there are none. They count in the arm's totals, so leaving the windows out without them would
+ * still judge the generator's queue on them.
+ */
+function remainderWindow(
+  m: ArmMeasurements,
+  windows: readonly ArmWindow[],
+  durationMs: number,
+  startMs: number,
+): ArmWindow | undefined {
+  const sum = (f: (w: ArmWindow) => number) => windows.reduce((s, w) => s + f(w), 0);
+  const requests = Math.max(0, m.counters.requests - sum((w) => w.requests));
+  if (requests === 0) return undefined;
+  return {
+    startMs,
+    durationMs: Math.max(0, durationMs - sum((w) => w.durationMs)),
+    latency: subtractBuckets(
+      bucketsOf(m.latency),
+      windows.map((w) => w.latency),
+    ),
+    requests,
+    errors: Math.min(requests, Math.max(0, m.counters.errors - sum((w) => w.errors))),
+    throttled: Math.max(0, m.counters.errorsByClass.http429 - sum((w) => w.throttled ?? 0)),
+  };
 }
 
 /** Options of the rollout's load. */
@@ -158,9 +199,19 @@ export class RolloutLoad {
           const why = limited.get(index);
           list.push(why === undefined ? w : { ...w, excluded: { kind: GENERATOR_LIMITED, detail: why } });
         }
-        list.sort((a, b) => a.startMs - b.startMs);
         windows.set(arm, list);
       }
+      const edge = edgeLimit(since.generatorLimit, since.generatorIntervals);
+      if (edge !== undefined) {
+        const durationMs = Math.max(0, since.durationMs - (step.fromMs - step.atMs));
+        for (const [arm, m] of arms) {
+          const list = windows.get(arm) ?? [];
+          const rest = remainderWindow(m, list, durationMs, step.firstInterval * 1000 - 1);
+          if (rest) list.push({ ...rest, excluded: { kind: GENERATOR_LIMITED, detail: edge } });
+          windows.set(arm, list);
+        }
+      }
+      for (const list of windows.values()) list.sort((a, b) => a.startMs - b.startMs);
     }
     const firstIntervalMs = step.firstInterval * 1000;
     const intervals: Record<string, IntervalPoint[]> = {};

@@ -49,6 +49,7 @@ export async function runValidateCommand(args: ValidateArgs, io: CliIO): Promise
   } else {
     io.stdout(`${redactor.redactText(renderPlan(plan))}\n`);
     if (power) {
+      if (power.defaultChecks) io.stdout(`${power.defaultChecks}\n`);
       const lines = power.note ? [power.note] : ['plan-time power (at the planned end of each step):', ...power.lines];
       io.stdout(`${lines.join('\n')}\n`);
     }

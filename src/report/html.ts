@@ -9,6 +9,7 @@ import { decodeHistogram } from '../hdr/histogram.js';
 import type { RunResult } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { renderChecksHtml, renderHtmlTables, renderSlowestHtml } from './html-table.js';
+import { runNotes } from './notes.js';
 import { securityHtml } from './security.js';
 import { chart, esc, H, niceMax, PAD, REPORT_CSS, type Series, W } from './svg-chart.js';
 
@@ -61,6 +62,7 @@ function timelines(r: RunResult): string {
   const pointsOf = (
     arm: string,
     pick: (p: { p99Ms: number; requests: number; errors: number; durationMs: number }) => number,
+    measured: (p: { maxMs: number }) => boolean = () => true,
   ): [number, number][] =>
     r.steps.flatMap((s) => {
       const points = s.intervals?.[arm] ?? [];
@@ -68,10 +70,18 @@ function timelines(r: RunResult): string {
       // slivers out rather than draw a dip to zero.
       const typical = Math.max(0, ...points.map((p) => p.requests));
       return points
-        .filter((p) => p.requests >= 0.2 * typical)
+        .filter((p) => p.requests >= 0.2 * typical && measured(p))
         .map((p): [number, number] => [s.startedAtMs + p.startMs + p.durationMs / 2, pick(p)]);
     });
-  const p99 = arms.map((arm) => ({ name: arm, points: pointsOf(arm, (p) => p.p99Ms) }));
+  // A second without one response has no latency: a gap in the line, never a dip to 0 ms.
+  const p99 = arms.map((arm) => ({
+    name: arm,
+    points: pointsOf(
+      arm,
+      (p) => p.p99Ms,
+      (p) => p.maxMs > 0,
+    ),
+  }));
   const rps = arms.map((arm) => ({ name: arm, points: pointsOf(arm, (p) => (p.requests / p.durationMs) * 1000) }));
   const errors = arms.map((arm) => ({
     name: `${arm} errors`,
@@ -113,6 +123,9 @@ export function renderHtml(r: RunResult): string {
 ${REPORT_CSS}</style></head><body>
 <h1>canary-gate: <span class="${verdictClass}">${esc(decisionWord(r))}</span> — ${esc(r.scenario.name)}</h1>
 <p>${esc(r.reason)}</p>
+${runNotes(r)
+  .map((n) => `<p class="note">${esc(n)}</p>`)
+  .join('')}
 ${(r.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 ${renderHtmlTables(r)}
 ${securityHtml(r)}

@@ -4,6 +4,7 @@
  */
 import type { CheckResult } from '../gates/verdict.js';
 import type { RunResult } from '../result/run-result.js';
+import { runNotes } from './notes.js';
 
 const xml = (text: string): string =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
@@ -17,9 +18,10 @@ export function renderJUnit(r: RunResult): string {
     const cases = s.verdict.checks.map((c) =>
       testcase(`canary-gate.step${s.index + 1}`, `${c.name} at ${s.weight}%`, s.durationMs, c),
     );
+    const props = [...runNotes(r).map((n) => ['default-checks', n]), ...(r.warnings ?? []).map((w) => ['warning', w])];
     const properties =
-      (r.warnings ?? []).length > 0
-        ? `\n    <properties>${(r.warnings ?? []).map((w) => `<property name="warning" value="${xml(w)}"/>`).join('')}</properties>`
+      props.length > 0
+        ? `\n    <properties>${props.map(([name, value]) => `<property name="${name}" value="${xml(value ?? '')}"/>`).join('')}</properties>`
         : '';
     return `  <testsuite name="${xml(`${r.scenario.name}: step ${s.index + 1} (${s.weight}%)`)}" tests="${s.verdict.checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(s.durationMs / 1000).toFixed(3)}">${properties}\n${cases.join('\n')}\n  </testsuite>`;
   });

@@ -8,6 +8,7 @@ import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { decisionWord } from './decision-word.js';
 import { slowestRows } from './html-table.js';
 import { formatErrorCodes } from './load-summary.js';
+import { runNotes } from './notes.js';
 import { securityMarkdown } from './security.js';
 
 const pct = (canary: number | undefined, baseline: number | undefined): string =>
@@ -21,6 +22,7 @@ export function renderMarkdown(r: RunResult): string {
   const lines: string[] = [];
   const badge = `${r.decision === 'promote' ? '✅' : r.decision === 'rollback' ? '❌' : '⚠️'} ${decisionWord(r)}`;
   lines.push(`## canary-gate: ${badge} — ${cell(r.scenario.name)}`, '', cell(r.reason), '');
+  for (const n of runNotes(r)) lines.push(`> ℹ️ ${cell(n)}`, '');
   for (const w of r.warnings ?? []) lines.push(`> ⚠️ ${cell(w)}`, '');
   const last = r.steps[r.steps.length - 1];
   if (last) {

@@ -4,6 +4,7 @@
  * warning for each check the plan says is not long enough to pass on evidence. Pure.
  */
 import { planPower, type StepPower } from '../gates/plan-power.js';
+import { defaultChecksNote } from '../scenario/checks.js';
 import type { RunScenario, Scenario } from '../scenario/schema.js';
 
 /** The power plan of a scenario, or why there is none. */
@@ -16,6 +17,8 @@ export interface PowerReport {
   warnings: string[];
   /** Why there is no plan (a closed model has no planned sample count). */
   note?: string;
+  /** Set when the scenario names no checks: which default checks judge it, and against what. */
+  defaultChecks?: string;
 }
 
 /** True for the modes that run staged steps (canary, regression). */
@@ -26,8 +29,18 @@ export function isRunScenario(s: Scenario): s is RunScenario {
 /** The plan-time power of a canary or regression scenario. */
 export function scenarioPower(s: RunScenario): PowerReport {
   const t = s.traffic;
+  const reference = s.gates.defaultChecks;
+  const defaults = reference
+    ? {
+        defaultChecks: defaultChecksNote(
+          s.gates.checks.map((c) => c.name),
+          reference,
+        ),
+      }
+    : {};
   if (t.rate === undefined) {
     return {
+      ...defaults,
       steps: [],
       lines: [],
       warnings: [],
@@ -51,5 +64,5 @@ export function scenarioPower(s: RunScenario): PowerReport {
       if (c.enough === false) warnings.push(`step ${step.step} (${step.weight} %): ${c.sentence}`);
     }
   }
-  return { steps, lines: steps.map((step) => step.sentence), warnings };
+  return { ...defaults, steps, lines: steps.map((step) => step.sentence), warnings };
 }

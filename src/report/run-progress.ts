@@ -5,8 +5,17 @@
  */
 
 import type { DriverEvent } from '../canary/driver.js';
+import type { IntervalPoint } from '../load/interval-series.js';
 import { describeEvent } from './run-summary.js';
 import type { Terminal } from './terminal.js';
+
+/**
+ * An arm's second: its p95 and p99, or "no response" when not one request came back (every one
+ * failed, or none was sent): the zeros of an empty histogram are no latency.
+ */
+function latencyOf(a: IntervalPoint): string {
+  return a.maxMs > 0 ? `p95 ${a.p95Ms}ms p99 ${a.p99Ms}ms` : 'no response';
+}
 
 /** A running display; `done` ends a redrawn line. */
 export interface RunProgress {
@@ -41,7 +50,7 @@ export function startRunProgress(io: Terminal, steps: number, redact: (t: string
         // Past the planned time only the tail of in-flight requests is left: not worth a line.
         if (p.elapsedSec > planned) return;
         const arms = Object.entries(p.arms)
-          .map(([arm, a]) => `${arm} p95 ${a.p95Ms}ms p99 ${a.p99Ms}ms${a.errors > 0 ? ` err ${a.errors}` : ''}`)
+          .map(([arm, a]) => `${arm} ${latencyOf(a)}${a.errors > 0 ? ` err ${a.errors}` : ''}`)
           .join(' · ');
         const line = `step ${step.index + 1}/${steps} ${step.weight}% · ${p.elapsedSec}s/${planned}s (${Math.max(0, planned - p.elapsedSec)}s left) · ${p.requests} req/s · ${arms}`;
         if (io.stderrIsTTY) {

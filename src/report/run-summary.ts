@@ -7,6 +7,7 @@ import { type RunResult, regressBuildName } from '../result/run-result.js';
 import { formatDurationMs } from '../scenario/units.js';
 import { decisionWord } from './decision-word.js';
 import { formatErrorCodes } from './load-summary.js';
+import { runNotes } from './notes.js';
 
 /** `err=N`, with the transport failures by code when there were any. */
 const errors = (a: { errors: number; errorCodes?: Record<string, number> }): string => {
@@ -65,6 +66,7 @@ export function renderRunSummary(r: RunResult, files: { result: string; journal:
       `  step ${step.index + 1} ${String(step.weight).padStart(3)}%  ${formatDurationMs(step.durationMs)}  ${step.verdict.decision}  score ${step.verdict.score.score}/10  ${arms}`,
     );
   }
+  for (const n of runNotes(r)) lines.push(`note: ${n}`);
   for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
   lines.push(`result:  ${files.result}`, `journal: ${files.journal}`);
   if (files.reports && files.reports.length > 0) lines.push(`reports: ${files.reports.join(', ')}`);

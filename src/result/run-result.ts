@@ -90,6 +90,11 @@ export interface RunResult {
   exitCode: number;
   /** Things every report must show (a stored baseline from another scenario or machine). */
   warnings: string[];
+  /**
+   * Set when the scenario named no checks: the default checks (defaultRelativeChecks) judged every
+   * step, held against this reference (absent when the scenario wrote its checks).
+   */
+  defaultChecks?: { names: string[]; reference: 'vsBaseline' | 'vsStored' };
   /** Regression runs of two builds (`regress`): how each was run and each round's figures. */
   regress?: RegressSummary;
   /** The security section's look before any weight changed: its checks, and what it decided. */

@@ -175,7 +175,8 @@ export const StatisticsSchema = z
 function gatesSchema(references: readonly Reference[], checksDoc: string) {
   return z
     .strictObject({
-      checks: z.array(checkSchema(references)).max(SCENARIO_LIMITS.maxChecks).default([]).describe(checksDoc),
+      // No default here: a list left out (the defaults apply) must stay apart from one written empty.
+      checks: z.array(checkSchema(references)).max(SCENARIO_LIMITS.maxChecks).optional().describe(checksDoc),
       statistics: StatisticsSchema.prefault({}),
       weights: z
         .record(z.string().max(SCENARIO_LIMITS.maxTextChars), z.number().nonnegative().max(1_000_000))
@@ -190,7 +191,10 @@ function gatesSchema(references: readonly Reference[], checksDoc: string) {
 }
 
 /** The judge of a staged run: checks against the live baseline arm and a stored baseline. */
-export const GatesSchema = gatesSchema(['vsBaseline', 'vsStored'], 'the checks, evaluated at every step');
+export const GatesSchema = gatesSchema(
+  ['vsBaseline', 'vsStored'],
+  'the checks, evaluated at every step; none: p50, p99, the distribution and the error rate against the baseline arm (a regression run: the stored baseline), see defaultRelativeChecks',
+);
 
 /** The judge of a regression run of two builds: checks against the baseline build only. */
 export const RegressGatesSchema = gatesSchema(
@@ -272,9 +276,38 @@ export function defaultRelativeChecks(limit: Reference): Check[] {
   return [check('p50', 1.1, 1), check('p99', 1.1, 1), check('distribution', 1.1, 0), check('errorRate', 2, 0.001)];
 }
 
+/** The checks of a staged run and whether they are the defaults (the scenario named none). */
+export interface StagedChecks {
+  checks: Check[];
+  /** Set when gates.checks was left out: the default checks against this reference judge every step. */
+  defaultChecks?: Reference;
+}
+
+/**
+ * A staged run's checks: as written, or with none written the default checks against `reference`
+ * (a run that can fail nothing would promote anything). A list written empty stays empty: `run`
+ * refuses it unless told so by a flag.
+ */
+export function stagedChecks(written: readonly RawCheck[] | undefined, reference: Reference): StagedChecks {
+  if (written !== undefined) return { checks: resolveChecks(written) };
+  return { checks: defaultRelativeChecks(reference), defaultChecks: reference };
+}
+
+/** What the default checks are held against, in words. */
+const REFERENCE_WORDS: Record<Reference, string> = {
+  vsBaseline: 'the baseline arm (at 100 %: the pooled baseline of the earlier steps)',
+  vsStored: 'the stored baseline',
+};
+
+/** The sentence a run and its reports say when the scenario named no checks. */
+export function defaultChecksNote(names: readonly string[], reference: Reference): string {
+  return `the scenario names no checks (gates.checks): judged by the default checks ${names.join(', ')} against ${REFERENCE_WORDS[reference]}`;
+}
+
 /** The judge's settings when no scenario names them: the schema's defaults, with `checks` in place of none. */
 export function defaultGates(checks: readonly Check[]): Gates {
-  return { ...GatesSchema.parse({}), checks: [...checks] };
+  const { checks: _none, ...settings } = GatesSchema.parse({});
+  return { ...settings, checks: [...checks] };
 }
 
 /**

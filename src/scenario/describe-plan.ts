@@ -31,6 +31,8 @@ export interface PlanSummary {
   totalMs: { min: number; max: number };
   requests: string[];
   checks: string[];
+  /** Set when the scenario names no checks and `checks` are the defaults. */
+  defaultChecks?: boolean;
   preflight: string[];
   external: string[];
   /** A regression run of two builds: how each starts, the limits, the rounds (regress only). */
@@ -134,6 +136,7 @@ function describeStaged(s: RunScenario): PlanSummary {
     },
     requests: describeRequests(s),
     checks: s.gates.checks.map(describeCheck),
+    ...(s.gates.defaultChecks ? { defaultChecks: true } : {}),
     preflight: [
       ...healthUrls({ baseline: s.targets.baseline, canary: s.targets.canary }),
       ...s.health.extra.map((e) => `${e.name} ${e.url}`),
@@ -212,7 +215,8 @@ export function renderPlan(p: PlanSummary): string {
     lines.push(`${label('total')}${total}`);
   }
   lines.push('  requests:', ...p.requests.map((r) => `    - ${r}`));
-  lines.push(p.checks.length > 0 ? '  checks:' : `${label('checks')}none (nothing can fail a step)`);
+  const checksLabel = p.defaultChecks ? '  checks (the defaults: the scenario names none):' : '  checks:';
+  lines.push(p.checks.length > 0 ? checksLabel : `${label('checks')}none (nothing can fail a step)`);
   lines.push(...p.checks.map((c) => `    - ${c}`));
   if (p.preflight.length > 0)
     lines.push(`  pre-flight: ${p.preflight.length} health checks`, ...p.preflight.map((h) => `    - ${h}`));

@@ -7,7 +7,7 @@
  * others, so a section a mode cannot honour is a schema problem and no command checks again.
  */
 import { z } from 'zod';
-import { defaultRelativeChecks, GatesSchema, RegressGatesSchema, resolveChecks } from './checks.js';
+import { defaultRelativeChecks, GatesSchema, RegressGatesSchema, resolveChecks, stagedChecks } from './checks.js';
 import { SCENARIO_LIMITS } from './limits.js';
 import { MODE_INFO, type Mode } from './modes.js';
 import {
@@ -71,7 +71,7 @@ type StagedInput = {
   steps: number[];
   targets: { baseline?: unknown };
   baseline?: unknown;
-  gates: { checks: { vsBaseline?: unknown; vsStored?: unknown }[] };
+  gates: { checks?: { vsBaseline?: unknown; vsStored?: unknown }[] | undefined };
   prometheus?: { queries: { vsBaseline?: unknown }[] } | undefined;
   security?: z.output<typeof SecuritySchema> | undefined;
   requests: { name?: string | undefined; method: string; path: string; headers: Record<string, string> }[];
@@ -92,7 +92,7 @@ function stagedRules(s: StagedInput, ctx: z.RefinementCtx): void {
       });
     }
   }
-  s.gates.checks.forEach((check, i) => {
+  s.gates.checks?.forEach((check, i) => {
     const at = (...rest: (string | number)[]) => ['gates', 'checks', i, ...rest];
     if (check.vsBaseline && s.targets.baseline === undefined) {
       ctx.addIssue({
@@ -137,7 +137,7 @@ export const CanaryScenarioSchema = z
     baseline: BaselineFileSchema.optional(),
   })
   .superRefine(stagedRules)
-  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, checks: resolveChecks(gates.checks) } }))
+  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, ...stagedChecks(gates.checks, 'vsBaseline') } }))
   .describe('a staged canary');
 
 /** A candidate judged against a stored baseline file, traffic moved as a canary's (often one step at 100 %). */
@@ -155,7 +155,8 @@ export const RegressionScenarioSchema = z
     baseline: BaselineFileSchema.describe('the stored baseline the candidate is judged against'),
   })
   .superRefine(stagedRules)
-  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, checks: resolveChecks(gates.checks) } }))
+  // The mode is about the stored baseline (a baseline target is optional): the defaults hold the candidate to it.
+  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, ...stagedChecks(gates.checks, 'vsStored') } }))
   .describe('a regression run against a stored baseline');
 
 /** A search for the highest rate that meets an SLO. */
@@ -190,7 +191,7 @@ export const RegressScenarioSchema = z
     outputs: outputsSchema(RUN_FORMATS, ['json', 'markdown']),
   })
   .transform(({ gates, ...rest }) => {
-    const checks = resolveChecks(gates.checks);
+    const checks = resolveChecks(gates.checks ?? []);
     return {
       ...rest,
       // The builds' addresses, as the judge's arms: the candidate is the "canary" arm.

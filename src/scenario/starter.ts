@@ -46,7 +46,7 @@ router:
   # upstreamFile: /etc/nginx/conf.d/canary-gate-upstream.conf
 
 gates:
-  checks:
+  checks:                            # left out: the defaults (p50, p99, distribution, errorRate vs the baseline arm)
     - metric: p99
       max: 250ms                     # absolute bound on the canary
       vsBaseline: { ratio: 1.10, slack: 1ms }   # canary p99 ≤ baseline p99 × 1.10 + 1 ms

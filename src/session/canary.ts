@@ -159,6 +159,7 @@ async function runLocked(
   if (!o.quiet) io.stderr(o.redactor.redactText(`run ${run}: ${o.scenario.name} via ${router.describe()}\n`));
   if (!o.quiet) {
     const power = scenarioPower(o.scenario);
+    if (power.defaultChecks) io.stderr(`note: ${power.defaultChecks}\n`);
     const lines = power.note ? [power.note] : power.lines;
     for (const line of lines) io.stderr(`${line}\n`);
     for (const w of power.warnings) io.stderr(`warning: ${w}\n`);

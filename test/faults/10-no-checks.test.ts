@@ -1,9 +1,12 @@
 /**
- * #14 item 10 (the refusal): a scenario whose check list is explicitly empty can fail nothing,
- * so `run` refuses it (exit 2, naming gates.checks) unless --allow-no-checks opts out by name.
+ * #14 item 10: a scenario whose check list is explicitly empty can fail nothing, so `run` refuses
+ * it (exit 2, naming gates.checks) unless --allow-no-checks opts out by name; a scenario that
+ * writes no checks at all is judged by the default checks (the ones `compare` and `regress` use),
+ * and says so before anything is sent.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { figure, runInProcess, runMeasured, STACK_TRACE } from '../helpers/faults.js';
+import type { RunResult } from '../../src/result/run-result.js';
+import { figure, runInProcess, runMeasured, STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
 import { expectRefused, type Rig, startRig } from './rig.js';
 
 let rig: Rig;
@@ -30,6 +33,60 @@ describe('an explicitly empty check list', () => {
     figure('10 empty checks allowed', run);
     expect(run.stderr).not.toMatch(STACK_TRACE);
     expect(run.code).not.toBe(2);
+    expect(rig.sent()).toBeGreaterThan(0);
+    expect(run.wallMs).toBeLessThan(15_000);
+  });
+});
+
+describe('a scenario with no checks written', () => {
+  // Enough requests at 50 % for the live baseline arm (minSamples 200 by default: at 200/s a
+  // step 1 measured a few short of it and had no baseline to compare with) and for the default
+  // checks to decide on evidence in the first step.
+  const traffic = '{ rate: 300/s, connections: 8, warmup: 0s, stepDuration: 2s, timeout: 1s }';
+  const DEFAULTS =
+    /note: the scenario names no checks \(gates\.checks\): judged by the default checks p50, p99, distribution, errorRate against the baseline arm/;
+
+  it('rolls back a canary failing every request on the default checks: exit 1, canary at 0 %', async () => {
+    rig.canaryReply = () => ({ destroy: true });
+    const run = await runMeasured(['run', rig.scenario({ gates: '', traffic, steps: '[50, 100]' }), '--json'], {
+      killAfterMs: 20_000,
+    });
+    figure('10 no checks written, failing canary', run);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(DEFAULTS);
+    const result = JSON.parse(run.stdout) as RunResult;
+    expect(result.decision).toBe('rollback');
+    expect(result.defaultChecks).toEqual({
+      names: ['p50', 'p99', 'distribution', 'errorRate'],
+      reference: 'vsBaseline',
+    });
+    // Rolled back by a default check failing on evidence, at the first step, never promoted.
+    expect(result.steps).toHaveLength(1);
+    const verdict = result.steps[0]?.verdict;
+    expect(verdict?.checks.map((c) => c.name)).toEqual(['p50', 'p99', 'distribution', 'errorRate']);
+    expect(verdict?.checks.some((c) => c.status === 'fail')).toBe(true);
+    expect(result.reason).toMatch(/^step 1 \(50%\): critical check (p50|p99|distribution|errorRate) failed/);
+    expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);
+    expect(run.wallMs).toBeLessThan(12_000);
+  });
+
+  it('is not refused for a healthy canary: the defaults judge it and it is promoted', async () => {
+    // gates without checks is no checks written: the defaults apply; an undecided check counts as passing.
+    const gates = '{ statistics: { inconclusive: continue } }';
+    const run = await runMeasured(['run', rig.scenario({ gates, traffic, steps: '[50, 100]' }), '--json'], {
+      killAfterMs: 20_000,
+    });
+    figure('10 no checks written, healthy canary', run);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(run.stderr).toMatch(DEFAULTS);
+    const result = JSON.parse(run.stdout) as RunResult;
+    expect(result.defaultChecks?.reference).toBe('vsBaseline');
+    expect(run.code, result.reason).toBe(0);
+    expect(result.decision).toBe('promote');
+    // The 100 % step is judged against the pooled baseline of step 1, as written checks are.
+    expect(result.steps.map((s) => s.weight)).toEqual([50, 100]);
+    expect(result.steps[1]?.verdict.reason).toMatch(/pooled baseline of step 1/);
     expect(rig.sent()).toBeGreaterThan(0);
     expect(run.wallMs).toBeLessThan(15_000);
   });

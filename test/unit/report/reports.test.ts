@@ -176,6 +176,22 @@ describe('reports', () => {
     expect(renderMarkdown(result)).not.toContain('errors by code');
   });
 
+  it('says in every report that the default checks judged a run whose scenario named none', () => {
+    const defaulted: RunResult = {
+      ...result,
+      defaultChecks: { names: ['p50', 'p99', 'distribution', 'errorRate'], reference: 'vsBaseline' },
+    };
+    const note =
+      'the scenario names no checks (gates.checks): judged by the default checks p50, p99, distribution, errorRate against the baseline arm (at 100 %: the pooled baseline of the earlier steps)';
+    expect(renderMarkdown(defaulted)).toContain(`> ℹ️ ${note}`);
+    expect(renderHtml(defaulted)).toContain(`<p class="note">${note}</p>`);
+    expect(renderJUnit(defaulted)).toContain(`<property name="default-checks" value="${note}"/>`);
+    expect(renderRunSummary(defaulted, { result: 'r.json', journal: 'j' })).toContain(`note: ${note}`);
+    // Checks written in the scenario: nothing said.
+    for (const text of [renderMarkdown(result), renderHtml(result), renderJUnit(result)])
+      expect(text).not.toContain('default checks');
+  });
+
   it('.hgrm: one percentile distribution per step and arm, in milliseconds', () => {
     const files = renderHgrm(result);
     expect(Object.keys(files)).toEqual(['step1-10pct-baseline.hgrm', 'step1-10pct-canary.hgrm']);
@@ -206,6 +222,31 @@ describe('reports of an arm without a response, and every check in HTML', () => 
     const text = renderRunSummary(failed, { result: 'r.json', journal: 'j' });
     expect(text).toContain('canary n=100 no response err=100');
     expect(text).not.toContain('p99=0ms');
+  });
+
+  it('HTML draws no p99 for seconds without a response (a gap, never a line at 0 ms)', () => {
+    const silentSeconds = (step.intervals.canary ?? []).map((p) => ({
+      ...p,
+      errors: p.requests,
+      p50Ms: 0,
+      p90Ms: 0,
+      p95Ms: 0,
+      p99Ms: 0,
+      maxMs: 0,
+    }));
+    const html = renderHtml({
+      ...failed,
+      steps: [
+        { ...(failed.steps[0] as RunResult['steps'][number]), intervals: { ...step.intervals, canary: silentSeconds } },
+      ],
+    });
+    const p99Chart = html.slice(html.indexOf('p99 latency over time'), html.indexOf('Throughput and errors over time'));
+    expect(p99Chart).toContain('<title>baseline</title></path>');
+    expect(p99Chart).not.toContain('<title>canary</title></path>');
+    // The same seconds still count in the throughput and error lines.
+    expect(html.slice(html.indexOf('Throughput and errors over time'))).toContain(
+      '<title>canary errors</title></path>',
+    );
   });
 
   it('HTML lists every check sentence of every step under its verdict reason', () => {

@@ -71,3 +71,25 @@ describe('run progress on the terminal', () => {
     expect(out[1]).toMatch(/^\S+Z step 1\/5 0% · 2s\/5s \(3s left\) · 400 req\/s · baseline p95 10ms/);
   });
 });
+
+describe('an arm with no response in a second', () => {
+  it('says "no response", never "p99 0ms", when every request failed without an answer', () => {
+    const { out, view } = capture(true);
+    const failed = {
+      ...progressEvent.progress.arms.canary,
+      errors: 100,
+      p50Ms: 0,
+      p90Ms: 0,
+      p95Ms: 0,
+      p99Ms: 0,
+      maxMs: 0,
+    };
+    view.show({ type: 'step', index: 0, weight: 10 });
+    view.show({
+      ...progressEvent,
+      progress: { ...progressEvent.progress, arms: { ...progressEvent.progress.arms, canary: failed } },
+    });
+    expect(out[1]).toContain('baseline p95 10ms p99 13ms · canary no response err 100');
+    expect(out[1]).not.toMatch(/p99 0ms/);
+  });
+});

@@ -41,7 +41,12 @@ describe('resolved plan', () => {
       ).scenario,
     );
     expect(p.preflight).toEqual(['canary http://127.0.0.1:18081/health/ready']);
-    expect(renderPlan(p)).toContain('none (nothing can fail a step)');
+    // No checks written: the defaults, said to be defaults; a list written empty fails nothing.
+    expect(renderPlan(p)).toContain(
+      'checks (the defaults: the scenario names none):\n    - p50: canary p50 ≤ baseline × 1.1 + 1ms',
+    );
+    const empty = describePlan(loadScenario(`${MINIMAL}gates: { checks: [] }\n`, { file: 's.yaml', env: {} }).scenario);
+    expect(renderPlan(empty)).toContain('none (nothing can fail a step)');
     expect(p.load).toContain('closed model');
   });
 });

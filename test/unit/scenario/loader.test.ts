@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ScenarioError } from '../../../src/errors.js';
+import { defaultRelativeChecks } from '../../../src/scenario/checks.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import { MINIMAL } from '../../helpers/scenarios.js';
 
@@ -45,6 +46,32 @@ describe('scenario loader', () => {
     });
     expect(scenario.outputs).toEqual({ dir: 'canary-gate-output', formats: ['json'] });
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('judges a run that names no checks by the default checks, marked as defaults (#14 item 10)', () => {
+    const none = loadCanary(MINIMAL).scenario.gates;
+    expect(none.defaultChecks).toBe('vsBaseline');
+    expect(none.checks).toEqual(defaultRelativeChecks('vsBaseline'));
+    expect(none.checks.map((c) => [c.name, c.critical])).toEqual([
+      ['p50', true],
+      ['p99', true],
+      ['distribution', true],
+      ['errorRate', true],
+    ]);
+    // gates without checks is no checks written either.
+    expect(loadCanary(`${MINIMAL}gates: { passScore: 8 }\n`).scenario.gates.defaultChecks).toBe('vsBaseline');
+    // A regression run holds the candidate to the stored baseline (its baseline target is optional).
+    const regression = load(`${MINIMAL}mode: regression\nbaseline: { file: main.json }\n`).scenario;
+    if (regression.mode !== 'regression') throw new Error('expected a regression scenario');
+    expect(regression.gates.defaultChecks).toBe('vsStored');
+    expect(regression.gates.checks).toEqual(defaultRelativeChecks('vsStored'));
+    // Checks written, or a list written empty (refused by run unless --allow-no-checks): no defaults.
+    const written = loadCanary(`${MINIMAL}gates:\n  checks: [{ metric: p99, max: 250ms }]\n`).scenario.gates;
+    expect(written.defaultChecks).toBeUndefined();
+    expect(written.checks.map((c) => c.name)).toEqual(['p99']);
+    const empty = loadCanary(`${MINIMAL}gates: { checks: [] }\n`).scenario.gates;
+    expect(empty.defaultChecks).toBeUndefined();
+    expect(empty.checks).toEqual([]);
   });
 
   it('parses durations, rates and percentages into numbers', () => {

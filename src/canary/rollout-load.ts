@@ -9,7 +9,14 @@
 import { performance } from 'node:perf_hooks';
 import type { ArmWindow } from '../gates/judge.js';
 import { bucketsOf } from '../gates/stats/buckets.js';
-import { type LoadHandle, type LoadMark, type LoadProgress, type LoadResult, startLoad } from '../load/engine.js';
+import {
+  type LoadHandle,
+  type LoadMark,
+  type LoadProgress,
+  type LoadResult,
+  type RunLoadOptions,
+  startLoad,
+} from '../load/engine.js';
 import type { GeneratorLimit } from '../load/generator-limit.js';
 import type { GeneratorSample } from '../load/generator-meter.js';
 import type { IntervalPoint } from '../load/interval-series.js';
@@ -57,6 +64,27 @@ export interface StepLook {
   loadArms: ArmMeasurements[];
 }
 
+/**
+ * What a rollout's load runs on: the in-process engine or shards (src/shard/sharded-load.ts).
+ * The rollout reads both the same way, so the judge and the reports never know which it was.
+ */
+export type RolloutLoadHandle = Pick<
+  LoadHandle,
+  'done' | 'setWeights' | 'mark' | 'measurementsSince' | 'forget' | 'intervals' | 'stop'
+> & {
+  /** When measuring starts (the warm-up's end), performance.now() ms: shards start a little later than asked. */
+  readonly measuredFromMs: number;
+};
+
+/** Starts a rollout's load from its plan. */
+export type LoadStarter = (plan: LoadPlan, options: RunLoadOptions) => RolloutLoadHandle;
+
+/** The in-process engine as a rollout's load (the default). */
+export const engineLoad: LoadStarter = (plan, options) => {
+  const measuredFromMs = performance.now() + (plan.warmupMs ?? 0);
+  return { ...startLoad(plan, options), measuredFromMs };
+};
+
 /** Options of the rollout's load. */
 export interface RolloutLoadOptions {
   scenario: RunScenario;
@@ -68,11 +96,13 @@ export interface RolloutLoadOptions {
   through?: { url: string; measurer: ArmMeasurer };
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** What runs the load (default: the in-process engine). */
+  start?: LoadStarter;
 }
 
 /** A rollout's running load. */
 export class RolloutLoad {
-  readonly #handle: LoadHandle;
+  readonly #handle: RolloutLoadHandle;
   readonly #through: RolloutLoadOptions['through'];
   readonly #hasBaseline: boolean;
   /** Per arm, per-second windows by interval index. */
@@ -94,15 +124,15 @@ export class RolloutLoad {
         ];
     // A weight of 0 is allowed while another arm has some (it keeps its connections idle).
     if (!targets.some((t) => t.weight > 0)) for (const t of targets) t.weight = 1;
-    this.#warmedUpAtMs = performance.now() + warmupMs;
-    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
-    this.#handle = startLoad(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
+    this.#handle = (o.start ?? engineLoad)(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (progress) => {
         this.#keepWindows(progress);
         o.onProgress?.(progress);
       },
     });
+    this.#warmedUpAtMs = this.#handle.measuredFromMs;
+    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
   }
 
   /** Resolves when the load has ended (its bound, stop() or the signal). */

@@ -1,0 +1,92 @@
+/**
+ * `canary-gate run --shards N --executor X` as a user runs it, through a real nginx: flags that
+ * cannot work are refused before anything is sent or any weight moves (exit 2 naming the flag),
+ * and a signal mid-step resets nginx, exits 130 and leaves no shard process behind. The staged
+ * canary from shard containers and its verdicts: test/integration/shard/run-docker.test.ts.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { nginxRouterYaml, startNginx, type TestNginx } from '../helpers/nginx.js';
+import { childrenOf, gone } from '../helpers/processes.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let baseline: TestServer;
+let canary: TestServer;
+let nginx: TestNginx;
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-run-shards-'));
+let file: string;
+
+beforeAll(async () => {
+  baseline = await startTestServer();
+  canary = await startTestServer();
+  nginx = await startNginx(`127.0.0.1:${baseline.port}`, `127.0.0.1:${canary.port}`);
+  file = join(dir, 'canary.yaml');
+  writeFileSync(
+    file,
+    `name: sharded run
+targets:
+  baseline: { url: "${baseline.url}" }
+  canary: { url: "${canary.url}" }
+traffic: { rate: 100/s, connections: 4, warmup: 200ms, stepDuration: 30s, timeout: 2s }
+requests: [{ path: /api }]
+steps: [10, 100]
+${nginxRouterYaml(nginx)}
+gates:
+  checks:
+    - { metric: errorRate, max: 5%, critical: true }
+`,
+  );
+});
+afterAll(async () => {
+  await nginx?.stop();
+  await Promise.all([baseline?.close(), canary?.close()]);
+});
+
+const canaryInUpstream = () => readFileSync(nginx.upstreamFile, 'utf8').includes(`127.0.0.1:${canary.port}`);
+const out = () => join(dir, 'out');
+
+describe('canary-gate run --shards', () => {
+  it('refuses shards it cannot run, naming the flag and the field; nothing is sent', async () => {
+    const zero = await runCli(['run', file, '--out', out(), '--shards', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--shards: expected an integer from 1 to 256, found 0');
+    // 4 connections cannot give each of 5 shards' one worker thread one.
+    const many = await runCli(['run', file, '--out', out(), '--shards', '5']);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain(`--shards 5: ${file}: traffic.connections: expected at least one per worker thread`);
+    expect(many.stderr).toContain('nothing was sent');
+    // An image the local engine does not hold is found before the router moves, not by a dead shard.
+    const image = await runCli(['run', file, '--out', out(), '--shards', '2', '--executor', 'docker'], {
+      CANARY_GATE_SHARD_IMAGE: 'canary-gate-no-such-image:none',
+    });
+    expect(image.code).toBe(2);
+    expect(image.stderr).toContain(
+      '--executor docker: image canary-gate-no-such-image:none is not on the local engine (shards never pull)',
+    );
+    const engine = await runCli(['run', file, '--out', out(), '--shards', '2', '--executor', 'docker'], {
+      DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`,
+    });
+    expect(engine.code).toBe(2);
+    expect(engine.stderr).toMatch(/--executor docker: docker: .*; nothing was sent/);
+    expect(baseline.seen.length + canary.seen.length).toBe(0);
+    expect(canaryInUpstream()).toBe(false);
+  });
+
+  it('on SIGTERM mid-step: stops both shard processes, resets nginx to 0 % canary, exits 130', async () => {
+    const run = startCli(['run', file, '--out', out(), '--shards', '2']);
+    await run.stderrUntil(/step 1\/2 10% · 1s\//);
+    expect(canaryInUpstream()).toBe(true);
+    const shards = childrenOf(run.child.pid as number);
+    expect(shards).toHaveLength(2);
+    // Both shards send: the load reached the services from two processes.
+    expect(baseline.seen.length).toBeGreaterThan(0);
+    run.child.kill('SIGTERM');
+    const done = await run.done;
+    expect(done.code).toBe(130);
+    expect(canaryInUpstream()).toBe(false);
+    await gone(shards, 5000);
+  });
+});

@@ -68,13 +68,14 @@ export async function inspect(id: string): Promise<{
 
 /**
  * The docker shard executor the tests use: DEMO_IMAGE with this checkout mounted read-only at
- * /app, so the containers run exactly the code under test as `canary-gate shard`; one core each.
+ * /app, so the containers run exactly the code under test as `canary-gate shard`; `cpusets`
+ * pins them (round robin), else the kernel places them.
  */
-export function checkoutShardExecutor(): ReturnType<typeof dockerExecutor> {
+export function checkoutShardExecutor(cpusets?: string[]): ReturnType<typeof dockerExecutor> {
   return dockerExecutor({
     image: `${DEMO_IMAGE}:baseline`,
     command: ['/node', '/app/bin/canary-gate.js'],
     mounts: [{ host: fileURLToPath(new URL('../..', import.meta.url)), container: '/app' }],
-    cpusets: ['0', '1'],
+    ...(cpusets ? { cpusets } : {}),
   });
 }

@@ -11,7 +11,7 @@ import { SHARD_RUN_LABEL } from '../../../src/shard/docker-executor.js';
 import { buildDemoImages, checkoutShardExecutor, docker, requireDocker } from '../../helpers/docker.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
-const executor = checkoutShardExecutor;
+const executor = () => checkoutShardExecutor(['0', '1']);
 
 let server: TestServer;
 beforeAll(async () => {

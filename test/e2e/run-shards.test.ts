@@ -1,8 +1,9 @@
 /**
  * `canary-gate run --shards N --executor X` as a user runs it, through a real nginx: flags that
  * cannot work are refused before anything is sent or any weight moves (exit 2 naming the flag),
- * and a signal mid-step resets nginx, exits 130 and leaves no shard process behind. The staged
- * canary from shard containers and its verdicts: test/integration/shard/run-docker.test.ts.
+ * a signal mid-step resets nginx, exits 130 and leaves no shard process behind, and a shard that
+ * falls silent is named, nginx reset, exit 3. The staged canary from shard containers and its
+ * verdicts: test/integration/shard/run-docker.test.ts.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,23 @@ describe('canary-gate run --shards', () => {
     run.child.kill('SIGTERM');
     const done = await run.done;
     expect(done.code).toBe(130);
+    expect(canaryInUpstream()).toBe(false);
+    await gone(shards, 5000);
+  });
+
+  it('a shard that falls silent mid-step is named: nginx back at 0 % canary, exit 3', async () => {
+    const run = startCli(['run', file, '--out', out(), '--shards', '2', '--json']);
+    await run.stderrUntil(/step 1\/2 10% · 1s\//);
+    const shards = childrenOf(run.child.pid as number);
+    expect(shards).toHaveLength(2);
+    // Frozen, not dead: it holds its connections and prints nothing (the coordinator's silence bound is 5 s).
+    const frozen = shards[1] as number;
+    process.kill(frozen, 'SIGSTOP');
+    const done = await run.done;
+    expect(done.code).toBe(3);
+    const result = JSON.parse(done.stdout);
+    expect(result.decision).toBe('aborted');
+    expect(result.reason).toMatch(new RegExp(`shard \\d \\(pid ${frozen}\\): hung: nothing on its output for \\d+ s`));
     expect(canaryInUpstream()).toBe(false);
     await gone(shards, 5000);
   });

@@ -65,7 +65,7 @@ export interface StepLook {
 }
 
 /**
- * What a rollout's load runs on: the in-process engine or shards (src/shard/sharded-load.ts).
+ * What a rollout's load runs on: the in-process engine or shards (sharded-load.ts).
  * The rollout reads both the same way, so the judge and the reports never know which it was.
  */
 export type RolloutLoadHandle = Pick<

@@ -5,13 +5,13 @@
  */
 import type { Argv } from 'yargs';
 import type { LoadStarter } from '../canary/rollout-load.js';
+import { shardedLoad } from '../canary/sharded-load.js';
 import { ScenarioError, UsageError } from '../errors.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { checksExplicitlyEmpty } from '../scenario/checks.js';
 import { RUN_MODES, type RunScenario } from '../scenario/schema.js';
 import { runCanarySession } from '../session/canary.js';
 import { shardExecutor } from '../shard/executors.js';
-import { shardedLoad } from '../shard/sharded-load.js';
 import { readBaselineFile, readScenarioFile } from './files.js';
 import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';

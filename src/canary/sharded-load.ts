@@ -10,7 +10,6 @@
  * that throws it, so the rollout ends aborted, never judged on a partial load.
  */
 import { performance } from 'node:perf_hooks';
-import type { LoadStarter, RolloutLoadHandle } from '../canary/rollout-load.js';
 import type { LoadMark, LoadProgress, LoadWindow } from '../load/engine.js';
 import { generatorLimit } from '../load/generator-limit.js';
 import { addGeneratorSample, emptyGeneratorSample } from '../load/generator-meter.js';
@@ -18,7 +17,8 @@ import type { GeneratorIntervalPoint, IntervalPoint } from '../load/interval-ser
 import { armFromWire, mergeArms, mergeByArm } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import { type ShardedRunOptions, startSharded } from './coordinator.js';
+import { type ShardedRunOptions, startSharded } from '../shard/coordinator.js';
+import type { LoadStarter, RolloutLoadHandle } from './rollout-load.js';
 
 /** Seconds kept per arm in the series and the per-second measurements (a day at 1 s). */
 const MAX_SECONDS = 86_400;

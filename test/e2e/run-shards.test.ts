@@ -50,6 +50,14 @@ const canaryInUpstream = () => readFileSync(nginx.upstreamFile, 'utf8').includes
 const out = () => join(dir, 'out');
 
 describe('canary-gate run --shards', () => {
+  it('says --shards and --executor in run --help, with an example', async () => {
+    const help = await runCli(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--shards\s+split the rollout's load over N generator processes or containers/);
+    expect(help.stdout).toMatch(/--executor\s+what runs the shards/);
+    expect(help.stdout).toContain('canary-gate run canary.yaml --shards 2');
+  });
+
   it('refuses shards it cannot run, naming the flag and the field; nothing is sent', async () => {
     // nginx's own start was checked through it: only what the runs send counts.
     const before = baseline.seen.length + canary.seen.length;

@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * warm-up's share, a stored baseline against a later run): each runs alone, after everything
  * else. The capacity tests are not here: they search known capacities with headroom for a busy
  * neighbour (their SLOs and rates leave room, and a generator-limited step is run again).
+ * A new file under test/integration, test/e2e or test/faults runs in `machine` (two at a time)
+ * without being listed; add it here only if its verdict rests on timing a neighbour could move.
  */
 const ALONE = [
   // 3000/s against demo services: its own load would be the neighbour of whatever ran beside it.
@@ -38,12 +40,14 @@ export default defineConfig({
     projects: [
       {
         // Pure code: files run in parallel, in threads that keep their imports from file to file.
+        // Two at a time, stated: vitest's default is one worker fewer than the cores, so one here.
         test: {
           ...shared,
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           pool: 'threads',
           isolate: false,
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },

@@ -68,7 +68,9 @@ else
   npm ci --no-audit --no-fund
   echo "$lock" > "$stamp"
 fi
-# Typecheck beside lint and build: each takes one core, and the tests need only the build.
+# Typecheck beside lint and build: each takes one core, and the tests need only the build. Both
+# are incremental (state in .tmp/*.tsbuildinfo): only what changed since the last run is checked
+# again, and `tsc -b` builds again whenever an output in dist/ is missing or older than its source.
 log "typecheck, lint and build"
 mkdir -p .tmp
 npm run typecheck > .tmp/typecheck.log 2>&1 &

@@ -140,9 +140,10 @@ export function planPower(input: PowerPlanInput): StepPower[] {
     const against = live
       ? ''
       : nb > 0
-        ? ` against the pooled baseline of ${stepList(pooledSteps)}`
+        ? ` against the pooled baseline of ${stepList(pooledSteps)} (measured earlier: compared across time, its samples fixed)`
         : ' (no baseline to compare with)';
     const extended = most.canary > plan.canary ? ` (up to ${formatCount(most.canary)} with extensions)` : '';
+    const bursts = deff > 1 ? ` (bursts assumed: ${formatCount(Math.round(plan.canary / deff))} independent)` : '';
     const lines = checks.map((c) => c.sentence);
     out.push({
       step: index + 1,
@@ -151,7 +152,7 @@ export function planPower(input: PowerPlanInput): StepPower[] {
       baselineSamples: live ? plan.baseline : pooled,
       maxCanarySamples: most.canary,
       checks,
-      sentence: `step ${index + 1} (${weight} %): ${formatCount(plan.canary)} canary samples in ${duration(input.stepDurationMs)}${extended}${against}${lines.length > 0 ? `; ${lines.join('; ')}` : ''}`,
+      sentence: `step ${index + 1} (${weight} %): ${formatCount(plan.canary)} canary samples in ${duration(input.stepDurationMs)}${bursts}${extended}${against}${lines.length > 0 ? `; ${lines.join('; ')}` : ''}`,
     });
     if (live) {
       pooled += plan.baseline;

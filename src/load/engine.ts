@@ -39,6 +39,11 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Called once a second. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Run even a one-worker plan on a worker thread, so that work on this thread (a rollout's
+   * looks: judging, results) never delays a send; more than one worker always runs off it.
+   */
+  offThread?: boolean;
 }
 
 /** Rates of a run, each over the planned measured window. */
@@ -183,7 +188,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadHan
     stop(): void;
   };
   let finished: Promise<{ merged: ThreadResult; perWorker?: ThreadResult[] }>;
-  if (plan.workers > 1) {
+  if (plan.workers > 1 || options.offThread) {
     const workers = startInWorkers(plan, hooks);
     runner = workers;
     finished = workers.done;

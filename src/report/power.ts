@@ -43,6 +43,7 @@ export function scenarioPower(s: RunScenario): PowerReport {
     checks,
     alpha: statistics.alpha,
     beta: statistics.beta,
+    designEffect: statistics.designEffect,
   });
   const warnings: string[] = [];
   for (const step of steps) {

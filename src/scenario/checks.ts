@@ -153,6 +153,14 @@ export const StatisticsSchema = z
         "false-promotion budget per check: a canary regressed by a check's margin passes it with at most this probability, spent over the planned step",
       ),
     minSamples: z.number().int().positive().default(200).describe('fewest requests per arm before a check can pass'),
+    designEffect: z
+      .number()
+      .min(1)
+      .max(10_000)
+      .default(1)
+      .describe(
+        'bursts the plan-time power assumes: how many requests count as one independent sample (stalls and GC pauses slow requests together; 1: independent). The judge measures the real one from per-second windows; `bursts: … count as …` in a run names it',
+      ),
     maxIncrease: percent('median increase a distribution check allows when it names no ratio (effect size)').default(
       0.05,
     ),

@@ -36,6 +36,15 @@ describe('plan-time power as validate and run print it', () => {
     expect(p.warnings).toEqual([]);
   });
 
+  it('counts the bursts the scenario assumes (statistics.designEffect), and says so', () => {
+    const traffic = 'traffic: { rate: 3000/s, stepDuration: 10s, maxStepDuration: 20s }\nsteps: [50, 100]\n';
+    const p = scenarioPower(scenario(`${traffic}${CHECKS}  statistics: { designEffect: 10 }\n`));
+    // 15 000 canary samples in bursts of 10 carry what 1 500 independent ones would: not enough.
+    expect(p.lines[0]).toContain('15 000 canary samples in 10 s (bursts assumed: 1 500 independent)');
+    expect(p.warnings.some((w) => /^step 1 \(50 %\): p99 catches/.test(w))).toBe(true);
+    expect(p.lines[1]).toContain('against the pooled baseline of step 1 (measured earlier: compared across time');
+  });
+
   it('a closed model plans no sample count and says so', () => {
     const p = scenarioPower(scenario(`traffic: { connections: 10, stepDuration: 10s }\n${CHECKS}`));
     expect(p.lines).toEqual([]);

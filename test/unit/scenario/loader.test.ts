@@ -39,6 +39,7 @@ describe('scenario loader', () => {
       alpha: 0.01,
       beta: 0.05,
       minSamples: 200,
+      designEffect: 1,
       maxIncrease: 0.05,
       inconclusive: 'rollback',
     });

@@ -24,6 +24,9 @@ const ALONE = [
   // Whether the generator kept its schedule: a neighbour starving it is a generator limit, so the
   // cases that must not be one (a stalling service, a connection cap alone) need the machine.
   'test/integration/load/generator-limited.test.ts',
+  // Verdicts of a staged canary from shard containers compared with one process: an A/A whose
+  // bursts a neighbour makes can stay undecided (beside a CPU hog: 1 in 5 at a 9 s longest step).
+  'test/integration/shard/run-docker.test.ts',
 ];
 
 const shared = {

@@ -28,7 +28,7 @@ import {
 import type { RunScenario } from '../scenario/schema.js';
 import { type SecurityLook, stoppedVerdict } from '../security/gate.js';
 import { preflight } from './preflight.js';
-import { RolloutLoad, type StepLook } from './rollout-load.js';
+import { type LoadStarter, RolloutLoad, type StepLook } from './rollout-load.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
 import type { WeightEntry, WeightJournal } from './weight-journal.js';
@@ -72,6 +72,8 @@ export interface CanaryRunOptions {
    * baseline finding in pre-flight aborts. Never throws.
    */
   security?: (at: 'preflight' | number) => Promise<SecurityLook>;
+  /** What runs the rollout's load (default: the in-process engine; shards with `run --shards`). */
+  load?: LoadStarter;
 }
 
 /** Run a staged canary to a decision. Never throws for run-time failures: they become "aborted". */
@@ -172,6 +174,7 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         durationMs: rolloutBoundMs(scenario.steps.length, maxMs, t.warmup),
         ...(throughUrl !== undefined && measurer ? { through: { url: throughUrl, measurer } } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.load ? { start: o.load } : {}),
         // Progress counts seconds from the step's start, as the step's planned time does.
         onProgress: (progress) =>
           o.onEvent?.({

@@ -9,7 +9,14 @@
 import { performance } from 'node:perf_hooks';
 import type { ArmWindow } from '../gates/judge.js';
 import { bucketsOf, subtractBuckets } from '../gates/stats/buckets.js';
-import { type LoadHandle, type LoadMark, type LoadProgress, type LoadResult, startLoad } from '../load/engine.js';
+import {
+  type LoadHandle,
+  type LoadMark,
+  type LoadProgress,
+  type LoadResult,
+  type RunLoadOptions,
+  startLoad,
+} from '../load/engine.js';
 import type { GeneratorLimit } from '../load/generator-limit.js';
 import type { GeneratorSample } from '../load/generator-meter.js';
 import type { GeneratorIntervalPoint, IntervalPoint } from '../load/interval-series.js';
@@ -98,6 +105,27 @@ function remainderWindow(
   };
 }
 
+/**
+ * What a rollout's load runs on: the in-process engine or shards (sharded-load.ts).
+ * The rollout reads both the same way, so the judge and the reports never know which it was.
+ */
+export type RolloutLoadHandle = Pick<
+  LoadHandle,
+  'done' | 'setWeights' | 'mark' | 'measurementsSince' | 'forget' | 'intervals' | 'stop'
+> & {
+  /** When measuring starts (the warm-up's end), performance.now() ms: shards start a little later than asked. */
+  readonly measuredFromMs: number;
+};
+
+/** Starts a rollout's load from its plan. */
+export type LoadStarter = (plan: LoadPlan, options: RunLoadOptions) => RolloutLoadHandle;
+
+/** The in-process engine as a rollout's load (the default). */
+export const engineLoad: LoadStarter = (plan, options) => {
+  const measuredFromMs = performance.now() + (plan.warmupMs ?? 0);
+  return { ...startLoad(plan, options), measuredFromMs };
+};
+
 /** Options of the rollout's load. */
 export interface RolloutLoadOptions {
   scenario: RunScenario;
@@ -109,6 +137,8 @@ export interface RolloutLoadOptions {
   through?: { url: string; measurer: ArmMeasurer };
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** What runs the load (default: the in-process engine). */
+  start?: LoadStarter;
   /**
    * Where the generator runs: its own worker thread (default), or this thread, for a test that
    * must starve the generator with a hog on its own thread.
@@ -118,7 +148,7 @@ export interface RolloutLoadOptions {
 
 /** A rollout's running load. */
 export class RolloutLoad {
-  readonly #handle: LoadHandle;
+  readonly #handle: RolloutLoadHandle;
   readonly #through: RolloutLoadOptions['through'];
   readonly #hasBaseline: boolean;
   /** Per arm, per-second windows by interval index. */
@@ -140,9 +170,7 @@ export class RolloutLoad {
         ];
     // A weight of 0 is allowed while another arm has some (it keeps its connections idle).
     if (!targets.some((t) => t.weight > 0)) for (const t of targets) t.weight = 1;
-    this.#warmedUpAtMs = performance.now() + warmupMs;
-    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
-    this.#handle = startLoad(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
+    this.#handle = (o.start ?? engineLoad)(scenarioLoadPlan(s, targets, o.durationMs, warmupMs), {
       ...(o.signal ? { signal: o.signal } : {}),
       // The looks judge on this thread (100–200 ms of CPU each on a busy machine): on the same
       // thread they delayed every send due meanwhile, a transient in the canary alone at 100 %.
@@ -152,6 +180,8 @@ export class RolloutLoad {
         o.onProgress?.(progress);
       },
     });
+    this.#warmedUpAtMs = this.#handle.measuredFromMs;
+    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
   }
 
   /** Resolves when the load has ended (its bound, stop() or the signal). */

@@ -13,13 +13,14 @@ import { validateSection } from '../scenario/loader.js';
 import { Redactor } from '../scenario/secrets.js';
 import { LoadSchema } from '../scenario/sections.js';
 import { runSharded } from '../shard/coordinator.js';
-import { SHARD_EXECUTORS, type ShardExecutorName, shardExecutor } from '../shard/executors.js';
+import { shardExecutor } from '../shard/executors.js';
 import { splitProblems } from '../shard/split.js';
 import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags, requestFromArgs } from './flags.js';
 import type { CliIO } from './io.js';
+import { assertExecutorReady, type ShardArgs, shardFlags } from './shard-flags.js';
 
 /** Flags of the load command, as yargs parses them. */
-export interface LoadArgs extends RequestArgs {
+export interface LoadArgs extends RequestArgs, ShardArgs {
   rate?: string;
   duration?: string;
   warmup?: string;
@@ -28,8 +29,6 @@ export interface LoadArgs extends RequestArgs {
   workers?: number;
   timeout?: string;
   'max-requests'?: number;
-  shards?: number;
-  executor: ShardExecutorName;
   json: boolean;
   quiet: boolean;
 }
@@ -48,17 +47,7 @@ const FLAGS: readonly FieldFlagSpec[] = [
 
 /** Declare the command's positional and flags. */
 export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
-  return requestFlags(fieldFlags(y, LoadSchema, FLAGS))
-    .option('shards', {
-      type: 'number',
-      describe:
-        'split the load over N generator processes (shard i sends intended times i, i+N, …); histograms merge exactly',
-    })
-    .option('executor', {
-      choices: SHARD_EXECUTORS,
-      default: 'process' as const,
-      describe: 'what runs the shards (with --shards)',
-    })
+  return shardFlags(requestFlags(fieldFlags(y, LoadSchema, FLAGS)), 'split the load over N generator processes')
     .positional('url', {
       type: 'string',
       describe: 'target URL (http or https), e.g. http://127.0.0.1:8080/api',
@@ -130,6 +119,7 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
 export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number> {
   const redactor = new Redactor();
   const plan = planFromArgs(args, io.env, redactor);
+  await assertExecutorReady(args, io.env);
   const controller = new AbortController();
   let interrupted = false;
   const unsubscribe = io.onSignal(() => {

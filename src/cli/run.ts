@@ -4,17 +4,22 @@
  * after the router was reset.
  */
 import type { Argv } from 'yargs';
-import { ScenarioError } from '../errors.js';
+import type { LoadStarter } from '../canary/rollout-load.js';
+import { shardedLoad } from '../canary/sharded-load.js';
+import { ScenarioError, UsageError } from '../errors.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { checksExplicitlyEmpty } from '../scenario/checks.js';
-import { RUN_MODES } from '../scenario/schema.js';
+import { RUN_MODES, type RunScenario } from '../scenario/schema.js';
 import { runCanarySession } from '../session/canary.js';
+import { shardExecutor } from '../shard/executors.js';
 import { readBaselineFile, readScenarioFile } from './files.js';
 import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';
 import { printRunOutcome } from './print.js';
+import { assertExecutorReady, type ShardArgs, shardFlags, shardProblems } from './shard-flags.js';
 
 /** Flags of the run command. */
-export interface RunArgs extends MetricsArgs {
+export interface RunArgs extends MetricsArgs, ShardArgs {
   scenario: string;
   out?: string;
   baseline?: string;
@@ -25,7 +30,7 @@ export interface RunArgs extends MetricsArgs {
 
 /** Declare the command's positional and flags. */
 export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
-  return metricsFlags(y)
+  return shardFlags(metricsFlags(y), "split the rollout's load over N generator processes or containers")
     .positional('scenario', { type: 'string', describe: 'scenario file (YAML or JSON)', demandOption: true })
     .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
     .option('allow-no-checks', {
@@ -40,6 +45,10 @@ export function runBuilder<T>(y: Argv<T>): Argv<T & RunArgs> {
     })
     .example('$0 run scenarios/nginx-canary.yaml', 'staged canary through nginx; exit 0 promoted, 1 rolled back')
     .example('$0 run canary.yaml --json > result.json', 'the RunResult as JSON on stdout, progress on stderr')
+    .example(
+      '$0 run canary.yaml --shards 2 --executor docker',
+      "the rollout's load from 2 shard containers; a shard that dies or hangs resets the router, exit 3",
+    )
     .example(
       '$0 run canary.yaml --metrics-port 9464 --pushgateway http://127.0.0.1:9091',
       'serve live metrics for Prometheus/Grafana; push the final state at the end',
@@ -58,6 +67,7 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
       hint: 'remove gates.checks for the default checks, name some, or pass --allow-no-checks',
     });
   }
+  const load = args.shards === undefined ? undefined : await shardedRunLoad(args, scenario, io);
   const baselineFile = args.baseline ?? scenario.baseline?.file;
   const baseline = baselineFile ? await readBaselineFile(baselineFile) : undefined;
   const outcome = await runCanarySession(
@@ -70,9 +80,24 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
       quiet: args.quiet,
       ...(baseline ? { baseline } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(load ? { load } : {}),
     },
     io,
   );
   printRunOutcome(outcome, io, args);
   return outcome.result.exitCode;
+}
+
+/** The rollout's load as --shards shards, checked before anything is sent (exit 2 naming the flag). */
+async function shardedRunLoad(args: RunArgs, scenario: RunScenario, io: CliIO): Promise<LoadStarter> {
+  const shards = args.shards as number;
+  // Splitting depends on the traffic alone, not on where the load goes.
+  const plan = scenarioLoadPlan(scenario, [{ arm: 'canary', url: scenario.targets.canary.url, weight: 1 }], 1000, 0);
+  const problems = shardProblems(plan, shards, (field) => `${args.scenario}: traffic.${field}`);
+  if (problems.length > 0)
+    throw new UsageError(`invalid arguments:\n  - ${problems.join('\n  - ')}\nnothing was sent`, {
+      hint: 'see canary-gate run --help',
+    });
+  await assertExecutorReady(args, io.env);
+  return shardedLoad({ shards, executor: shardExecutor(args.executor, io.env) });
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { baselineWarnings, storedMeasurements } from '../baseline/build.js';
 import type { Baseline } from '../baseline/format.js';
 import { type DriverEvent, runCanary } from '../canary/driver.js';
+import type { LoadStarter } from '../canary/rollout-load.js';
 import { createRouter } from '../canary/routers/create-router.js';
 import { acquireRouterLock, lockDir, type RouterLock, routerTarget } from '../canary/routers/lock.js';
 import { CanaryGateError, ScenarioError, UsageError } from '../errors.js';
@@ -43,6 +44,8 @@ export interface CanarySessionOptions {
   onEvent?: (event: DriverEvent) => void;
   /** Serve /metrics during the run and/or push the final state. */
   metrics?: MetricsTargets;
+  /** What runs the rollout's load (default: the in-process engine). */
+  load?: LoadStarter;
 }
 
 /** A finished run: its result (secrets redacted) and the files written. */
@@ -178,6 +181,7 @@ async function runLocked(
       ...(baseline ? { stored: (index: number) => storedMeasurements(baseline, index), warnings } : {}),
       ...(external ? { external } : {}),
       ...(security ? { security } : {}),
+      ...(o.load ? { load: o.load } : {}),
       signal: controller.signal,
       onEvent: (event) => {
         o.onEvent?.(event);

@@ -25,6 +25,7 @@ import {
   parseShardLine,
   SHARD_LIMITS,
   SHARD_PROTOCOL_VERSION,
+  type ShardCommand,
   type ShardLine,
 } from './protocol.js';
 import { type ShardPlanFile, splitProblems } from './split.js';
@@ -137,6 +138,8 @@ function intervalSample(m: ArmMeasurements): IntervalArmSample {
 export interface ShardedHandle {
   /** The merged result, or a ShardError naming the shards that failed. */
   readonly done: Promise<ShardedLoadResult>;
+  /** When every shard starts its schedule (its warm-up first), ms since the epoch. */
+  readonly startAtEpochMs: number;
   /**
    * New relative weights per arm in every shard, from `atEpochMs` on (default: 250 ms from now,
    * so every shard switches at the same moment). Throws ShardError when a running shard cannot
@@ -296,8 +299,11 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   };
 
   let aborted = false;
-  const control: Omit<ShardedHandle, 'done'> = {
+  // The last switch asked for: a shard still starting is told it once it runs.
+  let lastWeights: ShardCommand | undefined;
+  const control: Omit<ShardedHandle, 'done' | 'startAtEpochMs'> = {
     setWeights: (weights, atEpochMs = Date.now() + SWITCH_LEAD_MS) => {
+      lastWeights = { type: 'weights', weights, atEpochMs };
       const untold = followed.filter(
         (f) =>
           f.instance && !f.end && f.problem === undefined && !f.instance.send({ type: 'weights', weights, atEpochMs }),
@@ -334,6 +340,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
           const instance = await executor.start({ index: f.index, count: n, planJson });
           f.instance = instance;
           f.lastLineAt = Date.now();
+          if (lastWeights && !instance.send(lastWeights)) fail(f, 'could not be told its new weights');
           // Stopped already (signal, another shard failed): this one stops too.
           if (stopping) instance.stop();
           return instance;
@@ -372,7 +379,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     const ends = followed.map((f) => f.end as EndLine);
     return assemble(plan, startedAt, aborted || options.signal?.aborted === true, ends, series, reports, executor.name);
   };
-  return { ...control, done: run() };
+  return { ...control, startAtEpochMs, done: run() };
 }
 
 /** A shard's report from what was read of it. */

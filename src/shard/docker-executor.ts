@@ -119,3 +119,22 @@ export function dockerExecutor(options: DockerExecutorOptions = {}): ShardExecut
     },
   };
 }
+
+/**
+ * Why shard containers of `image` cannot start here (no engine answers, the image is not on the
+ * local engine), or undefined when they can: asked before a run sends anything or moves a router.
+ */
+export async function dockerProblem(image: string): Promise<string | undefined> {
+  try {
+    await docker(['image', 'inspect', '--format', '{{.Id}}', image]);
+    return undefined;
+  } catch (error) {
+    const e = error as { stderr?: string; code?: string | number; killed?: boolean; message: string };
+    if (e.code === 'ENOENT') return 'the docker CLI is not installed';
+    if (e.killed) return `the Docker engine did not answer within ${DOCKER_CALL_MS / 1000} s`;
+    const said = (e.stderr ?? e.message).trim().split('\n').at(-1) ?? '';
+    return /no such image/i.test(said)
+      ? `image ${image} is not on the local engine (shards never pull): build it, or set CANARY_GATE_SHARD_IMAGE`
+      : `docker: ${said.slice(0, 300)}`;
+  }
+}

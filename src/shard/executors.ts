@@ -10,6 +10,11 @@ export const SHARD_EXECUTORS = ['process', 'docker'] as const;
 /** An executor's name. */
 export type ShardExecutorName = (typeof SHARD_EXECUTORS)[number];
 
+/** The image the docker executor runs: CANARY_GATE_SHARD_IMAGE, else canary-gate:latest (deploy/image). */
+export function shardImage(env: Readonly<Record<string, string | undefined>>): string {
+  return env.CANARY_GATE_SHARD_IMAGE || 'canary-gate:latest';
+}
+
 /** The executor called `name`; `env` may name the shard image (CANARY_GATE_SHARD_IMAGE). */
 export function shardExecutor(
   name: ShardExecutorName,
@@ -20,6 +25,6 @@ export function shardExecutor(
       return processExecutor();
     case 'docker':
       // The canary-gate image from the local engine (deploy/image), host networking.
-      return dockerExecutor({ image: env.CANARY_GATE_SHARD_IMAGE || 'canary-gate:latest' });
+      return dockerExecutor({ image: shardImage(env) });
   }
 }

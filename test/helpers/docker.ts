@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { dockerExecutor } from '../../src/shard/docker-executor.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../scripts/build-demo-image.sh', import.meta.url));
@@ -63,4 +64,18 @@ export async function inspect(id: string): Promise<{
   HostConfig: { CpusetCpus: string; Memory: number; MemorySwap: number; NanoCpus: number; NetworkMode: string };
 }> {
   return JSON.parse(await docker('inspect', id))[0];
+}
+
+/**
+ * The docker shard executor the tests use: DEMO_IMAGE with this checkout mounted read-only at
+ * /app, so the containers run exactly the code under test as `canary-gate shard`; `cpusets`
+ * pins them (round robin), else the kernel places them.
+ */
+export function checkoutShardExecutor(cpusets?: string[]): ReturnType<typeof dockerExecutor> {
+  return dockerExecutor({
+    image: `${DEMO_IMAGE}:baseline`,
+    command: ['/node', '/app/bin/canary-gate.js'],
+    mounts: [{ host: fileURLToPath(new URL('../..', import.meta.url)), container: '/app' }],
+    ...(cpusets ? { cpusets } : {}),
+  });
 }

@@ -95,3 +95,13 @@ export async function startNginx(baseline: string, canary: string): Promise<Test
     },
   };
 }
+
+/** A scenario's `router:` section (YAML, at the top level) for this nginx. */
+export function nginxRouterYaml(nginx: TestNginx): string {
+  return `router:
+  type: nginx
+  upstreamFile: ${nginx.upstreamFile}
+  upstreamName: ${nginx.upstreamName}
+  reload: ${JSON.stringify(nginx.reload)}
+  verifyUrl: ${nginx.url}/`;
+}

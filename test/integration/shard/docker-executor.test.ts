@@ -4,22 +4,14 @@
  * bin/, dist/ and node_modules are mounted read-only at /app, so the container runs exactly the
  * code under test as `canary-gate shard`.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError } from '../../../src/shard/coordinator.js';
-import { dockerExecutor, SHARD_RUN_LABEL } from '../../../src/shard/docker-executor.js';
-import { buildDemoImages, DEMO_IMAGE, docker, requireDocker } from '../../helpers/docker.js';
+import { SHARD_RUN_LABEL } from '../../../src/shard/docker-executor.js';
+import { buildDemoImages, checkoutShardExecutor, docker, requireDocker } from '../../helpers/docker.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const executor = () =>
-  dockerExecutor({
-    image: `${DEMO_IMAGE}:baseline`,
-    command: ['/node', '/app/bin/canary-gate.js'],
-    mounts: [{ host: ROOT, container: '/app' }],
-    cpusets: ['0', '1'],
-  });
+const executor = () => checkoutShardExecutor(['0', '1']);
 
 let server: TestServer;
 beforeAll(async () => {

@@ -1,0 +1,49 @@
+/** The flags of the commands whose load can run as shards (`--shards N --executor X`). */
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import type { LoadPlan } from '../load/plan.js';
+import { dockerProblem } from '../shard/docker-executor.js';
+import { SHARD_EXECUTORS, type ShardExecutorName, shardImage } from '../shard/executors.js';
+import { splitProblems } from '../shard/split.js';
+import type { CliIO } from './io.js';
+
+/** The shard flags as yargs parses them. */
+export interface ShardArgs {
+  shards?: number;
+  executor: ShardExecutorName;
+}
+
+/** Declare --shards (described by `what`) and --executor. */
+export function shardFlags<T>(y: Argv<T>, what: string): Argv<T & ShardArgs> {
+  return y
+    .option('shards', {
+      type: 'number',
+      describe: `${what} (shard i sends intended times i, i+N, …); histograms merge exactly`,
+    })
+    .option('executor', {
+      choices: SHARD_EXECUTORS,
+      default: 'process' as const,
+      describe: 'what runs the shards (with --shards): local processes, or containers on the local Docker engine',
+    }) as Argv<T & ShardArgs>;
+}
+
+/**
+ * Every problem of splitting `plan` over --shards, each naming the flag or the scenario field
+ * (`field` turns a plan field into what the user wrote).
+ */
+export function shardProblems(plan: LoadPlan, shards: number, field: (name: string) => string): string[] {
+  return splitProblems(plan, shards).map((p) => {
+    const name = p.slice(0, p.indexOf(':'));
+    return name === 'shards' ? `--${p}` : `--shards ${shards}: ${field(name)}${p.slice(name.length)}`;
+  });
+}
+
+/** Throws UsageError (exit 2, nothing sent) when --executor docker cannot start a shard here. */
+export async function assertExecutorReady(args: ShardArgs, env: CliIO['env']): Promise<void> {
+  if (args.shards === undefined || args.executor !== 'docker') return;
+  const problem = await dockerProblem(shardImage(env));
+  if (problem !== undefined)
+    throw new UsageError(`--executor docker: ${problem}; nothing was sent`, {
+      hint: 'start a Docker engine, or use --executor process',
+    });
+}

@@ -284,12 +284,18 @@ export interface StagedChecks {
 }
 
 /**
- * A staged run's checks: as written, or with none written the default checks against `reference`
- * (a run that can fail nothing would promote anything). A list written empty stays empty: `run`
+ * A staged run's checks: as written, or with none written (and no PromQL or Alertmanager checks,
+ * `external`) the default checks against `reference` (a run that can fail nothing would promote anything). A list written empty stays empty: `run`
  * refuses it unless told so by a flag.
  */
-export function stagedChecks(written: readonly RawCheck[] | undefined, reference: Reference): StagedChecks {
+export function stagedChecks(
+  written: readonly RawCheck[] | undefined,
+  reference: Reference,
+  external = false,
+): StagedChecks {
   if (written !== undefined) return { checks: resolveChecks(written) };
+  // PromQL or Alertmanager checks are checks the user wrote: they judge the steps without defaults.
+  if (external) return { checks: [] };
   return { checks: defaultRelativeChecks(reference), defaultChecks: reference };
 }
 

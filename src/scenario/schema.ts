@@ -122,6 +122,11 @@ function stagedRules(s: StagedInput, ctx: z.RefinementCtx): void {
   }
 }
 
+/** Whether a staged scenario has checks outside gates.checks: PromQL queries or Alertmanager alerts. */
+function hasExternalChecks(s: { prometheus?: { queries: unknown[] } | undefined; alertmanager?: unknown }): boolean {
+  return (s.prometheus?.queries.length ?? 0) > 0 || s.alertmanager !== undefined;
+}
+
 /** A staged canary: traffic moves to the canary step by step, judged against the live baseline arm. */
 export const CanaryScenarioSchema = z
   .strictObject({
@@ -137,7 +142,10 @@ export const CanaryScenarioSchema = z
     baseline: BaselineFileSchema.optional(),
   })
   .superRefine(stagedRules)
-  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, ...stagedChecks(gates.checks, 'vsBaseline') } }))
+  .transform(({ gates, ...rest }) => ({
+    ...rest,
+    gates: { ...gates, ...stagedChecks(gates.checks, 'vsBaseline', hasExternalChecks(rest)) },
+  }))
   .describe('a staged canary');
 
 /** A candidate judged against a stored baseline file, traffic moved as a canary's (often one step at 100 %). */
@@ -156,7 +164,10 @@ export const RegressionScenarioSchema = z
   })
   .superRefine(stagedRules)
   // The mode is about the stored baseline (a baseline target is optional): the defaults hold the candidate to it.
-  .transform(({ gates, ...rest }) => ({ ...rest, gates: { ...gates, ...stagedChecks(gates.checks, 'vsStored') } }))
+  .transform(({ gates, ...rest }) => ({
+    ...rest,
+    gates: { ...gates, ...stagedChecks(gates.checks, 'vsStored', hasExternalChecks(rest)) },
+  }))
   .describe('a regression run against a stored baseline');
 
 /** A search for the highest rate that meets an SLO. */

@@ -229,6 +229,9 @@ router:
   type: exec
   command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(setWeight)}, ${JSON.stringify(weights)}, "{weight}"]
 gates:
+  # A check the 10 % step passes on a few samples (with none written, the default checks would
+  # need more than this short step has to reach the 50 % step whose router call fails).
+  checks: [{ metric: errorRate, max: 50% }]
   statistics: { minSamples: 5 }
 hooks:
   rollback: [${JSON.stringify(process.execPath)}, -e, 'require("fs").writeFileSync(process.argv[1], "yes")', ${JSON.stringify(hookFile)}]

@@ -352,6 +352,10 @@ describe('trace exemplars in a run', () => {
   sample: 100%
   slowest: 3
   urlTemplate: "http://127.0.0.1:16686/trace/{traceId}"
+gates:
+  # A check these short steps decide (with none written, the default relative checks would need more).
+  checks: [{ metric: errorRate, max: 50% }]
+  statistics: { minSamples: 50 }
 `,
       ),
     );

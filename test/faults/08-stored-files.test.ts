@@ -7,9 +7,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { figure, runInProcess, runMeasured, STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
+import { compressedEncoding } from '../helpers/hdr-encoding.js';
 import { type Rig, startRig } from './rig.js';
 
 let rig: Rig;
@@ -50,16 +50,6 @@ function edited<T>(value: T, edit: (step: StepFields) => void): T {
   const copy = structuredClone(value) as T & { steps: StepFields[] };
   edit(copy.steps[0] as StepFields);
   return copy;
-}
-
-/** An HdrHistogram V2 compressed encoding around `raw` (its header written by the caller). */
-function encoding(raw: Buffer): string {
-  const compressed = deflateSync(raw);
-  const out = Buffer.alloc(8 + compressed.length);
-  out.writeInt32BE(0x1c849314, 0);
-  out.writeInt32BE(compressed.length, 4);
-  compressed.copy(out, 8);
-  return out.toString('base64');
 }
 
 /** An uncompressed V2 header: payload length, 3 digits, 1 µs … 1 h. */
@@ -134,7 +124,7 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(
           edited(baseline, (s) => {
-            s.histogram = encoding(header(64 << 20, (64 << 20) + 40));
+            s.histogram = compressedEncoding(header(64 << 20, (64 << 20) + 40));
           }),
         ),
         write(result),
@@ -147,7 +137,7 @@ describe('compare reads result and baseline files strictly', () => {
       files: () => [
         write(
           edited(baseline, (s) => {
-            s.histogram = encoding(header(2_000_000_000, 48));
+            s.histogram = compressedEncoding(header(2_000_000_000, 48));
           }),
         ),
         write(result),
@@ -164,7 +154,7 @@ describe('compare reads result and baseline files strictly', () => {
             raw.writeUInt8(0xff, 40); // ZigZag, odd: a run of about a million zeros, past every bucket
             raw.writeUInt8(0xff, 41);
             raw.writeUInt8(0x7f, 42);
-            s.arms.canary.histogram = encoding(raw);
+            s.arms.canary.histogram = compressedEncoding(raw);
           }),
         ),
       ],

@@ -51,13 +51,19 @@ export async function startTestServer(script: (req: IncomingMessage) => Reply = 
     if (reply.delayMs) setTimeout(send, reply.delayMs);
     else send();
   });
+  return { ...(await listenOnLoopback(server)), seen };
+}
+
+/** A test server listening on 127.0.0.1 (port 0, keep-alive held a minute): its URL, port and close. */
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    seen,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './server.js';
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
@@ -79,19 +79,11 @@ export async function startTokenService(o: {
     }
     reply(200, '{"items":[1,2,3]}');
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    ...(await listenOnLoopback(server)),
     seen,
     setCheckAuth: (on) => {
       checkAuth = on;
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

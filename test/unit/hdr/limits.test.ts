@@ -1,17 +1,7 @@
-import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createHistogram, decodeHistogram, encodeHistogram, recordMs } from '../../../src/hdr/histogram.js';
 import { encodedHistogramProblem, MAX_DECODED_BYTES } from '../../../src/hdr/limits.js';
-
-/** A V2 compressed encoding around an uncompressed payload whose header the test writes. */
-function encoding(raw: Buffer): string {
-  const compressed = deflateSync(raw);
-  const out = Buffer.alloc(8 + compressed.length);
-  out.writeInt32BE(0x1c849314, 0);
-  out.writeInt32BE(compressed.length, 4);
-  compressed.copy(out, 8);
-  return out.toString('base64');
-}
+import { compressedEncoding } from '../../helpers/hdr-encoding.js';
 
 function payload(o: { length: number; bytes: number; digits?: number; lowest?: bigint; highest?: bigint }): Buffer {
   const raw = Buffer.alloc(o.bytes);
@@ -38,16 +28,20 @@ describe('histogram decoding limits', () => {
     ['another cookie', Buffer.alloc(16).toString('base64'), /not a compressed HdrHistogram V2/],
     [
       'a bomb',
-      encoding(payload({ length: 2 * MAX_DECODED_BYTES, bytes: 2 * MAX_DECODED_BYTES + 40 })),
+      compressedEncoding(payload({ length: 2 * MAX_DECODED_BYTES, bytes: 2 * MAX_DECODED_BYTES + 40 })),
       /inflates to more than/,
     ],
     [
       'a claimed 2 GB payload',
-      encoding(payload({ length: 2_000_000_000, bytes: 48 })),
+      compressedEncoding(payload({ length: 2_000_000_000, bytes: 48 })),
       /claims a payload of 2000000000 bytes/,
     ],
-    ['9 digits', encoding(payload({ length: 0, bytes: 40, digits: 9 })), /9 significant digits/],
-    ['an empty range', encoding(payload({ length: 0, bytes: 40, lowest: 10n, highest: 10n })), /not a histogram range/],
+    ['9 digits', compressedEncoding(payload({ length: 0, bytes: 40, digits: 9 })), /9 significant digits/],
+    [
+      'an empty range',
+      compressedEncoding(payload({ length: 0, bytes: 40, lowest: 10n, highest: 10n })),
+      /not a histogram range/,
+    ],
   ])('refuses %s', (_name, encoded, why) => {
     expect(encodedHistogramProblem(encoded)).toMatch(why);
     expect(() => decodeHistogram(encoded)).toThrow(why);

@@ -70,16 +70,14 @@ gates:
   return file;
 }
 
+/** `canary-gate run` of that scenario, its result as JSON on stdout. */
+function runArgs(canaryUrl: string, steps: string): string[] {
+  return ['run', scenario(canaryUrl, steps), '--out', join(dir, 'out'), '--json', '--quiet'];
+}
+
 describe('canary-gate run with the statistical judge', () => {
   it('rolls back a canary that is slower only in the tail (p99 +30 %, same median)', async () => {
-    const run = await runCli([
-      'run',
-      scenario(tailSlow.url, '50, 100'),
-      '--out',
-      join(dir, 'out'),
-      '--json',
-      '--quiet',
-    ]);
+    const run = await runCli(runArgs(tailSlow.url, '50, 100'));
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('rollback');
@@ -91,14 +89,7 @@ describe('canary-gate run with the statistical judge', () => {
 
   // Up to three steps at their longest (3 × 30 s) and the warm-up: more than the default minute.
   it('promotes an identical canary (A/A)', { timeout: 120_000 }, async () => {
-    const run = await runCli([
-      'run',
-      scenario(twin.url, '40, 60, 100'),
-      '--out',
-      join(dir, 'out'),
-      '--json',
-      '--quiet',
-    ]);
+    const run = await runCli(runArgs(twin.url, '40, 60, 100'));
     const result = JSON.parse(run.stdout);
     expect(result.reason).toBe('all 3 steps passed');
     expect(run.code).toBe(0);

@@ -80,9 +80,10 @@ const WARM_ROUNDS = 8;
  * throw-away recorders shaped like the plan's, while the shard waits for its start. Cold, its
  * first pass froze the sending thread about 40 ms at the end of the first measured second (more
  * with every shard of a run doing it at the same moment on a busy machine): requests came due
- * meanwhile, and a short step's p99 showed the freeze (docs/benchmarks.md, "Shards").
+ * meanwhile, and a short step's p99 showed the freeze (docs/benchmarks.md, "Shards"). Returns
+ * the last interval line it formatted.
  */
-export function warmReporting(plan: LoadPlan): void {
+export function warmReporting(plan: LoadPlan): string {
   const names = plan.mix.map(endpointName);
   const closed = plan.ratePerSec === undefined;
   const recorders = plan.targets.map((t) => new ArmRecorder(t.arm, t.url, names, closed, plan.tracing?.slowest ?? 0));
@@ -97,10 +98,11 @@ export function warmReporting(plan: LoadPlan): void {
   };
   const origin = recorders.map((r) => r.snapshot());
   let previous: ArmMeasurements[] = [];
+  let line = '';
   for (let round = 0; round < WARM_ROUNDS; round++) {
     record(round);
     const window = recorders.map((r, i) => subtractArms(r.measurements(), origin[i] as ArmMeasurements));
-    formatShardLine({
+    line = formatShardLine({
       v: SHARD_PROTOCOL_VERSION,
       shard: 0,
       type: 'interval',
@@ -110,6 +112,8 @@ export function warmReporting(plan: LoadPlan): void {
     });
     previous = window;
   }
+  // The last line, for a coordinator to warm its own reading path on.
+  return line;
 }
 
 /** Run shard `index` of the plan file; the protocol goes to `write`. */

@@ -5,7 +5,8 @@
 // replays bench/data/stalls-recording.json.gz (bench/record-latency.js).
 // Usage: npm run bench:judge -- [--streams iid,stalls,warmup,autocorrelated,recorded]
 //          [--sizes 1000,10000] [--runs 300] [--regression-runs 100] [--json out.json]
-// CPU-heavy for minutes: run it under the shared lock, a stream or two at a time.
+// Pure CPU for many minutes, no load: run it under `nice -n 19` (no shared lock needed; with
+// autogroup scheduling lower its session too, docs/judge.md "Simulation").
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';

@@ -104,6 +104,7 @@ function judgeStep(
     dropped: c.dropped,
     throughputPerSec: completedPerSec,
     generator: generator.signals,
+    seconds: result.generatorIntervals,
     sloPass: slo.pass,
     serviceTimeMeetsSlo,
   });

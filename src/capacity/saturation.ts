@@ -14,6 +14,7 @@ import {
   type GeneratorLimit,
   type GeneratorSecond,
   type GeneratorWindow,
+  generatorLimit,
   generatorLimitAdvice,
   generatorLimitOver,
 } from '../load/generator-limit.js';
@@ -38,6 +39,11 @@ export interface StepLoadFigures {
   sloPass: boolean;
   /** Whether the service time (from the actual send) alone would have met the SLO's latency terms. */
   serviceTimeMeetsSlo: boolean;
+  /**
+   * A sharded step: each shard's own signals, in index order. One shard behind its schedule
+   * makes the merged latency partly its own, even when the merged signals dilute it.
+   */
+  shards?: GeneratorWindow[];
 }
 
 /** The classification of one step. */
@@ -60,9 +66,18 @@ const fixed = (value: number): string => `${Number(value.toFixed(1))}`;
 
 /** Classify one step. */
 export function classifySaturation(f: StepLoadFigures): Saturation {
-  const limit: GeneratorLimit = generatorLimitOver(f.generator, f.seconds, {
-    serviceTimeHealthy: f.serviceTimeMeetsSlo,
-  });
+  const context = { serviceTimeHealthy: f.serviceTimeMeetsSlo };
+  let limit: GeneratorLimit = generatorLimitOver(f.generator, f.seconds, context);
+  if (!limit.limited && f.shards) {
+    const own = f.shards.map((w) => generatorLimit(w, context));
+    const named = (i: number, text: string): string => `shard ${i}: ${text}`;
+    if (own.some((l) => l.limited))
+      limit = {
+        limited: true,
+        reasons: own.flatMap((l, i) => l.reasons.map((r) => ({ ...r, text: named(i, r.text) }))),
+        warnings: limit.warnings,
+      };
+  }
   const warnings = [...limit.warnings];
   if (limit.limited) {
     const reasons = limit.reasons.map((r) => `${r.text}: the limit is the generator's, not the service's`);

@@ -1,8 +1,7 @@
 /**
  * `canary-gate demo`: the built-in demo services, a regressed canary rolled back and a healthy one
- * promoted. Its own file (it was in run-command.test.ts) so that vitest.config.ts can run these
- * verdicts beside one neighbour only: a healthy canary judged at 2000/s on a busy two-core machine
- * is the kind of verdict a third busy neighbour can move.
+ * promoted. Its own file (it was in run-command.test.ts, the longest machine file): two files that
+ * vitest can pack beside the others instead of one.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

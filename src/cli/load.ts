@@ -132,7 +132,11 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
     const result =
       args.shards === undefined
         ? await runLoad(plan, options)
-        : await runSharded(plan, { ...options, shards: args.shards, executor: shardExecutor(args.executor, io.env) });
+        : await runSharded(plan, {
+            ...options,
+            shards: args.shards,
+            executor: shardExecutor(args.executor, io.env, (m) => io.stderr(`warning: ${m}\n`)),
+          });
     progress?.done();
     const summary = {
       ...summarizeLoad(result, redactor),

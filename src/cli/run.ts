@@ -91,6 +91,11 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
 /** The rollout's load as --shards shards, checked before anything is sent (exit 2 naming the flag). */
 async function shardedRunLoad(args: RunArgs, scenario: RunScenario, io: CliIO): Promise<LoadStarter> {
   const shards = args.shards as number;
+  if (args.executor === 'kubernetes')
+    throw new UsageError(
+      '--executor kubernetes: run changes the weights between steps by telling each shard, and a pod has no stdin to be told on; nothing was sent',
+      { hint: 'use --executor process or docker for run; load runs on kubernetes' },
+    );
   // Splitting depends on the traffic alone, not on where the load goes.
   const plan = scenarioLoadPlan(scenario, [{ arm: 'canary', url: scenario.targets.canary.url, weight: 1 }], 1000, 0);
   const problems = shardProblems(plan, shards, (field) => `${args.scenario}: traffic.${field}`);

@@ -20,6 +20,7 @@ import { runBuilder, runRunCommand } from './run.js';
 import { runSchemaCommand, schemaBuilder } from './schema.js';
 import { runServeCommand, serveBuilder } from './serve.js';
 import { runShardCommand, shardBuilder } from './shard.js';
+import { runShardJobCommand, shardJobBuilder } from './shard-job.js';
 import { runValidateCommand, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -104,6 +105,12 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       'run one shard of a sharded load (started by a coordinator, a container or a Kubernetes Job)',
       shardBuilder,
       (a) => runShardCommand(a, io),
+    ],
+    [
+      'shard-job [scenario]',
+      'print the Kubernetes Secret and Indexed Job of a sharded load, for kubectl apply (sends nothing)',
+      shardJobBuilder,
+      (a) => runShardJobCommand(a, io),
     ],
     [
       'capacity <target>',

@@ -19,7 +19,8 @@ import { listenOnLoopback } from './server.js';
 const BIN = fileURLToPath(new URL('../../bin/canary-gate.js', import.meta.url));
 /** Where shardJobManifests mounts the plan Secret. */
 const PLAN_DIR = '/etc/canary-gate-shard';
-const TOKEN = 'fake-token';
+/** The bearer token the fake accepts (its kubeconfig's user). */
+export const FAKE_TOKEN = 'fake-token';
 
 type Json = Record<string, unknown>;
 
@@ -34,6 +35,8 @@ export interface FakePod {
   lines: string[];
   followers: Set<(line: string | undefined) => void>;
   ended: boolean;
+  /** Resolves when its process has exited and its log is complete. */
+  done: Promise<void>;
   waiting?: { reason: string; message: string };
 }
 
@@ -158,7 +161,9 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
       lines: [],
       followers: new Set(),
       ended: false,
+      done: Promise.resolve(),
     };
+    pod.done = new Promise((resolve) => pod.followers.add((line) => line === undefined && resolve()));
     fake.pods.push(pod);
     if (fake.behaviour.neverStart?.includes(index)) {
       pod.waiting = { reason: 'ImagePullBackOff', message: 'Back-off pulling image "canary-gate:latest"' };
@@ -205,7 +210,7 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://fake');
     fake.requests.push(`${req.method} ${url.pathname}${url.search}`);
-    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+    if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`)
       return send(res, 401, { kind: 'Status', code: 401, message: 'Unauthorized' });
     const path = url.pathname;
     let m = path.match(/^\/api\/v1\/namespaces\/shards\/secrets(?:\/([^/]+))?$/);
@@ -231,9 +236,9 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
         const name = (body.metadata as { name: string }).name;
         fake.jobs.set(name, body);
         const n = (body.spec as { completions: number }).completions;
-        send(res, 201, body);
+        // Its pods exist (and run) once the create is answered: a test can await them at once.
         for (let i = 0; i < n; i++) await runPod(body, i);
-        return;
+        return send(res, 201, body);
       }
       if (req.method === 'DELETE' && m[1]) {
         if (!fake.jobs.delete(m[1])) return send(res, 404, { code: 404, message: 'NotFound' });
@@ -289,7 +294,7 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
       'apiVersion: v1',
       'kind: Config',
       'clusters: [{name: fake, cluster: {server: "URL", insecure-skip-tls-verify: true}}]'.replace('URL', url),
-      `users: [{name: tester, user: {token: ${TOKEN}}}]`,
+      `users: [{name: tester, user: {token: ${FAKE_TOKEN}}}]`,
       'contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: shards}}]',
       'current-context: fake',
       '',

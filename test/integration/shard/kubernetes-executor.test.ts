@@ -6,11 +6,12 @@
  * a real HTTP server on 127.0.0.1, their protocol lines read back through the pods' log endpoint.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError } from '../../../src/shard/coordinator.js';
 import { kubeConfigFrom, kubernetesExecutor } from '../../../src/shard/kubernetes-executor.js';
 import { runCli, startCli } from '../../helpers/cli.js';
-import { type FakeKubernetes, startFakeKubernetes } from '../../helpers/fake-kubernetes.js';
+import { FAKE_TOKEN, type FakeKubernetes, startFakeKubernetes } from '../../helpers/fake-kubernetes.js';
 import { alive } from '../../helpers/processes.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -159,5 +160,48 @@ describe('load --executor kubernetes (the CLI, KUBECONFIG naming the fake)', () 
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--executor kubernetes: cannot load a kubeconfig/);
     expect(kube.requests.filter((r) => r.startsWith('POST')).length).toBe(jobsBefore);
+  });
+});
+
+describe('shard-job output applied as kubectl would (to the fake)', () => {
+  it('the pods take the header secret from the env Secret, and every request carries it', async () => {
+    const printed = await runCli(
+      ['shard-job', '--url', `${server.url}/pay`, '-r', '100/s', '-d', '1s', '-c', '2', '--shards', '2'].concat([
+        '--name',
+        'applied',
+        '-H',
+        'authorization: Bearer ${env:TOKEN}',
+      ]),
+      { TOKEN: 'not-this-one-0123456789' },
+    );
+    expect(printed.code, printed.stderr).toBe(0);
+    const [secret, job] = parseAllDocuments(printed.stdout).map((d) => d.toJS() as Record<string, unknown>);
+    const apply = async (path: string, body: unknown): Promise<number> =>
+      (
+        await fetch(`${kube.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).status;
+    const inCluster = 'tok-from-the-env-secret-42';
+    const envSecret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'applied-env' },
+      stringData: { TOKEN: inCluster },
+    };
+    expect(await apply('/api/v1/namespaces/shards/secrets', envSecret)).toBe(201);
+    expect(await apply('/api/v1/namespaces/shards/secrets', secret)).toBe(201);
+    expect(await apply('/apis/batch/v1/namespaces/shards/jobs', job)).toBe(201);
+    const pods = kube.pods.filter((p) => p.job === 'applied');
+    expect(pods.map((p) => p.index)).toEqual([0, 1]);
+    await Promise.all(pods.map((p) => p.done));
+    expect(pods.map((p) => p.exitCode)).toEqual([0, 0]);
+    const paid = server.seen.filter((r) => r.url === '/pay');
+    expect(paid).toHaveLength(100);
+    expect(new Set(paid.map((r) => r.headers.authorization))).toEqual(new Set([`Bearer ${inCluster}`]));
+    // Each pod's log: a hello, interval lines and an end line, as the executor reads them.
+    for (const p of pods) expect(p.lines.filter((l) => l.includes('"type":"end"'))).toHaveLength(1);
   });
 });

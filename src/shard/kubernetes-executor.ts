@@ -215,20 +215,16 @@ export function kubernetesExecutor(options: KubernetesExecutorOptions): ShardExe
     // The coordinator's plan (with its common start time) rather than the printable one.
     (manifests.secret.stringData as Record<string, string>)['plan.json'] = launch.planJson;
     createdAny = true;
-    await within(
+    // Each create named with the API server's answer when it refuses (quota, RBAC, a name taken).
+    const created = (what: string, call: Promise<unknown>): Promise<unknown> =>
+      within(call, callMs, `creating ${what}`).catch((error: unknown) => {
+        throw new Error(`creating ${what}: ${apiErrorText(error)}`);
+      });
+    await created(
+      `Secret ${namespace}/${name}`,
       core.createNamespacedSecret({ namespace, body: manifests.secret as never }),
-      callMs,
-      `creating Secret ${name}`,
-    ).catch((error: unknown) => {
-      throw new Error(`creating Secret ${namespace}/${name}: ${apiErrorText(error)}`);
-    });
-    await within(
-      batch.createNamespacedJob({ namespace, body: manifests.job as never }),
-      callMs,
-      `creating Job ${name}`,
-    ).catch((error: unknown) => {
-      throw new Error(`creating Job ${namespace}/${name}: ${apiErrorText(error)}`);
-    });
+    );
+    await created(`Job ${namespace}/${name}`, batch.createNamespacedJob({ namespace, body: manifests.job as never }));
   };
 
   const note = (s: PodShard, text: string): void => {

@@ -11,26 +11,18 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Secret } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { CliIO } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { Redactor } from '../../../src/scenario/secrets.js';
 import { resolvePlanEnv } from '../../../src/shard/kubernetes-job.js';
 import { parsePlanFile } from '../../../src/shard/split.js';
+import { captureIO } from '../../helpers/cli.js';
 
 const TOKEN = 'tok-9c1e-never-printed';
 
 async function shardJob(args: string[], env: Record<string, string> = { TOKEN }) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    stderrIsTTY: false,
-    env,
-    onSignal: () => () => {},
-  };
-  const code = await main(['shard-job', ...args], io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const c = captureIO({ env });
+  const code = await main(['shard-job', ...args], c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 const urlForm = [

@@ -43,7 +43,8 @@ export function shardJobBuilder<T>(y: Argv<T>): Argv<T & ShardJobArgs> {
   return requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS))
     .positional('scenario', {
       type: 'string',
-      describe: 'a canary or regression scenario: its traffic and requests, sent to targets.canary.url (or --url)',
+      describe:
+        'a canary or regression scenario: its traffic and requests sent to targets.canary.url (or --url); of the load flags, -r, -d and --warmup apply',
     })
     .option('url', { type: 'string', describe: 'target URL, e.g. http://checkout.shop.svc:8080/ (without a scenario)' })
     .option('shards', {

@@ -1,6 +1,7 @@
 /**
- * The Kubernetes form of a sharded load, for people who apply it themselves: a Secret holding the
- * plan file (it may hold resolved header secrets) and a batch/v1 Job with `completionMode:
+ * The Kubernetes form of a sharded load (printed by `shard-job`, created by the kubernetes
+ * executor): a Secret holding the plan file (printed, its header secrets are `${env:NAME}`
+ * references the pods resolve; the executor's holds them resolved) and a batch/v1 Job with `completionMode:
  * Indexed` whose pods are the shards — each reads its index from JOB_COMPLETION_INDEX, which
  * Kubernetes sets in Indexed Jobs. `parallelism` = `completions` = N so every shard runs at once,
  * `backoffLimit: 0` because a retried shard would send its slice twice, `activeDeadlineSeconds`

@@ -120,9 +120,9 @@ if (sections.has('rate')) {
         const runs = out[name];
         const achieved = median(runs.map((f) => f.achieved));
         const p99 = median(runs.map((f) => f.p99Ms));
-        const ratio = median(runs.map((f, i) => f.p99Ms / base[i].p99Ms));
+        const ratios = runs.map((f, i) => f.p99Ms / base[i].p99Ms);
         console.log(
-          `rate ${rate}/s  ${name.padEnd(9)}  achieved/target ${fmt(achieved, 4)}  p99 ${fmt(p99)} ms  p99 vs 1 shard ${fmt(ratio, 2)}x  errors ${runs.reduce((s, f) => s + f.errors, 0)}  limited s ${runs.map((f) => f.limitedSeconds).join('/')}`,
+          `rate ${rate}/s  ${name.padEnd(9)}  achieved/target ${fmt(achieved, 4)}  p99 ${fmt(p99)} ms (per round ${runs.map((f) => fmt(f.p99Ms, 1)).join('/')})  p99 vs 1 shard ${fmt(median(ratios), 2)}x (per round ${ratios.map((r) => fmt(r, 2)).join('/')})  errors ${runs.reduce((s, f) => s + f.errors, 0)}  limited s ${runs.map((f) => f.limitedSeconds).join('/')}  neighbours ${runs.map((f) => f.neighbourCores).join('/')} cores`,
         );
       }
     }

@@ -8,9 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { TargetError } from '../errors.js';
 import { spectrumMs } from '../hdr/histogram.js';
-import { runLoad } from '../load/engine.js';
+import { type LoadResult, runLoad } from '../load/engine.js';
 import type { LoadPlan } from '../load/plan.js';
 import { evaluateSlo, type Slo } from '../scenario/slo.js';
+import type { LoadRunner, ShardedLoadResult } from '../shard/coordinator.js';
 import { type CapacityStep, type CapacityTargetResult, targetResult } from './result.js';
 import { classifySaturation } from './saturation.js';
 import { advanceSearch, type SearchConfig, type StepOutcome, startSearch } from './search.js';
@@ -33,6 +34,8 @@ export interface CapacitySearchOptions {
   cooldownMs: number;
   /** Aborts the search; the result says interrupted. */
   signal?: AbortSignal;
+  /** Runs each step's load (default: the engine in this process; `--shards`: shards, merged exactly). */
+  runLoad?: LoadRunner;
   /** Called before each step. */
   onStepStart?: (info: { index: number; phase: 'ramp' | 'bisect'; ratePerSec: number }) => void;
   /** Called after each step. */
@@ -50,7 +53,7 @@ export async function searchCapacity(o: CapacitySearchOptions): Promise<Capacity
     const phase = state.phase === 'bisect' ? 'bisect' : 'ramp';
     o.onStepStart?.({ index: steps.length, phase, ratePerSec: rate });
     const startedAtMs = performance.now() - t0;
-    const result = await runLoad(
+    const result = await (o.runLoad ?? runLoad)(
       { ...o.plan, ratePerSec: rate, durationMs: o.stepDurationMs, warmupMs: o.warmupMs },
       o.signal ? { signal: o.signal } : {},
     );
@@ -78,7 +81,7 @@ function judgeStep(
   index: number,
   phase: 'ramp' | 'bisect',
   rate: number,
-  result: Awaited<ReturnType<typeof runLoad>>,
+  result: LoadResult,
   startedAtMs: number,
   elapsedMs: number,
 ): CapacityStep {
@@ -106,6 +109,7 @@ function judgeStep(
     generator: generator.signals,
     sloPass: slo.pass,
     serviceTimeMeetsSlo,
+    ...('shards' in result ? { shards: (result as ShardedLoadResult).shards.map((s) => s.signals) } : {}),
   });
   const outcome: StepOutcome = saturation.limitedBy === 'generator' ? 'generator-limited' : slo.pass ? 'pass' : 'fail';
   return {

@@ -131,6 +131,8 @@ export interface CapacityResult {
     workers: number;
     timeoutMs: number;
     requests: string[];
+    /** With --shards: each step's load came from this many shards, run by this executor. */
+    shards?: { count: number; executor: string };
   };
   /** One search per target. */
   targets: CapacityTargetResult[];

@@ -6,6 +6,7 @@
 import { capacityExitCode, EXIT } from '../exit-codes.js';
 import { machineFingerprint } from '../result/run-result.js';
 import { formatDurationMs, formatRatePerSec } from '../scenario/units.js';
+import type { LoadRunner } from '../shard/coordinator.js';
 import { probeTarget, searchCapacity } from './driver.js';
 import type { CapacityPlan } from './plan.js';
 import {
@@ -24,6 +25,10 @@ export interface CapacityRunOptions {
   say?: (text: string) => void;
   /** After each step of a target ("target" or "compare"). */
   onStep?: (label: string, step: CapacityStep) => void;
+  /** Runs each step's load (default: the engine in this process). */
+  runLoad?: LoadRunner;
+  /** Set when the steps' load runs over shards: how many, and what runs them (reported in settings). */
+  shards?: { count: number; executor: string };
 }
 
 /** Pre-flight every probe, search every target, and assemble the result. */
@@ -49,6 +54,7 @@ export async function runCapacity(p: CapacityPlan, o: CapacityRunOptions): Promi
         warmupMs: p.warmupMs,
         cooldownMs: p.cooldownMs,
         signal: o.signal,
+        ...(o.runLoad ? { runLoad: o.runLoad } : {}),
         onStep: (step) => o.onStep?.(run.label, step),
       }),
     );
@@ -73,6 +79,7 @@ export async function runCapacity(p: CapacityPlan, o: CapacityRunOptions): Promi
       workers: p.plan.workers,
       timeoutMs: p.plan.timeoutMs,
       requests: p.plan.mix.map((r) => `${r.method} ${r.path}`),
+      ...(o.shards ? { shards: o.shards } : {}),
     },
     targets,
     comparison: first && second ? compareCapacity(first, second) : null,

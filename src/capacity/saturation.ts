@@ -35,6 +35,11 @@ export interface StepLoadFigures {
   sloPass: boolean;
   /** Whether the service time (from the actual send) alone would have met the SLO's latency terms. */
   serviceTimeMeetsSlo: boolean;
+  /**
+   * A sharded step: each shard's own signals, in index order. One shard behind its schedule
+   * makes the merged latency partly its own, even when the merged signals dilute it.
+   */
+  shards?: GeneratorWindow[];
 }
 
 /** The classification of one step. */
@@ -57,7 +62,18 @@ const fixed = (value: number): string => `${Number(value.toFixed(1))}`;
 
 /** Classify one step. */
 export function classifySaturation(f: StepLoadFigures): Saturation {
-  const limit: GeneratorLimit = generatorLimit(f.generator, { serviceTimeHealthy: f.serviceTimeMeetsSlo });
+  const context = { serviceTimeHealthy: f.serviceTimeMeetsSlo };
+  let limit: GeneratorLimit = generatorLimit(f.generator, context);
+  if (!limit.limited && f.shards) {
+    const own = f.shards.map((w) => generatorLimit(w, context));
+    const named = (i: number, text: string): string => `shard ${i}: ${text}`;
+    if (own.some((l) => l.limited))
+      limit = {
+        limited: true,
+        reasons: own.flatMap((l, i) => l.reasons.map((r) => ({ ...r, text: named(i, r.text) }))),
+        warnings: limit.warnings,
+      };
+  }
   const warnings = [...limit.warnings];
   if (limit.limited) {
     const reasons = limit.reasons.map((r) => `${r.text}: the limit is the generator's, not the service's`);

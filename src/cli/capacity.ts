@@ -16,9 +16,10 @@ import { type CapacityReportsTo, runCapacitySession } from '../session/capacity.
 import { readScenarioFile } from './files.js';
 import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags, requestFromArgs } from './flags.js';
 import type { CliIO } from './io.js';
+import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
 
 /** Flags of the capacity command, as yargs parses them. Unset flags take the scenario's value. */
-export interface CapacityArgs extends Omit<RequestArgs, 'url'> {
+export interface CapacityArgs extends Omit<RequestArgs, 'url'>, Partial<ShardArgs> {
   target: string;
   compare?: string;
   out?: string;
@@ -54,7 +55,10 @@ const URL_FORM: readonly FieldFlag[] = [{ flag: 'method', path: 'requests[0].met
 
 /** Declare the command's positional and flags. */
 export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
-  return requestFlags(fieldFlags(y, CapacityScenarioSchema, FLAGS), ' (URL form)')
+  return shardFlags(
+    requestFlags(fieldFlags(y, CapacityScenarioSchema, FLAGS), ' (URL form)'),
+    "split each step's load over N generator processes or containers",
+  )
     .positional('target', {
       type: 'string',
       describe: 'target URL (http or https), or a scenario file whose capacity section drives the search',
@@ -82,6 +86,10 @@ export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
       'search both versions; report the capacity ratio new/old; JSON, Markdown and HTML in reports/',
     )
     .example('$0 capacity scenarios/capacity.yaml', "the scenario's targets.canary, requests, traffic and capacity")
+    .example(
+      "$0 capacity http://127.0.0.1:8080/ --slo 'p99<50ms' --start 10000/s --shards 2 -c 200",
+      'each step from 2 generator processes, merged exactly; a shard that dies is named, exit 3',
+    )
     .epilogue(VERDICT_EXIT_HELP) as Argv<T & CapacityArgs>;
 }
 
@@ -133,7 +141,24 @@ export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise
   const { plan, scenario, redactor, file } = await capacityPlanOf(args, io);
   const reportsTo: CapacityReportsTo =
     args.out !== undefined ? { dir: args.out } : file ? { under: scenario.outputs.dir } : undefined;
-  const { result, reports } = await runCapacitySession(plan, { redactor, quiet: args.quiet, reportsTo }, io);
+  // Every step shares the connections and workers: one check covers the search.
+  const flagOf = flagNamer(FLAGS, args);
+  const runLoad = await shardedRunnerOf(
+    args,
+    { ...plan.plan, ratePerSec: plan.search.startPerSec, durationMs: plan.stepDurationMs },
+    (field) => flagOf(`traffic.${field}`) ?? (file ? `${file}: traffic.${field}` : `--${field}`),
+    io,
+    'capacity',
+  );
+  const sharded = runLoad && {
+    runLoad,
+    shards: { count: args.shards as number, executor: args.executor ?? 'process' },
+  };
+  const { result, reports } = await runCapacitySession(
+    plan,
+    { redactor, quiet: args.quiet, reportsTo, ...(sharded ? { sharded } : {}) },
+    io,
+  );
   const summary = renderCapacitySummary(result);
   if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   if (args.json && !args.quiet) io.stderr(`${summary}\n`);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { CommandSplitError, describeBuild, splitCommand } from '../regress/plan.js';
 import { flagNamer, withFlags } from '../scenario/fields.js';
 import { type LoadedScenario, validateScenario } from '../scenario/loader.js';
@@ -20,9 +21,10 @@ import { readScenarioFile } from './files.js';
 import { type FieldFlagSpec, fieldFlags } from './flags.js';
 import type { CliIO } from './io.js';
 import { printRunOutcome } from './print.js';
+import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
 
 /** Flags of regress. */
-export interface RegressArgs {
+export interface RegressArgs extends Partial<ShardArgs> {
   scenario?: string;
   out?: string;
   json: boolean;
@@ -55,7 +57,10 @@ const FLAGS: readonly FieldFlagSpec[] = [
 
 /** Declare regress. */
 export function regressBuilder<T>(y: Argv<T>): Argv<T & RegressArgs> {
-  return fieldFlags(y, RegressScenarioSchema, FLAGS)
+  return shardFlags(
+    fieldFlags(y, RegressScenarioSchema, FLAGS),
+    "split each round's load over N generator processes or containers",
+  )
     .positional('scenario', { type: 'string', describe: 'scenario file of mode regress (instead of the flags)' })
     .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
     .example(
@@ -66,7 +71,11 @@ export function regressBuilder<T>(y: Argv<T>): Argv<T & RegressArgs> {
       '$0 regress --baseline-cmd "node main/server.js" --candidate-cmd "node pr/server.js" --rounds 6',
       'the same with local processes, without Docker',
     )
-    .example('$0 regress scenarios/regress.yaml', 'the same from a scenario file') as Argv<T & RegressArgs>;
+    .example('$0 regress scenarios/regress.yaml', 'the same from a scenario file')
+    .example(
+      '$0 regress scenarios/regress.yaml --shards 2',
+      "each round's load from 2 generator processes, merged exactly; a shard that dies is named, exit 3",
+    ) as Argv<T & RegressArgs>;
 }
 
 /** A flag's value as its field takes it: command lines split into argv, KEY=VALUE pairs into a map. */
@@ -142,8 +151,41 @@ function clip(text: string, max: number): string {
 /** Run regress; resolves to the exit code. */
 export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<number> {
   const { scenario, redactor, digest, file } = await regressScenarioOf(args, io);
+  // Before any build starts. Every round's load shares the traffic; where it goes does not matter here.
+  const t = scenario.traffic;
+  const plan = scenarioLoadPlan(
+    scenario,
+    [{ arm: 'baseline', url: 'http://127.0.0.1/', weight: 1 }],
+    t.stepDuration,
+    t.warmup,
+  );
+  if (args.shards !== undefined && args.executor === 'kubernetes')
+    throw new UsageError(
+      '--executor kubernetes: regress starts both builds on this machine, where pods in a cluster cannot reach them; nothing was started',
+      { hint: 'use --executor process or docker for regress' },
+    );
+  const flagOf = flagNamer(FLAGS, { connections: true });
+  const runLoad = await shardedRunnerOf(
+    args,
+    plan,
+    (field) =>
+      args.scenario === undefined
+        ? (flagOf(`traffic.${field}`) ?? `traffic.${field}`)
+        : `${args.scenario}: traffic.${field}`,
+    io,
+    'regress',
+  );
+  const sharded = runLoad && { runLoad, loadFrom: `${args.shards} shards (${args.executor ?? 'process'})` };
   const outcome = await runRegressSession(
-    { scenario, scenarioFile: file, digest, redactor, outDir: args.out ?? scenario.outputs.dir, quiet: args.quiet },
+    {
+      scenario,
+      scenarioFile: file,
+      digest,
+      redactor,
+      outDir: args.out ?? scenario.outputs.dir,
+      quiet: args.quiet,
+      ...(sharded ? { sharded } : {}),
+    },
     io,
   );
   printRunOutcome(outcome, io, args);

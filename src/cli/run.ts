@@ -16,7 +16,7 @@ import { readBaselineFile, readScenarioFile } from './files.js';
 import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';
 import { printRunOutcome } from './print.js';
-import { assertExecutorReady, type ShardArgs, shardFlags, shardProblems } from './shard-flags.js';
+import { assertShardable, type ShardArgs, shardFlags } from './shard-flags.js';
 
 /** Flags of the run command. */
 export interface RunArgs extends MetricsArgs, ShardArgs {
@@ -94,15 +94,10 @@ async function shardedRunLoad(args: RunArgs, scenario: RunScenario, io: CliIO): 
   if (args.executor === 'kubernetes')
     throw new UsageError(
       '--executor kubernetes: run changes the weights between steps by telling each shard, and a pod has no stdin to be told on; nothing was sent',
-      { hint: 'use --executor process or docker for run; load runs on kubernetes' },
+      { hint: 'use --executor process or docker for run; load and capacity run on kubernetes' },
     );
   // Splitting depends on the traffic alone, not on where the load goes.
   const plan = scenarioLoadPlan(scenario, [{ arm: 'canary', url: scenario.targets.canary.url, weight: 1 }], 1000, 0);
-  const problems = shardProblems(plan, shards, (field) => `${args.scenario}: traffic.${field}`);
-  if (problems.length > 0)
-    throw new UsageError(`invalid arguments:\n  - ${problems.join('\n  - ')}\nnothing was sent`, {
-      hint: 'see canary-gate run --help',
-    });
-  await assertExecutorReady(args, io.env);
+  await assertShardable({ ...args, shards }, plan, (field) => `${args.scenario}: traffic.${field}`, io, 'run');
   return shardedLoad({ shards, executor: shardExecutor(args.executor, io.env) });
 }

@@ -2,11 +2,13 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import type { LoadPlan } from '../load/plan.js';
+import { type LoadRunner, shardedRunner } from '../shard/coordinator.js';
 import { dockerProblem } from '../shard/docker-executor.js';
 import {
   kubernetesStartDelaySeconds,
   SHARD_EXECUTORS,
   type ShardExecutorName,
+  shardExecutor,
   shardImage,
 } from '../shard/executors.js';
 import { kubeConfigFrom, kubernetesProblem } from '../shard/kubernetes-executor.js';
@@ -30,7 +32,7 @@ export function shardFlags<T>(y: Argv<T>, what: string): Argv<T & ShardArgs> {
       choices: SHARD_EXECUTORS,
       default: 'process' as const,
       describe:
-        'what runs the shards (with --shards): local processes, containers on the local Docker engine, or the pods of a Kubernetes Indexed Job (kubeconfig or in-cluster credentials; no weight changes, so not for run)',
+        'what runs the shards (with --shards): local processes, containers on the local Docker engine, or the pods of a Kubernetes Indexed Job (kubeconfig or in-cluster credentials; no weight changes, so not for run; not for regress)',
     }) as Argv<T & ShardArgs>;
 }
 
@@ -67,4 +69,42 @@ export async function assertExecutorReady(args: ShardArgs, env: CliIO['env']): P
     throw new UsageError(`--executor docker: ${problem}; nothing was sent`, {
       hint: 'start a Docker engine, or use --executor process',
     });
+}
+
+/**
+ * Before anything is sent: throws UsageError (exit 2) when `plan` cannot be split over --shards,
+ * naming the flag or the scenario field (`field`), or when --executor cannot start a shard here.
+ */
+export async function assertShardable(
+  args: ShardArgs & { shards: number },
+  plan: LoadPlan,
+  field: (name: string) => string,
+  io: Pick<CliIO, 'env'>,
+  command: string,
+): Promise<void> {
+  const problems = shardProblems(plan, args.shards, field);
+  if (problems.length > 0)
+    throw new UsageError(`invalid arguments:\n  - ${problems.join('\n  - ')}\nnothing was sent`, {
+      hint: `see canary-gate ${command} --help`,
+    });
+  await assertExecutorReady(args, io.env);
+}
+
+/**
+ * What runs each load of a command whose loads are whole runs (capacity's steps, regress's
+ * rounds): with --shards, every load over that many shards through --executor, each run on an
+ * executor of its own; without it, undefined (the engine in this process). Checked first
+ * (assertShardable) against `plan`, the load every run shares apart from its rate and duration.
+ */
+export async function shardedRunnerOf(
+  args: Partial<ShardArgs>,
+  plan: LoadPlan,
+  field: (name: string) => string,
+  io: Pick<CliIO, 'env'>,
+  command: string,
+): Promise<LoadRunner | undefined> {
+  const { shards, executor = 'process' } = args;
+  if (shards === undefined) return undefined;
+  await assertShardable({ shards, executor }, plan, field, io, command);
+  return shardedRunner(shards, () => shardExecutor(executor, io.env));
 }

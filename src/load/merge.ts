@@ -138,6 +138,9 @@ interface IndexAccess {
   countsArrayLength: number;
   getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
+  countsArrayIndex(value: number): number;
+  maxValue: number;
+  totalCount: number;
 }
 
 /**
@@ -149,7 +152,11 @@ export function subtractHistogram(later: Histogram, earlier: Histogram): Histogr
   const out = createHistogram();
   const a = later as unknown as IndexAccess;
   const b = earlier as unknown as IndexAccess;
-  for (let i = 0; i < a.countsArrayLength; i++) {
+  if (a.totalCount === 0) return out;
+  // No bucket above `later`'s greatest value holds a positive difference: a shard reads this every
+  // second on its sending thread, where a pass over all ~23 000 buckets cost milliseconds.
+  const top = Math.min(a.countsArrayLength - 1, a.countsArrayIndex(a.maxValue));
+  for (let i = 0; i <= top; i++) {
     const count = a.getCountAtIndex(i) - (i < b.countsArrayLength ? b.getCountAtIndex(i) : 0);
     if (count > 0) out.recordValueWithCount(a.valueFromIndex(i), count);
   }

@@ -25,6 +25,7 @@ import {
   type StepResult,
 } from '../result/run-result.js';
 import { type RegressScenario, regressTargets } from '../scenario/schema.js';
+import type { LoadRunner } from '../shard/coordinator.js';
 import type { BuildStart, RunningBuild } from './build.js';
 import {
   describeBuild,
@@ -54,6 +55,13 @@ export interface RegressRunOptions {
   cpuCount: number;
   /** Aborts the run; every build is stopped. A signal reason is "interrupted", an Error "aborted". */
   signal?: AbortSignal;
+  /**
+   * Runs each round's load (default: the engine in this process). Over shards, a shard that fails
+   * throws its ShardError: the run ends "aborted" naming it, every build stopped.
+   */
+  runLoad?: LoadRunner;
+  /** Said in the result when the load runs over shards, e.g. "2 shards (process)". */
+  loadFrom?: string;
   onEvent?: (event: RegressEvent) => void;
 }
 
@@ -127,7 +135,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
         o.signal?.throwIfAborted();
         const t = scenario.traffic;
         const startedAtMs = performance.now() - runStartMs + t.warmup;
-        const result = await runLoad(
+        const result = await (o.runLoad ?? runLoad)(
           scenarioLoadPlan(scenario, [{ arm, url: targets[arm].url, weight: 1 }], t.stepDuration, t.warmup),
           o.signal ? { signal: o.signal } : {},
         );
@@ -223,7 +231,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RunResult> {
     schemaVersion: RUN_RESULT_SCHEMA_VERSION,
     run: o.run,
     scenario: { name: scenario.name, file: o.scenarioFile, digest: o.digest },
-    router: `regress: baseline ${describeBuild(r.baseline)} vs candidate ${describeBuild(r.candidate)}, ${r.rounds} interleaved rounds (ABBA)${usesImages ? `, cpuset ${cpuset}, ${Math.round(r.memory / 1024 ** 2)} MiB each` : ''}`,
+    router: `regress: baseline ${describeBuild(r.baseline)} vs candidate ${describeBuild(r.candidate)}, ${r.rounds} interleaved rounds (ABBA)${usesImages ? `, cpuset ${cpuset}, ${Math.round(r.memory / 1024 ** 2)} MiB each` : ''}${o.loadFrom ? `, load from ${o.loadFrom}` : ''}`,
     startedAt,
     endedAt: new Date().toISOString(),
     machine: machineFingerprint(),

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { CapacityPlan } from '../capacity/plan.js';
 import type { CapacityResult } from '../capacity/result.js';
-import { runCapacity } from '../capacity/run.js';
+import { type CapacityRunOptions, runCapacity } from '../capacity/run.js';
 import { renderStepLine } from '../report/capacity-text.js';
 import type { Redactor } from '../scenario/secrets.js';
 import type { RunIO } from './io.js';
@@ -24,7 +24,13 @@ export type CapacityReportsTo =
 /** Run a capacity search with its signals, progress and reports; the result is redacted. */
 export async function runCapacitySession(
   plan: CapacityPlan,
-  o: { redactor: Redactor; quiet: boolean; reportsTo: CapacityReportsTo },
+  o: {
+    redactor: Redactor;
+    quiet: boolean;
+    reportsTo: CapacityReportsTo;
+    /** Each step's load over shards (--shards): the runner and what the result says of it. */
+    sharded?: Required<Pick<CapacityRunOptions, 'runLoad' | 'shards'>>;
+  },
   io: RunIO,
 ): Promise<{ result: CapacityResult; reports: string[] }> {
   const say = (text: string): void => {
@@ -45,6 +51,7 @@ export async function runCapacitySession(
     result = o.redactor.redact(
       await runCapacity(plan, {
         signal: controller.signal,
+        ...o.sharded,
         say,
         onStep: (label, step) => say(`${renderStepLine(label, step)}\n`),
       }),

@@ -4,7 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { type RegressEvent, runRegress } from '../regress/runner.js';
+import { type RegressEvent, type RegressRunOptions, runRegress } from '../regress/runner.js';
 import { type RunResult, regressBuildName } from '../result/run-result.js';
 import type { RegressScenario } from '../scenario/schema.js';
 import type { Redactor } from '../scenario/secrets.js';
@@ -24,6 +24,8 @@ export interface RegressSessionOptions {
   /** Where the run's folder is made. */
   outDir: string;
   quiet: boolean;
+  /** Each round's load over shards (--shards): the runner, and how the result names it. */
+  sharded?: Required<Pick<RegressRunOptions, 'runLoad' | 'loadFrom'>>;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function runRegressSession(o: RegressSessionOptions, io: RunIO): Pr
       run,
       cpuCount: cpus().length,
       signal: controller.signal,
+      ...o.sharded,
       onEvent: (event) => say(describeRegressEvent(event)),
     });
   } finally {

@@ -10,9 +10,9 @@
  * stops every shard, which still report what they measured.
  */
 import { CanaryGateError, ScenarioError } from '../errors.js';
-import type { LoadGenerator, LoadProgress, LoadResult } from '../load/engine.js';
+import type { LoadGenerator, LoadProgress, LoadResult, RunLoadOptions } from '../load/engine.js';
 import type { GeneratorLimitReason } from '../load/generator-limit.js';
-import { addGeneratorSample, emptyGeneratorSample } from '../load/generator-meter.js';
+import { addGeneratorSample, emptyGeneratorSample, type GeneratorSample } from '../load/generator-meter.js';
 import { IntervalSeries } from '../load/interval-series.js';
 import { armFromWire, mergeArms, mergeByArm } from '../load/merge.js';
 import { assertValidPlan, type LoadPlan } from '../load/plan.js';
@@ -28,6 +28,7 @@ import {
   type ShardCommand,
   type ShardLine,
 } from './protocol.js';
+import { warmReporting } from './shard.js';
 import { type ShardPlanFile, splitProblems } from './split.js';
 
 /** A shard failed: it is named, with why. The run is not a result (exit 3). */
@@ -95,6 +96,8 @@ export interface ShardReport {
   reasons: string[];
   /** Seconds in which it was generator-limited. */
   limitedIntervals: number;
+  /** Its generator's signals over the run (its end line's), for a caller's own generator-limit rule. */
+  signals: GeneratorSample;
 }
 
 /** A sharded load's result: what one process would report, plus the shards. */
@@ -153,9 +156,40 @@ export interface ShardedHandle {
 /** How long before a weight switch the coordinator sends it, ms (pipes and logs deliver within it). */
 const SWITCH_LEAD_MS = 250;
 
+/** Time before the common start the coordinator needs to warm its reading path, ms. */
+const WARM_LEAD_MS = 500;
+
+/**
+ * Read lines shaped like the shards' through the coordinator's own path (parse, decode, the
+ * per-second sample) while they start. Cold, reading the first second's lines took tens of ms of
+ * CPU at the moment every shard reported: on a machine the shards and the service share, the
+ * service's and the shards' time (docs/benchmarks.md, "Shards").
+ */
+function warmFollowing(plan: LoadPlan): void {
+  const text = warmReporting(plan).trimEnd();
+  for (let round = 0; round < 4; round++) {
+    const line = parseShardLine(text);
+    if (line.type === 'interval') mergeByArm(line.arms.map(armFromWire)).map(intervalSample);
+  }
+}
+
 /** Run `plan` over `options.shards` shards; resolves with the exactly merged result or throws ShardError. */
 export function runSharded(plan: LoadPlan, options: ShardedRunOptions): Promise<ShardedLoadResult> {
   return startSharded(plan, options).done;
+}
+
+/** Runs one load plan to its end, as `runLoad` does: the engine in this process, or shards. */
+export type LoadRunner = (
+  plan: LoadPlan,
+  options?: Pick<RunLoadOptions, 'signal' | 'onProgress'>,
+) => Promise<LoadResult>;
+
+/**
+ * A LoadRunner whose every load runs over `shards` shards, each on an executor of its own
+ * (`executor()`: a run's executor holds its temporary files or containers until the run ends).
+ */
+export function shardedRunner(shards: number, executor: () => ShardExecutor): LoadRunner {
+  return (plan, options = {}) => runSharded(plan, { ...options, shards, executor: executor() });
 }
 
 /** Start `plan` over `options.shards` shards; validates at once (ScenarioError), then runs. */
@@ -349,6 +383,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       started.forEach((s, i) => {
         if (s.status === 'rejected') fail(followed[i] as Followed, `could not start: ${(s.reason as Error).message}`);
       });
+      if (Date.now() + WARM_LEAD_MS < startAtEpochMs) warmFollowing(plan);
       await Promise.all(followed.map((f) => (f.instance ? follow(f, f.instance) : Promise.resolve())));
     } finally {
       clearInterval(watchdog);
@@ -405,6 +440,7 @@ function report(f: Followed): ShardReport {
     limited: end?.limited ?? false,
     reasons: (end?.reasons ?? []).map((r) => r.text),
     limitedIntervals: f.limitedIntervals,
+    signals: end?.signals ?? emptyGeneratorSample(),
   };
 }
 

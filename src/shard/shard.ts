@@ -8,7 +8,9 @@
 import { type LoadMark, type LoadProgress, startLoad } from '../load/engine.js';
 import { emptyGeneratorSample } from '../load/generator-meter.js';
 import { armToWire, subtractArms } from '../load/merge.js';
-import type { ArmMeasurements } from '../load/recorder.js';
+import type { LoadPlan } from '../load/plan.js';
+import { type ArmMeasurements, ArmRecorder } from '../load/recorder.js';
+import { endpointName } from '../load/target-pool.js';
 import { formatShardLine, SHARD_PROTOCOL_VERSION, type ShardCommand, type ShardLine } from './protocol.js';
 import { type ShardPlanFile, shardSlice } from './split.js';
 
@@ -70,6 +72,50 @@ function difference(later: readonly ArmMeasurements[], earlier: readonly ArmMeas
   });
 }
 
+/** Rounds of the reporting path run before the start (enough for V8 to compile its loops). */
+const WARM_ROUNDS = 8;
+
+/**
+ * Run the once-a-second reporting path (cumulative read, difference, encode, format) on
+ * throw-away recorders shaped like the plan's, while the shard waits for its start. Cold, its
+ * first pass froze the sending thread about 40 ms at the end of the first measured second (more
+ * with every shard of a run doing it at the same moment on a busy machine): requests came due
+ * meanwhile, and a short step's p99 showed the freeze (docs/benchmarks.md, "Shards"). Returns
+ * the last interval line it formatted.
+ */
+export function warmReporting(plan: LoadPlan): string {
+  const names = plan.mix.map(endpointName);
+  const closed = plan.ratePerSec === undefined;
+  const recorders = plan.targets.map((t) => new ArmRecorder(t.arm, t.url, names, closed, plan.tracing?.slowest ?? 0));
+  const record = (round: number): void => {
+    for (const recorder of recorders)
+      for (let i = 0; i < 200; i++) {
+        // Latencies from 50 µs to seconds, so the loops run over the buckets real ones fill.
+        const ms = 0.05 * 1.06 ** ((i + round * 7) % 200);
+        recorder.recordSend(0);
+        recorder.recordResponse(i % names.length, 200, ms, ms / 2, undefined);
+      }
+  };
+  const origin = recorders.map((r) => r.snapshot());
+  let previous: ArmMeasurements[] = [];
+  let line = '';
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    record(round);
+    const window = recorders.map((r, i) => subtractArms(r.measurements(), origin[i] as ArmMeasurements));
+    line = formatShardLine({
+      v: SHARD_PROTOCOL_VERSION,
+      shard: 0,
+      type: 'interval',
+      index: round,
+      arms: difference(window, previous).map(armToWire),
+      generator: { ...emptyGeneratorSample(), startMs: 0, limited: false, reasons: [] },
+    });
+    previous = window;
+  }
+  // The last line, for a coordinator to warm its own reading path on.
+  return line;
+}
+
 /** Run shard `index` of the plan file; the protocol goes to `write`. */
 export function runShard(options: ShardRunOptions): ShardRun {
   const { index, file, write } = options;
@@ -116,12 +162,15 @@ export function runShard(options: ShardRunOptions): ShardRun {
   options.stop?.addEventListener('abort', () => stopper.abort(), { once: true });
 
   const run = async (): Promise<void> => {
-    const waitMs = startAtEpochMs + slice.phaseOffsetMs - now();
+    const startsAtMs = startAtEpochMs + slice.phaseOffsetMs;
+    const waitMs = startsAtMs - now();
     if (waitMs > MAX_START_WAIT_MS)
       throw new RangeError(
         `start time is ${Math.round(waitMs / 1000)} s away; expected at most ${MAX_START_WAIT_MS / 1000} s`,
       );
-    await wait(waitMs, [stopper.signal, options.abort]);
+    // Paid while waiting, not in the first measured second; a shard already late skips it.
+    if (waitMs > 0) warmReporting(slice.plan);
+    await wait(startsAtMs - now(), [stopper.signal, options.abort]);
     const startLagMs = Math.max(0, now() - (startAtEpochMs + slice.phaseOffsetMs));
     if (stopper.signal.aborted || options.abort?.aborted) {
       emit({ ...head, type: 'end', ...emptyEnd(slice.plan.ratePerSec === undefined ? 'closed' : 'open'), startLagMs });

@@ -33,6 +33,31 @@ export async function gone(pids: readonly number[], ms: number): Promise<void> {
   }
 }
 
+/** Pids of the shard processes `pid` started (its children running `canary-gate … shard --plan …`). */
+export function shardsOf(pid: number): number[] {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+  return out
+    .split('\n')
+    .filter((line) => / shard --plan /.test(line))
+    .map((line) => Number.parseInt(line, 10));
+}
+
+/** Resolves with the shard pids of `pid` once `count` of them run; rejects after `ms`. */
+export async function shardsRunning(pid: number, count: number, ms: number): Promise<number[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const pids = shardsOf(pid);
+    if (pids.length >= count) return pids;
+    if (Date.now() > until) throw new Error(`${pids.length} of ${count} shards running after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Every bucket's count, as hdr-histogram-js's JS histograms expose them: equal arrays are equal histograms. */
 export function buckets(h: Histogram): number[] {
   const a = h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number };

@@ -146,7 +146,7 @@ describe('load --executor kubernetes (the CLI, KUBECONFIG naming the fake)', () 
     expectCleanedUp(job);
   });
 
-  it('run refuses the executor (exit 2, naming it and why); no kubeconfig is exit 2, nothing created', async () => {
+  it('run and regress refuse the executor (exit 2, naming it and why); no kubeconfig is exit 2, nothing created', async () => {
     const jobsBefore = kube.requests.filter((r) => r.startsWith('POST')).length;
     const run = await runCli(['run', 'scenarios/nginx-canary.yaml', '--shards', '2', '--executor', 'kubernetes'], {
       ...env(),
@@ -154,6 +154,12 @@ describe('load --executor kubernetes (the CLI, KUBECONFIG naming the fake)', () 
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--executor kubernetes: run changes the weights between steps .* no stdin/);
+    const regress = await runCli(
+      ['regress', 'scenarios/regress.yaml', '--shards', '2', '--executor', 'kubernetes'],
+      env(),
+    );
+    expect(regress.code, regress.stderr).toBe(2);
+    expect(regress.stderr).toMatch(/--executor kubernetes: regress starts both builds on this machine/);
     const none = await runCli([...loadArgs('2s'), '--executor', 'kubernetes'], {
       KUBECONFIG: '/nonexistent/kubeconfig',
     });

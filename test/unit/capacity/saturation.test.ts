@@ -140,4 +140,18 @@ describe('saturation classifier', () => {
     expect(generatorSuggestion(1)).toContain('shard');
     expect(generatorSuggestion(1, 'raise --connections')).toContain('raise --connections, then search again');
   });
+  it('blames the generator when one shard fell behind its schedule, though the merged signals dilute it', () => {
+    // Two shards of 1000/s: shard 1 issued 30 of its 2000 more than 10 ms late (1.5 %); merged,
+    // 30 of 4000 (0.75 %) is under the bar.
+    const merged = { due: 4000, sent: 4000, responses: 4000, serviceMsSum: 4000, issuedBehind: 30 };
+    const shards = [window(), window({ issuedBehind: 30, loopDelayP99Ms: 25 })];
+    expect(classifySaturation(step({ scheduled: 4000 }, merged)).limitedBy).toBe('none');
+    const s = classifySaturation({ ...step({ scheduled: 4000 }, merged), shards });
+    expect(s.limitedBy).toBe('generator');
+    expect(s.reasons).toHaveLength(1);
+    expect(s.reasons[0]).toMatch(/^shard 1: the generator issued 1\.5% of requests more than 10 ms behind schedule/);
+    expect(classifySaturation({ ...step({ scheduled: 4000 }, merged), shards: [window(), window()] }).limitedBy).toBe(
+      'none',
+    );
+  });
 });

@@ -1,0 +1,123 @@
+/**
+ * `canary-gate capacity --shards N` end to end: the built CLI as a process, each step's load from
+ * shard processes (the process executor) against real servers on 127.0.0.1.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CapacityResult } from '../../src/capacity/result.js';
+import { startDemoServiceThread } from '../../src/demo/service-thread.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { gone, shardsRunning } from '../helpers/processes.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-shards-'));
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.seen.length = 0;
+});
+
+describe('canary-gate capacity --shards', () => {
+  it("finds a known capacity with each step's load from 2 shard processes, merged exactly", async () => {
+    // 2 requests at a time, 20 ms each: 100/s. From 60/s: 60 passes, 120 fails, 90 passes and
+    // (120 − 90) / 90 is within 50 %: three steps. The SLO leaves 80 ms for a busy neighbour.
+    const service = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 20 } });
+    try {
+      const run = await runCli([
+        'capacity',
+        `${service.url}/`,
+        '--slo',
+        'p99<100ms,errors<1%',
+        '--start',
+        '60/s',
+        '--max',
+        '240/s',
+        '--precision',
+        '50%',
+        '--step-duration',
+        '1s',
+        '--warmup',
+        '200ms',
+        '--cooldown',
+        '300ms',
+        '--shards',
+        '2',
+        '--json',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as CapacityResult;
+      expect(result.settings.shards).toEqual({ count: 2, executor: 'process' });
+      const [target] = result.targets;
+      expect(target?.verdict).toBe('found');
+      expect(target?.capacityPerSec).toBe(90);
+      const passed = (target?.steps ?? []).filter((s) => s.outcome === 'pass');
+      expect(passed.map((s) => s.offeredPerSec)).toEqual(expect.arrayContaining([60, 90]));
+      // Each shard sends rate/2 for 1 s after its 200 ms warm-up: the merged step holds both halves.
+      for (const step of passed) expect(step.requests).toBe(step.offeredPerSec);
+      expect(target?.steps.some((s) => s.offeredPerSec === 120 && s.outcome === 'fail')).toBe(true);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('names a shard killed mid-step and exits 3, leaving no shard running', async () => {
+    const cli = startCli([
+      'capacity',
+      `${server.url}/`,
+      '--slo',
+      'p99<500ms',
+      '--start',
+      '50/s',
+      '--step-duration',
+      '20s',
+      '--warmup',
+      '0s',
+      '--shards',
+      '2',
+    ]);
+    const [first, second] = await shardsRunning(cli.child.pid as number, 2, 10_000);
+    process.kill(second as number, 'SIGKILL');
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`(pid ${second}): exited (SIGKILL) before its end line`);
+    await gone([first as number, second as number], 5000);
+  });
+
+  it('refuses a search that cannot be split, naming the flag or the scenario field, before anything is sent', async () => {
+    const url = ['capacity', `${server.url}/`, '--slo', 'p99<50ms', '--start', '50/s'];
+    const connections = await runCli([...url, '-c', '2', '--shards', '3']);
+    expect(connections.code).toBe(2);
+    expect(connections.stderr).toContain(
+      '--shards 3: --connections: expected at least one per worker thread of each shard (3 × 1), found 2',
+    );
+    const zero = await runCli([...url, '--shards', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--shards: expected an integer from 1 to 256, found 0');
+    const file = join(dir, 'capacity.yaml');
+    writeFileSync(
+      file,
+      `name: two connections
+mode: capacity
+targets: { canary: { url: ${server.url} } }
+traffic: { connections: 2 }
+requests: [{ path: / }]
+capacity: { slo: 'p99<50ms' }
+`,
+    );
+    const scenario = await runCli(['capacity', file, '--shards', '3']);
+    expect(scenario.code).toBe(2);
+    expect(scenario.stderr).toContain(`--shards 3: ${file}: traffic.connections: expected at least one per worker`);
+    const image = await runCli([...url, '--shards', '2', '--executor', 'docker'], {
+      CANARY_GATE_SHARD_IMAGE: 'canary-gate-no-such-image:never',
+    });
+    expect(image.code).toBe(2);
+    expect(image.stderr).toContain('--executor docker:');
+    // Not even the pre-flight request.
+    expect(server.seen).toHaveLength(0);
+  });
+});

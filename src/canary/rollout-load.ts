@@ -17,7 +17,7 @@ import {
   type RunLoadOptions,
   startLoad,
 } from '../load/engine.js';
-import type { GeneratorLimit } from '../load/generator-limit.js';
+import { type GeneratorLimit, generatorLimit } from '../load/generator-limit.js';
 import type { GeneratorSample } from '../load/generator-meter.js';
 import type { GeneratorIntervalPoint, IntervalPoint } from '../load/interval-series.js';
 import type { LoadPlan } from '../load/plan.js';
@@ -231,7 +231,10 @@ export class RolloutLoad {
         }
         windows.set(arm, list);
       }
-      const edge = edgeLimit(since.generatorLimit, since.generatorIntervals);
+      // The whole step's figures, not its seconds: the flagged seconds are left out already, and
+      // the requests outside them are the generator's only when the step as a whole or its latest
+      // second says so.
+      const edge = edgeLimit(generatorLimit(since.generator), since.generatorIntervals);
       if (edge !== undefined) {
         const durationMs = Math.max(0, since.durationMs - (step.fromMs - step.atMs));
         for (const [arm, m] of arms) {

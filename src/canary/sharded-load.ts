@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LoadMark, LoadProgress, LoadWindow } from '../load/engine.js';
-import { generatorLimit } from '../load/generator-limit.js';
+import { generatorLimitOver } from '../load/generator-limit.js';
 import { addGeneratorSample, emptyGeneratorSample } from '../load/generator-meter.js';
 import type { GeneratorIntervalPoint, IntervalPoint } from '../load/interval-series.js';
 import { armFromWire, mergeArms, mergeByArm } from '../load/merge.js';
@@ -188,7 +188,7 @@ function startShardedLoad(
         // The whole seconds read, plus the warm-up the caller counts off a mark taken in it.
         durationMs: Math.max(0, complete + 1 - info.firstSecond) * 1000 + info.warmLeadMs,
         generator: signals,
-        generatorLimit: generatorLimit(signals),
+        generatorLimit: generatorLimitOver(signals, since),
         generatorIntervals: since,
       };
     },

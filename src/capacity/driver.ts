@@ -107,6 +107,7 @@ function judgeStep(
     dropped: c.dropped,
     throughputPerSec: completedPerSec,
     generator: generator.signals,
+    seconds: result.generatorIntervals,
     sloPass: slo.pass,
     serviceTimeMeetsSlo,
     ...('shards' in result ? { shards: (result as ShardedLoadResult).shards.map((s) => s.signals) } : {}),

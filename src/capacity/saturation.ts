@@ -5,16 +5,18 @@
  * a weak service.
  *
  * The generator half is the engine's one rule (load/generator-limit.ts), the same that `load`,
- * `run` and `regress` apply: schedule lag, its own backlog while busy, or a connection cap below
- * what the rate needs. Capacity tells it what a healthy service time is: the SLO's latency terms
+ * `run` and `regress` apply, over the step and its seconds: schedule lag, its own backlog while
+ * busy, or a connection cap below what the rate needs. Capacity tells it what a healthy service time is: the SLO's latency terms
  * met by the service time alone. The SLO half is capacity's own: with the generator cleared, a
  * broken SLO is the service's limit, with the signs that say so.
  */
 import {
   type GeneratorLimit,
+  type GeneratorSecond,
   type GeneratorWindow,
   generatorLimit,
   generatorLimitAdvice,
+  generatorLimitOver,
 } from '../load/generator-limit.js';
 
 /** What a step measured about the load it offered and the generator that offered it. */
@@ -31,6 +33,8 @@ export interface StepLoadFigures {
   throughputPerSec: number;
   /** The generator's signals over the step (LoadResult.generator.signals). */
   generator: GeneratorWindow;
+  /** The generator's per-second signals over the step (LoadResult.generatorIntervals). */
+  seconds: readonly GeneratorSecond[];
   /** Whether the SLO held at this step. */
   sloPass: boolean;
   /** Whether the service time (from the actual send) alone would have met the SLO's latency terms. */
@@ -63,7 +67,7 @@ const fixed = (value: number): string => `${Number(value.toFixed(1))}`;
 /** Classify one step. */
 export function classifySaturation(f: StepLoadFigures): Saturation {
   const context = { serviceTimeHealthy: f.serviceTimeMeetsSlo };
-  let limit: GeneratorLimit = generatorLimit(f.generator, context);
+  let limit: GeneratorLimit = generatorLimitOver(f.generator, f.seconds, context);
   if (!limit.limited && f.shards) {
     const own = f.shards.map((w) => generatorLimit(w, context));
     const named = (i: number, text: string): string => `shard ${i}: ${text}`;

@@ -6,22 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { CanaryGateError, ScenarioError } from '../errors.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from '../exit-codes.js';
 import { redactProcessSecrets } from '../scenario/secrets.js';
-import { baselineBuilder, runBaselineRecord } from './baseline.js';
-import { capacityBuilder, runCapacityCommand } from './capacity.js';
-import { compareBuilder, runCompareCommand } from './compare.js';
-import { demoBuilder, runDemoCommand } from './demo.js';
-import { initBuilder, runInitCommand } from './init.js';
 import { type CliIO, processIO } from './io.js';
-import { judgeBuilder, runJudgeCommand } from './judge.js';
-import { loadBuilder, runLoadCommand } from './load.js';
-import { recoverBuilder, runRecoverCommand } from './recover.js';
-import { regressBuilder, runRegressCommand } from './regress.js';
-import { runBuilder, runRunCommand } from './run.js';
-import { runSchemaCommand, schemaBuilder } from './schema.js';
-import { runServeCommand, serveBuilder } from './serve.js';
-import { runShardCommand, shardBuilder } from './shard.js';
-import { runShardJobCommand, shardJobBuilder } from './shard-job.js';
-import { runValidateCommand, validateBuilder } from './validate.js';
 import { VERSION } from './version.js';
 
 /** How messages on stderr are written. */
@@ -55,79 +40,140 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       exitCode = code;
     });
   const withHelp = <T>(y: Argv<T>): Argv<T> => y.epilogue(EXIT_CODES_HELP);
-  // Each command: its usage, what it does, its flags, and the one function it calls.
-  const commands: [string, string, (y: Argv) => Argv, (args: never) => Promise<number>][] = [
+  // Each command: its usage, what it does, and its module's flags and the one function it calls.
+  // A module is imported only for the command that runs (a CLI start loads one command's code,
+  // not all of them); yargs calls a command's builder only when that command is named.
+  const commands: [string, string, () => Promise<Command>][] = [
     [
       'run <scenario>',
       'run a staged canary: move traffic step by step, judge each step, promote or roll back',
-      runBuilder,
-      (a) => runRunCommand(a, io),
+      async () => {
+        const m = await import('./run.js');
+        return [m.runBuilder, (a) => m.runRunCommand(a, io)];
+      },
     ],
     [
       'recover <journal>',
       'after a crash, reset the router of a run to 0% canary from its journal',
-      recoverBuilder,
-      (a) => runRecoverCommand(a, io),
+      async () => {
+        const m = await import('./recover.js');
+        return [m.recoverBuilder, (a) => m.runRecoverCommand(a, io)];
+      },
     ],
     [
       'baseline',
       'record a stored baseline to compare runs with',
-      (y) => baselineBuilder(y, (a) => run(runBaselineRecord(a, io))),
-      async () => exitCode,
+      async () => {
+        const m = await import('./baseline.js');
+        return [(y) => m.baselineBuilder(y, (a) => run(m.runBaselineRecord(a, io))), async () => exitCode];
+      },
     ],
     [
       'serve',
       'serve Flagger webhooks and Argo Rollouts metrics: the probe load and the judge, over HTTP',
-      serveBuilder,
-      (a) => runServeCommand(a, io),
+      async () => {
+        const m = await import('./serve.js');
+        return [m.serveBuilder, (a) => m.runServeCommand(a, io)];
+      },
     ],
     [
       'judge <scenario>',
       'judge one step of a canary against the live baseline (an Argo Rollouts job metric); exit 0 pass, 1 fail',
-      judgeBuilder,
-      (a) => runJudgeCommand(a, io),
+      async () => {
+        const m = await import('./judge.js');
+        return [m.judgeBuilder, (a) => m.runJudgeCommand(a, io)];
+      },
     ],
     [
       'compare <baseline> <result>',
       'judge a run result against a stored baseline; exit 1 on a regression',
-      compareBuilder,
-      (a) => runCompareCommand(a, io),
+      async () => {
+        const m = await import('./compare.js');
+        return [m.compareBuilder, (a) => m.runCompareCommand(a, io)];
+      },
     ],
     [
       'regress [scenario]',
       'run build N and build N+1 here (containers or processes), alternate the same load, exit 1 on a regression',
-      regressBuilder,
-      (a) => runRegressCommand(a, io),
+      async () => {
+        const m = await import('./regress.js');
+        return [m.regressBuilder, (a) => m.runRegressCommand(a, io)];
+      },
     ],
-    ['load <url>', 'send load to one target and print the latency spectrum', loadBuilder, (a) => runLoadCommand(a, io)],
+    [
+      'load <url>',
+      'send load to one target and print the latency spectrum',
+      async () => {
+        const m = await import('./load.js');
+        return [m.loadBuilder, (a) => m.runLoadCommand(a, io)];
+      },
+    ],
     [
       'shard',
       'run one shard of a sharded load (started by a coordinator, a container or a Kubernetes Job)',
-      shardBuilder,
-      (a) => runShardCommand(a, io),
+      async () => {
+        const m = await import('./shard.js');
+        return [m.shardBuilder, (a) => m.runShardCommand(a, io)];
+      },
     ],
     [
       'shard-job [scenario]',
       'print the Kubernetes Secret and Indexed Job of a sharded load, for kubectl apply (sends nothing)',
-      shardJobBuilder,
-      (a) => runShardJobCommand(a, io),
+      async () => {
+        const m = await import('./shard-job.js');
+        return [m.shardJobBuilder, (a) => m.runShardJobCommand(a, io)];
+      },
     ],
     [
       'capacity <target>',
       'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
-      capacityBuilder,
-      (a) => runCapacityCommand(a, io),
+      async () => {
+        const m = await import('./capacity.js');
+        return [m.capacityBuilder, (a) => m.runCapacityCommand(a, io)];
+      },
     ],
     [
       'validate <scenario>',
       'check a scenario file and print its resolved plan (sends nothing)',
-      validateBuilder,
-      (a) => runValidateCommand(a, io),
+      async () => {
+        const m = await import('./validate.js');
+        return [m.validateBuilder, (a) => m.runValidateCommand(a, io)];
+      },
     ],
-    ['schema', 'print the JSON Schema of scenario files', schemaBuilder, (a) => runSchemaCommand(io, a)],
-    ['init [file]', 'write a commented starter scenario', initBuilder, (a) => runInitCommand(a, io)],
-    ['demo', 'run against built-in demo services', demoBuilder, (a) => runDemoCommand(a, io)],
+    [
+      'schema',
+      'print the JSON Schema of scenario files',
+      async () => {
+        const m = await import('./schema.js');
+        return [m.schemaBuilder, (a) => m.runSchemaCommand(io, a)];
+      },
+    ],
+    [
+      'init [file]',
+      'write a commented starter scenario',
+      async () => {
+        const m = await import('./init.js');
+        return [m.initBuilder, (a) => m.runInitCommand(a, io)];
+      },
+    ],
+    [
+      'demo',
+      'run against built-in demo services',
+      async () => {
+        const m = await import('./demo.js');
+        return [m.demoBuilder, (a) => m.runDemoCommand(a, io)];
+      },
+    ],
   ];
+  const named = commandNamed(
+    argv,
+    commands.map(([usage]) => nameOf(usage)),
+  );
+  const loaded = new Map<string, Command>();
+  for (const [usage, , load] of commands) {
+    // Shell completion may ask for any command's flags: it loads them all.
+    if (named === undefined || nameOf(usage) === named) loaded.set(usage, await load());
+  }
   const cli = yargs([...argv])
     .scriptName('canary-gate')
     .usage(
@@ -152,13 +198,22 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       global: true,
       describe: 'format of messages on stderr',
     });
-  for (const [usage, what, builder, handler] of commands) {
-    cli.command(
-      usage,
-      what,
-      (y) => withHelp(builder(y)),
-      (args) => run(handler(args as never)),
-    );
+  for (const [usage, what] of commands) {
+    const command = loaded.get(usage);
+    // A command that was not named keeps its usage line in --help; yargs never runs it.
+    if (command === undefined) {
+      cli.command(usage, what, {}, () => {
+        throw new Error(`internal: the ${nameOf(usage)} command ran without its module`);
+      });
+    } else {
+      const [builder, handler] = command;
+      cli.command(
+        usage,
+        what,
+        (y) => withHelp(builder(y)),
+        (args) => run(handler(args as never)),
+      );
+    }
   }
   cli
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
@@ -190,6 +245,26 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
   } catch (error) {
     return reportError(error, io, globals);
   }
+}
+
+/** A command's flags (yargs builder) and the one function it calls. */
+type Command = [(y: Argv) => Argv, (args: never) => Promise<number>];
+
+/** The command's name in a yargs usage line ('run <scenario>' → 'run'). */
+function nameOf(usage: string): string {
+  return usage.split(' ')[0] ?? usage;
+}
+
+/**
+ * The command `argv` names: its first word that is one of `names` (a flag's value before it, such
+ * as `--json true`, is skipped; loading a module that is then not run costs only time); `''` when
+ * it names none (help, version, a typo: no command module is needed); undefined for shell
+ * completion, which may ask about any command.
+ */
+function commandNamed(argv: readonly string[], names: readonly string[]): string | undefined {
+  if (argv.includes('completion') || argv.includes('--get-yargs-completions')) return undefined;
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).find((arg) => names.includes(arg)) ?? '';
 }
 
 class UsageFailure extends Error {}

@@ -5,7 +5,7 @@
  * omission, which every summary of a closed-model run says.
  */
 import { performance } from 'node:perf_hooks';
-import { classifyStatus, classifyTransportError } from './error-class.js';
+import { classifyStatus, classifyTransportError, isPeerFailure } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
 import type { GeneratorMeter } from './generator-meter.js';
 import type { LoadPlan } from './plan.js';
@@ -153,6 +153,7 @@ export class ClosedModel implements ExchangeSink {
         recorder.recordTrace(endpoint, exchange.traceId, latencyMs, status, errorClass);
     } else {
       const errorClass = classifyTransportError(error);
+      if (isPeerFailure(errorClass)) this.#meter.failedByPeer();
       recorder.recordErrorCode(error);
       const timeoutMs = this.#plan.timeoutMs;
       if (errorClass === 'timeout') recorder.recordFailure(endpoint, 'timeout', timeoutMs, timeoutMs);

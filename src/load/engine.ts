@@ -6,7 +6,7 @@
  * told its weight needs. `runLoad` is the same load run to its end.
  */
 import { ScenarioError } from '../errors.js';
-import { type GeneratorLimit, generatorLimit } from './generator-limit.js';
+import { type GeneratorLimit, generatorLimitOver } from './generator-limit.js';
 import { addGeneratorSample, emptyGeneratorSample, type GeneratorSample } from './generator-meter.js';
 import { type GeneratorIntervalPoint, type IntervalPoint, IntervalSeries } from './interval-series.js';
 import { mergeArms } from './merge.js';
@@ -123,7 +123,7 @@ export interface LoadWindow {
   durationMs: number;
   /** The generator's signals over the whole intervals since the mark (per-second granularity). */
   generator: GeneratorSample;
-  /** The generator-limit verdict on that window. */
+  /** The generator-limit verdict on that window, as a whole and by its seconds. */
   generatorLimit: GeneratorLimit;
   /** The per-second generator points since the mark; limited ones are no evidence about the service. */
   generatorIntervals: GeneratorIntervalPoint[];
@@ -232,7 +232,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadHan
         total: mergeArms(parts, 'total', parts.length === 1 ? (parts[0]?.url ?? '') : ''),
         durationMs: performance.now() - t0 - mark.atMs,
         generator,
-        generatorLimit: generatorLimit(generator),
+        generatorLimit: generatorLimitOver(generator, sinceIntervals),
         generatorIntervals: sinceIntervals,
       };
     },
@@ -276,7 +276,8 @@ function assembleResult(
 ): LoadResult {
   const total = mergeArms(result.arms, 'total', result.arms.length === 1 ? (result.arms[0]?.url ?? '') : '');
   const generatorIntervals = series.generatorPoints();
-  const verdict = generatorLimit(result.signals);
+  // The run as a whole and by its seconds: an average hides a stretch the generator could not hold.
+  const verdict = generatorLimitOver(result.signals, generatorIntervals);
   // A closed run ends when its cap is reached, often well before its planned duration: its
   // completed rate divides by what ran. An open run's window is the planned schedule.
   const windowMs = aborted || result.model === 'closed' ? result.sendWindowMs : plan.durationMs;

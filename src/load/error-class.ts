@@ -49,6 +49,14 @@ export function classifyTransportError(error: unknown): ErrorClass {
   return 'other';
 }
 
+/**
+ * Whether a failure of this class came from the service's side of the connection (refused, reset,
+ * closed by the peer): the service's failure, never the generator's queue.
+ */
+export function isPeerFailure(errorClass: ErrorClass): boolean {
+  return errorClass === 'refused' || errorClass === 'reset';
+}
+
 /** The class of an HTTP status that counts as an error, or undefined for 1xx–3xx. */
 export function classifyStatus(status: number): ErrorClass | undefined {
   if (status < 400) return undefined;

@@ -19,6 +19,16 @@
  * point at the service. When the caller knows what a healthy service time is (capacity: the
  * SLO's latency terms; a canary: the baseline arm), it says so and the rule uses it instead of
  * comparing wait with service time.
+ *
+ * Never the generator's: connections the service refused or reset. A window where more than the
+ * tail failed that way is evidence about the service whatever the generator's queue did (a canary
+ * dropping every connection costs the generator a reconnect a request and slows it; calling that
+ * window the generator's left the canary's failures unjudged).
+ *
+ * A run (or a step) is judged as a whole and by its seconds: the whole-window figures average a
+ * bad stretch away (30 000/s with two thirds of the requests late, 39 of 90 seconds flagged, read
+ * CPU 71 % over the run, under the bar), so a run whose flagged seconds sent more of its requests
+ * late than the tail it reports (p99: the worst 1 %) is generator-limited too, naming the seconds.
  */
 import type { GeneratorSample } from './generator-meter.js';
 
@@ -50,6 +60,7 @@ export type GeneratorWindow = Pick<
   | 'late'
   | 'waitMsSum'
   | 'responses'
+  | 'peerFailures'
   | 'serviceMsSum'
   | 'busyMax'
   | 'connections'
@@ -83,6 +94,11 @@ export const MAX_LATE_FRACTION = 0.01;
 export const BUSY_CPU_PERCENT = 75;
 /** A generator event-loop delay p99 above this (ms) is busy: a send this late counts as late. */
 export const BUSY_LOOP_DELAY_MS = 10;
+/**
+ * The share of a window's requests its reported tail rests on (p99: the worst 1 %): generator-made
+ * delay in more than this could be the tail; service failures in more than this are the tail.
+ */
+export const TAIL_FRACTION = 0.01;
 /** The cap binds when rate × mean service time reaches this share of the connections. */
 export const CAP_BINDING_SHARE = 0.9;
 
@@ -108,7 +124,8 @@ export function generatorLimit(w: GeneratorWindow, context: GeneratorLimitContex
   const queued = late > MAX_LATE_FRACTION && w.late >= MIN_BEHIND_COUNT;
   const meanWaitMs = w.sent > 0 ? w.waitMsSum / w.sent : 0;
   const meanServiceMs = w.responses > 0 ? w.serviceMsSum / w.responses : 0;
-  const waitDominates = context.serviceTimeHealthy ?? meanWaitMs > meanServiceMs;
+  // With no response there is no service time to compare with: waiting alone blames nobody.
+  const waitDominates = context.serviceTimeHealthy ?? (w.responses > 0 && meanWaitMs > meanServiceMs);
   const queue = `${pct(late)} of sends waited for a free connection (mean wait ${fixed(meanWaitMs)} ms, mean service time ${fixed(meanServiceMs)} ms)`;
   if (reasons.length === 0 && queued && busy && waitDominates) {
     reasons.push({
@@ -125,11 +142,91 @@ export function generatorLimit(w: GeneratorWindow, context: GeneratorLimitContex
       text: `${queue}: all ${w.connections} connections were busy and ${fixed(ratePerSec)}/s at that service time needs about ${Math.ceil(needed)}; the connection cap, not the service, made the wait`,
     });
   }
+  const peer = w.peerFailures / due;
+  if (reasons.length > 0 && peer > TAIL_FRACTION && w.peerFailures >= MIN_BEHIND_COUNT) {
+    const why = reasons.map((r) => r.text).join('; ');
+    return {
+      limited: false,
+      reasons: [],
+      warnings: [
+        `${pct(peer)} of requests failed at the connection (refused or reset by the service): those failures are the service's, so the window is evidence about it although ${why}`,
+      ],
+    };
+  }
   if (reasons.length === 0) {
     if (busy) warnings.push(`the generator was busy (${health}); more worker threads would give headroom`);
     if (queued) warnings.push(`${queue}`);
   }
   return { limited: reasons.length > 0, reasons, warnings };
+}
+
+/** One second of a per-second series, as the whole-run rule reads it. */
+export type GeneratorSecond = GeneratorWindow & Pick<GeneratorSample, 'dropped'> & { startMs: number };
+
+/** At most this many runs of seconds are named in a reason; the rest are counted. */
+const MAX_NAMED_RANGES = 8;
+
+/** "3, 35–53, 60" for seconds 3, 35 to 53 and 60, at most MAX_NAMED_RANGES runs of them. */
+function secondsList(indices: readonly number[]): string {
+  const ranges: string[] = [];
+  let rest = 0;
+  for (let i = 0; i < indices.length; ) {
+    let j = i;
+    while (j + 1 < indices.length && (indices[j + 1] as number) === (indices[j] as number) + 1) j++;
+    if (ranges.length < MAX_NAMED_RANGES) ranges.push(i === j ? `${indices[i]}` : `${indices[i]}–${indices[j]}`);
+    else rest += j - i + 1;
+    i = j + 1;
+  }
+  return rest > 0 ? `${ranges.join(', ')} and ${rest} more` : ranges.join(', ');
+}
+
+/**
+ * Judge a window made of whole seconds (a run, a step): the whole-window rule, and the seconds the
+ * rule flags one by one. When the flagged seconds sent more than the tail of the window's requests
+ * late (or dropped them), the tail the window reports could be the generator's: it is limited,
+ * with one reason per kind of flagged second naming those seconds (0 is the first measured one).
+ */
+export function generatorLimitOver(
+  window: GeneratorWindow,
+  seconds: readonly GeneratorSecond[],
+  context: GeneratorLimitContext = {},
+): GeneratorLimit {
+  const verdict = generatorLimit(window, context);
+  const byCode = new Map<GeneratorLimitCode, { indices: number[]; delayed: number; text: string }>();
+  let delayed = 0;
+  let due = 0;
+  for (const second of seconds) {
+    due += second.due;
+    const limit = generatorLimit(second, context);
+    const reason = limit.reasons[0];
+    if (!limit.limited || reason === undefined) continue;
+    // Issued behind, or sent late for any reason, or never sent: the generator's part of the tail.
+    const own = Math.max(second.issuedBehind, second.late + second.dropped);
+    delayed += own;
+    const group = byCode.get(reason.code) ?? { indices: [], delayed: 0, text: reason.text };
+    group.indices.push(Math.round(second.startMs / 1000));
+    group.delayed += own;
+    byCode.set(reason.code, group);
+  }
+  if (byCode.size === 0) return verdict;
+  const flagged = [...byCode.values()].reduce((n, g) => n + g.indices.length, 0);
+  const share = delayed / Math.max(1, due);
+  const named = [...byCode.entries()].sort((a, b) => b[1].delayed - a[1].delayed);
+  if (share <= TAIL_FRACTION) {
+    const list = secondsList(named.flatMap(([, g]) => g.indices).sort((a, b) => a - b));
+    return {
+      ...verdict,
+      warnings: [
+        ...verdict.warnings,
+        `seconds ${list} (${flagged} of ${seconds.length}) were generator-limited but sent only ${delayed} of ${due} requests late, within the ${pct(TAIL_FRACTION)} tail`,
+      ],
+    };
+  }
+  const reasons = named.map(([code, g]) => ({
+    code,
+    text: `seconds ${secondsList(g.indices)} (${g.indices.length} of ${seconds.length}) were generator-limited and sent ${pct(g.delayed / Math.max(1, due))} of the measured requests late or dropped them (all flagged seconds: ${pct(share)}, more than the ${pct(TAIL_FRACTION)} tail the report rests on); in the first of them ${g.text}`,
+  }));
+  return { limited: true, reasons: [...verdict.reasons, ...reasons], warnings: verdict.warnings };
 }
 
 /** What to do about a generator limit, by its reasons. */

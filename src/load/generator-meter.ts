@@ -25,6 +25,11 @@ export interface GeneratorSample {
   completed: number;
   /** Responses among them. */
   responses: number;
+  /**
+   * Of `completed`: failed by the service at the connection (refused, reset, closed by the peer).
+   * Such a failure is the service's whatever the generator's queue did.
+   */
+  peerFailures: number;
   /** Sum of service times (from the actual send) over responses, ms. */
   serviceMsSum: number;
   /** Most requests waiting in backlogs at once. */
@@ -57,6 +62,7 @@ export function emptyGeneratorSample(): GeneratorSample {
     waitMsMax: 0,
     completed: 0,
     responses: 0,
+    peerFailures: 0,
     serviceMsSum: 0,
     backlogMax: 0,
     busyMax: 0,
@@ -100,6 +106,7 @@ export function addGeneratorSample(into: GeneratorSample, from: GeneratorSample,
   into.waitMsMax = Math.max(into.waitMsMax, from.waitMsMax);
   into.completed += from.completed;
   into.responses += from.responses;
+  into.peerFailures += from.peerFailures;
   into.serviceMsSum += from.serviceMsSum;
   into.loopDelayP99Ms = Math.max(into.loopDelayP99Ms, from.loopDelayP99Ms);
   into.loopDelayMaxMs = Math.max(into.loopDelayMaxMs, from.loopDelayMaxMs);
@@ -145,6 +152,11 @@ export class GeneratorMeter {
       i.serviceMsSum += serviceMs;
       if (now <= this.windowEndMs) this.responsesInWindow++;
     }
+  }
+
+  /** A measured request that finished was failed by the service at the connection. */
+  failedByPeer(): void {
+    this.interval.peerFailures++;
   }
 
   /** Note the backlog and busy connections now (called when they grow). */

@@ -18,7 +18,7 @@
  * 1 ms of send lag, which the intended-time latency includes.
  */
 import { performance } from 'node:perf_hooks';
-import { classifyStatus, classifyTransportError } from './error-class.js';
+import { classifyStatus, classifyTransportError, isPeerFailure } from './error-class.js';
 import { Exchange, type ExchangeSink } from './exchange.js';
 import type { GeneratorMeter } from './generator-meter.js';
 import type { LoadPlan } from './plan.js';
@@ -323,6 +323,7 @@ export class OpenModel implements ExchangeSink {
     }
     this.#meter.completed(undefined, now);
     const errorClass = classifyTransportError(error);
+    if (isPeerFailure(errorClass)) this.#meter.failedByPeer();
     recorder.recordErrorCode(error);
     if (errorClass === 'timeout') {
       // Recorded at the timeout value: undici's timers are coarse, the configured bound is not.

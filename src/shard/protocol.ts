@@ -105,6 +105,8 @@ export const GeneratorSampleSchema = z.strictObject({
   waitMsMax: finite,
   completed: count,
   responses: count,
+  // Absent from a shard of an older build: it counted none.
+  peerFailures: count.default(0),
   serviceMsSum: finite,
   backlogMax: count,
   busyMax: count,

@@ -10,6 +10,7 @@ const window = (over: Partial<GeneratorWindow> = {}): GeneratorWindow => ({
   late: 0,
   waitMsSum: 600,
   responses: 2000,
+  peerFailures: 0,
   serviceMsSum: 2000,
   busyMax: 5,
   connections: 100,
@@ -27,6 +28,7 @@ const step = (over: Partial<StepLoadFigures> = {}, generator: Partial<GeneratorW
   dropped: 0,
   throughputPerSec: 1000,
   generator: window(generator),
+  seconds: [],
   sloPass: true,
   serviceTimeMeetsSlo: true,
   ...over,
@@ -56,6 +58,26 @@ describe('saturation classifier', () => {
     expect(classifySaturation(step({ scheduled: 190 }, { due: 190, sent: 190, issuedBehind: 25 })).limitedBy).toBe(
       'generator',
     );
+  });
+
+  it('blames the generator when one of its seconds fell behind by more than the tail, though the step on average kept up', () => {
+    // Second 1 of 2: 600 of its 1000 requests issued behind (a busy neighbour). The step's whole
+    // figures are left calm, as an average over a longer step can be: only its seconds say so.
+    const second = (index: number, issuedBehind: number) => ({
+      ...window({ due: 1000, sent: 1000, responses: 1000, serviceMsSum: 1000, durationMs: 1000 }),
+      issuedBehind,
+      late: issuedBehind,
+      dropped: 0,
+      startMs: index * 1000,
+    });
+    const calm = step({ seconds: [second(0, 0), second(1, 600)] });
+    const s = classifySaturation(calm);
+    expect(s.limitedBy).toBe('generator');
+    expect(s.reasons[0]).toMatch(
+      /^seconds 1 \(1 of 2\) were generator-limited and sent 30% of the measured requests late/,
+    );
+    expect(s.advice).toContain('--workers 2');
+    expect(classifySaturation({ ...calm, seconds: [second(0, 0), second(1, 0)] }).limitedBy).toBe('none');
   });
 
   it('blames the server when the SLO broke with the generator clear, naming the signs', () => {

@@ -29,6 +29,7 @@ function step(index: number, rate: number, phase: 'ramp' | 'bisect'): CapacitySt
       late: 0,
       waitMsSum: 0,
       responses: Math.min(rate, 400),
+      peerFailures: 0,
       serviceMsSum: Math.min(rate, 400) * 10,
       busyMax: 4,
       connections: 100,
@@ -37,6 +38,7 @@ function step(index: number, rate: number, phase: 'ramp' | 'bisect'): CapacitySt
       durationMs: 1000,
       threads: 1,
     },
+    seconds: [],
     sloPass: result.pass,
     serviceTimeMeetsSlo: false,
   });

@@ -34,7 +34,7 @@ export interface LoadArgs extends RequestArgs, ShardArgs {
 }
 
 /** The flags and the fields of the load settings they set (LoadSchema holds docs and defaults). */
-const FLAGS: readonly FieldFlagSpec[] = [
+export const LOAD_FLAGS: readonly FieldFlagSpec[] = [
   { flag: 'rate', path: 'rate', type: 'string', alias: 'r', extra: 'e.g. 2000/s or 120/min' },
   { flag: 'duration', path: 'duration', type: 'string', alias: 'd', extra: 'e.g. 500ms, 30s, 5m' },
   { flag: 'warmup', path: 'warmup', type: 'string' },
@@ -47,7 +47,7 @@ const FLAGS: readonly FieldFlagSpec[] = [
 
 /** Declare the command's positional and flags. */
 export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
-  return shardFlags(requestFlags(fieldFlags(y, LoadSchema, FLAGS)), 'split the load over N generator processes')
+  return shardFlags(requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS)), 'split the load over N generator processes')
     .positional('url', {
       type: 'string',
       describe: 'target URL (http or https), e.g. http://127.0.0.1:8080/api',
@@ -80,8 +80,8 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
   const problems: string[] = [];
   const settings = validateSection(
     LoadSchema,
-    Object.fromEntries(FLAGS.map((f) => [f.path, args[f.flag as keyof LoadArgs]])),
-    (path) => `--${FLAGS.find((f) => f.path === path)?.flag ?? path}`,
+    Object.fromEntries(LOAD_FLAGS.map((f) => [f.path, args[f.flag as keyof LoadArgs]])),
+    (path) => `--${LOAD_FLAGS.find((f) => f.path === path)?.flag ?? path}`,
   );
   if ('problems' in settings) problems.push(...settings.problems);
   const { base, request } = requestFromArgs(args, env, redactor, problems);
@@ -102,7 +102,7 @@ export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redact
     problems.push(
       ...planProblems(plan).map((p) => {
         const field = p.slice(0, p.indexOf(':'));
-        const flag = ENGINE_FIELD_FLAG[field] ?? (FLAGS.some((f) => f.path === field) ? `--${field}` : field);
+        const flag = ENGINE_FIELD_FLAG[field] ?? (LOAD_FLAGS.some((f) => f.path === field) ? `--${field}` : field);
         return `${flag}${p.slice(field.length)}`;
       }),
     );
@@ -132,7 +132,11 @@ export async function runLoadCommand(args: LoadArgs, io: CliIO): Promise<number>
     const result =
       args.shards === undefined
         ? await runLoad(plan, options)
-        : await runSharded(plan, { ...options, shards: args.shards, executor: shardExecutor(args.executor, io.env) });
+        : await runSharded(plan, {
+            ...options,
+            shards: args.shards,
+            executor: shardExecutor(args.executor, io.env, (m) => io.stderr(`warning: ${m}\n`)),
+          });
     progress?.done();
     const summary = {
       ...summarizeLoad(result, redactor),

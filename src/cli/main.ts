@@ -117,6 +117,14 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
       },
     ],
     [
+      'shard-job [scenario]',
+      'print the Kubernetes Secret and Indexed Job of a sharded load, for kubectl apply (sends nothing)',
+      async () => {
+        const m = await import('./shard-job.js');
+        return [m.shardJobBuilder, (a) => m.runShardJobCommand(a, io)];
+      },
+    ],
+    [
       'capacity <target>',
       'find the highest arrival rate that still meets an SLO (geometric ramp, then bisection)',
       async () => {

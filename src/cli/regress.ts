@@ -159,6 +159,11 @@ export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<n
     t.stepDuration,
     t.warmup,
   );
+  if (args.shards !== undefined && args.executor === 'kubernetes')
+    throw new UsageError(
+      '--executor kubernetes: regress starts both builds on this machine, where pods in a cluster cannot reach them; nothing was started',
+      { hint: 'use --executor process or docker for regress' },
+    );
   const flagOf = flagNamer(FLAGS, { connections: true });
   const runLoad = await shardedRunnerOf(
     args,

@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import type { LoadStarter } from '../canary/rollout-load.js';
 import { shardedLoad } from '../canary/sharded-load.js';
-import { ScenarioError } from '../errors.js';
+import { ScenarioError, UsageError } from '../errors.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { checksExplicitlyEmpty } from '../scenario/checks.js';
 import { RUN_MODES, type RunScenario } from '../scenario/schema.js';
@@ -91,6 +91,11 @@ export async function runRunCommand(args: RunArgs, io: CliIO): Promise<number> {
 /** The rollout's load as --shards shards, checked before anything is sent (exit 2 naming the flag). */
 async function shardedRunLoad(args: RunArgs, scenario: RunScenario, io: CliIO): Promise<LoadStarter> {
   const shards = args.shards as number;
+  if (args.executor === 'kubernetes')
+    throw new UsageError(
+      '--executor kubernetes: run changes the weights between steps by telling each shard, and a pod has no stdin to be told on; nothing was sent',
+      { hint: 'use --executor process or docker for run; load and capacity run on kubernetes' },
+    );
   // Splitting depends on the traffic alone, not on where the load goes.
   const plan = scenarioLoadPlan(scenario, [{ arm: 'canary', url: scenario.targets.canary.url, weight: 1 }], 1000, 0);
   await assertShardable({ ...args, shards }, plan, (field) => `${args.scenario}: traffic.${field}`, io, 'run');

@@ -4,7 +4,14 @@ import { UsageError } from '../errors.js';
 import type { LoadPlan } from '../load/plan.js';
 import { type LoadRunner, shardedRunner } from '../shard/coordinator.js';
 import { dockerProblem } from '../shard/docker-executor.js';
-import { SHARD_EXECUTORS, type ShardExecutorName, shardExecutor, shardImage } from '../shard/executors.js';
+import {
+  kubernetesStartDelaySeconds,
+  SHARD_EXECUTORS,
+  type ShardExecutorName,
+  shardExecutor,
+  shardImage,
+} from '../shard/executors.js';
+import { kubeConfigFrom, kubernetesProblem } from '../shard/kubernetes-executor.js';
 import { splitProblems } from '../shard/split.js';
 import type { CliIO } from './io.js';
 
@@ -24,7 +31,8 @@ export function shardFlags<T>(y: Argv<T>, what: string): Argv<T & ShardArgs> {
     .option('executor', {
       choices: SHARD_EXECUTORS,
       default: 'process' as const,
-      describe: 'what runs the shards (with --shards): local processes, or containers on the local Docker engine',
+      describe:
+        'what runs the shards (with --shards): local processes, containers on the local Docker engine, or the pods of a Kubernetes Indexed Job (kubeconfig or in-cluster credentials; no weight changes, so not for run; not for regress)',
     }) as Argv<T & ShardArgs>;
 }
 
@@ -39,9 +47,23 @@ export function shardProblems(plan: LoadPlan, shards: number, field: (name: stri
   });
 }
 
-/** Throws UsageError (exit 2, nothing sent) when --executor docker cannot start a shard here. */
+/** Throws UsageError (exit 2, nothing sent) when --executor docker or kubernetes cannot start a shard here. */
 export async function assertExecutorReady(args: ShardArgs, env: CliIO['env']): Promise<void> {
-  if (args.shards === undefined || args.executor !== 'docker') return;
+  if (args.shards === undefined) return;
+  if (args.executor === 'kubernetes') {
+    if (kubernetesStartDelaySeconds(env) === undefined)
+      throw new UsageError(
+        `--executor kubernetes: CANARY_GATE_K8S_START_DELAY: expected seconds from 1 to 600, found "${env.CANARY_GATE_K8S_START_DELAY}"; nothing was sent`,
+      );
+    const { kubeConfig, namespace } = kubeConfigFrom(env);
+    const problem = await kubernetesProblem(kubeConfig, namespace);
+    if (problem !== undefined)
+      throw new UsageError(`--executor kubernetes: ${problem}; nothing was sent`, {
+        hint: 'check the kubeconfig and its current context, or use --executor process',
+      });
+    return;
+  }
+  if (args.executor !== 'docker') return;
   const problem = await dockerProblem(shardImage(env));
   if (problem !== undefined)
     throw new UsageError(`--executor docker: ${problem}; nothing was sent`, {

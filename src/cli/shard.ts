@@ -7,6 +7,8 @@ import { open } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { CanaryGateError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { Redactor } from '../scenario/secrets.js';
+import { resolvePlanEnv } from '../shard/kubernetes-job.js';
 import { boundedLines } from '../shard/lines.js';
 import { formatShardLine, parseShardCommand, SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from '../shard/protocol.js';
 import { runShard } from '../shard/shard.js';
@@ -73,7 +75,8 @@ export async function runShardCommand(args: ShardArgs, io: CliIO): Promise<numbe
     index = indexOf(args, io.env);
     const path = args.plan ?? io.env.CANARY_GATE_SHARD_PLAN_FILE;
     if (!path) throw new UsageError('--plan: expected the shard plan file (or $CANARY_GATE_SHARD_PLAN_FILE)');
-    const file = parsePlanFile(await readPlanFile(path), path);
+    // A plan printed by shard-job holds ${env:NAME} references: the pod's environment has the values.
+    const file = resolvePlanEnv(parsePlanFile(await readPlanFile(path), path), io.env, new Redactor());
     const stop = new AbortController();
     const abort = new AbortController();
     // The first signal stops issuing (the end line still comes); a second one discards in-flight requests.

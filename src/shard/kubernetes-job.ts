@@ -1,6 +1,7 @@
 /**
- * The Kubernetes form of a sharded load, for people who apply it themselves: a Secret holding the
- * plan file (it may hold resolved header secrets) and a batch/v1 Job with `completionMode:
+ * The Kubernetes form of a sharded load (printed by `shard-job`, created by the kubernetes
+ * executor): a Secret holding the plan file (printed, its header secrets are `${env:NAME}`
+ * references the pods resolve; the executor's holds them resolved) and a batch/v1 Job with `completionMode:
  * Indexed` whose pods are the shards — each reads its index from JOB_COMPLETION_INDEX, which
  * Kubernetes sets in Indexed Jobs. `parallelism` = `completions` = N so every shard runs at once,
  * `backoffLimit: 0` because a retried shard would send its slice twice, `activeDeadlineSeconds`
@@ -12,6 +13,7 @@
  */
 import { ScenarioError } from '../errors.js';
 import type { LoadPlan } from '../load/plan.js';
+import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
 import { SHARD_PROTOCOL_VERSION } from './protocol.js';
 import { type ShardPlanFile, splitProblems } from './split.js';
 
@@ -29,6 +31,17 @@ export interface ShardJobOptions {
   ttlSecondsAfterFinished?: number;
   /** Seconds the Job may run at most (default: the plan's length plus its timeout plus five minutes). */
   activeDeadlineSeconds?: number;
+  /**
+   * Environment variables the plan's header values reference as `${env:NAME}`: each pod takes
+   * them from the Secret `<name>-env` (key NAME), which the user creates, and the shard
+   * substitutes them; the plan Secret holds the references only.
+   */
+  env?: readonly string[];
+}
+
+/** The Secret each pod reads the referenced environment variables from. */
+export function envSecretName(name: string): string {
+  return `${name}-env`;
 }
 
 /** The Secret and the Job, as plain objects ready for YAML or JSON. */
@@ -52,7 +65,13 @@ export function shardJobManifests(plan: LoadPlan, options: ShardJobOptions): Sha
   if (options.image.trim() === '') problems.push('image: expected an image reference');
   if (problems.length > 0) throw new ScenarioError(`invalid shard job:\n  - ${problems.join('\n  - ')}`, problems);
 
-  const file: ShardPlanFile = { v: SHARD_PROTOCOL_VERSION, shards: options.shards, plan };
+  const env = options.env ?? [];
+  const file: ShardPlanFile = {
+    v: SHARD_PROTOCOL_VERSION,
+    shards: options.shards,
+    plan,
+    ...(env.length > 0 ? { env: [...env] } : {}),
+  };
   const runSeconds = Math.ceil(((plan.warmupMs ?? 0) + plan.durationMs + plan.timeoutMs) / 1000);
   const labels = {
     'app.kubernetes.io/name': 'canary-gate',
@@ -88,6 +107,14 @@ export function shardJobManifests(plan: LoadPlan, options: ShardJobOptions): Sha
                 name: 'shard',
                 image: options.image,
                 args: ['shard', '--plan', `${PLAN_DIR}/plan.json`],
+                ...(env.length > 0
+                  ? {
+                      env: env.map((n) => ({
+                        name: n,
+                        valueFrom: { secretKeyRef: { name: envSecretName(options.name), key: n } },
+                      })),
+                    }
+                  : {}),
                 volumeMounts: [{ name: 'plan', mountPath: PLAN_DIR, readOnly: true }],
               },
             ],
@@ -97,4 +124,31 @@ export function shardJobManifests(plan: LoadPlan, options: ShardJobOptions): Sha
       },
     },
   };
+}
+
+/**
+ * The plan with each `${env:NAME}` in its header values replaced from `env` (the pod's
+ * environment), when the file lists variables (`shard-job` printed it); each value is registered
+ * with `redactor`. Throws ScenarioError naming the header and the variable when one is not set.
+ */
+export function resolvePlanEnv(
+  file: ShardPlanFile,
+  env: Readonly<Record<string, string | undefined>>,
+  redactor: Redactor,
+): ShardPlanFile {
+  if (!file.env || file.env.length === 0) return file;
+  const mix = file.plan.mix.map((request, i) => ({
+    ...request,
+    ...(request.headers
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(request.headers).map(([name, value]) => [
+              name,
+              interpolateEnv(value, env, redactor, `plan.mix[${i}].headers.${name}`),
+            ]),
+          ),
+        }
+      : {}),
+  }));
+  return { ...file, plan: { ...file.plan, mix } };
 }

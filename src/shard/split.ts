@@ -54,6 +54,19 @@ export const ShardPlanFileSchema = z.strictObject({
   startAtEpochMs: z.number().int().nonnegative().optional(),
   /** The whole plan, as one process would run it. */
   plan: LoadPlanSchema,
+  /**
+   * Environment variables the shard substitutes for `${env:NAME}` in header values: a plan that
+   * `shard-job` printed carries references, never the secrets (the pod's env holds them).
+   */
+  env: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .max(256),
+    )
+    .max(100)
+    .optional(),
 });
 
 /** The plan file. */

@@ -1,6 +1,7 @@
 /** Runs the built CLI (bin/canary-gate.js → dist/) as a child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { CliIO } from '../../src/cli/io.js';
 
 const BIN = fileURLToPath(new URL('../../bin/canary-gate.js', import.meta.url));
 
@@ -62,4 +63,19 @@ export function startCli(args: string[], env: Record<string, string> = {}): Star
 /** Run the CLI to its end. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return startCli(args, env).done;
+}
+
+/** The CLI's I/O for running it in-process (main(argv, io)), with what it wrote captured. */
+export function captureIO(overrides: Partial<CliIO> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTTY: false,
+    env: {},
+    onSignal: () => () => {},
+    ...overrides,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
 }

@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { Redactor } from '../../src/scenario/secrets.js';
-
-/** The CLI in-process, with its I/O captured (k6's injected state, in small). */
-function captureIO(overrides: Partial<CliIO> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    stderrIsTTY: false,
-    env: {},
-    onSignal: () => () => {},
-    ...overrides,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+import { captureIO } from '../helpers/cli.js';
 
 describe('cli', () => {
   it('redacts every secret the process loaded from error output, whatever the command missed', async () => {

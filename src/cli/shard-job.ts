@@ -1,0 +1,188 @@
+/**
+ * `canary-gate shard-job [scenario] --shards N`: print the Kubernetes manifests of a sharded load
+ * (the plan Secret and the Indexed Job, YAML documents separated by `---`) for people who apply
+ * them themselves. Sends nothing.
+ *
+ * Secrets are never printed: the plan is built with every `${env:NAME}` kept as a reference
+ * (each variable reads as a marker while the plan is built and checked, and the markers become
+ * `${env:NAME}` again), the pods take the variables from the Secret `<name>-env` and the shard
+ * substitutes them. A reference is allowed in header values only; one anywhere else (the URL, a
+ * path, a body) is refused with exit 2 naming the field, since the plan would have to hold it.
+ */
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import type { LoadPlan } from '../load/plan.js';
+import { planProblems } from '../load/plan.js';
+import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import { RUN_MODES } from '../scenario/schema.js';
+import { Redactor } from '../scenario/secrets.js';
+import { LoadSchema } from '../scenario/sections.js';
+import { shardImage } from '../shard/executors.js';
+import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
+import { splitProblems } from '../shard/split.js';
+import { readScenarioFile } from './files.js';
+import { fieldFlags, requestFlags } from './flags.js';
+import type { CliIO } from './io.js';
+import { LOAD_FLAGS, type LoadArgs, planFromArgs } from './load.js';
+
+/** Flags of the shard-job command. */
+export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executor'> {
+  scenario?: string;
+  url?: string;
+  shards: number;
+  name: string;
+  namespace?: string;
+  image?: string;
+}
+
+/** Declare the command's positional and flags. */
+export function shardJobBuilder<T>(y: Argv<T>): Argv<T & ShardJobArgs> {
+  return requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS))
+    .positional('scenario', {
+      type: 'string',
+      describe:
+        'a canary or regression scenario: its traffic and requests sent to targets.canary.url (or --url); of the load flags, -r, -d and --warmup apply',
+    })
+    .option('url', { type: 'string', describe: 'target URL, e.g. http://checkout.shop.svc:8080/ (without a scenario)' })
+    .option('shards', {
+      type: 'number',
+      demandOption: true,
+      describe: 'pods of the Indexed Job (parallelism = completions)',
+    })
+    .option('name', {
+      type: 'string',
+      default: 'canary-gate-shards',
+      describe: 'name of the Job and the plan Secret (a DNS label of at most 50 characters)',
+    })
+    .option('namespace', { type: 'string', describe: 'namespace (default: the one kubectl applies to)' })
+    .option('image', {
+      type: 'string',
+      describe: 'image with canary-gate as its entrypoint (default: $CANARY_GATE_SHARD_IMAGE, else canary-gate:latest)',
+    })
+    .example(
+      "$0 shard-job --url http://checkout.shop.svc:8080/ -r 40000/s -d 2m -c 400 --shards 4 -H 'authorization: Bearer ${env:TOKEN}' | kubectl apply -f -",
+      'the Secret and the Job of 4 shards; the pods read TOKEN from the Secret canary-gate-shards-env',
+    )
+    .example('$0 shard-job canary.yaml -d 5m --shards 8', "a scenario's traffic and requests as 8 pods") as Argv<
+    T & ShardJobArgs
+  >;
+}
+
+/** Variables stand for markers while the plan is built: `${env:NAME}` comes back from each. */
+interface EnvMarkers {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Every marker in a text, with its variable's name. */
+  find(text: string): { marker: string; name: string }[];
+}
+
+function envMarkers(): EnvMarkers {
+  const nonce = randomBytes(6).toString('hex');
+  // Letters and digits only, so URL and header checks keep them whole; matched ignoring case (a host is lowered).
+  const pattern = new RegExp(`cgenv${nonce}x([A-Za-z0-9_]+?)x${nonce}`, 'gi');
+  const env = new Proxy({} as Record<string, string>, {
+    get: (_, key) => (typeof key === 'string' ? `cgenv${nonce}x${key}x${nonce}` : undefined),
+  });
+  return { env, find: (text) => [...text.matchAll(pattern)].map((m) => ({ marker: m[0], name: m[1] as string })) };
+}
+
+/**
+ * The plan with every marker in a header value turned back into `${env:NAME}`, the names, and a
+ * problem for each marker anywhere else (named by `field`).
+ */
+function restoreReferences(
+  plan: LoadPlan,
+  markers: EnvMarkers,
+  field: (planField: string) => string,
+): { plan: LoadPlan; names: string[]; problems: string[] } {
+  const names = new Set<string>();
+  const problems: string[] = [];
+  const refuse = (planField: string, text: string): void => {
+    const found = markers.find(text);
+    if (found.length > 0)
+      problems.push(
+        `${field(planField)}: holds \${env:${found[0]?.name}}; a Job's plan is printed, so only header values may reference secrets (the pod's environment holds them)`,
+      );
+  };
+  for (const [i, t] of plan.targets.entries()) refuse(`targets[${i}].url`, t.url);
+  const mix = plan.mix.map((request, i) => {
+    refuse(`mix[${i}].path`, request.path);
+    if (request.body !== undefined) refuse(`mix[${i}].body`, request.body);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      refuse(`mix[${i}].headers`, name);
+      let restored = value;
+      for (const { marker, name: variable } of markers.find(value)) {
+        names.add(variable);
+        restored = restored.split(marker).join(`\${env:${variable}}`);
+      }
+      headers[name] = restored;
+    }
+    return { ...request, ...(request.headers ? { headers } : {}) };
+  });
+  return { plan: { ...plan, mix }, names: [...names].sort(), problems };
+}
+
+/** Run the command; resolves to the exit code. */
+export async function runShardJobCommand(args: ShardJobArgs, io: CliIO): Promise<number> {
+  const markers = envMarkers();
+  const redactor = new Redactor();
+  let plan: LoadPlan;
+  let field: (planField: string) => string;
+  if (args.scenario !== undefined) {
+    const file = args.scenario;
+    const { scenario } = await readScenarioFile(
+      file,
+      { env: markers.env },
+      {
+        accept: { modes: RUN_MODES, command: 'shard-job' },
+      },
+    );
+    const url = args.url ?? scenario.targets.canary.url;
+    // The flags check duration, warm-up and a rate given; the traffic and requests are the scenario's.
+    const flags = planFromArgs({ ...args, url, shards: args.shards, executor: 'process' }, markers.env, redactor);
+    plan = scenarioLoadPlan(scenario, flags.targets, flags.durationMs, flags.warmupMs ?? 0);
+    if (args.rate !== undefined && flags.ratePerSec !== undefined) plan.ratePerSec = flags.ratePerSec;
+    const problems = [...planProblems(plan), ...splitProblems(plan, args.shards)];
+    if (problems.length > 0)
+      throw new UsageError(`${file}: cannot run as ${args.shards} shards:\n  - ${problems.join('\n  - ')}`);
+    field = (f) =>
+      f.startsWith('targets')
+        ? args.url !== undefined
+          ? '--url'
+          : `${file}: targets.canary.url`
+        : `${file}: ${f.replace(/^mix/, 'requests')}`;
+  } else {
+    if (args.url === undefined) throw new UsageError('shard-job: expected a scenario file or --url');
+    plan = planFromArgs({ ...args, url: args.url, shards: args.shards, executor: 'process' }, markers.env, redactor);
+    field = (f) => (f.endsWith('.body') ? '--body' : f.endsWith('.headers') ? '--header' : '--url');
+  }
+  const restored = restoreReferences(plan, markers, field);
+  if (restored.problems.length > 0)
+    throw new UsageError(`cannot print the Job:\n  - ${restored.problems.join('\n  - ')}`, {
+      hint: 'send secrets in headers, e.g. -H "authorization: Bearer ${env:TOKEN}"',
+    });
+  const { secret, job } = shardJobManifests(restored.plan, {
+    name: args.name,
+    shards: args.shards,
+    image: args.image ?? shardImage(io.env),
+    env: restored.names,
+    ...(args.namespace !== undefined ? { namespace: args.namespace } : {}),
+  });
+  const head = [
+    `# canary-gate shard-job: ${args.shards} shards as an Indexed Job. Apply with kubectl apply -f -;`,
+    '# follow the shards with kubectl logs -f -l job-name=' + args.name + ' --prefix (one JSON line a second each).',
+    ...(restored.names.length > 0
+      ? [
+          `# The pods read ${restored.names.join(', ')} from the Secret ${envSecretName(args.name)}; create it first:`,
+          `#   kubectl create secret generic ${envSecretName(args.name)}${args.namespace ? ` -n ${args.namespace}` : ''} ${restored.names.map((n) => `--from-literal=${n}=…`).join(' ')}`,
+        ]
+      : []),
+  ];
+  // No anchors (the labels appear twice) and no folded lines: what kubectl and people read plainly.
+  const yaml = (doc: unknown): string => stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
+  io.stdout(`${head.join('\n')}\n${yaml(secret)}---\n${yaml(job)}`);
+  return EXIT.ok;
+}

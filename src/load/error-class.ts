@@ -20,13 +20,16 @@ export function emptyErrorCounts(): ErrorCounts {
 const TIMEOUT_CODES = new Set([
   // The whole-exchange deadline (exchange.ts).
   'CANARY_GATE_EXCHANGE_TIMEOUT',
+  // The lean connection's connect timeout (h1-connection.ts).
+  'CANARY_GATE_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'ETIMEDOUT',
   'ESOCKETTIMEDOUT',
 ]);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+// CANARY_GATE_PEER_CLOSED: the lean connection's peer closed it mid-response (h1-connection.ts).
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'CANARY_GATE_PEER_CLOSED']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',

@@ -7,8 +7,13 @@
  * are idle bounds between bytes, so a server dribbling a byte every 200 ms would never trip them.
  * The model's deadline sweep calls `expire()` on an exchange past its deadline; the connection is
  * cut and the exchange ends as a timeout.
+ *
+ * On a lean target (target-pool.ts) the same handler methods are called by the lean connection
+ * (h1-connection.ts) instead of undici.
  */
 import type { Dispatcher } from 'undici';
+import type { H1Connection } from './h1-connection.js';
+import { withTraceparent } from './h1-request.js';
 import type { PreparedRequest, TargetPool } from './target-pool.js';
 
 /** Receives finished exchanges. */
@@ -34,6 +39,8 @@ export class Exchange {
   /** Set once the exchange reported; undici never calls twice, the deadline might race it. */
   done = false;
   #abort: ((reason: Error) => void) | undefined;
+  /** The lean connection carrying it, when its target is lean. */
+  #h1: H1Connection | undefined;
 
   constructor(
     readonly sink: ExchangeSink,
@@ -53,6 +60,19 @@ export class Exchange {
 
   /** Hand the request to its connection. */
   dispatch(): void {
+    const wire = this.request.wire;
+    if (wire !== undefined) {
+      const trace = this.target.tracer?.next();
+      let bytes = wire.bytes;
+      if (trace !== undefined) {
+        this.traceId = trace.traceId;
+        bytes = withTraceparent(wire, trace.header);
+      }
+      this.target.active[this.slot] = this;
+      this.#h1 = this.target.h1(this.connection);
+      this.#h1.send(this, bytes, wire.head);
+      return;
+    }
     let options = this.request.options;
     const trace = this.target.tracer?.next();
     if (trace !== undefined) {
@@ -71,7 +91,8 @@ export class Exchange {
     const error = new ExchangeTimeoutError(timeoutMs);
     // Before undici connected there is no abort handle yet: end it here, undici's later callbacks
     // are ignored (done is set).
-    if (this.#abort) this.#abort(error);
+    if (this.#h1) this.#h1.abort(error);
+    else if (this.#abort) this.#abort(error);
     else this.#finish(0, error);
   }
 

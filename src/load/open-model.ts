@@ -261,7 +261,8 @@ export class OpenModel implements ExchangeSink {
     }
     // Warm-up requests are sent at the full rate but never recorded.
     if (exchange.measured) this.#record(exchange, status, error, now);
-    if (error !== null) {
+    // A lean connection (h1-connection.ts) is free the moment its response is complete.
+    if (error !== null || target.lean) {
       this.#handOver(target, exchange.connection, now);
       return;
     }

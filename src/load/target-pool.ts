@@ -10,9 +10,18 @@
  * CPU the bottleneck and built a backlog it never drained (docs/benchmarks.md). Here a freed
  * connection is reused at once, last freed first, so a few hot connections carry the load and
  * the others absorb bursts.
+ *
+ * Plain `http:` targets at pipelining 1 whose requests are all ordinary go out on the lean
+ * HTTP/1.1 connection (h1-connection.ts: pre-serialized requests, no streams), which costs the
+ * generator far less CPU per request. https targets, pipelining above 1 (the closed model's), and
+ * a request the lean path would have to judge the way undici does (a path or method it refuses,
+ * framing headers such as content-length, connection, expect, upgrade) keep undici, whose checks
+ * and errors (UND_ERR_INVALID_ARG) then apply unchanged.
  */
 import { Client } from 'undici';
 import { Backlog } from './fifo.js';
+import { H1Connection } from './h1-connection.js';
+import { serializeRequest, type WireRequest } from './h1-request.js';
 import type { LoadModel, RequestSpec, TargetSpec } from './plan.js';
 import { ArmRecorder } from './recorder.js';
 import { TraceSampler, type TracingPlan } from './trace-context.js';
@@ -32,6 +41,8 @@ export interface PreparedRequest {
     bodyTimeout: number;
     blocking: boolean;
   };
+  /** The request serialized once for the lean connection; undefined on an undici target. */
+  wire: WireRequest | undefined;
 }
 
 /** Endpoint name of a mix entry: its own name, else "METHOD path". */
@@ -87,6 +98,9 @@ export class TargetPool {
   readonly #origin: string;
   readonly #clientOptions: Client.Options;
   readonly #clients: (Client | undefined)[];
+  /** Lean connections (a plain http: target), else undefined. */
+  readonly #h1: (H1Connection | undefined)[] | undefined;
+  readonly #h1Origin: { host: string; port: number; connectTimeoutMs: number };
   /** Free connections, last freed on top (open model). */
   readonly #free: number[] = [];
   #opened = 0;
@@ -115,7 +129,7 @@ export class TargetPool {
     this.tracer = options.tracing && options.tracing.sample > 0 ? new TraceSampler(options.tracing.sample) : undefined;
     const basePath = url.pathname.replace(/\/+$/, '');
     const host = url.host;
-    this.requests = mix.map((request, endpoint) => {
+    const requests = mix.map((request, endpoint) => {
       const headers: string[] = [];
       let hasHost = false;
       for (const [name, value] of Object.entries(request.headers ?? {})) {
@@ -137,6 +151,18 @@ export class TargetPool {
         },
       };
     });
+    const wires =
+      url.protocol === 'http:' && options.pipelining === 1
+        ? requests.map((r) => serializeRequest(r.options.method, r.options.path, r.options.headers, r.options.body))
+        : [];
+    const lean = wires.length > 0 && wires.every((w) => w !== undefined);
+    this.requests = requests.map((r, i) => ({ ...r, wire: lean ? wires[i] : undefined }));
+    this.#h1 = lean ? new Array<H1Connection | undefined>(options.connections).fill(undefined) : undefined;
+    this.#h1Origin = {
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? 80 : Number(url.port),
+      connectTimeoutMs: options.timeoutMs,
+    };
     this.#mix = new WeightedPicker(this.requests.map((request, i) => ({ item: request, weight: mix[i]?.weight ?? 0 })));
   }
 
@@ -182,6 +208,24 @@ export class TargetPool {
     return client;
   }
 
+  /** Whether this target's requests go out on lean connections (h1-connection.ts). */
+  get lean(): boolean {
+    return this.#h1 !== undefined;
+  }
+
+  /** The lean connection `index` (closed model: slot mod connections), created on first use. */
+  h1(index: number): H1Connection {
+    const all = this.#h1;
+    if (all === undefined) throw new RangeError('not a lean target');
+    const at = index % all.length;
+    let connection = all[at];
+    if (connection === undefined) {
+      connection = new H1Connection(this.#h1Origin);
+      all[at] = connection;
+    }
+    return connection;
+  }
+
   /** Cut every exchange in flight for `timeoutMs` or longer since it was sent. */
   expireOverdue(now: number, timeoutMs: number): void {
     const active = this.active;
@@ -194,6 +238,9 @@ export class TargetPool {
   /** Close the connections; in-flight requests fail when `force` is set. */
   async close(force: boolean): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#clients.map((c) => (c === undefined ? undefined : force ? c.destroy() : c.close())));
+    await Promise.all([
+      ...this.#clients.map((c) => (c === undefined ? undefined : force ? c.destroy() : c.close())),
+      ...(this.#h1 ?? []).map((c) => c?.close(force)),
+    ]);
   }
 }

@@ -185,10 +185,15 @@ export class ResponseParser {
     this.#pendingLength = had + copied;
     const found = pending.subarray(0, this.#pendingLength).indexOf(END_OF_HEAD, Math.max(0, had - 3));
     if (found < 0) {
-      if (this.#pendingLength >= MAX_HEADER_BYTES) throw new HeaderOverflowError('header');
+      if (this.#pendingLength >= MAX_HEADER_BYTES) {
+        this.#pending = undefined;
+        throw new HeaderOverflowError('header');
+      }
       return at + copied;
     }
     this.#pendingLength = 0;
+    // Splits are rare; holding 64 KiB per connection for them is not (a thousand connections).
+    this.#pending = undefined;
     this.#parseHead(pending, 0, found + 4);
     return at + (found + 4 - had);
   }

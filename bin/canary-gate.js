@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in dist/cli/main.js (npm run build).
-import { main } from '../dist/cli/main.js';
+// Thin launcher: the CLI is bundled into dist/bundle/cli.js from dist/ (npm run build;
+// scripts/bundle.mjs says why).
+import { main } from '../dist/bundle/cli.js';
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -2,7 +2,7 @@
 # The whole CI in one command: system packages the tests need (only when missing), the Docker
 # engine (only when not running), then npm ci (only when node_modules is not the lock file's),
 # the build, and every test beside typecheck and lint (vitest projects: unit files in parallel,
-# integration and e2e two at a time, the light timing-sensitive ones two at a time among
+# integration and e2e three at a time, the light timing-sensitive ones two at a time among
 # themselves, the rest of those alone; see vitest.config.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,7 +11,6 @@ import {
   shardExecutor,
   shardImage,
 } from '../shard/executors.js';
-import { kubeConfigFrom, kubernetesProblem } from '../shard/kubernetes-executor.js';
 import { splitProblems } from '../shard/split.js';
 import type { CliIO } from './io.js';
 
@@ -55,6 +54,8 @@ export async function assertExecutorReady(args: ShardArgs, env: CliIO['env']): P
       throw new UsageError(
         `--executor kubernetes: CANARY_GATE_K8S_START_DELAY: expected seconds from 1 to 600, found "${env.CANARY_GATE_K8S_START_DELAY}"; nothing was sent`,
       );
+    // Loaded only here: the Kubernetes client is most of a CLI start's modules (executors.ts).
+    const { kubeConfigFrom, kubernetesProblem } = await import('../shard/kubernetes-executor.js');
     const { kubeConfig, namespace } = kubeConfigFrom(env);
     const problem = await kubernetesProblem(kubeConfig, namespace);
     if (problem !== undefined)

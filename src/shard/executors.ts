@@ -1,8 +1,7 @@
 /** The executors a command can name (`--executor`), each made from its name. */
 
 import { dockerExecutor } from './docker-executor.js';
-import type { ShardExecutor } from './executor.js';
-import { kubeConfigFrom, kubernetesExecutor } from './kubernetes-executor.js';
+import type { ShardExecutor, ShardInstance, ShardLaunch } from './executor.js';
 import { processExecutor } from './process-executor.js';
 
 /** Names of the executors. */
@@ -42,16 +41,45 @@ export function shardExecutor(
     case 'docker':
       // The canary-gate image from the local engine (deploy/image), host networking.
       return dockerExecutor({ image: shardImage(env) });
-    case 'kubernetes': {
-      // The pods of an Indexed Job in the kubeconfig's namespace (or in-cluster credentials').
+    case 'kubernetes':
+      return lazyKubernetesExecutor(env, warn);
+  }
+}
+
+/**
+ * The pods of an Indexed Job in the kubeconfig's namespace (or in-cluster credentials'), made at
+ * the first start: @kubernetes/client-node is about 800 modules, and loading it in every CLI start
+ * that might shard (load, run, capacity, regress) cost about a CPU-second each, even for --help.
+ * The kubeconfig has been read once already by then (shard-flags assertExecutorReady).
+ */
+function lazyKubernetesExecutor(
+  env: Readonly<Record<string, string | undefined>>,
+  warn?: (message: string) => void,
+): ShardExecutor {
+  let made: Promise<ShardExecutor> | undefined;
+  const executor = (): Promise<ShardExecutor> => {
+    made ??= import('./kubernetes-executor.js').then(({ kubeConfigFrom, kubernetesExecutor }) => {
       const { kubeConfig, namespace } = kubeConfigFrom(env);
       return kubernetesExecutor({
         kubeConfig,
         namespace,
         image: shardImage(env),
-        startDelayMs: (kubernetesStartDelaySeconds(env) ?? 30) * 1000,
+        startDelayMs,
         ...(warn ? { warn } : {}),
       });
-    }
-  }
+    });
+    return made;
+  };
+  const startDelayMs = (kubernetesStartDelaySeconds(env) ?? 30) * 1000;
+  return {
+    name: 'kubernetes',
+    startDelayMs,
+    start: async (launch: ShardLaunch): Promise<ShardInstance> => (await executor()).start(launch),
+    // Nothing made (or it could not be made): nothing to release.
+    close: async (): Promise<void> =>
+      made?.then(
+        (e) => e.close(),
+        () => undefined,
+      ),
+  };
 }

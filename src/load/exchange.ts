@@ -70,7 +70,7 @@ export class Exchange {
       }
       this.target.active[this.slot] = this;
       this.#h1 = this.target.h1(this.connection);
-      this.#h1.send(this, bytes, wire.head);
+      this.#h1.send(this, bytes, wire.head, wire.idempotent);
       return;
     }
     let options = this.request.options;
@@ -91,7 +91,7 @@ export class Exchange {
     const error = new ExchangeTimeoutError(timeoutMs);
     // Before undici connected there is no abort handle yet: end it here, undici's later callbacks
     // are ignored (done is set).
-    if (this.#h1) this.#h1.abort(error);
+    if (this.#h1) this.#h1.abort(this, error);
     else if (this.#abort) this.#abort(error);
     else this.#finish(0, error);
   }

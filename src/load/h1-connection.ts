@@ -12,8 +12,18 @@
  * a body that runs until close, or sends bytes nobody asked for, the socket is dropped and the next
  * request opens a new one. Failures carry codes error-class.ts classifies: refused and reset from
  * the socket, a peer that closes mid-response as a reset, the connect timeout as a timeout.
+ *
+ * A kept-alive socket can be closed by the server while it is idle (its keep-alive timeout, a
+ * graceful shutdown, a server that closes after each response without saying so), and the close
+ * may reach us only after the next request was written. Counting that as the service resetting
+ * the request would be a false error, so, as undici does: a socket idle longer than the server's
+ * `Keep-Alive: timeout` hint less a second (4 s without a hint) is not reused, and an idempotent
+ * request on a reused socket that ends before any byte of its response is sent once more on a
+ * fresh socket. A fresh socket is never retried: a server that drops every request still fails
+ * every request.
  */
 import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { ResponseParser } from './h1-parser.js';
 
 /** What a connection reports to (the engine's Exchange). */
@@ -57,6 +67,18 @@ export class ConnectionClosedError extends Error {
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** How long a socket may sit idle and still be reused when the server gives no Keep-Alive hint (undici's default). */
+const DEFAULT_IDLE_MS = 4_000;
+/** The longest idle reuse a server's hint can ask for. */
+const MAX_IDLE_MS = 600_000;
+/** Methods whose request may be sent twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Whether a request with this method may be sent again after its reused socket died unanswered. */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
 /** Where a connection goes. */
 export interface H1Origin {
   host: string;
@@ -72,6 +94,18 @@ export class H1Connection {
   #handler: H1Handler | undefined;
   #closed = false;
   #whenIdle: (() => void) | undefined;
+  /** Responses completed on the current socket: above 0 it is a reused socket. */
+  #responses = 0;
+  /** When the current socket last completed a response (performance.now() ms). */
+  #idleSinceMs = 0;
+  /** How long the current socket may sit idle and still be reused. */
+  #idleLimitMs = DEFAULT_IDLE_MS;
+  /** The request in flight, kept to send once more (see the module comment). */
+  #request: Buffer | undefined;
+  #headRequest = false;
+  #retryable = false;
+  /** Whether any byte of the response in flight has come. */
+  #answered = false;
 
   constructor(origin: H1Origin) {
     this.#origin = origin;
@@ -83,23 +117,29 @@ export class H1Connection {
   }
 
   /**
-   * Write one request (`head`: it is a HEAD request, so its response has no body). Failures,
-   * even one known at once, reach `handler.onError`.
+   * Write one request (`head`: it is a HEAD request, so its response has no body; `idempotent`: it
+   * may be sent again, see the module comment). Failures, even one known at once, reach
+   * `handler.onError`.
    */
-  send(handler: H1Handler, request: Buffer, head: boolean): void {
+  send(handler: H1Handler, request: Buffer, head: boolean, idempotent: boolean): void {
     if (this.#closed || this.#handler !== undefined) {
       handler.onError(new ConnectionClosedError());
       return;
     }
+    if (this.#socket !== undefined && performance.now() - this.#idleSinceMs > this.#idleLimitMs) this.#drop();
     const socket = this.#socket ?? this.#open();
     this.#handler = handler;
+    this.#request = request;
+    this.#headRequest = head;
+    this.#retryable = idempotent;
+    this.#answered = false;
     this.#parser.reset(head);
     socket.write(request);
   }
 
-  /** Cut the exchange in flight (its deadline passed): the socket goes, the exchange ends with `error`. */
-  abort(error: Error): void {
-    this.#fail(error);
+  /** Cut `handler`'s exchange if it is the one in flight (its deadline passed): the socket goes, it ends with `error`. */
+  abort(handler: H1Handler, error: Error): void {
+    if (this.#handler === handler) this.#fail(error);
   }
 
   /** Close: at once with `force` (an exchange in flight fails), else once the exchange in flight ends. */
@@ -120,6 +160,8 @@ export class H1Connection {
 
   #open(): Socket {
     const { host, port, connectTimeoutMs } = this.#origin;
+    this.#responses = 0;
+    this.#idleLimitMs = DEFAULT_IDLE_MS;
     const socket: Socket = connect({
       host,
       port,
@@ -136,7 +178,7 @@ export class H1Connection {
         : undefined;
     if (timer !== undefined) socket.once('connect', () => clearTimeout(timer));
     socket.on('error', (error: Error) => {
-      if (socket === this.#socket) this.#fail(error);
+      if (socket === this.#socket) this.#socketFailed(error);
     });
     // The peer finished (end) or the socket went (close): a body until close completes here,
     // anything else in flight was cut by the peer.
@@ -148,7 +190,7 @@ export class H1Connection {
         this.#complete(handler, true);
         return;
       }
-      this.#fail(new PeerClosedError());
+      this.#socketFailed(new PeerClosedError());
     };
     socket.on('end', ended);
     socket.on('close', ended);
@@ -163,6 +205,7 @@ export class H1Connection {
       this.#drop();
       return true;
     }
+    if (nread > 0) this.#answered = true;
     let at: number;
     try {
       at = this.#parser.execute(buffer as Buffer, 0, nread);
@@ -177,16 +220,47 @@ export class H1Connection {
   /** The response is complete; `drop`: the socket cannot carry another request. */
   #complete(handler: H1Handler, drop: boolean): void {
     this.#handler = undefined;
+    this.#request = undefined;
     if (drop || !this.#parser.keepAlive) this.#drop();
+    else {
+      this.#responses++;
+      this.#idleSinceMs = performance.now();
+      const hintSec = this.#parser.keepAliveTimeoutSec;
+      if (hintSec >= 0) this.#idleLimitMs = Math.min(MAX_IDLE_MS, Math.max(0, hintSec * 1000 - 1000));
+    }
     // The connection is free before the handler hears of it: the handler may send again at once.
     handler.onHeaders(this.#parser.status);
     handler.onComplete();
     this.#settleClose();
   }
 
+  /**
+   * The socket errored or the peer closed it with an exchange in flight: send it once more on a
+   * fresh socket when the socket was reused and not a byte of the answer came, else fail it.
+   */
+  #socketFailed(error: Error): void {
+    const request = this.#request;
+    if (
+      this.#handler !== undefined &&
+      request !== undefined &&
+      this.#retryable &&
+      this.#responses > 0 &&
+      !this.#answered &&
+      !this.#closed
+    ) {
+      this.#drop();
+      this.#retryable = false;
+      this.#parser.reset(this.#headRequest);
+      this.#open().write(request);
+      return;
+    }
+    this.#fail(error);
+  }
+
   #fail(error: Error): void {
     const handler = this.#handler;
     this.#handler = undefined;
+    this.#request = undefined;
     this.#drop();
     handler?.onError(error);
     this.#settleClose();

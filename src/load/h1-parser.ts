@@ -63,6 +63,7 @@ const CONNECTION = Buffer.from('connection', 'latin1');
 const CHUNKED = Buffer.from('chunked', 'latin1');
 const CLOSE = Buffer.from('close', 'latin1');
 const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
+const TIMEOUT_PARAM = Buffer.from('timeout', 'latin1');
 const END_OF_HEAD = Buffer.from('\r\n\r\n', 'latin1');
 
 /** Whether b[from, to) equals the lower-case token `word`, ignoring ASCII case. */
@@ -92,6 +93,8 @@ export class ResponseParser {
   status = 0;
   /** Whether the connection may carry another request once this response is complete. */
   keepAlive = true;
+  /** Seconds the server says it keeps an idle connection (`Keep-Alive: timeout=N`), or -1. */
+  keepAliveTimeoutSec = -1;
   #state = HEAD;
   #headRequest = false;
   /** Bytes still to come: of the body (Content-Length) or of the current chunk. */
@@ -107,11 +110,14 @@ export class ResponseParser {
   reset(headRequest: boolean): void {
     this.status = 0;
     this.keepAlive = true;
+    this.keepAliveTimeoutSec = -1;
     this.#state = HEAD;
     this.#headRequest = headRequest;
     this.#remaining = 0;
     this.#chunkDigits = 0;
     this.#lineBytes = 0;
+    // A header section cut off mid-way (a deadline, a peer close) leaves its buffer: let it go.
+    if (this.#pendingLength > 0) this.#pending = undefined;
     this.#pendingLength = 0;
   }
 
@@ -265,6 +271,8 @@ export class ResponseParser {
         for (let i = valueStart; i < valueEnd; i++) if (b[i] === 44) lastStart = i + 1;
         while (lastStart < valueEnd && isOws(b[lastStart] as number)) lastStart++;
         chunked = equalsLower(b, lastStart, valueEnd, CHUNKED);
+      } else if (nameLength === KEEP_ALIVE.length && equalsLower(b, line, colon, KEEP_ALIVE)) {
+        this.keepAliveTimeoutSec = keepAliveTimeout(b, valueStart, valueEnd);
       } else if (nameLength === CONNECTION.length && equalsLower(b, line, colon, CONNECTION)) {
         let tokenStart = valueStart;
         for (let i = valueStart; i <= valueEnd; i++) {
@@ -387,4 +395,31 @@ function parseLength(b: Buffer, from: number, to: number): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+/**
+ * The `timeout=N` parameter of a Keep-Alive header value (RFC 2068 §19.7.1.1), in seconds, or -1
+ * when absent or malformed: a hint, never an error.
+ */
+function keepAliveTimeout(b: Buffer, from: number, to: number): number {
+  let at = from;
+  while (at < to) {
+    let end = at;
+    while (end < to && b[end] !== 44) end++;
+    let s = at;
+    while (s < end && isOws(b[s] as number)) s++;
+    const eq = b.indexOf(61, s);
+    if (eq > s && eq < end && equalsLower(b, s, eq, TIMEOUT_PARAM)) {
+      let n = 0;
+      let digits = 0;
+      for (let i = eq + 1; i < end && !isOws(b[i] as number); i++) {
+        const d = (b[i] as number) - 48;
+        if (d < 0 || d > 9 || ++digits > 9) return -1;
+        n = n * 10 + d;
+      }
+      return digits > 0 ? n : -1;
+    }
+    at = end + 1;
+  }
+  return -1;
 }

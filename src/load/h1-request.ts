@@ -16,7 +16,11 @@ export interface WireRequest {
   readonly blankLineAt: number;
   /** A HEAD request: its response has no body whatever its headers say. */
   readonly head: boolean;
+  /** Its method is idempotent: it may be sent again when a reused socket died unanswered. */
+  readonly idempotent: boolean;
 }
+
+import { isIdempotent } from './h1-connection.js';
 
 // The same bounds undici applies (lib/core/request.js, lib/core/util.js).
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -57,7 +61,7 @@ export function serializeRequest(
   if (body !== null || EXPECTS_PAYLOAD.has(method)) head += `content-length: ${body?.length ?? 0}\r\n`;
   const headBytes = Buffer.from(head, 'latin1');
   const bytes = Buffer.concat([headBytes, Buffer.from('\r\n', 'latin1'), body ?? Buffer.alloc(0)]);
-  return { bytes, blankLineAt: headBytes.length, head: method === 'HEAD' };
+  return { bytes, blankLineAt: headBytes.length, head: method === 'HEAD', idempotent: isIdempotent(method) };
 }
 
 /** The request with a `traceparent` header added (a sampled request). */

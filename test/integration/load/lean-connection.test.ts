@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/load/engine.js';
+import { classifyTransportError } from '../../../src/load/error-class.js';
 import { H1Connection } from '../../../src/load/h1-connection.js';
 import { MAX_HEADER_BYTES } from '../../../src/load/h1-parser.js';
 import { serializeRequest } from '../../../src/load/h1-request.js';
@@ -73,7 +74,44 @@ function exchange(connection: H1Connection, method = 'GET'): Promise<{ status: n
       },
       wire.bytes,
       wire.head,
+      wire.idempotent,
     );
+  });
+}
+
+/** `count` requests sent one after another, each the moment the previous ended: status or error code of each. */
+function chain(connection: H1Connection, method: string, count: number): Promise<string[]> {
+  const wire = serializeRequest(method, '/', ['host', 'test'], method === 'POST' ? Buffer.from('x') : null);
+  if (wire === undefined) throw new Error('expected a lean request');
+  const outcomes: string[] = [];
+  return new Promise((resolve) => {
+    const next = (): void => {
+      if (outcomes.length === count) {
+        resolve(outcomes);
+        return;
+      }
+      let status = 0;
+      connection.send(
+        {
+          onHeaders: (s) => {
+            status = s;
+            return true;
+          },
+          onComplete: () => {
+            outcomes.push(String(status));
+            next();
+          },
+          onError: (error) => {
+            outcomes.push(String((error as { code?: string }).code));
+            next();
+          },
+        },
+        wire.bytes,
+        wire.head,
+        wire.idempotent,
+      );
+    };
+    next();
   });
 }
 
@@ -154,17 +192,57 @@ describe('lean HTTP/1.1 connection', () => {
   });
 
   it('counts a peer that resets or closes mid-response as reset, then reconnects', async () => {
+    // Each socket carries one request (the third kind says close), so none is a reused socket
+    // that the connection would send a request on once more.
     let n = 0;
     const server = await rawServer((socket) => {
       n++;
       if (n % 3 === 1) socket.resetAndDestroy();
       else if (n % 3 === 2) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf');
-      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      else socket.end('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok');
     });
     const c = await load(server.url, 30, 1);
     expect(c.errorsByClass.reset).toBe(20);
     expect(c.responses).toBe(10);
     expect(Object.keys(c.errorCodes).sort()).toEqual(['CANARY_GATE_PEER_CLOSED', 'ECONNRESET']);
+    expect(server.sockets()).toBe(30);
+  });
+
+  it('sends a GET once more on a fresh socket when its reused socket was closed unanswered, never a POST', async () => {
+    // The server closes after every response without saying so: the close reaches the client
+    // only after the next request went out on the same socket when it is sent at once (as the
+    // open model does with a backlog).
+    const closing = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+    const connection = new H1Connection({ host: '127.0.0.1', port: closing.port, connectTimeoutMs: 1000 });
+    expect(await chain(connection, 'GET', 20)).toEqual(Array.from({ length: 20 }, () => '200'));
+    expect(closing.sockets()).toBe(20);
+
+    await connection.close(true);
+
+    // A POST may have reached the server (this one did): it is not sent twice, it fails as reset.
+    const fresh = new H1Connection({ host: '127.0.0.1', port: closing.port, connectTimeoutMs: 1000 });
+    const [first, second] = await chain(fresh, 'POST', 2);
+    expect(first).toBe('200');
+    expect(['CANARY_GATE_PEER_CLOSED', 'ECONNRESET', 'EPIPE']).toContain(second);
+    expect(classifyTransportError({ code: second })).toBe('reset');
+    expect(closing.sockets()).toBe(21);
+    await fresh.close(true);
+  });
+
+  it("does not reuse a socket idle past the server's Keep-Alive hint less a second", async () => {
+    const hinted = await rawServer((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\nok'),
+    );
+    const plain = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+    for (const server of [hinted, plain]) {
+      const connection = new H1Connection({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000 });
+      expect(await exchange(connection)).toEqual({ status: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await exchange(connection)).toEqual({ status: 200 });
+      await connection.close(false);
+    }
+    // timeout=1 leaves no idle time to reuse the socket in; without a hint it is reused.
+    expect([hinted.sockets(), plain.sockets()]).toEqual([2, 1]);
   });
 
   it('ends a malformed response and an oversized header section as errors naming them, on a new socket each', async () => {

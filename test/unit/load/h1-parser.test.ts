@@ -169,6 +169,29 @@ describe('lean HTTP/1.1 response parser', () => {
   });
 });
 
+describe('Keep-Alive hint', () => {
+  it('reads timeout=N from a Keep-Alive header, ignores what it cannot read, and forgets it on reset', () => {
+    const cases: [string, number][] = [
+      ['Keep-Alive: timeout=5', 5],
+      ['keep-alive: max=100, timeout=75', 75],
+      ['KEEP-ALIVE:  Timeout=3 ', 3],
+      ['Keep-Alive: max=100', -1],
+      ['Keep-Alive: timeout=abc', -1],
+      ['Keep-Alive: timeout=', -1],
+      ['X-Other: timeout=9', -1],
+    ];
+    for (const [header, expected] of cases) {
+      const parser = new ResponseParser();
+      parser.reset(false);
+      const text = Buffer.from(`HTTP/1.1 200 OK\r\n${header}\r\nContent-Length: 0\r\n\r\n`, 'latin1');
+      parser.execute(text, 0, text.length);
+      expect([header, parser.done, parser.keepAliveTimeoutSec]).toEqual([header, true, expected]);
+      parser.reset(false);
+      expect(parser.keepAliveTimeoutSec).toBe(-1);
+    }
+  });
+});
+
 describe('lean request serialization', () => {
   it('writes the request line, headers, a length and the body once', () => {
     const wire = serializeRequest('POST', '/api?x=1', ['host', 'h:1', 'x-a', 'b'], Buffer.from('{"a":1}'));

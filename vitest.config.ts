@@ -48,6 +48,8 @@ const shared = {
 export default defineConfig({
   test: {
     reporters: ['default'],
+    // One temporary root per run, removed at its end (test/helpers/temp-root.ts).
+    globalSetup: ['test/helpers/temp-root.ts'],
     allowOnly: false,
     projects: [
       {

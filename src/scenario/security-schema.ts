@@ -293,6 +293,34 @@ export function expectedAccepted(limitPerSec: number, burst: number, requests: n
   return Math.min(requests, burst + 1 + limitPerSec * spanSec);
 }
 
+/** How far our send times may be from the limiter's arrival times (timer jitter, the loopback). */
+const CLOCK_SLACK_SEC = 0.005;
+
+/**
+ * Requests a limiter keeping its advertised limit lets through of requests sent at `offsetsSec`
+ * (seconds from the first send, in order): the same bucket as `expectedAccepted`, run over the
+ * actual sends. Sends a busy machine held back and then sent together find the bucket empty, so a
+ * limiter throttles more of them than of evenly spaced ones; judging them by the even formula
+ * would call a correct limiter "far below its limit".
+ */
+export function acceptedAt(limitPerSec: number, burst: number, offsetsSec: readonly number[]): number {
+  const capacity = burst + 1;
+  let tokens = capacity;
+  let previous = offsetsSec[0] ?? 0;
+  let accepted = 0;
+  for (const at of offsetsSec) {
+    tokens = Math.min(capacity, tokens + Math.max(0, at - previous) * limitPerSec);
+    previous = at;
+    // Our send times are not the limiter's arrival times: a send a few ms early by our clock
+    // (timer jitter) may well have found its token, so the bucket is read with that much slack.
+    if (tokens >= 1 - CLOCK_SLACK_SEC * limitPerSec) {
+      tokens = Math.max(0, tokens - 1);
+      accepted++;
+    }
+  }
+  return accepted;
+}
+
 /** The share of a probe's answers a limiter keeping its advertised limit throttles. */
 export function expectedThrottledShare(r: {
   limit: number;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  acceptedAt,
   expectedAccepted,
   probePlan,
   type RATE_LIMIT_HEADERS,
@@ -46,6 +47,8 @@ export interface RateLimitSample {
   error?: string;
   /** Seconds from the first send to the last. */
   spanSec: number;
+  /** When each request went out, seconds from the first send (absent in hand-made samples: sent evenly). */
+  sendOffsetsSec?: number[];
   /** Throttled answers carrying each required header. */
   withHeader: Partial<Record<RequiredHeader, number>>;
   /** The run was aborted before the probe finished: its figures judge nothing. */
@@ -77,6 +80,7 @@ export async function sampleRateLimit(
   const agent = probeAgent(o, Math.min(plan.requests, 16));
   const intervalMs = 1000 / cfg.probeRate;
   const answers: Promise<ProbeAnswer>[] = [];
+  const offsetsSec: number[] = [];
   const start = performance.now();
   let last = start;
   try {
@@ -85,6 +89,7 @@ export async function sampleRateLimit(
       if (wait >= 1) await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
       if (o.signal?.aborted) break;
       last = performance.now();
+      offsetsSec.push((last - start) / 1000);
       answers.push(sendProbe(agent, target, { ...req, headers }, o));
     }
     const settled = await Promise.all(answers);
@@ -93,6 +98,7 @@ export async function sampleRateLimit(
       throttled: 0,
       errors: 0,
       spanSec: (last - start) / 1000,
+      sendOffsetsSec: offsetsSec,
       withHeader: {},
       ...(o.signal?.aborted ? { cutShort: true } : {}),
     };
@@ -148,7 +154,12 @@ export function judgeRateLimit(
       out.push(finding('rate limit headers', 'error', `${arm}: throttled answers not checked: ${why}`));
     return out;
   }
-  const expected = 1 - expectedAccepted(cfg.limit, cfg.burst, answered, s.spanSec) / answered;
+  // What the advertised limit lets through of these very sends (evenly spaced when not known).
+  const letThrough =
+    s.sendOffsetsSec !== undefined && s.sendOffsetsSec.length === s.sent
+      ? Math.min(answered, acceptedAt(cfg.limit, cfg.burst, s.sendOffsetsSec))
+      : expectedAccepted(cfg.limit, cfg.burst, answered, s.spanSec);
+  const expected = 1 - letThrough / answered;
   const observed = s.throttled / answered;
   const accepted = answered - s.throttled;
   const effective = s.spanSec > 0 ? Math.max(0, (accepted - 1 - cfg.burst) / s.spanSec) : 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../../src/errors.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import {
+  acceptedAt,
   expectedAccepted,
   expectedThrottledShare,
   probePlan,
@@ -151,6 +152,19 @@ describe('rate-limit model', () => {
     ).toBeCloseTo(0.659, 3);
     // A fixed window of 120 per minute is a burst of 120: probed 10 s at 30/s it throttles 300 - 120 - 21.
     expect(expectedAccepted(2, 120, 300, 299 / 30)).toBeCloseTo(140.93, 2);
+  });
+
+  it('runs the same bucket over the actual sends: even ones as the formula, held-back ones fewer', () => {
+    const even = Array.from({ length: 90 }, (_, i) => i / 30);
+    expect(acceptedAt(10, 0, even)).toBe(30);
+    expect(Math.abs(acceptedAt(10, 0, even) - expectedAccepted(10, 0, 90, 89 / 30))).toBeLessThan(1);
+    // The same 90 sends, the first 60 held back to 2 s by a busy machine and sent together: one of
+    // them gets through, then every third of the 30 that follow (9).
+    const held = even.map((t, i) => (i < 60 ? 2 : t));
+    expect(acceptedAt(10, 0, held)).toBe(1 + 9);
+    // A burst of 10 lets 11 of the held-back ones through.
+    expect(acceptedAt(10, 10, held)).toBe(11 + 9);
+    expect(acceptedAt(10, 0, [])).toBe(0);
   });
 
   it('caps the count at maxRequests and never exceeds what was sent', () => {

@@ -46,6 +46,19 @@ describe('rate-limit judgement', () => {
     expect(f?.observed).toBeCloseTo(throttled / 60, 6);
   });
 
+  it('judges a limiter by what it should let through of the actual sends, not of evenly spaced ones', () => {
+    // 60 sends at 6/s, the first 40 held back by a busy machine and sent together at 6.5 s: a
+    // 2/s limiter lets 1 of those through, then every third of the 20 that follow (6): 7 in all,
+    // 53 throttled (88 %).
+    const offsets = Array.from({ length: 60 }, (_, i) => (i < 40 ? 6.5 : i / 6));
+    const [held] = judgeRateLimit('canary', rateLimit(), req, sample(53, { sendOffsetsSec: offsets }));
+    expect(held?.status, held?.sentence).toBe('pass');
+    expect(held?.sentence).toMatch(/88% throttled where a 120\/min limit throttles about 88% ± 15%$/);
+    // Judged as if sent evenly (66 % expected), the same answers read as a limiter far below its limit.
+    const [even] = judgeRateLimit('canary', rateLimit(), req, sample(53));
+    expect(even?.status).toBe('fail');
+  });
+
   it('says nothing it cannot know when too many probe requests got no answer', () => {
     const found = judgeRateLimit(
       'baseline',

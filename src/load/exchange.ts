@@ -70,7 +70,7 @@ export class Exchange {
       }
       this.target.active[this.slot] = this;
       this.#h1 = this.target.h1(this.connection);
-      this.#h1.send(this, bytes, wire.head, wire.idempotent);
+      this.#h1.send(this, bytes, wire.head, wire.idempotent, this.sentMs);
       return;
     }
     let options = this.request.options;

@@ -118,15 +118,15 @@ export class H1Connection {
 
   /**
    * Write one request (`head`: it is a HEAD request, so its response has no body; `idempotent`: it
-   * may be sent again, see the module comment). Failures, even one known at once, reach
-   * `handler.onError`.
+   * may be sent again, see the module comment; `nowMs`: the caller's performance.now(), read once
+   * per send). Failures, even one known at once, reach `handler.onError`.
    */
-  send(handler: H1Handler, request: Buffer, head: boolean, idempotent: boolean): void {
+  send(handler: H1Handler, request: Buffer, head: boolean, idempotent: boolean, nowMs: number): void {
     if (this.#closed || this.#handler !== undefined) {
       handler.onError(new ConnectionClosedError());
       return;
     }
-    if (this.#socket !== undefined && performance.now() - this.#idleSinceMs > this.#idleLimitMs) this.#drop();
+    if (this.#socket !== undefined && nowMs - this.#idleSinceMs > this.#idleLimitMs) this.#drop();
     const socket = this.#socket ?? this.#open();
     this.#handler = handler;
     this.#request = request;

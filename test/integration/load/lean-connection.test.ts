@@ -3,8 +3,10 @@
  * real servers on 127.0.0.1: Node's HTTP server and raw TCP servers that write exactly the bytes
  * a case needs (closing after each response, a body until close, a reset mid-response, garbage).
  */
+
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/load/engine.js';
 import { classifyTransportError } from '../../../src/load/error-class.js';
@@ -75,6 +77,7 @@ function exchange(connection: H1Connection, method = 'GET'): Promise<{ status: n
       wire.bytes,
       wire.head,
       wire.idempotent,
+      performance.now(),
     );
   });
 }
@@ -109,6 +112,7 @@ function chain(connection: H1Connection, method: string, count: number): Promise
         wire.bytes,
         wire.head,
         wire.idempotent,
+        performance.now(),
       );
     };
     next();

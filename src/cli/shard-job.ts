@@ -9,7 +9,6 @@
  * substitutes them. A reference is allowed in header values only; one anywhere else (the URL, a
  * path, a body) is refused with exit 2 naming the field, since the plan would have to hold it.
  */
-import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
@@ -22,6 +21,7 @@ import { Redactor } from '../scenario/secrets.js';
 import { LoadSchema } from '../scenario/sections.js';
 import { shardImage } from '../shard/executors.js';
 import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
+import { envMarkers, restoreReferences } from '../shard/plan-references.js';
 import { splitProblems } from '../shard/split.js';
 import { readScenarioFile } from './files.js';
 import { fieldFlags, requestFlags } from './flags.js';
@@ -69,60 +69,6 @@ export function shardJobBuilder<T>(y: Argv<T>): Argv<T & ShardJobArgs> {
     .example('$0 shard-job canary.yaml -d 5m --shards 8', "a scenario's traffic and requests as 8 pods") as Argv<
     T & ShardJobArgs
   >;
-}
-
-/** Variables stand for markers while the plan is built: `${env:NAME}` comes back from each. */
-interface EnvMarkers {
-  env: Readonly<Record<string, string | undefined>>;
-  /** Every marker in a text, with its variable's name. */
-  find(text: string): { marker: string; name: string }[];
-}
-
-function envMarkers(): EnvMarkers {
-  const nonce = randomBytes(6).toString('hex');
-  // Letters and digits only, so URL and header checks keep them whole; matched ignoring case (a host is lowered).
-  const pattern = new RegExp(`cgenv${nonce}x([A-Za-z0-9_]+?)x${nonce}`, 'gi');
-  const env = new Proxy({} as Record<string, string>, {
-    get: (_, key) => (typeof key === 'string' ? `cgenv${nonce}x${key}x${nonce}` : undefined),
-  });
-  return { env, find: (text) => [...text.matchAll(pattern)].map((m) => ({ marker: m[0], name: m[1] as string })) };
-}
-
-/**
- * The plan with every marker in a header value turned back into `${env:NAME}`, the names, and a
- * problem for each marker anywhere else (named by `field`).
- */
-function restoreReferences(
-  plan: LoadPlan,
-  markers: EnvMarkers,
-  field: (planField: string) => string,
-): { plan: LoadPlan; names: string[]; problems: string[] } {
-  const names = new Set<string>();
-  const problems: string[] = [];
-  const refuse = (planField: string, text: string): void => {
-    const found = markers.find(text);
-    if (found.length > 0)
-      problems.push(
-        `${field(planField)}: holds \${env:${found[0]?.name}}; a Job's plan is printed, so only header values may reference secrets (the pod's environment holds them)`,
-      );
-  };
-  for (const [i, t] of plan.targets.entries()) refuse(`targets[${i}].url`, t.url);
-  const mix = plan.mix.map((request, i) => {
-    refuse(`mix[${i}].path`, request.path);
-    if (request.body !== undefined) refuse(`mix[${i}].body`, request.body);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers ?? {})) {
-      refuse(`mix[${i}].headers`, name);
-      let restored = value;
-      for (const { marker, name: variable } of markers.find(value)) {
-        names.add(variable);
-        restored = restored.split(marker).join(`\${env:${variable}}`);
-      }
-      headers[name] = restored;
-    }
-    return { ...request, ...(request.headers ? { headers } : {}) };
-  });
-  return { plan: { ...plan, mix }, names: [...names].sort(), problems };
 }
 
 /** Run the command; resolves to the exit code. */

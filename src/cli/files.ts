@@ -1,11 +1,12 @@
 /** The files commands read (the I/O edge): scenarios, baselines and run results, each failing with its own error. */
 import { open } from 'node:fs/promises';
 import { type Baseline, BaselineFormatError, decodeBaseline } from '../baseline/format.js';
-import { CanaryGateError, ScenarioError } from '../errors.js';
+import { CanaryGateError, ScenarioError, UsageError } from '../errors.js';
 import { decodeRunResult, ResultFormatError } from '../result/decode.js';
 import type { RunResult } from '../result/run-result.js';
 import { type LoadedScenario, type LoadOptions, loadScenario, MAX_SCENARIO_BYTES } from '../scenario/loader.js';
 import type { Mode } from '../scenario/modes.js';
+import { MAX_PLAN_FILE_BYTES } from '../shard/split.js';
 import type { CliIO } from './io.js';
 
 /** Largest baseline or result file read, bytes. */
@@ -72,4 +73,20 @@ export async function readResultFile(file: string): Promise<RunResult> {
     (why) => new ResultFormatError(`${file}: cannot read the result: ${why}`),
   );
   return decodeRunResult(text, file);
+}
+
+/** A shard plan file (`--plan`), at most MAX_PLAN_FILE_BYTES; unreadable or larger is a UsageError. */
+export async function readPlanFile(path: string): Promise<string> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--plan ${path}: cannot read it (${error.code ?? error.message})`);
+  });
+  try {
+    const buffer = Buffer.alloc(MAX_PLAN_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_PLAN_FILE_BYTES)
+      throw new UsageError(`--plan ${path}: expected at most ${MAX_PLAN_FILE_BYTES} bytes`);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }

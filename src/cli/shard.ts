@@ -3,16 +3,15 @@
  * (src/shard/protocol.ts). Started by a coordinator (`load --shards N`), a container or a
  * Kubernetes Indexed Job; people do not usually run it by hand.
  */
-import { open } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { CanaryGateError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { Redactor } from '../scenario/secrets.js';
 import { resolvePlanEnv } from '../shard/kubernetes-job.js';
-import { boundedLines } from '../shard/lines.js';
-import { formatShardLine, parseShardCommand, SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from '../shard/protocol.js';
-import { runShard } from '../shard/shard.js';
-import { MAX_PLAN_FILE_BYTES, parsePlanFile } from '../shard/split.js';
+import { formatShardLine, SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from '../shard/protocol.js';
+import { followCommands, runShard } from '../shard/shard.js';
+import { parsePlanFile } from '../shard/split.js';
+import { readPlanFile } from './files.js';
 import type { CliIO } from './io.js';
 
 /** Flags of the shard command. */
@@ -41,22 +40,6 @@ export function shardBuilder<T>(y: Argv<T>): Argv<T & ShardArgs> {
     .example('$0 shard --plan plan.json --index 0', 'run shard 0 of the plan; protocol lines on stdout') as Argv<
     T & ShardArgs
   >;
-}
-
-/** Read at most MAX_PLAN_FILE_BYTES of `path`. */
-async function readPlanFile(path: string): Promise<string> {
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`--plan ${path}: cannot read it (${error.code ?? error.message})`);
-  });
-  try {
-    const buffer = Buffer.alloc(MAX_PLAN_FILE_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_PLAN_FILE_BYTES)
-      throw new UsageError(`--plan ${path}: expected at most ${MAX_PLAN_FILE_BYTES} bytes`);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The shard index from the flag or the Job's environment. */
@@ -90,7 +73,8 @@ export async function runShardCommand(args: ShardArgs, io: CliIO): Promise<numbe
         abort: abort.signal,
         warn: (message) => io.stderr(`shard ${index}: ${message}\n`),
       });
-      if (args.control === 'stdin') void followStdin(shard.command, stop, io);
+      if (args.control === 'stdin')
+        void followCommands(process.stdin, shard.command, stop, (m) => io.stderr(`shard: ${m}\n`));
       await shard.done;
     } finally {
       unsubscribe();
@@ -104,25 +88,4 @@ export async function runShardCommand(args: ShardArgs, io: CliIO): Promise<numbe
     io.stdout(formatShardLine({ v: SHARD_PROTOCOL_VERSION, shard: index, type: 'error', code, message }));
     throw error;
   }
-}
-
-/** Commands from stdin; its end (the coordinator went away) stops the shard. */
-async function followStdin(
-  command: (c: ReturnType<typeof parseShardCommand>) => void,
-  stop: AbortController,
-  io: CliIO,
-): Promise<void> {
-  try {
-    for await (const line of boundedLines(process.stdin, 64 * 1024)) {
-      if (line.trim() === '') continue;
-      try {
-        command(parseShardCommand(line));
-      } catch (error) {
-        io.stderr(`shard: ignored a command: ${(error as Error).message}\n`);
-      }
-    }
-  } catch (error) {
-    io.stderr(`shard: stdin: ${(error as Error).message}\n`);
-  }
-  stop.abort();
 }

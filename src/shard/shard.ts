@@ -5,17 +5,28 @@
  * measurements (read since one mark taken at the start), so they add up exactly to the totals
  * whatever the worker threads' timing; the coordinator checks that they do.
  */
+import type { Readable } from 'node:stream';
 import { type LoadMark, type LoadProgress, startLoad } from '../load/engine.js';
 import { emptyGeneratorSample } from '../load/generator-meter.js';
 import { armToWire, subtractArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
 import { type ArmMeasurements, ArmRecorder } from '../load/recorder.js';
 import { endpointName } from '../load/target-pool.js';
-import { formatShardLine, SHARD_PROTOCOL_VERSION, type ShardCommand, type ShardLine } from './protocol.js';
+import { boundedLines } from './lines.js';
+import {
+  formatShardLine,
+  parseShardCommand,
+  SHARD_PROTOCOL_VERSION,
+  type ShardCommand,
+  type ShardLine,
+} from './protocol.js';
 import { type ShardPlanFile, shardSlice } from './split.js';
 
 /** Longest a shard waits for its start time, ms: a start further away is a mistake, not a plan. */
 export const MAX_START_WAIT_MS = 10 * 60_000;
+
+/** Longest command line a shard reads, bytes: commands are short; a longer line is a broken coordinator. */
+const MAX_COMMAND_LINE_BYTES = 64 * 1024;
 
 /** Options of a shard run. */
 export interface ShardRunOptions {
@@ -263,4 +274,30 @@ function emptyEnd(model: 'open' | 'closed') {
     eventLoopDelayP99Ms: 0,
     cpuPercent: 0,
   };
+}
+
+/**
+ * Feed each line of `stream` (the coordinator's commands) to `command`, then stop the shard: the
+ * stream's end means the coordinator went away. A bad command or a stream error is a warning.
+ */
+export async function followCommands(
+  stream: Readable,
+  command: (c: ShardCommand) => void,
+  stop: AbortController,
+  warn: (message: string) => void,
+  source = 'stdin',
+): Promise<void> {
+  try {
+    for await (const line of boundedLines(stream, MAX_COMMAND_LINE_BYTES)) {
+      if (line.trim() === '') continue;
+      try {
+        command(parseShardCommand(line));
+      } catch (error) {
+        warn(`ignored a command: ${(error as Error).message}`);
+      }
+    }
+  } catch (error) {
+    warn(`${source}: ${(error as Error).message}`);
+  }
+  stop.abort();
 }

@@ -6,15 +6,13 @@
  * 1 regression, 2 bad usage (nothing started), 3 a build could not start or stay up, 130
  * interrupted — the last two after every build was stopped.
  */
-import { createHash } from 'node:crypto';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
-import { CommandSplitError, describeBuild, splitCommand } from '../regress/plan.js';
-import { flagNamer, withFlags } from '../scenario/fields.js';
-import { type LoadedScenario, validateScenario } from '../scenario/loader.js';
+import { regressScenarioFromFlags } from '../regress/flag-scenario.js';
+import { flagNamer } from '../scenario/fields.js';
+import type { LoadedScenario } from '../scenario/loader.js';
 import { RegressScenarioSchema } from '../scenario/schema.js';
-import { Redactor } from '../scenario/secrets.js';
 import { RUN_FORMATS } from '../scenario/sections.js';
 import { runRegressSession } from '../session/regress.js';
 import { readScenarioFile } from './files.js';
@@ -78,35 +76,13 @@ export function regressBuilder<T>(y: Argv<T>): Argv<T & RegressArgs> {
     ) as Argv<T & RegressArgs>;
 }
 
-/** A flag's value as its field takes it: command lines split into argv, KEY=VALUE pairs into a map. */
-function fieldValue(flag: string, value: unknown): unknown {
-  if (flag.endsWith('-cmd')) {
-    try {
-      const argv = splitCommand(String(value));
-      if (argv.length === 0) throw new CommandSplitError('is empty');
-      return argv;
-    } catch (error) {
-      if (error instanceof CommandSplitError) throw new UsageError(`--${flag}: ${error.message}: ${value}`);
-      throw error;
-    }
-  }
-  if (flag !== 'env') return value;
-  return Object.fromEntries(
-    (value as string[]).map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new UsageError(`--env: expected KEY=VALUE, found ${JSON.stringify(pair)}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-}
-
 /** The scenario to run: the file's, or the one the flags stand for. Throws UsageError/ScenarioError. */
 export async function regressScenarioOf(
   args: RegressArgs,
   io: Pick<CliIO, 'env'>,
 ): Promise<LoadedScenario<'regress'> & { file: string }> {
-  const given = FLAGS.filter((f) => args[f.flag] !== undefined);
   if (args.scenario !== undefined) {
+    const given = FLAGS.filter((f) => args[f.flag] !== undefined);
     if (given.length > 0) {
       throw new UsageError(`give a scenario file or flags, not both: ${given.map((f) => `--${f.flag}`).join(', ')}`, {
         hint: 'put these settings in the regress section of the scenario',
@@ -115,37 +91,7 @@ export async function regressScenarioOf(
     const loaded = await readScenarioFile(args.scenario, io, { accept: { modes: ['regress'], command: 'regress' } });
     return { ...loaded, file: args.scenario };
   }
-  for (const arm of ['baseline', 'candidate'] as const) {
-    const image = args[`${arm}-image`];
-    const cmd = args[`${arm}-cmd`];
-    if (image === undefined && cmd === undefined)
-      throw new UsageError(`name the ${arm}: --${arm}-image IMAGE or --${arm}-cmd COMMAND (or give a scenario file)`);
-    if (image !== undefined && cmd !== undefined)
-      throw new UsageError(`--${arm}-image and --${arm}-cmd: give one of them`);
-  }
-  const values = Object.fromEntries(given.map((f) => [f.flag, fieldValue(f.flag, args[f.flag])]));
-  const build = (arm: string) => ({
-    image: values[`${arm}-image`] as string,
-    command: values[`${arm}-cmd`] as string[],
-  });
-  const doc = {
-    // A name is at most 200 characters (scenario bounds); long command lines are cut, not refused.
-    name: clip(`regress ${describeBuild(build('baseline'))} vs ${describeBuild(build('candidate'))}`, 200),
-    mode: 'regress',
-  };
-  const input = withFlags(doc, FLAGS, values);
-  const scenario = validateScenario<'regress'>(input, {
-    file: 'command line',
-    accept: { modes: ['regress'], command: 'regress' },
-    name: flagNamer(FLAGS, values),
-  });
-  const digest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-  return { scenario, redactor: new Redactor(), digest, input, warnings: [], file: 'command line' };
-}
-
-/** `text`, cut to `max` characters with an ellipsis when longer. */
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return { ...regressScenarioFromFlags(FLAGS, args), file: 'command line' };
 }
 
 /** Run regress; resolves to the exit code. */

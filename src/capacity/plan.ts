@@ -5,11 +5,13 @@
  * bounds and the --compare URL, each problem named by its flag. Pure.
  */
 import { ScenarioError, UsageError } from '../errors.js';
+import { type RequestFlags, requestFromFlags } from '../load/flag-plan.js';
 import { type LoadPlan, planProblems } from '../load/plan.js';
 import { scenarioLoadPlan } from '../load/scenario-plan.js';
+import { type FieldFlag, flagNamer, withFlags } from '../scenario/fields.js';
 import { validateScenario } from '../scenario/loader.js';
 import type { CapacityScenario } from '../scenario/schema.js';
-import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
+import { interpolateEnv, Redactor } from '../scenario/secrets.js';
 import { type Slo, sloOrProblems } from '../scenario/slo.js';
 import { SEARCH_DEFAULTS, type SearchConfig } from './search.js';
 
@@ -164,4 +166,42 @@ export function compareUrlOrProblem(
       problem: `--compare: expected an origin like http://127.0.0.1:8081, found path "${redactor.redactText(parsed.pathname)}" in ${found}: the request path comes from the target URL, and both targets get the same request (to compare different base paths, use a scenario: --compare then takes a base URL)`,
     };
   return { url: parsed.origin };
+}
+
+/**
+ * The search a capacity command line describes: its flags laid over a scenario file's document
+ * (`loaded`), or, in the URL form, a scenario made of the target URL, the request flags and the
+ * flags alone (`urlFlags` name the request fields). Throws as resolveCapacity does.
+ */
+export function capacityFromFlags(o: {
+  flags: readonly FieldFlag[];
+  urlFlags: readonly FieldFlag[];
+  args: RequestFlags & Readonly<Record<string, unknown>> & { compare?: string | undefined };
+  env: Readonly<Record<string, string | undefined>>;
+  loaded?: { input: Record<string, unknown>; redactor: Redactor; file: string };
+}): { plan: CapacityPlan; scenario: CapacityScenario; redactor: Redactor; file: string | undefined } {
+  const { flags, args, env, loaded } = o;
+  const compare = args.compare === undefined ? {} : { compare: args.compare };
+  if (loaded !== undefined) {
+    const { redactor, file } = loaded;
+    const name = flagNamer(flags, args);
+    const input = withFlags(loaded.input, flags, args);
+    return { ...resolveCapacity({ input, name, file, env, redactor, ...compare }), redactor, file };
+  }
+  const redactor = new Redactor();
+  const problems: string[] = [];
+  const { base, request } = requestFromFlags(args, env, redactor, problems);
+  const doc = {
+    name: redactor.redactText(base),
+    mode: 'capacity',
+    targets: { canary: { url: base } },
+    requests: [request],
+    capacity: {},
+  };
+  // Every field of the URL form comes from a flag.
+  const all = [...flags, ...o.urlFlags];
+  const flagOf = flagNamer(all, Object.fromEntries(all.map((f) => [f.flag, true])));
+  const name = (path: string) => (path === 'targets.canary.url' ? 'url' : flagOf(path));
+  const input = withFlags(doc, flags, args);
+  return { ...resolveCapacity({ input, name, env, redactor, problems, ...compare }), redactor, file: undefined };
 }

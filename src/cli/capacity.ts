@@ -5,16 +5,15 @@
  * of flags; in the scenario form, flags given override the file. Exit codes: VERDICT_EXIT.
  */
 import type { Argv } from 'yargs';
-import { resolveCapacity } from '../capacity/plan.js';
+import { capacityFromFlags } from '../capacity/plan.js';
 import { VERDICT_EXIT_HELP } from '../exit-codes.js';
 import { renderCapacitySummary } from '../report/capacity-text.js';
-import { type FieldFlag, flagNamer, withFlags } from '../scenario/fields.js';
+import { type FieldFlag, flagNamer } from '../scenario/fields.js';
 import { CapacityScenarioSchema } from '../scenario/schema.js';
-import { Redactor } from '../scenario/secrets.js';
 import { CAPACITY_FORMATS } from '../scenario/sections.js';
 import { type CapacityReportsTo, runCapacitySession } from '../session/capacity.js';
 import { readScenarioFile } from './files.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags, requestFromArgs } from './flags.js';
+import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
 import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
 
@@ -97,42 +96,19 @@ const isUrl = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
 
 /** The search the flags (and a scenario file) describe; every problem at once, each naming its flag. */
 export async function capacityPlanOf(args: CapacityArgs, io: Pick<CliIO, 'env'>) {
-  if (!isUrl(args.target)) {
-    const file = args.target;
-    const loaded = await readScenarioFile(file, io, { accept: { modes: ['capacity'], command: 'capacity' } });
-    const name = flagNamer(FLAGS, args);
-    const input = withFlags(loaded.input, FLAGS, args);
-    return {
-      ...resolveCapacity({ input, name, file, env: io.env, redactor: loaded.redactor, ...compare(args) }),
-      redactor: loaded.redactor,
-      file,
-    };
-  }
-  const redactor = new Redactor();
-  const problems: string[] = [];
-  const { base, request } = requestFromArgs({ ...args, url: args.target }, io.env, redactor, problems);
-  const doc = {
-    name: redactor.redactText(base),
-    mode: 'capacity',
-    targets: { canary: { url: base } },
-    requests: [request],
-    capacity: {},
-  };
-  // Every field of the URL form comes from a flag.
-  const flagOf = flagNamer(
-    [...FLAGS, ...URL_FORM],
-    Object.fromEntries([...FLAGS, ...URL_FORM].map((f) => [f.flag, true])),
-  );
-  const name = (path: string) => (path === 'targets.canary.url' ? 'url' : flagOf(path));
-  const input = withFlags(doc, FLAGS, args);
-  return {
-    ...resolveCapacity({ input, name, env: io.env, redactor, problems, ...compare(args) }),
-    redactor,
-    file: undefined,
-  };
+  const file = isUrl(args.target) ? undefined : args.target;
+  const loaded =
+    file === undefined
+      ? undefined
+      : { ...(await readScenarioFile(file, io, { accept: { modes: ['capacity'], command: 'capacity' } })), file };
+  return capacityFromFlags({
+    flags: FLAGS,
+    urlFlags: URL_FORM,
+    args: { ...args, url: args.target },
+    env: io.env,
+    ...(loaded ? { loaded } : {}),
+  });
 }
-
-const compare = (args: CapacityArgs) => (args.compare === undefined ? {} : { compare: args.compare });
 
 /** Run the command; resolves to the exit code. */
 export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise<number> {

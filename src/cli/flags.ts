@@ -4,12 +4,9 @@
  */
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
-import type { RequestSpec } from '../load/plan.js';
 import { type FieldFlag, flagHelp } from '../scenario/fields.js';
-import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
 import { RequestSchema } from '../scenario/sections.js';
 import { type MetricsTargets, metricsTargets } from '../session/run-metrics.js';
-import type { CliIO } from './io.js';
 
 /** A flag that sets a scenario field, as yargs declares it. */
 export interface FieldFlagSpec extends FieldFlag {
@@ -86,66 +83,4 @@ export function requestFlags<T>(y: Argv<T>, what = ''): Argv<T> {
       describe: `request header 'name: value'${what}; repeatable; \${env:NAME} is a secret`,
     })
     .option('body', { alias: 'b', type: 'string', describe: `request body${what}` });
-}
-
-/** Run a parse step; a thrown problem is collected instead of ending the parse. */
-export function collectProblem(problems: string[]): <V>(fn: () => V) => V | undefined {
-  return (fn) => {
-    try {
-      return fn();
-    } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
-      return undefined;
-    }
-  };
-}
-
-/**
- * The target's origin and the request from the URL and request flags; `${env:NAME}` is
- * substituted (and its value redacted). Problems, each naming its flag, go to `problems`.
- */
-export function requestFromArgs(
-  args: RequestArgs,
-  env: CliIO['env'],
-  redactor: Redactor,
-  problems: string[],
-): { base: string; request: RequestSpec } {
-  const attempt = collectProblem(problems);
-  const url = attempt(() => interpolateEnv(args.url, env, redactor, 'url')) ?? args.url;
-  const headers: Record<string, string> = {};
-  for (const raw of args.header ?? []) {
-    const colon = raw.indexOf(':');
-    if (colon <= 0) {
-      problems.push(`--header: expected 'name: value', found "${redactor.redactText(raw)}"`);
-      continue;
-    }
-    const name = raw.slice(0, colon).trim();
-    const value = attempt(() => interpolateEnv(raw.slice(colon + 1).trim(), env, redactor, `--header ${name}`));
-    if (value !== undefined) headers[name] = value;
-  }
-  const body =
-    args.body === undefined ? undefined : attempt(() => interpolateEnv(args.body as string, env, redactor, '--body'));
-  let path = '/';
-  let base = url;
-  if (URL.canParse(url)) {
-    const parsed = new URL(url);
-    if (parsed.port === '0')
-      problems.push(`url: expected a port from 1 to 65535, found 0 in "${redactor.redactText(url)}"`);
-    path = `${parsed.pathname}${parsed.search}`;
-    base = parsed.origin;
-  } else {
-    problems.push(
-      `url: expected an absolute http(s) URL like http://127.0.0.1:8080/, found "${redactor.redactText(url)}"`,
-    );
-  }
-  // The schema's default method, upper-cased; a bad one is kept for the engine's check to name.
-  const method = RequestSchema.shape.method.safeParse(args.method);
-  const request: RequestSpec = {
-    method: method.success ? method.data : String(args.method).toUpperCase(),
-    path,
-    headers,
-    weight: 1,
-  };
-  if (body !== undefined) request.body = body;
-  return { base, request };
 }

@@ -3,19 +3,18 @@
  * Prints the summary table (or --json), progress on stderr while it runs.
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { runLoad } from '../load/engine.js';
-import { type LoadPlan, planProblems } from '../load/plan.js';
+import { loadPlanFromFlags } from '../load/flag-plan.js';
+import type { LoadPlan } from '../load/plan.js';
 import { generatorLimitNote, renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
 import { startProgress } from '../report/progress.js';
-import { validateSection } from '../scenario/loader.js';
 import { Redactor } from '../scenario/secrets.js';
 import { LoadSchema } from '../scenario/sections.js';
 import { runSharded } from '../shard/coordinator.js';
 import { shardExecutor } from '../shard/executors.js';
 import { splitProblems } from '../shard/split.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags, requestFromArgs } from './flags.js';
+import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
 import { assertExecutorReady, type ShardArgs, shardFlags } from './shard-flags.js';
 
@@ -72,47 +71,13 @@ export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
     ) as Argv<T & LoadArgs>;
 }
 
-/** The load engine's field names in its problems, as flags. */
-const ENGINE_FIELD_FLAG: Record<string, string> = { 'targets[0].url': 'url', 'mix[0].method': '--method' };
-
 /** Turn the flags into a validated plan; every problem names its flag. */
 export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
-  const problems: string[] = [];
-  const settings = validateSection(
-    LoadSchema,
-    Object.fromEntries(LOAD_FLAGS.map((f) => [f.path, args[f.flag as keyof LoadArgs]])),
-    (path) => `--${LOAD_FLAGS.find((f) => f.path === path)?.flag ?? path}`,
+  return loadPlanFromFlags(LOAD_FLAGS, { ...args }, env, redactor, (plan) =>
+    args.shards === undefined
+      ? []
+      : splitProblems(plan, args.shards).map((p) => `--${p.replace(/^maxRequests/, 'max-requests')}`),
   );
-  if ('problems' in settings) problems.push(...settings.problems);
-  const { base, request } = requestFromArgs(args, env, redactor, problems);
-  if ('value' in settings && problems.length === 0) {
-    const s = settings.value;
-    const plan: LoadPlan = {
-      targets: [{ arm: 'target', url: base, weight: 1 }],
-      mix: [request],
-      durationMs: s.duration,
-      warmupMs: s.warmup,
-      connections: s.connections,
-      pipelining: s.pipelining,
-      workers: s.workers,
-      timeoutMs: s.timeout,
-      ...(s.rate !== undefined ? { ratePerSec: s.rate } : {}),
-      ...(s.maxRequests !== undefined ? { maxRequests: s.maxRequests } : {}),
-    };
-    problems.push(
-      ...planProblems(plan).map((p) => {
-        const field = p.slice(0, p.indexOf(':'));
-        const flag = ENGINE_FIELD_FLAG[field] ?? (LOAD_FLAGS.some((f) => f.path === field) ? `--${field}` : field);
-        return `${flag}${p.slice(field.length)}`;
-      }),
-    );
-    if (args.shards !== undefined)
-      problems.push(...splitProblems(plan, args.shards).map((p) => `--${p.replace(/^maxRequests/, 'max-requests')}`));
-    if (problems.length === 0) return plan;
-  }
-  throw new UsageError(`invalid arguments:\n  - ${problems.map((p) => redactor.redactText(p)).join('\n  - ')}`, {
-    hint: 'see canary-gate load --help',
-  });
 }
 
 /** Run the command; resolves to the exit code. */

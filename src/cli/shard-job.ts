@@ -14,15 +14,13 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { LoadPlan } from '../load/plan.js';
-import { planProblems } from '../load/plan.js';
-import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { RUN_MODES } from '../scenario/schema.js';
 import { Redactor } from '../scenario/secrets.js';
 import { LoadSchema } from '../scenario/sections.js';
 import { shardImage } from '../shard/executors.js';
 import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
 import { envMarkers, restoreReferences } from '../shard/plan-references.js';
-import { splitProblems } from '../shard/split.js';
+import { scenarioShardPlan } from '../shard/split.js';
 import { readScenarioFile } from './files.js';
 import { fieldFlags, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
@@ -89,11 +87,7 @@ export async function runShardJobCommand(args: ShardJobArgs, io: CliIO): Promise
     const url = args.url ?? scenario.targets.canary.url;
     // The flags check duration, warm-up and a rate given; the traffic and requests are the scenario's.
     const flags = planFromArgs({ ...args, url, shards: args.shards, executor: 'process' }, markers.env, redactor);
-    plan = scenarioLoadPlan(scenario, flags.targets, flags.durationMs, flags.warmupMs ?? 0);
-    if (args.rate !== undefined && flags.ratePerSec !== undefined) plan.ratePerSec = flags.ratePerSec;
-    const problems = [...planProblems(plan), ...splitProblems(plan, args.shards)];
-    if (problems.length > 0)
-      throw new UsageError(`${file}: cannot run as ${args.shards} shards:\n  - ${problems.join('\n  - ')}`);
+    plan = scenarioShardPlan(scenario, flags, { shards: args.shards, rateGiven: args.rate !== undefined, file });
     field = (f) =>
       f.startsWith('targets')
         ? args.url !== undefined

@@ -8,8 +8,9 @@
  * file (one ConfigMap for a Kubernetes Job) and takes its own slice by its index.
  */
 import { z } from 'zod';
-import { ScenarioError } from '../errors.js';
+import { ScenarioError, UsageError } from '../errors.js';
 import { ENGINE_LIMITS, type LoadPlan, planProblems } from '../load/plan.js';
+import { type ScenarioLoad, scenarioLoadPlan } from '../load/scenario-plan.js';
 import { SHARD_LIMITS, SHARD_PROTOCOL_VERSION } from './protocol.js';
 
 const L = ENGINE_LIMITS;
@@ -113,6 +114,24 @@ export function splitProblems(plan: LoadPlan, shards: number): string[] {
       problems.push(`maxRequests: expected at least one per shard (${shards}), found ${plan.maxRequests}`);
   }
   return problems;
+}
+
+/**
+ * A scenario's traffic and requests as a plan for `shards` shards, on the targets and for the
+ * duration and warm-up of the flags' plan, at its rate only when a rate flag was given. Throws a
+ * UsageError naming `file` with every reason the plan cannot run or be split.
+ */
+export function scenarioShardPlan(
+  scenario: ScenarioLoad,
+  flags: LoadPlan,
+  o: { shards: number; rateGiven: boolean; file: string },
+): LoadPlan {
+  const plan = scenarioLoadPlan(scenario, flags.targets, flags.durationMs, flags.warmupMs ?? 0);
+  if (o.rateGiven && flags.ratePerSec !== undefined) plan.ratePerSec = flags.ratePerSec;
+  const problems = [...planProblems(plan), ...splitProblems(plan, o.shards)];
+  if (problems.length > 0)
+    throw new UsageError(`${o.file}: cannot run as ${o.shards} shards:\n  - ${problems.join('\n  - ')}`);
+  return plan;
 }
 
 /** Shard `index`'s part of `total`: the count of k in [0, total) with k ≡ index (mod count). */

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Where a test file runs. The phases run one after another: unit, machine, quiet, alone. A new file
+ * Where a test file runs. The phases run one after another: unit, machine, quiet, alone (`npm run
+ * ci` runs unit beside machine instead, at nice 19: pure work in the CPU left idle). A new file
  * under test/integration, test/e2e or test/faults runs in `machine` (three at a time) without being
  * listed; list it in QUIET or ALONE only when its verdict rests on timing a neighbour could move,
  * in the first list that keeps it robust beside `node test/helpers/cpu-hog.mjs 50 100`.

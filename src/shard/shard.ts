@@ -285,7 +285,6 @@ export async function followCommands(
   command: (c: ShardCommand) => void,
   stop: AbortController,
   warn: (message: string) => void,
-  source = 'stdin',
 ): Promise<void> {
   try {
     for await (const line of boundedLines(stream, MAX_COMMAND_LINE_BYTES)) {
@@ -297,7 +296,7 @@ export async function followCommands(
       }
     }
   } catch (error) {
-    warn(`${source}: ${(error as Error).message}`);
+    warn(`stdin: ${(error as Error).message}`);
   }
   stop.abort();
 }

@@ -2,12 +2,9 @@
  * `${env:NAME}` references kept through a printed plan: markers while the plan is built, header
  * values turned back into references, every other place refused by its field.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { envMarkers, restoreReferences } from '../../../src/shard/plan-references.js';
-import type { ShardCommand } from '../../../src/shard/protocol.js';
-import { followCommands } from '../../../src/shard/shard.js';
 import { planFor } from '../../helpers/plan.js';
 
 const planWith = (url: string, request: LoadPlan['mix'][number]): LoadPlan => planFor(url, { mix: [request] });
@@ -58,38 +55,5 @@ describe('plan references', () => {
     expect(fields).toEqual(['targets[0].url', 'mix[0].path', 'mix[0].body', 'mix[0].headers']);
     expect(restored.problems[0]).toMatch(/^<targets\[0\]\.url>: holds \$\{env:HOST\}; /i);
     expect(restored.problems).toHaveLength(4);
-  });
-});
-
-describe('followCommands', () => {
-  it('applies each command, warns about a bad one, and stops when the stream ends', async () => {
-    const got: ShardCommand[] = [];
-    const warnings: string[] = [];
-    const stop = new AbortController();
-    const lines = ['{"type":"stop"}', '', 'not json', ''].join('\n');
-    await followCommands(
-      Readable.from([lines]),
-      (c) => got.push(c),
-      stop,
-      (w) => warnings.push(w),
-    );
-    expect(got).toEqual([{ type: 'stop' }]);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^ignored a command: /);
-    expect(stop.signal.aborted).toBe(true);
-  });
-
-  it('names the stream when it fails, and still stops', async () => {
-    const warnings: string[] = [];
-    const stop = new AbortController();
-    const long = `${'x'.repeat(70 * 1024)}\n`;
-    await followCommands(
-      Readable.from([long]),
-      () => {},
-      stop,
-      (w) => warnings.push(w),
-    );
-    expect(warnings).toEqual(['stdin: a line longer than 65536 bytes']);
-    expect(stop.signal.aborted).toBe(true);
   });
 });

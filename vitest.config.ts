@@ -25,10 +25,26 @@ const QUIET = [
   'test/integration/load/generator-limited.test.ts',
 ];
 
+/**
+ * The statistical judge's A/A and tail rollback at 1500/s, the longest file: beside the quiet files,
+ * one at a time, not beside the machine phase.
+ */
+const JUDGE = 'test/e2e/judge-run.test.ts';
+
+/**
+ * Files that run real processes but assert nothing about time (usage errors, schema and --help
+ * output, fast-check's mutated inputs): in CI they run after the unit tests in the nice-19 run,
+ * beside the machine phase, so their CPU (property.test.ts alone takes ~1.9 cores for 9 s) is
+ * never a neighbour's. A file with a wall-clock bound or a live load does not belong here.
+ */
+const UNTIMED = [
+  'test/e2e/scenario-commands.test.ts',
+  'test/faults/property.test.ts',
+  'test/integration/serve/deploy-manifests.test.ts',
+];
+
 /** Files that need the machine to themselves: one at a time, after everything else. */
 const ALONE = [
-  // 3000/s against demo services: its own load would be the neighbour of whatever ran beside it.
-  'test/e2e/judge-run.test.ts',
   // A stored baseline against a run minutes later: a neighbour's load in between is a regression.
   'test/e2e/baseline-compare.test.ts',
   // Verdicts of a staged canary from shard containers compared with one process: an A/A whose
@@ -71,6 +87,9 @@ export default defineConfig({
         },
       },
       {
+        test: { ...shared, name: 'untimed', include: UNTIMED, maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
+      {
         // Real servers and processes that tolerate a neighbour: three files at a time. Three became
         // possible once a CLI start took a third of the CPU it did (the Kubernetes client loaded
         // only when used, the CLI bundled: ~0.45 CPU-s a start instead of ~1.4); before that, at
@@ -82,16 +101,24 @@ export default defineConfig({
           ...shared,
           name: 'machine',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          exclude: [...QUIET, ...ALONE],
+          exclude: [...UNTIMED, ...QUIET, JUDGE, ...ALONE],
           maxWorkers: 3,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
-        test: { ...shared, name: 'quiet', include: QUIET, maxWorkers: 2, sequence: { groupOrder: 2 } },
+        // judge-run beside the quiet files, in one group of two workers (same group order, same
+        // maxWorkers: vitest runs them as one queue, a project's files in the order of its name).
+        // 'judge' sorts before 'quiet', so judge-run takes one worker from the start and the quiet
+        // files pass one at a time through the other: their sum (~55 s) fits inside its ~65 s, and
+        // its 1500/s leaves most of a core. Two quiet files at once only if judge-run ends first.
+        test: { ...shared, name: 'judge', include: [JUDGE], maxWorkers: 2, sequence: { groupOrder: 3 } },
       },
       {
-        test: { ...shared, name: 'alone', include: ALONE, fileParallelism: false, sequence: { groupOrder: 3 } },
+        test: { ...shared, name: 'quiet', include: QUIET, maxWorkers: 2, sequence: { groupOrder: 3 } },
+      },
+      {
+        test: { ...shared, name: 'alone', include: ALONE, fileParallelism: false, sequence: { groupOrder: 4 } },
       },
     ],
   },

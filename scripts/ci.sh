@@ -87,10 +87,10 @@ lint=$!
 set +e
 # The unit run's output goes to a file (two runners on one terminal interleave) and is printed
 # whole at the end; the machine, quiet and alone run streams.
-CI=true nice -n 19 npx vitest run --project unit \
+CI=true nice -n 19 npx vitest run --project unit --project untimed \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-unit.json > .tmp/unit.log 2>&1 &
 unit=$!
-CI=true npx vitest run --project machine --project quiet --project alone \
+CI=true npx vitest run --project machine --project quiet --project judge --project alone \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-machine.json
 machine_status=$?
 wait "$unit"

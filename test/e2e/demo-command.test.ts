@@ -16,6 +16,24 @@ const dir = mkdtempSync(join(tmpdir(), 'canary-gate-demo-'));
 // 12 s longest step it ran out of samples and the healthy canary was rolled back, inconclusive).
 const FAST_DEMO = ['--rate', '2000/s', '--step', '2s'];
 
+/** A run's reason and every check that did not pass, from its JSON result (or the raw output). */
+function whyNot(stdout: string): string {
+  try {
+    const result = JSON.parse(stdout) as {
+      reason: string;
+      steps: { weight: number; verdict: { checks: { name: string; status: string; reason: string }[] } }[];
+    };
+    const checks = result.steps.flatMap((s) =>
+      s.verdict.checks
+        .filter((c) => c.status !== 'pass')
+        .map((c) => `${s.weight} %: ${c.name} ${c.status}: ${c.reason}`),
+    );
+    return [result.reason, ...checks].join('\n');
+  } catch {
+    return stdout.slice(0, 2000);
+  }
+}
+
 describe('canary-gate demo', () => {
   it('rolls back the regressed canary: exit 1, decision rollback', async () => {
     const run = await runCli(['demo', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
@@ -32,7 +50,8 @@ describe('canary-gate demo', () => {
 
   it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {
     const run = await runCli(['demo', '--healthy', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
-    expect(run.code).toBe(0);
+    // On a failure, say which check of which step held the healthy canary back, and why.
+    expect(run.code, whyNot(run.stdout)).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('promote');
     expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([10, 25, 50, 75, 100]);

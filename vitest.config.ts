@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Where a test file runs. The phases run one after another: unit, machine, quiet, alone (`npm run
- * ci` runs unit beside machine instead, at nice 19: pure work in the CPU left idle). A new file
- * under test/integration, test/e2e or test/faults runs in `machine` (three at a time) without being
- * listed; list it in QUIET or ALONE only when its verdict rests on timing a neighbour could move,
- * in the first list that keeps it robust beside `node test/helpers/cpu-hog.mjs 50 100`.
+ * Where a test file runs. The groups run one after another: unit, untimed, machine, judge beside
+ * quiet, alone (`npm run ci` runs unit and untimed beside machine instead, at nice 19: work in the
+ * CPU left idle, none of it timed). A new file under test/integration, test/e2e or test/faults runs
+ * in `machine` (three at a time) without being listed; list it in QUIET or ALONE only when its
+ * verdict rests on timing a neighbour could move, in the first list that keeps it robust beside
+ * `node test/helpers/cpu-hog.mjs 50 100`; in UNTIMED only when it asserts nothing about time.
  */
 
 /**

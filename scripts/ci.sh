@@ -2,8 +2,9 @@
 # The whole CI in one command: system packages the tests need (only when missing), the Docker
 # engine (only when not running), then npm ci (only when node_modules is not the lock file's),
 # the build, and every test (vitest projects, see vitest.config.ts): integration and e2e three
-# files at a time, then the light timing-sensitive ones two at a time among themselves, then the
-# rest of those alone; the unit tests, typecheck and lint at nice 19 beside the first of those.
+# files at a time, then the statistical judge's e2e beside the light timing-sensitive files (one
+# at a time), then the rest of those alone; the unit tests, the files that assert nothing about
+# time, typecheck and lint at nice 19 beside the first of those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,14 +70,14 @@ else
   npm ci --no-audit --no-fund
   echo "$lock" > "$stamp"
 fi
-# Build, then the tests. The pure work (the unit tests, typecheck, lint: about 55 CPU seconds) runs
-# at nice 19 beside the machine phase, in the CPU its files leave idle (~35 % of two cores): at
-# that priority it yields the CPU to them almost entirely (about 70 to 1), and it does no I/O a
-# test could feel. The files that measure time (quiet, alone) start only after the machine phase,
-# when the pure work is long done. Both typecheck and build are incremental (state in
+# Build, then the tests. The work with nothing timed in it (the unit tests, then the untimed files,
+# typecheck, lint: about 85 CPU seconds) runs at nice 19 beside the machine phase, in the CPU its
+# files leave idle (~35 % of two cores): at that priority it yields the CPU to them almost entirely
+# (about 70 to 1), and a delay cannot fail it. The files that measure time (judge, quiet, alone)
+# start only after the machine phase, when that work is long done. Both typecheck and build are incremental (state in
 # .tmp/*.tsbuildinfo); `tsc -b` builds again whenever an output in dist/ is missing or older than
 # its source. Either check failing fails CI.
-log "build; then the machine, quiet and alone tests, with unit tests, typecheck and lint beside them at nice 19"
+log "build; then the machine, judge and quiet, and alone tests, with the unit and untimed tests, typecheck and lint beside them at nice 19"
 mkdir -p .tmp
 npm run build
 rm -f .tmp/vitest-*.json .tmp/unit.log
@@ -95,7 +96,7 @@ CI=true npx vitest run --project machine --project quiet --project judge --proje
 machine_status=$?
 wait "$unit"
 unit_status=$?
-log "unit tests (beside the machine phase; exit $unit_status)"
+log "unit and untimed tests (beside the machine phase; exit $unit_status)"
 cat .tmp/unit.log
 checks=0
 if ! wait "$typecheck"; then log "typecheck failed"; cat .tmp/typecheck.log >&2; checks=1; fi

@@ -1,11 +1,11 @@
 /**
  * `canary-gate regress` end to end on a real Docker engine: the built CLI as a child process,
- * the demo images from scripts/build-demo-image.sh, containers on host networking.
+ * the demo images from scripts/build-demo-image.sh, containers on host networking. The same
+ * command over local processes (--baseline-cmd, --candidate-cmd) is regress-processes.test.ts:
+ * two files, so the machine phase runs them side by side.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +22,11 @@ import {
 } from '../helpers/docker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-regress-'));
-const SERVICE = fileURLToPath(new URL('../../scripts/demo-image/service.mjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../scenarios/regress.yaml', import.meta.url));
 const env = { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' };
-// Short and bounded: 2 rounds × 2 builds × (300 ms warm-up + 1.5 s) at 400/s, 1200 samples a build.
-const ROUNDS = ['--rounds', '2', '--duration', '1500ms', '--warmup', '300ms', '--rate', '400/s'];
-const LOAD = ['--port', '0', ...ROUNDS];
+// Short and bounded: 2 rounds × 2 builds × (300 ms warm-up + 1 s) at 400/s, 800 samples a build:
+// a 20 ms slower p50 shows in far fewer; the tests that never load only need valid flags.
+const LOAD = ['--port', '0', '--rounds', '2', '--duration', '1s', '--warmup', '300ms', '--rate', '400/s'];
 const IMAGES = {
   baseline: `${DEMO_IMAGE}:baseline`,
   slow: `${DEMO_IMAGE}:slow`,
@@ -160,7 +159,7 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
     const result = resultOf(run.stdout);
     expect(result.decision).toBe('rollback');
     const checks = Object.fromEntries((result.steps[0]?.verdict.checks ?? []).map((c) => [c.name, c.status]));
-    // 1 200 error-free requests per arm cannot show the default ≤ 2 × baseline + 0.1 % (about 3 000 can).
+    // 800 error-free requests per arm cannot show the default ≤ 2 × baseline + 0.1 % (about 3 000 can).
     // The p99 of a 4 ms service on a busy shared machine is the machine's noise, tens of ms, which
     // can hide the 20 ms (p99 passed or stayed open in 3 of 3 CI runs beside other engineers' work): not asserted.
     const { p99: _p99, ...shown } = checks;
@@ -184,8 +183,10 @@ outputs: { dir: ${dir}, formats: [json, markdown, junit, html, hgrm] }
       '0',
       '--rounds',
       '3',
+      // Long enough to inspect both containers while the second build is measured; the SIGTERM
+      // cuts it short anyway.
       '--duration',
-      '3s',
+      '1s',
       '--warmup',
       '0s',
       '--rate',
@@ -381,147 +382,5 @@ outputs: { dir: ${dir} }
     expect(help.stdout).toContain('Exit codes:');
     expect(help.stdout).toContain('regress: candidate regressed');
     expect(help.stdout).toContain('regress: a build could not start or stay healthy');
-  });
-});
-
-/** Two consecutive free ports on 127.0.0.1, as regress --port P uses P and P + 1. */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const first = createNetServer();
-    const port = await new Promise<number>((resolve) =>
-      first.listen(0, '127.0.0.1', () => resolve((first.address() as AddressInfo).port)),
-    );
-    const second = createNetServer();
-    const free = await new Promise<boolean>((resolve) => {
-      second.once('error', () => resolve(false));
-      second.listen(port + 1, '127.0.0.1', () => resolve(true));
-    });
-    await Promise.all([first, second].map((s) => new Promise((resolve) => s.close(resolve))));
-    if (free) return port;
-  }
-}
-
-/** Asserts that nothing listens on a port of 127.0.0.1 any more. */
-async function refused(port: number): Promise<void> {
-  await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
-}
-
-describe('canary-gate regress with local processes', () => {
-  it('runs --baseline-cmd and --candidate-cmd without a shell, fails the slower one, and stops both', async () => {
-    const run = await runCli(
-      [
-        'regress',
-        '--baseline-cmd',
-        `node ${SERVICE}`,
-        '--candidate-cmd',
-        `env EXTRA_DELAY_MS=20 node ${SERVICE}`,
-        ...LOAD,
-        '--out',
-        dir,
-        '--json',
-      ],
-      env,
-    );
-    expect(run.code, run.stderr).toBe(1);
-    const result = resultOf(run.stdout);
-    expect(result.warnings.join(' ')).toContain('no CPU pinning or memory limit');
-    expect(result.regress?.builds.map((b) => b.description).join(' ')).toMatch(/process \d+ \(node /);
-    // Both processes are gone: their ports refuse connections.
-    for (const h of result.preflight) {
-      await expect(fetch(h.url)).rejects.toThrow();
-    }
-  });
-
-  it('exits 3 naming the candidate when its process dies mid-run, and leaves nothing running', async () => {
-    const run = await runCli(
-      [
-        'regress',
-        '--baseline-cmd',
-        `node ${SERVICE}`,
-        '--candidate-cmd',
-        `env EXIT_AFTER_MS=1500 node ${SERVICE}`,
-        ...LOAD,
-        '--out',
-        dir,
-        '--json',
-      ],
-      env,
-    );
-    // Not 1: a dead candidate is a build that could not stay up, not a slow one.
-    expect(run.code, run.stderr).toBe(3);
-    const result = resultOf(run.stdout);
-    expect(result.reason).toMatch(
-      /^aborted: candidate \(command "env EXIT_AFTER_MS=1500 node \S+"\) stopped serving in round 1: the command exited with code 1 \(last output: exiting after EXIT_AFTER_MS=1500/,
-    );
-    expect(result.steps).toEqual([]);
-    expect(result.preflight).toHaveLength(2);
-    for (const h of result.preflight) await expect(fetch(h.url)).rejects.toThrow();
-  });
-
-  it('stops what a command started even after the command itself has exited', async () => {
-    // The command starts the service as its child (in its process group, as npm starts node)
-    // and exits a second later; the service would otherwise serve on as an orphan. It exits by
-    // itself after 30 s, so a failing test leaves nothing behind for long.
-    const script = `const { spawn } = require("node:child_process"); spawn(process.execPath, [${JSON.stringify(SERVICE)}], { stdio: "ignore", env: { ...process.env, EXIT_AFTER_MS: "30000" } }); setTimeout(() => process.exit(0), 1000);`;
-    const port = await freePortPair();
-    const run = await runCli(
-      [
-        'regress',
-        '--baseline-cmd',
-        `node ${SERVICE}`,
-        '--candidate-cmd',
-        `node -e '${script}'`,
-        ...ROUNDS,
-        '--port',
-        String(port),
-        '--out',
-        dir,
-      ],
-      env,
-    );
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stdout).toMatch(
-      /candidate \(command "node -e .*"\) stopped serving in round 1: the command exited with code 0/,
-    );
-    await refused(port);
-    await refused(port + 1);
-  });
-
-  it('exits 3 before starting anything when a port is taken, naming it', async () => {
-    // An orphan of an earlier run on the candidate's port, answering /health as a build would.
-    let requests = 0;
-    const orphan = createHttpServer((_req, res) => {
-      requests++;
-      res.end('ok');
-    });
-    const port = await freePortPair();
-    await new Promise<void>((resolve) => orphan.listen(port + 1, '127.0.0.1', resolve));
-    try {
-      const run = await runCli(
-        [
-          'regress',
-          '--baseline-cmd',
-          `node ${SERVICE}`,
-          '--candidate-cmd',
-          `node ${SERVICE}`,
-          ...ROUNDS,
-          '--port',
-          String(port),
-          '--out',
-          dir,
-        ],
-        env,
-      );
-      expect(run.code, run.stderr).toBe(3);
-      expect(run.stdout).toContain(
-        `port ${port + 1} on 127.0.0.1, the candidate's, is already in use; nothing was started`,
-      );
-      expect(run.stdout).toContain('--port 0');
-      expect(run.stderr).not.toContain('starting');
-      expect(requests).toBe(0);
-      await refused(port);
-    } finally {
-      await new Promise((resolve) => orphan.close(resolve));
-    }
   });
 });

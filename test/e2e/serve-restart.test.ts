@@ -61,7 +61,10 @@ async function killed(cli: StartedCli): Promise<void> {
   expect((await cli.done).signal).toBe('SIGKILL');
 }
 
-/** Nothing reaches either arm for `ms` (the absence of requests has no event to await). */
+/**
+ * Nothing reaches either arm for `ms` (the absence of requests has no event to await). At the
+ * scenario's 200/s a load still sending shows within 5 ms: half a second is 100 requests' worth.
+ */
 async function quietFor(ms: number): Promise<void> {
   const before = sent();
   await sleep(ms);
@@ -74,7 +77,7 @@ describe('serve across a SIGKILL', () => {
     const first = await startServe(file);
     await openSession(first.url);
     await killed(first.cli);
-    await quietFor(1000);
+    await quietFor(500);
 
     const second = await startServe(file);
     expect(second.stderr).toMatch(/session \w+ flagger\/app\/test\/podinfo\/6d9fc7f4b resumed at step 1\/5 \(10%\)/);
@@ -96,16 +99,17 @@ describe('serve across a SIGKILL', () => {
   });
 
   it('closes a session whose deadline passed while serve was down, and sends nothing for it', async () => {
-    const { file } = writeServe({ app: scenario() }, { limits: '  idleTimeout: 2s' });
+    // The shortest idle deadline serve takes: the session's calls come within moments of each other.
+    const { file } = writeServe({ app: scenario() }, { limits: '  idleTimeout: 1s' });
     const first = await startServe(file);
     await openSession(first.url);
     await killed(first.cli);
-    await sleep(2500); // past the idle deadline while nobody runs
+    await sleep(1500); // past the idle deadline while nobody runs
 
     const second = await startServe(file);
     expect(second.stderr).toMatch(/0 resumed, 1 closed/);
     expect(second.stderr).toMatch(/ended: aborted: closed after a restart of serve: no call from flagger/);
-    await quietFor(1000);
+    await quietFor(500);
     const rollout = await callFlagger(second.url, 'app', 'rollout', flaggerPayload('Progressing'));
     expect(rollout.status).toBe(409);
     expect(rollout.body.ended).toBe('aborted');
@@ -114,11 +118,11 @@ describe('serve across a SIGKILL', () => {
   });
 
   it('closes a session its controller stopped calling and stops its load', async () => {
-    const { file } = writeServe({ app: scenario() }, { limits: '  idleTimeout: 1500ms' });
+    const { file } = writeServe({ app: scenario() }, { limits: '  idleTimeout: 1s' });
     const serve = await startServe(file);
     await openSession(serve.url);
     await serve.cli.stderrUntil(/ended: aborted: abandoned: no call from flagger for \d+ s/);
-    await quietFor(1000);
+    await quietFor(500);
     serve.cli.child.kill('SIGTERM');
     await serve.cli.done;
   });

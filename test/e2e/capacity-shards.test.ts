@@ -25,7 +25,8 @@ beforeEach(() => {
 describe('canary-gate capacity --shards', () => {
   it("finds a known capacity with each step's load from 2 shard processes, merged exactly", async () => {
     // 2 requests at a time, 20 ms each: 100/s. From 60/s: 60 passes, 120 fails, 90 passes and
-    // (120 − 90) / 90 is within 50 %: three steps. The SLO leaves 80 ms for a busy neighbour.
+    // (120 − 90) / 90 is within 50 %: three steps. The SLO leaves 80 ms for a busy neighbour; at
+    // 120/s the queue grows 20 requests a second, 10 ms each: 160 ms over an 800 ms step.
     const service = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 20 } });
     try {
       const run = await runCli([
@@ -40,7 +41,7 @@ describe('canary-gate capacity --shards', () => {
         '--precision',
         '50%',
         '--step-duration',
-        '1s',
+        '600ms',
         '--warmup',
         '200ms',
         '--cooldown',
@@ -57,8 +58,9 @@ describe('canary-gate capacity --shards', () => {
       expect(target?.capacityPerSec).toBe(90);
       const passed = (target?.steps ?? []).filter((s) => s.outcome === 'pass');
       expect(passed.map((s) => s.offeredPerSec)).toEqual(expect.arrayContaining([60, 90]));
-      // Each shard sends rate/2 for 1 s after its 200 ms warm-up: the merged step holds both halves.
-      for (const step of passed) expect(step.requests).toBe(step.offeredPerSec);
+      // Each shard sends rate/2 for 600 ms after its 200 ms warm-up: the merged step holds both
+      // halves. Each shard plans floor(rate/2 × 800 ms) sends: 600 ms keeps that whole at 60 and 90/s.
+      for (const step of passed) expect(step.requests).toBe((step.offeredPerSec * 600) / 1000);
       expect(target?.steps.some((s) => s.offeredPerSec === 120 && s.outcome === 'fail')).toBe(true);
     } finally {
       await service.close();

@@ -33,14 +33,15 @@ const sharded = (...load: string[]): string[] => [
 
 describe('canary-gate regress --shards', () => {
   it("fails the slower build with each round's load from 2 shard processes, merged exactly", async () => {
-    // 2 rounds × 2 builds × (200 ms warm-up + 1 s) at 400/s: each shard sends 200/s.
-    const run = await runCli(sharded('--duration', '1s', '--warmup', '200ms', '--rate', '400/s'));
+    // 2 rounds × 2 builds × (200 ms warm-up + 500 ms) at 400/s: each shard sends 200/s. Each
+    // build is 20 ms slower or not: 200 requests per arm and round decide p50 at about 5 ×.
+    const run = await runCli(sharded('--duration', '500ms', '--warmup', '200ms', '--rate', '400/s'));
     expect(run.code, run.stderr).toBe(1);
     const result = JSON.parse(run.stdout) as RunResult;
     expect(result.router).toContain('load from 2 shards (process)');
-    // Every arm of every round holds both shards' halves: 400/s for 1 s.
+    // Every arm of every round holds both shards' halves: 400/s for 500 ms.
     const counts = result.regress?.rounds.flatMap((r) => Object.values(r.arms).map((a) => a?.requests));
-    expect(counts).toEqual([400, 400, 400, 400]);
+    expect(counts).toEqual([200, 200, 200, 200]);
     for (const h of result.preflight) await expect(fetch(h.url)).rejects.toThrow();
   });
 

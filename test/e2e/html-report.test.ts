@@ -38,21 +38,23 @@ describe('HTML report', () => {
     const service = await startDemoServiceThread({ capacity: { concurrency: 4, serviceMs: 10 } });
     try {
       const out = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-html-'));
+      // Capacity 400/s (4 × 10 ms): three short steps, enough for a plot — 250/s passes, 500/s
+      // fails (a queue grows 100/s), and 375/s either way closes the bracket within 50 %.
       const run = await runCli([
         'capacity',
         service.url,
         '--slo',
         'p99<50ms',
         '--start',
-        '200/s',
+        '250/s',
         '--step-duration',
-        '1s',
+        '500ms',
         '--warmup',
-        '300ms',
+        '100ms',
         '--cooldown',
         '300ms',
         '--precision',
-        '25%',
+        '50%',
         '--out',
         out,
         '--quiet',

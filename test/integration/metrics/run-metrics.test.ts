@@ -1,9 +1,11 @@
 /**
  * canary-gate's own metrics, read by the real thing: a Prometheus (Debian's package) scrapes the
- * run's /metrics every second while `canary-gate demo` runs in-process, and sees the weight move
- * step by step; at the end the final state is pushed to a real Pushgateway.
+ * run's /metrics every second while `canary-gate run` runs in-process against two demo service
+ * threads, and sees the weight move step by step; at the end the final state is pushed to a real
+ * Pushgateway.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,25 +14,79 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
+import type { RunningService } from '../../../src/demo/service.js';
+import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import { queryValue } from '../../../src/metrics/prometheus.js';
 import { type Daemon, startPrometheus, startPushgateway } from '../../helpers/daemon.js';
-import { closedPort } from '../../helpers/server.js';
+import { listenOnLoopback } from '../../helpers/server.js';
+
+/** A listener on the run's metrics port until the run takes it over. */
+interface StandIn {
+  port: number;
+  /** Resolves at Prometheus' next scrape of the port; rejects after `deadlineMs`. */
+  nextScrape: (deadlineMs: number) => Promise<void>;
+  close: () => Promise<void>;
+}
 
 let prometheus: Daemon;
 let pushgateway: Daemon;
-let metricsPort: number;
+let standIn: StandIn;
+let baseline: RunningService;
+let canary: RunningService;
 
 beforeAll(async () => {
-  metricsPort = await closedPort();
-  [prometheus, pushgateway] = await Promise.all([
-    startPrometheus([{ job: 'canary-gate', targets: [`127.0.0.1:${metricsPort}`] }]),
+  standIn = await scrapeStandIn();
+  // The run command's modules, loaded now: the run must be up within a second of a scrape.
+  await import('../../../src/cli/run.js');
+  const latency = { medianMs: 4, sigma: 0.5 };
+  [prometheus, pushgateway, baseline, canary] = await Promise.all([
+    startPrometheus([{ job: 'canary-gate', targets: [`127.0.0.1:${standIn.port}`] }]),
     startPushgateway(),
+    startDemoServiceThread({ latency, seed: 1 }),
+    startDemoServiceThread({ latency, seed: 2 }),
   ]);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([prometheus?.stop(), pushgateway?.stop()]);
+  await standIn?.close();
+  await Promise.all([prometheus?.stop(), pushgateway?.stop(), baseline?.close(), canary?.close()]);
 });
+
+/**
+ * An empty exposition on a loopback port that tells when Prometheus scrapes it. Prometheus scrapes
+ * a target only once its service discovery has handed it over, which it throttles to every 5 s:
+ * here the first scrape came 5.9–6.0 s after "Server is ready" (a run started at once lost its
+ * first weight to that when its steps lasted 3 s), then one every second at a fixed offset. A run
+ * started right after a scrape has its port open and its first weight set long before the next
+ * one (the gauge reads 0 before the first step: no scrape may see that), and each weight held 2 s
+ * is scraped at least once.
+ */
+async function scrapeStandIn(): Promise<StandIn> {
+  const waiting = new Set<() => void>();
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end('');
+    for (const seen of waiting) seen();
+  });
+  const { port, close } = await listenOnLoopback(server);
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    nextScrape: (deadlineMs) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(seen);
+          reject(new Error(`Prometheus did not scrape 127.0.0.1:${port} within ${deadlineMs} ms`));
+        }, deadlineMs);
+        const seen = () => {
+          clearTimeout(timer);
+          waiting.delete(seen);
+          resolve();
+        };
+        waiting.add(seen);
+      }),
+    close: () => (closed ??= close()),
+  };
+}
 
 function captureIO(): CliIO & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -56,24 +112,41 @@ async function queryRange(query: string, startSec: number, endSec: number): Prom
 
 describe('the run exports its own metrics', () => {
   it('Prometheus scrapes /metrics during a run and sees the weight change; the end is pushed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canary-gate-metrics-'));
+    const file = join(dir, 'metrics.yaml');
+    // What is judged only has to pass, on evidence and soon: bounds far above the demo's latency
+    // (median 4 ms) and errors (none), not an A/A against the baseline. 2 s steps hold every weight
+    // for two scrapes; at 500/s the 10 % step's 100 canary samples bound a p95 (59 needed at
+    // β 0.05; a p99 needs 299) and meet minSamples, and a step still short of evidence is extended.
+    writeFileSync(
+      file,
+      `name: run metrics
+targets:
+  baseline: { url: "${baseline.url}", health: [/health/live] }
+  canary: { url: "${canary.url}", health: [/health/live] }
+traffic: { rate: 500/s, connections: 20, warmup: 0s, stepDuration: 2s, maxStepDuration: 20s, timeout: 2s }
+requests: [{ path: /api }]
+steps: [10, 25, 50, 75, 100]
+router: { type: split }
+gates:
+  checks:
+    - { metric: p95, max: 1s }
+    - { metric: errorRate, max: 50% }
+  statistics: { minSamples: 50 }
+`,
+    );
+    await standIn.nextScrape(20_000);
+    await standIn.close();
     const io = captureIO();
     const startSec = Date.now() / 1000;
     const code = await main(
       [
-        'demo',
-        '--healthy',
-        // Every weight held long enough to be scraped (1 s apart; at 3 s the first step's weight was
-        // missed once, Prometheus scraping the new target only seconds after it came up), and the
-        // 10 % step long enough to pass on evidence: at 400/s and 2.5 s its 100 canary samples could
-        // not (the plan-time power said an identical canary passes p99 49 % of the time).
-        '--rate',
-        '1500/s',
-        '--step',
-        '6s',
+        'run',
+        file,
         '--out',
-        mkdtempSync(join(tmpdir(), 'canary-gate-metrics-')),
+        join(dir, 'out'),
         '--metrics-port',
-        String(metricsPort),
+        String(standIn.port),
         '--pushgateway',
         pushgateway.url,
         '--json',
@@ -83,7 +156,7 @@ describe('the run exports its own metrics', () => {
     const endSec = Date.now() / 1000;
     expect(code).toBe(0);
     const stderr = io.err.join('');
-    expect(stderr).toContain(`metrics: http://127.0.0.1:${metricsPort}/metrics`);
+    expect(stderr).toContain(`metrics: http://127.0.0.1:${standIn.port}/metrics`);
     expect(stderr).toContain(`metrics: pushed to ${pushgateway.url}`);
     const run = JSON.parse(io.out.join('')).run as string;
 

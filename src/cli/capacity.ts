@@ -13,9 +13,10 @@ import { CapacityScenarioSchema } from '../scenario/schema.js';
 import { CAPACITY_FORMATS } from '../scenario/sections.js';
 import { type CapacityReportsTo, runCapacitySession } from '../session/capacity.js';
 import { readScenarioFile } from './files.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
-import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
+import { type FieldFlagSpec, fieldFlags } from './options/fields.js';
+import { type RequestArgs, requestFlags } from './options/request.js';
+import { type ShardArgs, shardedRunnerOf, shardFlags } from './options/shards.js';
 
 /** Flags of the capacity command, as yargs parses them. Unset flags take the scenario's value. */
 export interface CapacityArgs extends Omit<RequestArgs, 'url'>, Partial<ShardArgs> {

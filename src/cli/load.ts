@@ -14,9 +14,10 @@ import { LoadSchema } from '../scenario/sections.js';
 import { runSharded } from '../shard/coordinator.js';
 import { shardExecutor } from '../shard/executors.js';
 import { splitProblems } from '../shard/split.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
-import { assertExecutorReady, type ShardArgs, shardFlags } from './shard-flags.js';
+import { type FieldFlagSpec, fieldFlags } from './options/fields.js';
+import { type RequestArgs, requestFlags } from './options/request.js';
+import { assertExecutorReady, type ShardArgs, shardFlags } from './options/shards.js';
 
 /** Flags of the load command, as yargs parses them. */
 export interface LoadArgs extends RequestArgs, ShardArgs {

@@ -16,10 +16,10 @@ import { RegressScenarioSchema } from '../scenario/schema.js';
 import { RUN_FORMATS } from '../scenario/sections.js';
 import { runRegressSession } from '../session/regress.js';
 import { readScenarioFile } from './files.js';
-import { type FieldFlagSpec, fieldFlags } from './flags.js';
 import type { CliIO } from './io.js';
+import { type FieldFlagSpec, fieldFlags } from './options/fields.js';
+import { type ShardArgs, shardedRunnerOf, shardFlags } from './options/shards.js';
 import { printRunOutcome } from './print.js';
-import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
 
 /** Flags of regress. */
 export interface RegressArgs extends Partial<ShardArgs> {

@@ -22,9 +22,10 @@ import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
 import { envMarkers, restoreReferences } from '../shard/plan-references.js';
 import { scenarioShardPlan } from '../shard/split.js';
 import { readScenarioFile } from './files.js';
-import { fieldFlags, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
 import { LOAD_FLAGS, type LoadArgs, planFromArgs } from './load.js';
+import { fieldFlags } from './options/fields.js';
+import { requestFlags } from './options/request.js';
 
 /** Flags of the shard-job command. */
 export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executor'> {

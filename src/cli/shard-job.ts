@@ -16,16 +16,13 @@ import { EXIT } from '../exit-codes.js';
 import type { LoadPlan } from '../load/plan.js';
 import { RUN_MODES } from '../scenario/schema.js';
 import { Redactor } from '../scenario/secrets.js';
-import { LoadSchema } from '../scenario/sections.js';
 import { shardImage } from '../shard/executors.js';
 import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
 import { envMarkers, restoreReferences } from '../shard/plan-references.js';
 import { scenarioShardPlan } from '../shard/split.js';
 import { readScenarioFile } from './files.js';
 import type { CliIO } from './io.js';
-import { LOAD_FLAGS, type LoadArgs, planFromArgs } from './load.js';
-import { fieldFlags } from './options/fields.js';
-import { requestFlags } from './options/request.js';
+import { type LoadArgs, loadFlags, planFromArgs } from './options/load.js';
 
 /** Flags of the shard-job command. */
 export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executor'> {
@@ -39,7 +36,7 @@ export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executo
 
 /** Declare the command's positional and flags. */
 export function shardJobBuilder<T>(y: Argv<T>): Argv<T & ShardJobArgs> {
-  return requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS))
+  return loadFlags(y)
     .positional('scenario', {
       type: 'string',
       describe:

@@ -8,69 +8,20 @@ import type { Argv } from 'yargs';
 import { capacityFromFlags } from '../capacity/plan.js';
 import { VERDICT_EXIT_HELP } from '../exit-codes.js';
 import { renderCapacitySummary } from '../report/capacity-text.js';
-import { type FieldFlag, flagNamer } from '../scenario/fields.js';
-import { CapacityScenarioSchema } from '../scenario/schema.js';
-import { CAPACITY_FORMATS } from '../scenario/sections.js';
+import { flagNamer } from '../scenario/fields.js';
 import { type CapacityReportsTo, runCapacitySession } from '../session/capacity.js';
 import { readScenarioFile } from './files.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
-import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
-
-/** Flags of the capacity command, as yargs parses them. Unset flags take the scenario's value. */
-export interface CapacityArgs extends Omit<RequestArgs, 'url'>, Partial<ShardArgs> {
-  target: string;
-  compare?: string;
-  out?: string;
-  json: boolean;
-  quiet: boolean;
-  [flag: string]: unknown;
-}
-
-/** The flags that set fields of a capacity scenario (the schema holds their docs and defaults). */
-const FLAGS: readonly FieldFlagSpec[] = [
-  { flag: 'slo', path: 'capacity.slo', type: 'string' },
-  { flag: 'start', path: 'capacity.start', type: 'string' },
-  { flag: 'max', path: 'capacity.max', type: 'string' },
-  { flag: 'step-duration', path: 'capacity.stepDuration', type: 'string' },
-  { flag: 'warmup', path: 'traffic.warmup', type: 'string' },
-  { flag: 'cooldown', path: 'capacity.cooldown', type: 'string' },
-  { flag: 'precision', path: 'capacity.precision', type: 'string' },
-  { flag: 'connections', path: 'traffic.connections', type: 'number', alias: 'c' },
-  { flag: 'workers', path: 'traffic.workers', type: 'number', alias: 'w' },
-  { flag: 'timeout', path: 'traffic.timeout', type: 'string', alias: 't' },
-  {
-    flag: 'format',
-    path: 'outputs.formats',
-    type: 'string',
-    array: true,
-    choices: CAPACITY_FORMATS,
-    extra: 'written to --out',
-  },
-];
-
-/** In the URL form, the target URL and the request flags set these. */
-const URL_FORM: readonly FieldFlag[] = [{ flag: 'method', path: 'requests[0].method' }];
+import { CAPACITY_FLAGS, CAPACITY_URL_FLAGS, type CapacityArgs, capacityFlags } from './options/capacity.js';
+import { shardedRunnerOf } from './options/shards.js';
 
 /** Declare the command's positional and flags. */
 export function capacityBuilder<T>(y: Argv<T>): Argv<T & CapacityArgs> {
-  return shardFlags(
-    requestFlags(fieldFlags(y, CapacityScenarioSchema, FLAGS), ' (URL form)'),
-    "split each step's load over N generator processes or containers",
-  )
+  return capacityFlags(y)
     .positional('target', {
       type: 'string',
       describe: 'target URL (http or https), or a scenario file whose capacity section drives the search',
       demandOption: true,
-    })
-    .option('compare', {
-      type: 'string',
-      describe:
-        'a second target searched with the same requests; reports capacity(compare) / capacity(target). URL form: an origin only (http://host:port; the request path and query come from the target URL, so a path or query here is refused); scenario form: a base URL, request paths appended',
-    })
-    .option('out', {
-      type: 'string',
-      describe: 'folder for the reports (URL form: none without it; scenario form: default outputs.dir/<run>)',
     })
     .example(
       "$0 capacity http://127.0.0.1:8080/ --slo 'p99<50ms,errors<0.1%'",
@@ -102,8 +53,8 @@ export async function capacityPlanOf(args: CapacityArgs, io: Pick<CliIO, 'env'>)
       ? undefined
       : { ...(await readScenarioFile(file, io, { accept: { modes: ['capacity'], command: 'capacity' } })), file };
   return capacityFromFlags({
-    flags: FLAGS,
-    urlFlags: URL_FORM,
+    flags: CAPACITY_FLAGS,
+    urlFlags: CAPACITY_URL_FLAGS,
     args: { ...args, url: args.target },
     env: io.env,
     ...(loaded ? { loaded } : {}),
@@ -118,7 +69,7 @@ export async function runCapacityCommand(args: CapacityArgs, io: CliIO): Promise
   const reportsTo: CapacityReportsTo =
     args.out !== undefined ? { dir: args.out } : file ? { under: scenario.outputs.dir } : undefined;
   // Every step shares the connections and workers: one check covers the search.
-  const flagOf = flagNamer(FLAGS, args);
+  const flagOf = flagNamer(CAPACITY_FLAGS, args);
   const runLoad = await shardedRunnerOf(
     args,
     { ...plan.plan, ratePerSec: plan.search.startPerSec, durationMs: plan.stepDurationMs },

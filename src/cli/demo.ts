@@ -6,8 +6,8 @@ import type { Argv } from 'yargs';
 import { runDemo } from '../demo/run.js';
 import { defaultText } from '../scenario/fields.js';
 import { CanaryScenarioSchema } from '../scenario/schema.js';
-import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';
+import { type MetricsArgs, metricsFlags, metricsOf } from './options/metrics.js';
 import { printRunOutcome } from './print.js';
 
 /** Flags of the demo command. */

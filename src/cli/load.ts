@@ -5,48 +5,18 @@
 import type { Argv } from 'yargs';
 import { EXIT } from '../exit-codes.js';
 import { runLoad } from '../load/engine.js';
-import { loadPlanFromFlags } from '../load/flag-plan.js';
-import type { LoadPlan } from '../load/plan.js';
 import { generatorLimitNote, renderLoadSummary, summarizeLoad } from '../report/load-summary.js';
 import { startProgress } from '../report/progress.js';
 import { Redactor } from '../scenario/secrets.js';
-import { LoadSchema } from '../scenario/sections.js';
 import { runSharded } from '../shard/coordinator.js';
 import { shardExecutor } from '../shard/executors.js';
-import { splitProblems } from '../shard/split.js';
-import { type FieldFlagSpec, fieldFlags, type RequestArgs, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
-import { assertExecutorReady, type ShardArgs, shardFlags } from './shard-flags.js';
-
-/** Flags of the load command, as yargs parses them. */
-export interface LoadArgs extends RequestArgs, ShardArgs {
-  rate?: string;
-  duration?: string;
-  warmup?: string;
-  connections?: number;
-  pipelining?: number;
-  workers?: number;
-  timeout?: string;
-  'max-requests'?: number;
-  json: boolean;
-  quiet: boolean;
-}
-
-/** The flags and the fields of the load settings they set (LoadSchema holds docs and defaults). */
-export const LOAD_FLAGS: readonly FieldFlagSpec[] = [
-  { flag: 'rate', path: 'rate', type: 'string', alias: 'r', extra: 'e.g. 2000/s or 120/min' },
-  { flag: 'duration', path: 'duration', type: 'string', alias: 'd', extra: 'e.g. 500ms, 30s, 5m' },
-  { flag: 'warmup', path: 'warmup', type: 'string' },
-  { flag: 'connections', path: 'connections', type: 'number', alias: 'c' },
-  { flag: 'pipelining', path: 'pipelining', type: 'number', alias: 'p' },
-  { flag: 'workers', path: 'workers', type: 'number', alias: 'w' },
-  { flag: 'timeout', path: 'timeout', type: 'string', alias: 't' },
-  { flag: 'max-requests', path: 'maxRequests', type: 'number' },
-];
+import { type LoadArgs, loadFlags, planFromArgs } from './options/load.js';
+import { assertExecutorReady, shardFlags } from './options/shards.js';
 
 /** Declare the command's positional and flags. */
 export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
-  return shardFlags(requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS)), 'split the load over N generator processes')
+  return shardFlags(loadFlags(y), 'split the load over N generator processes')
     .positional('url', {
       type: 'string',
       describe: 'target URL (http or https), e.g. http://127.0.0.1:8080/api',
@@ -69,15 +39,6 @@ export function loadBuilder<T>(y: Argv<T>): Argv<T & LoadArgs> {
       '$0 load http://127.0.0.1:8080/ -r 30000/s -c 200 --shards 2',
       'spread a high rate over two processes; a shard that dies or hangs fails the run (exit 3)',
     ) as Argv<T & LoadArgs>;
-}
-
-/** Turn the flags into a validated plan; every problem names its flag. */
-export function planFromArgs(args: LoadArgs, env: CliIO['env'], redactor: Redactor): LoadPlan {
-  return loadPlanFromFlags(LOAD_FLAGS, { ...args }, env, redactor, (plan) =>
-    args.shards === undefined
-      ? []
-      : splitProblems(plan, args.shards).map((p) => `--${p.replace(/^maxRequests/, 'max-requests')}`),
-  );
 }
 
 /** Run the command; resolves to the exit code. */

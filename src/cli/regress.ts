@@ -12,55 +12,17 @@ import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { regressScenarioFromFlags } from '../regress/flag-scenario.js';
 import { flagNamer } from '../scenario/fields.js';
 import type { LoadedScenario } from '../scenario/loader.js';
-import { RegressScenarioSchema } from '../scenario/schema.js';
-import { RUN_FORMATS } from '../scenario/sections.js';
 import { runRegressSession } from '../session/regress.js';
 import { readScenarioFile } from './files.js';
-import { type FieldFlagSpec, fieldFlags } from './flags.js';
 import type { CliIO } from './io.js';
+import { REGRESS_FLAGS, type RegressArgs, regressFlags } from './options/regress.js';
+import { shardedRunnerOf } from './options/shards.js';
 import { printRunOutcome } from './print.js';
-import { type ShardArgs, shardedRunnerOf, shardFlags } from './shard-flags.js';
-
-/** Flags of regress. */
-export interface RegressArgs extends Partial<ShardArgs> {
-  scenario?: string;
-  out?: string;
-  json: boolean;
-  quiet: boolean;
-  [flag: string]: unknown;
-}
-
-/** The flags that stand for fields of a regress scenario (the schema holds their docs and defaults). */
-const FLAGS: readonly FieldFlagSpec[] = [
-  { flag: 'baseline-image', path: 'regress.baseline.image', type: 'string', extra: 'build N' },
-  { flag: 'candidate-image', path: 'regress.candidate.image', type: 'string', extra: 'build N+1' },
-  { flag: 'baseline-cmd', path: 'regress.baseline.command', type: 'string', extra: 'build N: a command line' },
-  { flag: 'candidate-cmd', path: 'regress.candidate.command', type: 'string', extra: 'build N+1: a command line' },
-  { flag: 'port', path: 'regress.port', type: 'number' },
-  { flag: 'port-env', path: 'regress.portEnv', type: 'string' },
-  { flag: 'env', path: 'regress.env', type: 'string', array: true, extra: 'KEY=VALUE, repeatable' },
-  { flag: 'health-path', path: 'regress.healthPath', type: 'string' },
-  { flag: 'startup-timeout', path: 'regress.startupTimeout', type: 'string' },
-  { flag: 'cpuset', path: 'regress.cpuset', type: 'string' },
-  { flag: 'cpus', path: 'regress.cpus', type: 'number' },
-  { flag: 'memory', path: 'regress.memory', type: 'string' },
-  { flag: 'rounds', path: 'regress.rounds', type: 'number' },
-  { flag: 'rate', path: 'traffic.rate', type: 'string' },
-  { flag: 'duration', path: 'traffic.stepDuration', type: 'string' },
-  { flag: 'warmup', path: 'traffic.warmup', type: 'string' },
-  { flag: 'connections', path: 'traffic.connections', type: 'number' },
-  { flag: 'path', path: 'requests[0].path', type: 'string' },
-  { flag: 'format', path: 'outputs.formats', type: 'string', array: true, choices: RUN_FORMATS },
-];
 
 /** Declare regress. */
 export function regressBuilder<T>(y: Argv<T>): Argv<T & RegressArgs> {
-  return shardFlags(
-    fieldFlags(y, RegressScenarioSchema, FLAGS),
-    "split each round's load over N generator processes or containers",
-  )
+  return regressFlags(y)
     .positional('scenario', { type: 'string', describe: 'scenario file of mode regress (instead of the flags)' })
-    .option('out', { type: 'string', describe: "output folder (default: the scenario's outputs.dir)" })
     .example(
       '$0 regress --baseline-image canary-gate-demo:baseline --candidate-image canary-gate-demo:slow',
       'build N against build N+1 in containers; exit 1 on a regression',
@@ -82,7 +44,7 @@ export async function regressScenarioOf(
   io: Pick<CliIO, 'env'>,
 ): Promise<LoadedScenario<'regress'> & { file: string }> {
   if (args.scenario !== undefined) {
-    const given = FLAGS.filter((f) => args[f.flag] !== undefined);
+    const given = REGRESS_FLAGS.filter((f) => args[f.flag] !== undefined);
     if (given.length > 0) {
       throw new UsageError(`give a scenario file or flags, not both: ${given.map((f) => `--${f.flag}`).join(', ')}`, {
         hint: 'put these settings in the regress section of the scenario',
@@ -91,7 +53,7 @@ export async function regressScenarioOf(
     const loaded = await readScenarioFile(args.scenario, io, { accept: { modes: ['regress'], command: 'regress' } });
     return { ...loaded, file: args.scenario };
   }
-  return { ...regressScenarioFromFlags(FLAGS, args), file: 'command line' };
+  return { ...regressScenarioFromFlags(REGRESS_FLAGS, args), file: 'command line' };
 }
 
 /** Run regress; resolves to the exit code. */
@@ -110,7 +72,7 @@ export async function runRegressCommand(args: RegressArgs, io: CliIO): Promise<n
       '--executor kubernetes: regress starts both builds on this machine, where pods in a cluster cannot reach them; nothing was started',
       { hint: 'use --executor process or docker for regress' },
     );
-  const flagOf = flagNamer(FLAGS, { connections: true });
+  const flagOf = flagNamer(REGRESS_FLAGS, { connections: true });
   const runLoad = await shardedRunnerOf(
     args,
     plan,

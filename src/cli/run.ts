@@ -13,10 +13,10 @@ import { RUN_MODES, type RunScenario } from '../scenario/schema.js';
 import { runCanarySession } from '../session/canary.js';
 import { shardExecutor } from '../shard/executors.js';
 import { readBaselineFile, readScenarioFile } from './files.js';
-import { type MetricsArgs, metricsFlags, metricsOf } from './flags.js';
 import type { CliIO } from './io.js';
+import { type MetricsArgs, metricsFlags, metricsOf } from './options/metrics.js';
+import { assertShardable, type ShardArgs, shardFlags } from './options/shards.js';
 import { printRunOutcome } from './print.js';
-import { assertShardable, type ShardArgs, shardFlags } from './shard-flags.js';
 
 /** Flags of the run command. */
 export interface RunArgs extends MetricsArgs, ShardArgs {

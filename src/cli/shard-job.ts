@@ -9,22 +9,19 @@
  * substitutes them. A reference is allowed in header values only; one anywhere else (the URL, a
  * path, a body) is refused with exit 2 naming the field, since the plan would have to hold it.
  */
-import { stringify } from 'yaml';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { LoadPlan } from '../load/plan.js';
 import { RUN_MODES } from '../scenario/schema.js';
 import { Redactor } from '../scenario/secrets.js';
-import { LoadSchema } from '../scenario/sections.js';
 import { shardImage } from '../shard/executors.js';
-import { envSecretName, shardJobManifests } from '../shard/kubernetes-job.js';
+import { shardJobManifests, shardJobYaml } from '../shard/kubernetes-job.js';
 import { envMarkers, restoreReferences } from '../shard/plan-references.js';
 import { scenarioShardPlan } from '../shard/split.js';
 import { readScenarioFile } from './files.js';
-import { fieldFlags, requestFlags } from './flags.js';
 import type { CliIO } from './io.js';
-import { LOAD_FLAGS, type LoadArgs, planFromArgs } from './load.js';
+import { type LoadArgs, loadFlags, planFromArgs } from './options/load.js';
 
 /** Flags of the shard-job command. */
 export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executor'> {
@@ -38,7 +35,7 @@ export interface ShardJobArgs extends Omit<LoadArgs, 'url' | 'shards' | 'executo
 
 /** Declare the command's positional and flags. */
 export function shardJobBuilder<T>(y: Argv<T>): Argv<T & ShardJobArgs> {
-  return requestFlags(fieldFlags(y, LoadSchema, LOAD_FLAGS))
+  return loadFlags(y)
     .positional('scenario', {
       type: 'string',
       describe:
@@ -104,25 +101,13 @@ export async function runShardJobCommand(args: ShardJobArgs, io: CliIO): Promise
     throw new UsageError(`cannot print the Job:\n  - ${restored.problems.join('\n  - ')}`, {
       hint: 'send secrets in headers, e.g. -H "authorization: Bearer ${env:TOKEN}"',
     });
-  const { secret, job } = shardJobManifests(restored.plan, {
+  const options = {
     name: args.name,
     shards: args.shards,
     image: args.image ?? shardImage(io.env),
     env: restored.names,
     ...(args.namespace !== undefined ? { namespace: args.namespace } : {}),
-  });
-  const head = [
-    `# canary-gate shard-job: ${args.shards} shards as an Indexed Job. Apply with kubectl apply -f -;`,
-    '# follow the shards with kubectl logs -f -l job-name=' + args.name + ' --prefix (one JSON line a second each).',
-    ...(restored.names.length > 0
-      ? [
-          `# The pods read ${restored.names.join(', ')} from the Secret ${envSecretName(args.name)}; create it first:`,
-          `#   kubectl create secret generic ${envSecretName(args.name)}${args.namespace ? ` -n ${args.namespace}` : ''} ${restored.names.map((n) => `--from-literal=${n}=…`).join(' ')}`,
-        ]
-      : []),
-  ];
-  // No anchors (the labels appear twice) and no folded lines: what kubectl and people read plainly.
-  const yaml = (doc: unknown): string => stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
-  io.stdout(`${head.join('\n')}\n${yaml(secret)}---\n${yaml(job)}`);
+  };
+  io.stdout(shardJobYaml(shardJobManifests(restored.plan, options), options));
   return EXIT.ok;
 }

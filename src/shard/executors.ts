@@ -50,7 +50,7 @@ export function shardExecutor(
  * The pods of an Indexed Job in the kubeconfig's namespace (or in-cluster credentials'), made at
  * the first start: @kubernetes/client-node is about 800 modules, and loading it in every CLI start
  * that might shard (load, run, capacity, regress) cost about a CPU-second each, even for --help.
- * The kubeconfig has been read once already by then (shard-flags assertExecutorReady).
+ * The kubeconfig has been read once already by then (cli/options/shards.ts assertExecutorReady).
  */
 function lazyKubernetesExecutor(
   env: Readonly<Record<string, string | undefined>>,

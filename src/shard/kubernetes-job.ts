@@ -5,12 +5,14 @@
  * Indexed` whose pods are the shards — each reads its index from JOB_COMPLETION_INDEX, which
  * Kubernetes sets in Indexed Jobs. `parallelism` = `completions` = N so every shard runs at once,
  * `backoffLimit: 0` because a retried shard would send its slice twice, `activeDeadlineSeconds`
- * bounds the whole Job and `ttlSecondsAfterFinished` cleans it up. Pure: it returns objects.
+ * bounds the whole Job and `ttlSecondsAfterFinished` cleans it up. Pure: it returns objects, and
+ * the text `shard-job` prints of them.
  *
  * Pods start when the scheduler gets to them, so the plan carries no common start time: each
  * shard starts its slice (phase-shifted by its index) as soon as it is up. Their protocol lines
  * are the pods' logs, which a coordinator can follow as it follows a process's stdout.
  */
+import { stringify } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import type { LoadPlan } from '../load/plan.js';
 import { interpolateEnv, type Redactor } from '../scenario/secrets.js';
@@ -124,6 +126,31 @@ export function shardJobManifests(plan: LoadPlan, options: ShardJobOptions): Sha
       },
     },
   };
+}
+
+/**
+ * The manifests as `shard-job` prints them for `kubectl apply -f -`: a comment that says how to
+ * apply and follow them (and which Secret of variables to create first), then the Secret and the
+ * Job as YAML documents separated by `---`.
+ */
+export function shardJobYaml(
+  manifests: ShardJobManifests,
+  options: Pick<ShardJobOptions, 'name' | 'namespace' | 'shards' | 'env'>,
+): string {
+  const { name, namespace, shards, env = [] } = options;
+  const head = [
+    `# canary-gate shard-job: ${shards} shards as an Indexed Job. Apply with kubectl apply -f -;`,
+    '# follow the shards with kubectl logs -f -l job-name=' + name + ' --prefix (one JSON line a second each).',
+    ...(env.length > 0
+      ? [
+          `# The pods read ${env.join(', ')} from the Secret ${envSecretName(name)}; create it first:`,
+          `#   kubectl create secret generic ${envSecretName(name)}${namespace ? ` -n ${namespace}` : ''} ${env.map((n) => `--from-literal=${n}=…`).join(' ')}`,
+        ]
+      : []),
+  ];
+  // No anchors (the labels appear twice) and no folded lines: what kubectl and people read plainly.
+  const yaml = (doc: unknown): string => stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return `${head.join('\n')}\n${yaml(manifests.secret)}---\n${yaml(manifests.job)}`;
 }
 
 /**

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CapacityArgs, capacityPlanOf } from '../../../src/cli/capacity.js';
+import { capacityPlanOf } from '../../../src/cli/capacity.js';
 import { main } from '../../../src/cli/main.js';
+import type { CapacityArgs } from '../../../src/cli/options/capacity.js';
 import { ScenarioError, UsageError } from '../../../src/errors.js';
 import { capacityExitCode, VERDICT_EXIT } from '../../../src/exit-codes.js';
 

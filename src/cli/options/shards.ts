@@ -1,18 +1,18 @@
 /** The flags of the commands whose load can run as shards (`--shards N --executor X`). */
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors.js';
-import type { LoadPlan } from '../load/plan.js';
-import { type LoadRunner, shardedRunner } from '../shard/coordinator.js';
-import { dockerProblem } from '../shard/docker-executor.js';
+import { UsageError } from '../../errors.js';
+import type { LoadPlan } from '../../load/plan.js';
+import { type LoadRunner, shardedRunner } from '../../shard/coordinator.js';
+import { dockerProblem } from '../../shard/docker-executor.js';
 import {
   kubernetesStartDelaySeconds,
   SHARD_EXECUTORS,
   type ShardExecutorName,
   shardExecutor,
   shardImage,
-} from '../shard/executors.js';
-import { splitProblems } from '../shard/split.js';
-import type { CliIO } from './io.js';
+} from '../../shard/executors.js';
+import { splitProblems } from '../../shard/split.js';
+import type { CliIO } from '../io.js';
 
 /** The shard flags as yargs parses them. */
 export interface ShardArgs {
@@ -55,7 +55,7 @@ export async function assertExecutorReady(args: ShardArgs, env: CliIO['env']): P
         `--executor kubernetes: CANARY_GATE_K8S_START_DELAY: expected seconds from 1 to 600, found "${env.CANARY_GATE_K8S_START_DELAY}"; nothing was sent`,
       );
     // Loaded only here: the Kubernetes client is most of a CLI start's modules (executors.ts).
-    const { kubeConfigFrom, kubernetesProblem } = await import('../shard/kubernetes-executor.js');
+    const { kubeConfigFrom, kubernetesProblem } = await import('../../shard/kubernetes-executor.js');
     const { kubeConfig, namespace } = kubeConfigFrom(env);
     const problem = await kubernetesProblem(kubeConfig, namespace);
     if (problem !== undefined)

@@ -51,6 +51,9 @@ const ALONE = [
   // Verdicts of a staged canary from shard containers compared with one process: an A/A whose
   // bursts a neighbour makes can stay undecided (beside a CPU hog: 1 in 5 at a 9 s longest step).
   'test/integration/shard/run-docker.test.ts',
+  // The demo's healthy canary: its 100 % step is judged against the pooled baseline of the steps
+  // before, so a neighbour's burst then is the canary's (the file says more).
+  'test/e2e/demo-healthy.test.ts',
   // Starves its own CLI on purpose (a CPU hog preloaded into its main and generator threads, up to
   // 1.6 cores for 5 s): beside another file it would be the busy neighbour that file fears.
   'test/e2e/generator-limit-attribution.test.ts',

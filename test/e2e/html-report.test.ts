@@ -38,23 +38,21 @@ describe('HTML report', () => {
     const service = await startDemoServiceThread({ capacity: { concurrency: 4, serviceMs: 10 } });
     try {
       const out = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-html-'));
-      // Capacity 400/s (4 × 10 ms): three short steps, enough for a plot — 250/s passes, 500/s
-      // fails (a queue grows 100/s), and 375/s either way closes the bracket within 50 %.
       const run = await runCli([
         'capacity',
         service.url,
         '--slo',
         'p99<50ms',
         '--start',
-        '250/s',
+        '200/s',
         '--step-duration',
-        '500ms',
+        '1s',
         '--warmup',
-        '100ms',
+        '300ms',
         '--cooldown',
         '300ms',
         '--precision',
-        '50%',
+        '25%',
         '--out',
         out,
         '--quiet',

@@ -30,11 +30,7 @@ let baseline: RunningService;
 let healthy: RunningService;
 let failing: RunningService;
 let prometheus: Daemon;
-/** A Prometheus of its own for the test that stops it mid-run, so the other tests keep theirs. */
-let ownPrometheus: Daemon;
 let alertmanager: Daemon;
-/** Both Prometheus servers have scraped every service at least once. */
-let scraping: Promise<void>;
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-external-'));
 const hostOf = (s: RunningService) => new URL(s.url).host;
 
@@ -44,21 +40,16 @@ beforeAll(async () => {
     startDemoServiceThread({ latency: { medianMs: 2, sigma: 0.3 }, seed: 2 }),
     startDemoServiceThread({ latency: { medianMs: 2, sigma: 0.3 }, errorRate: 0.3, seed: 3 }),
   ]);
-  [prometheus, ownPrometheus, alertmanager] = await Promise.all([
+  [prometheus, alertmanager] = await Promise.all([
     startPrometheus([{ job: 'demo', targets: [baseline, healthy, failing].map(hostOf) }]),
-    startPrometheus([{ job: 'demo', targets: [baseline, healthy].map(hostOf) }]),
     startAlertmanager(),
   ]);
-  // Prometheus scrapes a new target only once its service discovery hands it over (throttled to
-  // every 5 s: about 6 s after the start here). The tests that need no scrape run meanwhile; the
-  // PromQL checks wait for every service to be scraped before their first run.
-  scraping = Promise.all([waitForScrapes(prometheus, 3), waitForScrapes(ownPrometheus, 2)]).then(() => {});
-  // Reported where it is awaited (the PromQL checks' beforeAll), not as an unhandled rejection.
-  scraping.catch(() => {});
+  // Every service has been scraped at least once before a run starts.
+  await waitForScrapes(prometheus, 3);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([prometheus?.stop(), ownPrometheus?.stop(), alertmanager?.stop()]);
+  await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
   await Promise.all([baseline, healthy, failing].map((s) => s?.close()));
 });
 
@@ -75,20 +66,13 @@ async function waitForScrapes(p: Daemon, n: number): Promise<void> {
 
 const ERROR_RATIO = `sum(rate(demo_http_requests_total{instance="{{target}}",code=~"5.."}[{{window}}])) / sum(rate(demo_http_requests_total{instance="{{target}}"}[{{window}}]))`;
 
-/**
- * A run of `canary` against the baseline with `extra` sections. 2 s steps at 400/s: the 50 % step's
- * 400 canary samples bound a p99 (299 needed), the 10 % step's 80 meet minSamples 50, and a
- * PromQL window (minWindow 3s) holds at least a second of the step's traffic between two scrapes
- * (a 2 s window can hold one ingested scrape: no rate). Checks that need no samples (Alertmanager)
- * take 1 s steps.
- */
-function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]', stepDuration = '2s'): RunScenario {
+function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]'): RunScenario {
   return loadScenario(
     `name: external checks
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canary.url}" }
-traffic: { rate: 400/s, connections: 20, warmup: 0s, stepDuration: ${stepDuration}, timeout: 2s }
+traffic: { rate: 300/s, connections: 20, warmup: 0s, stepDuration: 3s, timeout: 2s }
 requests: [{ path: /api }]
 steps: ${steps}
 router: { type: split }
@@ -116,6 +100,188 @@ async function run(
 }
 
 const check = (r: RunResult, step: number, name: string) => r.steps[step]?.verdict.checks.find((c) => c.name === name);
+
+describe('PromQL checks through a real Prometheus', () => {
+  const prom = () => `prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+    - name: cache hit ratio
+      query: 'sum(rate(demo_cache_hits_total{instance="{{target}}"}[{{window}}])) / sum(rate(demo_cache_requests_total{instance="{{target}}"}[{{window}}]))'
+      min: 0.8
+`;
+
+  // Three groups of load checks that the failing canary passes: a PromQL check must still win.
+  const lenientGates = `gates:
+  checks:
+    - { metric: p99, max: 1s }
+    - { metric: errorRate, max: 50% }
+    - { metric: throughput, min: 1/s }
+`;
+
+  it("rolls back when the canary's error counter breaks the bound, and names the check", async () => {
+    const result = await run(
+      scenarioFor(failing, `${prom() + lenientGates}  statistics: { minSamples: 50 }\n`, '[50]'),
+    );
+    expect(result.decision).toBe('rollback');
+    expect(result.steps).toHaveLength(1);
+    const errors = check(result, 0, 'canary 5xx ratio');
+    expect(errors?.status).toBe('fail');
+    // The canary answers 30 % with 500; Prometheus' rate over the step sees about that.
+    expect(errors?.observed).toBeGreaterThan(0.15);
+    expect(errors?.observed).toBeLessThan(0.45);
+    // PromQL checks are critical by default: the three passing groups cannot outvote it.
+    expect(result.reason).toContain('critical check canary 5xx ratio failed');
+    expect(check(result, 0, 'cache hit ratio')?.status).toBe('pass');
+  }, 30_000);
+
+  it('lets a check marked critical: false count in the score only', async () => {
+    const result = await run(
+      scenarioFor(
+        failing,
+        `prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+      critical: false
+${lenientGates}  statistics: { minSamples: 50 }
+`,
+        '[50]',
+      ),
+    );
+    // 3 of 4 groups pass: 7.5/10 is GO, with the failed check named.
+    expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('fail');
+    expect(result.decision).toBe('promote');
+    expect(result.steps[0]?.verdict.reason).toContain('failed: canary 5xx ratio');
+  }, 30_000);
+
+  it('promotes a healthy canary under the same checks', async () => {
+    const result = await run(scenarioFor(healthy, prom()));
+    expect(result.decision).toBe('promote');
+    for (const step of [0, 1]) {
+      expect(check(result, step, 'canary 5xx ratio')).toMatchObject({ status: 'pass', observed: 0 });
+      expect(check(result, step, 'cache hit ratio')?.observed).toBeGreaterThan(0.8);
+    }
+  }, 30_000);
+
+  it('compares the canary with the baseline arm through the same template', async () => {
+    const result = await run(
+      scenarioFor(
+        failing,
+        `prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - name: 5xx ratio vs baseline
+      query: '${ERROR_RATIO}'
+      vsBaseline: { ratio: 1.5, slack: 0.01 }
+`,
+      ),
+    );
+    expect(result.decision).toBe('rollback');
+    const c = check(result, 0, '5xx ratio vs baseline');
+    expect(c?.status).toBe('fail');
+    expect(c?.reason).toMatch(/≤ baseline 0 × 1\.5 \+ 0\.01 = 0\.01/);
+  }, 30_000);
+
+  it('fails closed when the query has no data (an empty result is never a pass)', async () => {
+    const result = await run(
+      scenarioFor(
+        healthy,
+        `prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - name: missing metric
+      query: 'sum(rate(no_such_metric_total{instance="{{target}}"}[{{window}}]))'
+      max: 1
+`,
+      ),
+    );
+    expect(result.decision).toBe('rollback');
+    expect(check(result, 0, 'missing metric')).toMatchObject({ status: 'error', observed: null });
+    expect(check(result, 0, 'missing metric')?.reason).toContain('the query returned no series');
+  }, 30_000);
+
+  it('fails closed when Prometheus stops in the middle of a run', async () => {
+    // A Prometheus of its own, so stopping it leaves the other tests theirs.
+    const own = await startPrometheus([{ job: 'demo', targets: [baseline, healthy].map(hostOf) }]);
+    try {
+      await waitForScrapes(own, 2);
+      const scenario = scenarioFor(
+        healthy,
+        `prometheus:
+  url: ${own.url}
+  minWindow: 2s
+  queries:
+    - name: canary 5xx ratio
+      query: '${ERROR_RATIO}'
+      max: 0.05
+`,
+      );
+      const source = externalSource(scenario) as ExternalSource;
+      let stopped: Promise<void> | undefined;
+      // Prometheus is stopped once step 1 has passed; the look at step 2 waits for the exit.
+      const result = await run(scenario, async (look) => {
+        if (look.index === 1) {
+          stopped ??= own.stop();
+          await stopped;
+        }
+        return source(look);
+      });
+      expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('pass');
+      expect(result.decision).toBe('rollback');
+      const closed = check(result, 1, 'canary 5xx ratio');
+      expect(closed?.status).toBe('error');
+      expect(closed?.reason).toMatch(/could not be reached \(ECONNREFUSED\).*failing closed/);
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
+});
+
+describe('a query Prometheus rejects', () => {
+  it('is a usage error naming the field, with exit 2 and nothing sent', async () => {
+    const targets = await Promise.all([startTestServer(), startTestServer()]);
+    try {
+      const file = join(dir, 'bad-query.yaml');
+      writeFileSync(
+        file,
+        `name: bad query
+targets: { baseline: { url: "${targets[0].url}" }, canary: { url: "${targets[1].url}" } }
+traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s }
+requests: [{ path: / }]
+prometheus:
+  url: ${prometheus.url}
+  minWindow: 2s
+  queries:
+    - { name: fine, query: 'sum(up)', max: 100 }
+    - { name: broken, query: 'sum(rate(demo_http_requests_total[{{window}}])', max: 1 }
+`,
+      );
+      const err: string[] = [];
+      const code = await main(['run', file, '--out', join(dir, 'out')], {
+        stdout: () => {},
+        stderr: (t) => err.push(t),
+        stderrIsTTY: false,
+        env: {},
+        onSignal: () => () => {},
+      });
+      expect(code).toBe(2);
+      expect(err.join('')).toMatch(/prometheus\.queries\[1\]\.query: Prometheus answered HTTP 400: bad_data: /);
+      expect(err.join('')).not.toContain('queries[0]');
+      expect(targets[0].seen.length + targets[1].seen.length).toBe(0);
+    } finally {
+      await Promise.all(targets.map((t) => t.close()));
+    }
+  });
+});
 
 describe('a source that hangs', () => {
   it('is a problem after the timeout, never a value', async () => {
@@ -159,8 +325,6 @@ describe('Alertmanager checks through a real Alertmanager', () => {
   url: ${alertmanager.url}
   matchers: ['service="checkout"', 'severity=~"critical|warning"']
 `,
-      '[10, 50]',
-      '1s',
     );
     const source = externalSource(scenario) as ExternalSource;
     const result = await run(scenario, async (look) => {
@@ -212,181 +376,4 @@ gates:
       `<a href="http://127.0.0.1:16686/trace/${first?.traceId}">${first?.traceId}</a>`,
     );
   }, 30_000);
-});
-
-describe('PromQL checks through a real Prometheus', () => {
-  beforeAll(() => scraping, 20_000);
-
-  const prom = () => `prometheus:
-  url: ${prometheus.url}
-  minWindow: 3s
-  queries:
-    - name: canary 5xx ratio
-      query: '${ERROR_RATIO}'
-      max: 0.05
-    - name: cache hit ratio
-      query: 'sum(rate(demo_cache_hits_total{instance="{{target}}"}[{{window}}])) / sum(rate(demo_cache_requests_total{instance="{{target}}"}[{{window}}]))'
-      min: 0.8
-`;
-
-  // Three groups of load checks that the failing canary passes: a PromQL check must still win.
-  const lenientGates = `gates:
-  checks:
-    - { metric: p99, max: 1s }
-    - { metric: errorRate, max: 50% }
-    - { metric: throughput, min: 1/s }
-`;
-
-  it("rolls back when the canary's error counter breaks the bound, and names the check", async () => {
-    const result = await run(
-      scenarioFor(failing, `${prom() + lenientGates}  statistics: { minSamples: 50 }\n`, '[50]'),
-    );
-    expect(result.decision).toBe('rollback');
-    expect(result.steps).toHaveLength(1);
-    const errors = check(result, 0, 'canary 5xx ratio');
-    expect(errors?.status).toBe('fail');
-    // The canary answers 30 % with 500; Prometheus' rate over the step sees about that.
-    expect(errors?.observed).toBeGreaterThan(0.15);
-    expect(errors?.observed).toBeLessThan(0.45);
-    // PromQL checks are critical by default: the three passing groups cannot outvote it.
-    expect(result.reason).toContain('critical check canary 5xx ratio failed');
-    expect(check(result, 0, 'cache hit ratio')?.status).toBe('pass');
-  }, 30_000);
-
-  it('lets a check marked critical: false count in the score only', async () => {
-    const result = await run(
-      scenarioFor(
-        failing,
-        `prometheus:
-  url: ${prometheus.url}
-  minWindow: 3s
-  queries:
-    - name: canary 5xx ratio
-      query: '${ERROR_RATIO}'
-      max: 0.05
-      critical: false
-${lenientGates}  statistics: { minSamples: 50 }
-`,
-        '[50]',
-      ),
-    );
-    // 3 of 4 groups pass: 7.5/10 is GO, with the failed check named.
-    expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('fail');
-    expect(result.decision).toBe('promote');
-    expect(result.steps[0]?.verdict.reason).toContain('failed: canary 5xx ratio');
-  }, 30_000);
-
-  it('promotes a healthy canary under the same checks', async () => {
-    const result = await run(scenarioFor(healthy, prom()));
-    expect(result.decision).toBe('promote');
-    for (const step of [0, 1]) {
-      expect(check(result, step, 'canary 5xx ratio')).toMatchObject({ status: 'pass', observed: 0 });
-      expect(check(result, step, 'cache hit ratio')?.observed).toBeGreaterThan(0.8);
-    }
-  }, 30_000);
-
-  it('compares the canary with the baseline arm through the same template', async () => {
-    const result = await run(
-      scenarioFor(
-        failing,
-        `prometheus:
-  url: ${prometheus.url}
-  minWindow: 3s
-  queries:
-    - name: 5xx ratio vs baseline
-      query: '${ERROR_RATIO}'
-      vsBaseline: { ratio: 1.5, slack: 0.01 }
-`,
-      ),
-    );
-    expect(result.decision).toBe('rollback');
-    const c = check(result, 0, '5xx ratio vs baseline');
-    expect(c?.status).toBe('fail');
-    expect(c?.reason).toMatch(/≤ baseline 0 × 1\.5 \+ 0\.01 = 0\.01/);
-  }, 30_000);
-
-  it('fails closed when the query has no data (an empty result is never a pass)', async () => {
-    const result = await run(
-      scenarioFor(
-        healthy,
-        `prometheus:
-  url: ${prometheus.url}
-  minWindow: 3s
-  queries:
-    - name: missing metric
-      query: 'sum(rate(no_such_metric_total{instance="{{target}}"}[{{window}}]))'
-      max: 1
-`,
-      ),
-    );
-    expect(result.decision).toBe('rollback');
-    expect(check(result, 0, 'missing metric')).toMatchObject({ status: 'error', observed: null });
-    expect(check(result, 0, 'missing metric')?.reason).toContain('the query returned no series');
-  }, 30_000);
-
-  it('fails closed when Prometheus stops in the middle of a run', async () => {
-    const scenario = scenarioFor(
-      healthy,
-      `prometheus:
-  url: ${ownPrometheus.url}
-  minWindow: 3s
-  queries:
-    - name: canary 5xx ratio
-      query: '${ERROR_RATIO}'
-      max: 0.05
-`,
-    );
-    const source = externalSource(scenario) as ExternalSource;
-    let stopped: Promise<void> | undefined;
-    // Prometheus is stopped once step 1 has passed; the look at step 2 waits for the exit.
-    const result = await run(scenario, async (look) => {
-      if (look.index === 1) {
-        stopped ??= ownPrometheus.stop();
-        await stopped;
-      }
-      return source(look);
-    });
-    expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('pass');
-    expect(result.decision).toBe('rollback');
-    const closed = check(result, 1, 'canary 5xx ratio');
-    expect(closed?.status).toBe('error');
-    expect(closed?.reason).toMatch(/could not be reached \(ECONNREFUSED\).*failing closed/);
-  }, 30_000);
-});
-
-describe('a query Prometheus rejects', () => {
-  it('is a usage error naming the field, with exit 2 and nothing sent', async () => {
-    const targets = await Promise.all([startTestServer(), startTestServer()]);
-    try {
-      const file = join(dir, 'bad-query.yaml');
-      writeFileSync(
-        file,
-        `name: bad query
-targets: { baseline: { url: "${targets[0].url}" }, canary: { url: "${targets[1].url}" } }
-traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s }
-requests: [{ path: / }]
-prometheus:
-  url: ${prometheus.url}
-  minWindow: 2s
-  queries:
-    - { name: fine, query: 'sum(up)', max: 100 }
-    - { name: broken, query: 'sum(rate(demo_http_requests_total[{{window}}])', max: 1 }
-`,
-      );
-      const err: string[] = [];
-      const code = await main(['run', file, '--out', join(dir, 'out')], {
-        stdout: () => {},
-        stderr: (t) => err.push(t),
-        stderrIsTTY: false,
-        env: {},
-        onSignal: () => () => {},
-      });
-      expect(code).toBe(2);
-      expect(err.join('')).toMatch(/prometheus\.queries\[1\]\.query: Prometheus answered HTTP 400: bad_data: /);
-      expect(err.join('')).not.toContain('queries[0]');
-      expect(targets[0].seen.length + targets[1].seen.length).toBe(0);
-    } finally {
-      await Promise.all(targets.map((t) => t.close()));
-    }
-  });
 });

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Where a test file runs. The groups run one after another: unit, untimed, machine, judge beside
  * quiet, alone (`npm run ci` runs unit and untimed beside machine instead, at nice 19: work in the
- * CPU left idle, none of it timed). A new file under test/integration, test/e2e or test/faults runs
+ * CPU left idle, none of it asserting time). A new file under test/integration, test/e2e or test/faults runs
  * in `machine` (four at a time) without being listed; list it in QUIET or ALONE only when its
  * verdict rests on timing a neighbour could move, in the first list that keeps it robust beside
  * `node test/helpers/cpu-hog.mjs 50 100`; in UNTIMED only when it asserts nothing about time.
@@ -11,8 +11,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Light files that measure time closely (a schedule kept, latency at an analytic value, the
- * slowest traced requests): two at a time, with each other only, after everything that loads the
- * machine.
+ * slowest traced requests): after everything that loads the machine, one at a time beside
+ * judge-run (JUDGE), two at a time once it has ended.
  */
 const QUIET = [
   'test/integration/load/open-model.test.ts',

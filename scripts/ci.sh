@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole CI in one command: system packages the tests need (only when missing), the Docker
 # engine (only when not running), then npm ci (only when node_modules is not the lock file's),
-# the build, and every test (vitest projects, see vitest.config.ts): integration and e2e four
+# the build, and every test (vitest projects, see vitest.config.ts): integration and e2e three
 # files at a time, then the statistical judge's e2e beside the light timing-sensitive files (one
 # at a time), then the rest of those alone; the unit tests, the files that assert nothing about
 # time, typecheck and lint at nice 19 beside the first of those.
@@ -74,8 +74,8 @@ fi
 # untimed files, typecheck, lint: about 85 CPU seconds) runs at nice 19 beside the machine phase,
 # in the CPU its files leave idle: at that priority it yields the CPU to them almost entirely
 # (about 70 to 1). Only the 60 s test timeout bounds it there: its longest test took 14.5–19.9 s
-# in three runs at four machine workers. The files that measure time (judge, quiet, alone) start
-# only after the machine phase, when that work is long done. Both typecheck and build are
+# in three runs beside four machine files (three now). The files that measure time (judge, quiet,
+# alone) start only after the machine phase, when that work is long done. Both typecheck and build are
 # incremental (state in .tmp/*.tsbuildinfo); `tsc -b` builds again whenever an output in dist/ is
 # missing or older than its source. Either check failing fails CI.
 log "build; then the machine, judge and quiet, and alone tests, with the unit and untimed tests, typecheck and lint beside them at nice 19"

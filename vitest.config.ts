@@ -99,7 +99,8 @@ export default defineConfig({
         // only when used, the CLI bundled); at four then, seven failed in one run. At four with the
         // demo's healthy canary alone and run-metrics off the A/A (machine phase ~145 s instead of
         // ~175 s), regress-command's container A/A and slower image (both builds pinned to one
-        // core) failed in 1 of 4 CI runs, and other files' shortened loads in 3 more: not four.
+        // core) failed in 1 of 7 CI runs, other files' shortened loads (since reverted) in 3 more:
+        // not four.
         test: {
           ...shared,
           name: 'machine',

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { whyNotFromStdout } from '../helpers/why-not.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-demo-healthy-'));
 
@@ -21,29 +22,11 @@ const dir = mkdtempSync(join(tmpdir(), 'canary-gate-demo-healthy-'));
 // 13.4–15.7 s with 2 s steps.
 const FAST_DEMO = ['--rate', '2000/s', '--step', '1s'];
 
-/** A run's reason and every check that did not pass, from its JSON result (or the raw output). */
-function whyNot(stdout: string): string {
-  try {
-    const result = JSON.parse(stdout) as {
-      reason: string;
-      steps: { weight: number; verdict: { checks: { name: string; status: string; reason: string }[] } }[];
-    };
-    const checks = result.steps.flatMap((s) =>
-      s.verdict.checks
-        .filter((c) => c.status !== 'pass')
-        .map((c) => `${s.weight} %: ${c.name} ${c.status}: ${c.reason}`),
-    );
-    return [result.reason, ...checks].join('\n');
-  } catch {
-    return stdout.slice(0, 2000);
-  }
-}
-
 describe('canary-gate demo', () => {
   it('promotes the healthy canary: exit 0, decision promote, all five steps', async () => {
     const run = await runCli(['demo', '--healthy', ...FAST_DEMO, '--json', '--quiet', '--out', join(dir, 'demo')]);
     // On a failure, say which check of which step held the healthy canary back, and why.
-    expect(run.code, whyNot(run.stdout)).toBe(0);
+    expect(run.code, whyNotFromStdout(run.stdout)).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.decision).toBe('promote');
     expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([10, 25, 50, 75, 100]);

@@ -25,6 +25,7 @@ import type { RunScenario } from '../../../src/scenario/schema.js';
 import { RunJournal } from '../../../src/session/journal.js';
 import { type Daemon, startAlertmanager, startPrometheus } from '../../helpers/daemon.js';
 import { startTestServer } from '../../helpers/server.js';
+import { whyNot } from '../../helpers/why-not.js';
 
 let baseline: RunningService;
 let healthy: RunningService;
@@ -126,7 +127,7 @@ describe('PromQL checks through a real Prometheus', () => {
     const result = await run(
       scenarioFor(failing, `${prom() + lenientGates}  statistics: { minSamples: 50 }\n`, '[50]'),
     );
-    expect(result.decision).toBe('rollback');
+    expect(result.decision, whyNot(result)).toBe('rollback');
     expect(result.steps).toHaveLength(1);
     const errors = check(result, 0, 'canary 5xx ratio');
     expect(errors?.status).toBe('fail');
@@ -157,13 +158,13 @@ ${lenientGates}  statistics: { minSamples: 50 }
     );
     // 3 of 4 groups pass: 7.5/10 is GO, with the failed check named.
     expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('fail');
-    expect(result.decision).toBe('promote');
+    expect(result.decision, whyNot(result)).toBe('promote');
     expect(result.steps[0]?.verdict.reason).toContain('failed: canary 5xx ratio');
   }, 30_000);
 
   it('promotes a healthy canary under the same checks', async () => {
     const result = await run(scenarioFor(healthy, prom()));
-    expect(result.decision).toBe('promote');
+    expect(result.decision, whyNot(result)).toBe('promote');
     for (const step of [0, 1]) {
       expect(check(result, step, 'canary 5xx ratio')).toMatchObject({ status: 'pass', observed: 0 });
       expect(check(result, step, 'cache hit ratio')?.observed).toBeGreaterThan(0.8);
@@ -184,7 +185,7 @@ ${lenientGates}  statistics: { minSamples: 50 }
 `,
       ),
     );
-    expect(result.decision).toBe('rollback');
+    expect(result.decision, whyNot(result)).toBe('rollback');
     const c = check(result, 0, '5xx ratio vs baseline');
     expect(c?.status).toBe('fail');
     expect(c?.reason).toMatch(/≤ baseline 0 × 1\.5 \+ 0\.01 = 0\.01/);
@@ -204,7 +205,7 @@ ${lenientGates}  statistics: { minSamples: 50 }
 `,
       ),
     );
-    expect(result.decision).toBe('rollback');
+    expect(result.decision, whyNot(result)).toBe('rollback');
     expect(check(result, 0, 'missing metric')).toMatchObject({ status: 'error', observed: null });
     expect(check(result, 0, 'missing metric')?.reason).toContain('the query returned no series');
   }, 30_000);
@@ -236,7 +237,7 @@ ${lenientGates}  statistics: { minSamples: 50 }
         return source(look);
       });
       expect(check(result, 0, 'canary 5xx ratio')?.status).toBe('pass');
-      expect(result.decision).toBe('rollback');
+      expect(result.decision, whyNot(result)).toBe('rollback');
       const closed = check(result, 1, 'canary 5xx ratio');
       expect(closed?.status).toBe('error');
       expect(closed?.reason).toMatch(/could not be reached \(ECONNREFUSED\).*failing closed/);
@@ -333,7 +334,7 @@ describe('Alertmanager checks through a real Alertmanager', () => {
       return source(look);
     });
     expect(check(result, 0, ALERTS_CHECK)).toMatchObject({ status: 'pass', observed: 0 });
-    expect(result.decision).toBe('rollback');
+    expect(result.decision, whyNot(result)).toBe('rollback');
     expect(result.steps).toHaveLength(2);
     const firing = check(result, 1, ALERTS_CHECK);
     expect(firing).toMatchObject({ status: 'fail', observed: 1 });
@@ -359,7 +360,7 @@ gates:
 `,
       ),
     );
-    expect(result.decision).toBe('promote');
+    expect(result.decision, whyNot(result)).toBe('promote');
     for (const step of result.steps) {
       for (const arm of ['baseline', 'canary']) {
         const slowest = step.arms[arm]?.slowest ?? [];

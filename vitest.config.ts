@@ -74,6 +74,10 @@ const TIMED = [
   // found 0.825 of a known 100/s beside run-docker).
   'test/e2e/capacity-command.test.ts',
   'test/e2e/html-report.test.ts',
+  // Its images are judged over sequential rounds, a burst in one round is one arm's: measured by a
+  // CLI at nice 10, the slower image's p50 passed in a fresh-clone CI run, as the container A/A
+  // and the slower image failed in 1 of 7 runs with four machine files at a time before.
+  'test/e2e/regress-command.test.ts',
   // Its load runs in the file's own process and every window must be a whole second: at nice 10
   // (and 5) a starved generator closed a step on a generator-limited remainder, 2 of 7 CI runs.
   'test/integration/canary/rollout-load.test.ts',

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The CLI as a few bundled files (dist/bundle/), built from tsc's output (dist/) by `npm run build`.
+// The CLI as a few bundled files (dist/bundle/), built from dist/ (tsc's output in `npm run build`,
+// esbuild's per-file output in `npm run ci`: scripts/transpile.mjs).
 // Why: a CLI start read, resolved and compiled ~600 module files (our ~290 and undici's, yaml's,
 // zod's, prom-client's …) for ~0.3 CPU-s, and the tests start the CLI ~200 times a CI run.
 // Chunks are split at the command modules' dynamic imports, so a start still loads only what its

@@ -4,7 +4,8 @@
 # the build, and every test (vitest projects, see vitest.config.ts) in two phases:
 #   1. the statistical judge's e2e beside the light files that measure time closely, one at a
 #      time; the unit tests, the files that assert nothing about time, typecheck and lint at
-#      nice 19 in the CPU they leave idle;
+#      nice 19 in the CPU they leave idle (from a fresh clone that work runs on into phase 2,
+#      where it yields to both kinds of file);
 #   2. the integration and e2e files three at a time at nice 5, beside the files whose verdict
 #      rests on timing a neighbour could move, one at a time at normal priority on the first
 #      core: those take that core whenever they want it, the machine files the rest.
@@ -87,7 +88,12 @@ if [ "$dockerd_started" = 1 ]; then
   done
   docker info >/dev/null 2>&1 || { echo "[ci] dockerd did not start; see /var/log/canary-gate-dockerd.log" >&2; exit 1; }
 fi
-rm -f .tmp/vitest-*.json .tmp/unit.log .tmp/machine.log
+rm -f .tmp/vitest-*.json .tmp/unit.log .tmp/timed.log
+# A signal stops every run too: each runs in the background and is awaited, so that the trap runs
+# at once (a non-interactive shell's background jobs ignore SIGINT, and a trap waits for a
+# foreground child); npx passes the SIGTERM on to vitest. dockerd is left running on purpose.
+bg=()
+trap 'kill "${bg[@]}" 2>/dev/null; exit 130' INT TERM
 set +e
 # Phase 1. What asserts nothing about time (the unit tests, then the untimed files; typecheck with
 # the declarations; lint: about 100 CPU seconds from a fresh clone) runs at nice 19 in the CPU the
@@ -98,31 +104,47 @@ set +e
 log "phase 1: the judge's e2e beside the quiet files; unit and untimed tests, typecheck and lint at nice 19"
 nice -n 19 bash -c 'npm run typecheck && npx tsc -p tsconfig.build.json --emitDeclarationOnly --outDir .tmp/declarations --tsBuildInfoFile .tmp/declarations.tsbuildinfo' > .tmp/typecheck.log 2>&1 &
 typecheck=$!
+bg+=("$typecheck")
 nice -n 19 npm run lint > .tmp/lint.log 2>&1 &
 lint=$!
+bg+=("$lint")
 CI=true nice -n 19 npx vitest run --project unit --project untimed \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-unit.json > .tmp/unit.log 2>&1 &
 unit=$!
+bg+=("$unit")
 CI=true npx vitest run --project judge --project quiet \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-judge.json
+  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-judge.json &
+judge=$!
+bg+=("$judge")
+wait "$judge"
 judge_status=$?
 # Phase 2. The machine files at nice 5 tolerate a neighbour of their own kind, but their CLIs
 # measure latency too, so they run beside the timed files, not before them: those get the CPU
-# first (at nice 5 about 3 to 1), on the first core only (taskset), so that their bursts (a
-# capacity search, Chromium, a CPU hog they start on purpose) never take both cores from the
-# machine files. Seen in CI runs: without the pin, at nice 10, a machine file's own generator
+# first (at nice 5 about 3 to 1), on one core only (taskset: the first this script may use), so
+# that the bursts of the processes they start (a capacity search, a CPU hog they start on
+# purpose) never take both cores from the machine files. Containers are started by dockerd,
+# outside both the pin and nice: run-docker's shards run on any core, regress-command's builds on
+# the last. Seen in CI runs: without the pin, at nice 10, a machine file's own generator
 # flagged generator-limited while Chromium rendered beside it; with the pin at nice 10 (about 9
 # to 1), external-checks' in-process load lost 3 of 5 seconds as generator-limited and ended
 # undecided in 3 of 5 runs; with judge-run in this phase, six machine tests failed in one run.
 # The machine run streams; the timed run's output is printed after it.
 log "phase 2: the machine files at nice 5, beside the timed files one at a time on the first core"
 pin=()
-command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
+if command -v taskset >/dev/null 2>&1; then
+  # The first CPU of this script's own affinity list ("0-1", "2,5-7", …), not CPU 0 blindly.
+  first_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+  pin=(taskset -c "$first_cpu")
+fi
 CI=true "${pin[@]}" npx vitest run --project timed \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-timed.json > .tmp/timed.log 2>&1 &
 timed=$!
+bg+=("$timed")
 CI=true nice -n 5 npx vitest run --project machine \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-machine.json
+  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-machine.json &
+machine=$!
+bg+=("$machine")
+wait "$machine"
 machine_status=$?
 wait "$timed"
 timed_status=$?
@@ -143,16 +165,18 @@ node -e '
   const missing = [];
   for (const run of ["unit", "judge", "machine", "timed"]) {
     const file = `.tmp/vitest-${run}.json`;
-    if (!fs.existsSync(file)) { missing.push(run); continue; }
-    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    let r;
+    try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { missing.push(run); continue; }
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") +
     (missing.length ? `; no report from the ${missing.join(", ")} run` : ""));
-'
+  if (missing.length) process.exitCode = 1;
+' || reports=1
 [ "$checks" -eq 0 ] && echo "typecheck and lint: clean" || echo "typecheck or lint: failed (above)"
 log "done"
 for status in "$judge_status" "$machine_status" "$timed_status" "$unit_status"; do
   [ "$status" -ne 0 ] && exit "$status"
 done
+[ "${reports:-0}" -ne 0 ] && exit 1
 exit "$checks"

@@ -1,6 +1,6 @@
 /**
  * `canary-gate demo`: the built-in demo services, a regressed canary rolled back. The healthy
- * canary promoted is demo-healthy.test.ts, which runs alone (it says why).
+ * canary promoted is demo-healthy.test.ts, a timed file (it says why).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

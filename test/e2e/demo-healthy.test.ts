@@ -1,6 +1,6 @@
 /**
  * `canary-gate demo --healthy`: the demo's identical canary promoted through all five steps. Apart
- * from demo-command.test.ts because it runs alone: its 100 % step has no simultaneous baseline and
+ * from demo-command.test.ts because it is a timed file (vitest.config.ts): its 100 % step has no simultaneous baseline and
  * is judged against the pooled baseline of the steps before, so a neighbour that takes the CPU
  * during that step is the canary's latency alone — beside the machine phase's files the healthy
  * canary was rolled back on evidence (canary p99 40.2 ms [37.4, 42.1] against the pooled 15.4 ms,

@@ -1,8 +1,9 @@
 /**
  * `load` says when the latency it reports is its own queue rather than the service's: in the JSON
  * (`generator.limited` with the reason and advice), in the table and as a warning on stderr. A
- * generator with room to spare says nothing of the kind. Runs alone: a neighbour starving the
- * CLI's thread is a generator limit too, which the not-limited case must not meet.
+ * generator with room to spare says nothing of the kind. A quiet file (vitest.config.ts): a
+ * neighbour starving the CLI's thread is a generator limit too, which the not-limited case must
+ * not meet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';

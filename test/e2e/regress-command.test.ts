@@ -2,7 +2,7 @@
  * `canary-gate regress` end to end on a real Docker engine: the built CLI as a child process,
  * the demo images from scripts/build-demo-image.sh, containers on host networking. The same
  * command over local processes (--baseline-cmd, --candidate-cmd) is regress-processes.test.ts:
- * two files, so the machine phase runs them side by side.
+ * two files, so that this one can be a timed file (vitest.config.ts) and that one a machine file.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -91,7 +91,9 @@ fi
 rm -f .tmp/vitest-*.json .tmp/unit.log .tmp/timed.log
 # A signal stops every run too: each runs in the background and is awaited, so that the trap runs
 # at once (a non-interactive shell's background jobs ignore SIGINT, and a trap waits for a
-# foreground child); npx passes the SIGTERM on to vitest. dockerd is left running on purpose.
+# foreground child). vitest runs directly, not through npx: npx left it running after a SIGTERM,
+# while vitest itself stops its workers. Typecheck and lint end by themselves within a minute.
+# dockerd is left running on purpose.
 bg=()
 trap 'kill "${bg[@]}" 2>/dev/null; exit 130' INT TERM
 set +e
@@ -108,11 +110,11 @@ bg+=("$typecheck")
 nice -n 19 npm run lint > .tmp/lint.log 2>&1 &
 lint=$!
 bg+=("$lint")
-CI=true nice -n 19 npx vitest run --project unit --project untimed \
+CI=true nice -n 19 node_modules/.bin/vitest run --project unit --project untimed \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-unit.json > .tmp/unit.log 2>&1 &
 unit=$!
 bg+=("$unit")
-CI=true npx vitest run --project judge --project quiet \
+CI=true node_modules/.bin/vitest run --project judge --project quiet \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-judge.json &
 judge=$!
 bg+=("$judge")
@@ -136,11 +138,11 @@ if command -v taskset >/dev/null 2>&1; then
   first_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
   pin=(taskset -c "$first_cpu")
 fi
-CI=true "${pin[@]}" npx vitest run --project timed \
+CI=true "${pin[@]}" node_modules/.bin/vitest run --project timed \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-timed.json > .tmp/timed.log 2>&1 &
 timed=$!
 bg+=("$timed")
-CI=true nice -n 5 npx vitest run --project machine \
+CI=true nice -n 5 node_modules/.bin/vitest run --project machine \
   --reporter=default --reporter=json --outputFile.json=.tmp/vitest-machine.json &
 machine=$!
 bg+=("$machine")

@@ -129,7 +129,7 @@ judge_status=$?
 # the last. Seen in CI runs: without the pin, at nice 10, a machine file's own generator
 # flagged generator-limited while Chromium rendered beside it; with the pin at nice 10 (about 9
 # to 1), external-checks' in-process load lost 3 of 5 seconds as generator-limited and ended
-# undecided in 3 of 5 runs; with judge-run in this phase, six machine tests failed in one run.
+# undecided in 4 of 7 runs; with judge-run in this phase, six machine tests failed in one run.
 # The machine run streams; the timed run's output is printed after it.
 log "phase 2: the machine files at nice 5, beside the timed files one at a time on the first core"
 pin=()

@@ -160,19 +160,28 @@ checks=0
 if ! wait "$typecheck"; then log "typecheck failed"; cat .tmp/typecheck.log >&2; checks=1; fi
 if ! wait "$lint"; then log "lint failed"; cat .tmp/lint.log >&2; checks=1; fi
 set -e
-# One plain closing line over the four runs, whatever the runners print above it.
+# A plain closing over the four runs, whatever the runners print above it: the count, then each
+# failed test with the start of its message, last, where a CI page that keeps only the log's
+# tail still shows them.
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
-  const missing = [];
+  const missing = [], failures = [];
   for (const run of ["unit", "judge", "machine", "timed"]) {
     const file = `.tmp/vitest-${run}.json`;
     let r;
     try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { missing.push(run); continue; }
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+    for (const f of r.testResults) {
+      const where = `${run}: ${f.name.replace(process.cwd() + "/", "")}`;
+      const failedTests = f.assertionResults.filter((a) => a.status === "failed");
+      if (failedTests.length === 0 && f.status === "failed") failures.push(`${where}: ${f.message || "the file failed"}`);
+      for (const a of failedTests) failures.push(`${where} > ${a.fullName}: ${a.failureMessages[0] ?? ""}`);
+    }
   }
   console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") +
     (missing.length ? `; no report from the ${missing.join(", ")} run` : ""));
+  for (const f of failures) console.log("  FAILED " + f.replace(/\x1b\[[0-9;]*m/g, "").replace(/\s+/g, " ").slice(0, 600));
   if (missing.length) process.exitCode = 1;
 ' || reports=1
 [ "$checks" -eq 0 ] && echo "typecheck and lint: clean" || echo "typecheck or lint: failed (above)"

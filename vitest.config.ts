@@ -77,8 +77,9 @@ const TIMED = [
   // CLI at nice 10, the slower image's p50 passed in a fresh-clone CI run, as the container A/A
   // and the slower image failed in 1 of 7 runs with four machine files at a time before.
   'test/e2e/regress-command.test.ts',
-  // Its load runs in the file's own process and every window must be a whole second: at nice 10
-  // (and 5) a starved generator closed a step on a generator-limited remainder, 2 of 7 CI runs.
+  // Its load runs in the file's own process, and the share of each arm and the count of whole-second
+  // windows are asserted: at nice 10 (and 5) a starved generator closed a step on a
+  // generator-limited remainder, 2 of 7 CI runs (which the test now accepts, marked excluded).
   'test/integration/canary/rollout-load.test.ts',
 ];
 

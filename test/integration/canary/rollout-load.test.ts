@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GENERATOR_LIMITED, RolloutLoad } from '../../../src/canary/rollout-load.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import type { ArmWindow } from '../../../src/gates/windows.js';
 import type { LoadProgress } from '../../../src/load/engine.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { RunScenario } from '../../../src/scenario/schema.js';
@@ -40,6 +41,14 @@ steps: [25, 100]
     { file: 's.yaml', env: {} },
   );
   return s as RunScenario;
+}
+
+/**
+ * The remainder window a look adds when the step's edge was generator-limited: keyed just before
+ * the step's first whole second, so it is never a whole second's start.
+ */
+function isRemainder(w: ArmWindow): boolean {
+  return w.startMs % 1000 !== 0;
 }
 
 /** A load whose progress events can be awaited: `seconds(n)` resolves after n more whole seconds. */
@@ -78,12 +87,17 @@ describe('the rollout load', () => {
     expect(c1 / (b1 + c1)).toBeLessThan(0.35);
     const bw = step1.windows.get('baseline') ?? [];
     const cw = step1.windows.get('canary') ?? [];
-    expect(cw.length).toBeGreaterThanOrEqual(2);
     expect(cw.map((w) => w.startMs)).toEqual(bw.map((w) => w.startMs));
     // Windows are whole seconds inside the step: never more requests than the step's totals.
     expect(cw.reduce((n, w) => n + w.requests, 0)).toBeLessThanOrEqual(c1);
     expect(cw.reduce((n, w) => n + w.latency.total, 0)).toBeLessThanOrEqual(c1);
-    expect(cw.every((w) => w.durationMs === 1000 && w.latency.total > 0)).toBe(true);
+    // Plus, only when the generator fell behind at the step's edge, one remainder: the requests no
+    // whole second holds, left out as generator-limited (seen beside a busy CI neighbour).
+    const [whole, rest] = [cw.filter((w) => !isRemainder(w)), cw.filter(isRemainder)];
+    expect(whole.length).toBeGreaterThanOrEqual(2);
+    expect(whole.every((w) => w.durationMs === 1000 && w.latency.total > 0)).toBe(true);
+    expect(rest.length).toBeLessThanOrEqual(1);
+    expect(rest.every((w) => w.excluded?.kind === GENERATOR_LIMITED && w.durationMs < 1000)).toBe(true);
     load.endStep(first);
 
     load.setWeight(100);
@@ -94,7 +108,7 @@ describe('the rollout load', () => {
     const b2 = step2.arms.get('baseline')?.counters.requests ?? 0;
     // At 100 % only requests issued before the weight change can still reach the baseline.
     expect(b2).toBeLessThan(0.05 * c2);
-    const windows2 = step2.windows.get('canary') ?? [];
+    const windows2 = (step2.windows.get('canary') ?? []).filter((w) => !isRemainder(w));
     expect(windows2.length).toBeGreaterThanOrEqual(2);
     // The second step's windows start after the first step's.
     expect(Math.min(...windows2.map((w) => w.startMs))).toBeGreaterThan(Math.max(...cw.map((w) => w.startMs)));

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/run-result.js';
+import { logNormalSampler, seededRandom } from '../../src/util/random.js';
 import { figure, runInProcess, runMeasured, STACK_TRACE, upstreamWeight } from '../helpers/faults.js';
 import { expectRefused, type Rig, startRig } from './rig.js';
 
@@ -42,7 +43,7 @@ describe('a scenario with no checks written', () => {
   // Enough requests at 50 % for the live baseline arm (minSamples 200 by default: at 200/s a
   // step 1 measured a few short of it and had no baseline to compare with) and for the default
   // checks to decide on evidence in the first step.
-  const traffic = '{ rate: 300/s, connections: 8, warmup: 0s, stepDuration: 2s, timeout: 1s }';
+  const traffic = '{ rate: 300/s, connections: 16, warmup: 0s, stepDuration: 2s, timeout: 1s }';
   // The failing canary's step may run on to 6 s until a default check fails on evidence: beside
   // neighbours (vitest's machine project at three files at a time) its 2 s step once ended rolled
   // back with no check failed: the inconclusive policy's rollback is not what this test asserts.
@@ -81,6 +82,14 @@ describe('a scenario with no checks written', () => {
   it('is not refused for a healthy canary: the defaults judge it and it is promoted', async () => {
     // gates without checks is no checks written: the defaults apply; an undecided check counts as passing.
     const gates = '{ statistics: { inconclusive: continue } }';
+    // Both arms answer like a real service, log-normal around 20 ms, so that the medians the
+    // default checks compare are the services' own. Answering at once (~0.5 ms), the 100 % step
+    // compared the scheduler's noise across time: beside the CI's other files its canary was
+    // "typically 1.52 × the pooled baseline" once, and the healthy canary was rolled back.
+    const drawBaseline = logNormalSampler(20, 0.3, seededRandom(1));
+    const drawCanary = logNormalSampler(20, 0.3, seededRandom(2));
+    rig.baselineReply = () => ({ body: 'baseline', delayMs: drawBaseline() });
+    rig.canaryReply = () => ({ delayMs: drawCanary() });
     const run = await runMeasured(['run', rig.scenario({ gates, traffic, steps: '[50, 100]' }), '--json'], {
       killAfterMs: 20_000,
     });

@@ -23,6 +23,8 @@ export interface Rig {
   dir: string;
   /** What the canary answers (health paths answer 200 unless the script says otherwise). */
   canaryReply: (req: IncomingMessage) => Reply;
+  /** What the baseline answers: at once, unless a test gives both arms a service time. */
+  baselineReply: (req: IncomingMessage) => Reply;
   /** Write a scenario file; `yaml` entries replace the default sections by key. */
   scenario: (sections?: Record<string, string>) => string;
   /** Back to 0 % canary and nothing seen, before each test. */
@@ -38,7 +40,8 @@ export async function startRig(name: string): Promise<Rig> {
   const rig = {} as Rig;
   rig.dir = dir;
   rig.canaryReply = () => ({});
-  rig.baseline = await startTestServer(() => ({ body: 'baseline' }));
+  rig.baselineReply = () => ({ body: 'baseline' });
+  rig.baseline = await startTestServer((req) => rig.baselineReply(req));
   rig.canary = await startTestServer((req) => rig.canaryReply(req));
   rig.nginx = await startNginx(`127.0.0.1:${rig.baseline.port}`, `127.0.0.1:${rig.canary.port}`);
   let n = 0;
@@ -81,6 +84,7 @@ export async function startRig(name: string): Promise<Rig> {
       canary: `127.0.0.1:${rig.canary.port}`,
     }).reset('fault-test-setup');
     rig.canaryReply = () => ({});
+    rig.baselineReply = () => ({ body: 'baseline' });
     rig.baseline.seen.length = 0;
     rig.canary.seen.length = 0;
   };

@@ -87,17 +87,21 @@ describe('the rollout load', () => {
     expect(c1 / (b1 + c1)).toBeLessThan(0.35);
     const bw = step1.windows.get('baseline') ?? [];
     const cw = step1.windows.get('canary') ?? [];
-    expect(cw.map((w) => w.startMs)).toEqual(bw.map((w) => w.startMs));
-    // Windows are whole seconds inside the step: never more requests than the step's totals.
+    // Windows are whole seconds inside the step, the same for both arms: never more requests than
+    // the step's totals. Plus, only when the generator fell behind at the step's edge, one
+    // remainder per arm that had requests no whole second holds, left out as generator-limited
+    // (seen beside a busy CI neighbour): the judge pairs windows by start and skips excluded ones.
+    const whole = cw.filter((w) => !isRemainder(w));
+    expect(whole.length).toBeGreaterThanOrEqual(2);
+    expect(whole.map((w) => w.startMs)).toEqual(bw.filter((w) => !isRemainder(w)).map((w) => w.startMs));
+    expect(whole.every((w) => w.durationMs === 1000 && w.latency.total > 0)).toBe(true);
     expect(cw.reduce((n, w) => n + w.requests, 0)).toBeLessThanOrEqual(c1);
     expect(cw.reduce((n, w) => n + w.latency.total, 0)).toBeLessThanOrEqual(c1);
-    // Plus, only when the generator fell behind at the step's edge, one remainder: the requests no
-    // whole second holds, left out as generator-limited (seen beside a busy CI neighbour).
-    const [whole, rest] = [cw.filter((w) => !isRemainder(w)), cw.filter(isRemainder)];
-    expect(whole.length).toBeGreaterThanOrEqual(2);
-    expect(whole.every((w) => w.durationMs === 1000 && w.latency.total > 0)).toBe(true);
-    expect(rest.length).toBeLessThanOrEqual(1);
-    expect(rest.every((w) => w.excluded?.kind === GENERATOR_LIMITED && w.durationMs < 1000)).toBe(true);
+    for (const arm of [cw, bw]) {
+      const rest = arm.filter(isRemainder);
+      expect(rest.length).toBeLessThanOrEqual(1);
+      expect(rest.every((w) => w.excluded?.kind === GENERATOR_LIMITED)).toBe(true);
+    }
     load.endStep(first);
 
     load.setWeight(100);

@@ -28,7 +28,11 @@ describe('canary-gate capacity', () => {
     // machine; over capacity the queue's wait grows by the excess share each second: 5% over
     // queues 750 ms × 5% = 37 ms within a step (250 ms warm-up + 500 ms measured), 11% over the
     // 80 ms, so a rate that passes is at most about 11% over. The 10% accuracy is the library
-    // test's (test/integration/capacity); here the bounds are looser.
+    // test's (test/integration/capacity); here the bounds are looser. The SLO is on p95: a 500 ms
+    // step at 180/s has 90 samples, whose p99 is their slowest one, so a single stall of the
+    // services' thread beside the CI's other files failed a step under capacity (165/s found of a
+    // known 200/s once, in 1 of 4 runs); the p95 needs five such samples, an excess over
+    // capacity makes every late one slow.
     const slow: RunningService = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 20 } });
     const fast: RunningService = await startDemoServiceThread({ capacity: { concurrency: 4, serviceMs: 20 } });
     const out = join(dir, 'reports');
@@ -42,7 +46,7 @@ describe('canary-gate capacity', () => {
           '--compare',
           fast.url,
           '--slo',
-          'p99<100ms,errors<1%',
+          'p95<100ms,errors<1%',
           '--start',
           '60/s',
           '--step-duration',
@@ -88,7 +92,7 @@ describe('canary-gate capacity', () => {
       expect(readFileSync(stepSummary, 'utf8')).toBe(`${markdown}\n`);
       const html = readFileSync(join(out, 'capacity.html'), 'utf8');
       expect(html).toContain('<svg');
-      expect(html).toContain('SLO p99&lt;100ms');
+      expect(html).toContain('SLO p95&lt;100ms');
       expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
     } finally {
       await slow.close();

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GENERATOR_LIMITED, RolloutLoad } from '../../../src/canary/rollout-load.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import type { ArmWindow } from '../../../src/gates/windows.js';
-import type { LoadProgress } from '../../../src/load/engine.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { RunScenario } from '../../../src/scenario/schema.js';
 import { startCpuHog } from '../../helpers/cpu-hog.mjs';
+import { progressSeconds } from '../../helpers/progress-seconds.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -53,24 +53,15 @@ function isRemainder(w: ArmWindow): boolean {
 
 /** A load whose progress events can be awaited: `seconds(n)` resolves after n more whole seconds. */
 function startRollout(s: RunScenario, firstWeight: number, generatorThread?: 'this') {
-  const waiting: { left: number; resolve: () => void }[] = [];
+  const { onProgress, seconds } = progressSeconds();
   const load = new RolloutLoad({
     scenario: s,
     firstWeight,
     ...(generatorThread ? { generatorThread } : {}),
     durationMs: 60_000,
-    onProgress: (_: LoadProgress) => {
-      for (const w of [...waiting]) {
-        w.left--;
-        if (w.left <= 0) {
-          waiting.splice(waiting.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    },
+    onProgress,
   });
   cleanup.push(() => load.stop());
-  const seconds = (n: number) => new Promise<void>((resolve) => waiting.push({ left: n, resolve }));
   return { load, seconds };
 }
 

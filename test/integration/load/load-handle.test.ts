@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../src/load/engine.js';
 import { planFor } from '../../helpers/plan.js';
+import { progressSeconds } from '../../helpers/progress-seconds.js';
 import { startTestServer } from '../../helpers/server.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -134,16 +135,20 @@ describe('a running load', () => {
   it('reads measurements since a mark over worker threads, merged exactly', async () => {
     const server = await startTestServer();
     cleanup.push(server.close);
-    const handle = startLoad(planFor(server.url, { ratePerSec: 600, durationMs: 30_000, workers: 2 }));
-    await nextInterval(500);
+    // Whole seconds as the workers count them (a second completes once both have reported it), not
+    // the test thread's clock: beside the CI's other files the workers once started sending so
+    // late that a mark 500 ms after the start held 485 requests of a nominal 900.
+    const { onProgress, seconds } = progressSeconds();
+    const handle = startLoad(planFor(server.url, { ratePerSec: 600, durationMs: 30_000, workers: 2 }), { onProgress });
+    await seconds(1);
     const mark = handle.mark();
-    await nextInterval(1500);
+    await seconds(2);
     const window = await handle.measurementsSince(mark);
     handle.setWeights({ target: 2 });
     const result = await handle.stop();
-    // About 1.5 s at 600/s, from both workers.
-    expect(window.total.counters.requests).toBeGreaterThan(600);
-    expect(window.total.counters.requests).toBeLessThan(1200);
+    // About 2 s at 600/s, from both workers: not one worker's share (600), nor the whole run (1800).
+    expect(window.total.counters.requests).toBeGreaterThan(900);
+    expect(window.total.counters.requests).toBeLessThan(1600);
     expect(window.total.latency.totalCount).toBe(window.total.counters.requests);
     expect(result.total.counters.requests).toBeGreaterThan(window.total.counters.requests);
     expect(result.perWorker).toHaveLength(2);

@@ -122,11 +122,18 @@ describe('run with its load from 2 shard containers', () => {
     const single = await run();
     const shards = checkoutShardExecutor();
     const sharded = await run(shards);
-    expect(verdictOf(single.result), why(single.result)).toEqual({
-      decision: 'rollback',
-      steps: [{ weight: 50, checks: ['errorRate: pass', 'p99: fail'] }],
-    });
-    expect(verdictOf(sharded.result), why(sharded.result)).toEqual(verdictOf(single.result));
+    // Both rolled back at the first step on p99's failure. errorRate passes, or is still undecided
+    // where the step ended on that failure before its samples counted enough (bursts beside the
+    // CI's other files once made one process's 600 count as 180, of about 200 needed); it never
+    // fails, the services answering every request.
+    for (const r of [single.result, sharded.result]) {
+      const [step, ...rest] = verdictOf(r).steps;
+      expect(verdictOf(r).decision, why(r)).toBe('rollback');
+      expect(rest, why(r)).toEqual([]);
+      expect(step?.weight).toBe(50);
+      expect(step?.checks[1], why(r)).toBe('p99: fail');
+      expect(['errorRate: pass', 'errorRate: inconclusive'], why(r)).toContain(step?.checks[0]);
+    }
     // Both arms measured from both containers' shares: the canary's p99 is the delay's.
     const arms = sharded.result.steps[0]?.arms ?? {};
     expect(arms.canary?.requests).toBeGreaterThan(300);

@@ -131,7 +131,7 @@ export default defineConfig({
           exclude: [...UNTIMED, ...QUIET, JUDGE, ...TIMED],
           // A worker runs file after file without a fresh process for each: a fork and the
           // imports again cost about 1.5 CPU s a file, which the files beside it felt (phase 2 of
-          // CI: 330 CPU s before, 260–294 after). The files start and stop their own servers;
+          // CI: 330 CPU s before, 294 after). The files start and stop their own servers;
           // none changes process.env or the global dispatcher. The timed files keep a process each.
           isolate: false,
           maxWorkers: 3,

@@ -1,12 +1,12 @@
 /**
  * `canary-gate demo --healthy`: the demo's identical canary promoted through all five steps. Apart
- * from demo-command.test.ts because it is a timed file (vitest.config.ts): its 100 % step has no simultaneous baseline and
- * is judged against the pooled baseline of the steps before, so a neighbour that takes the CPU
- * during that step is the canary's latency alone — beside the machine phase's files the healthy
- * canary was rolled back on evidence (canary p99 40.2 ms [37.4, 42.1] against the pooled 15.4 ms,
- * limit 28.1 ms, in a CI run at three workers with other work on the machine; twice in six runs
- * at four workers; once beside regress-command and run-command), as a canary that slows down under
- * full load should be.
+ * from demo-command.test.ts because it is a timed file (vitest.config.ts): its 100 % step has no
+ * simultaneous baseline and is judged against the pooled baseline of the steps before, so a
+ * neighbour that takes the CPU during that step is the canary's latency alone — beside the
+ * machine phase's files the healthy canary was rolled back on evidence (canary p99 40.2 ms
+ * [37.4, 42.1] against the pooled 15.4 ms, limit 28.1 ms, in a CI run at three workers with other
+ * work on the machine; twice in six runs at four workers; once beside regress-command and
+ * run-command), as a canary that slows down under full load should be.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

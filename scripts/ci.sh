@@ -88,7 +88,10 @@ if [ "$dockerd_started" = 1 ]; then
   done
   docker info >/dev/null 2>&1 || { echo "[ci] dockerd did not start; see /var/log/canary-gate-dockerd.log" >&2; exit 1; }
 fi
-rm -f .tmp/vitest-*.json .tmp/unit.log .tmp/timed.log
+rm -f .tmp/vitest-*.json .tmp/unhandled-*.json .tmp/unit.log .tmp/timed.log
+# Beside each JSON report, the run's unhandled errors (vitest fails a run for them, but its JSON
+# report has no place for them): the closing summary names them.
+unhandled=./test/helpers/unhandled-errors-reporter.ts
 # The priorities below hold only if the kernel ranks every process by its own nice. With autogroup
 # scheduling on (Debian's default), it ranks sessions first, and some tests' processes start
 # sessions of their own: Chromium (playwright starts it detached), regress's service builds and a
@@ -97,10 +100,19 @@ rm -f .tmp/vitest-*.json .tmp/unit.log .tmp/timed.log
 # core beside two of this session's at 24 % each; with autogroup off, 5 % beside 47 %). Off for the
 # run, when this script may (root), and put back as it was when it ends, however it ends.
 # Containers stay in dockerd's cgroups, outside this.
+# A run killed by SIGKILL cannot put it back; the marker it leaves names its pid, so the next run
+# that finds the setting off under the marker of a pid that is gone knows it was on.
 autogroup=/proc/sys/kernel/sched_autogroup_enabled
+marker=/tmp/canary-gate-ci-autogroup.pid
+if [ -w "$autogroup" ] && [ "$(cat "$autogroup")" = 0 ] && [ -f "$marker" ] && ! kill -0 "$(cat "$marker")" 2>/dev/null; then
+  echo 1 > "$autogroup"
+  log "autogroup scheduling was left off by a run that was killed (pid $(cat "$marker")): it was on"
+  rm -f "$marker"
+fi
 if [ -w "$autogroup" ] && [ "$(cat "$autogroup")" = 1 ]; then
   echo 0 > "$autogroup"
-  trap 'echo 1 > '"$autogroup" EXIT
+  echo $$ > "$marker"
+  trap 'echo 1 > '"$autogroup"'; rm -f '"$marker" EXIT
   log "autogroup scheduling off for the run (put back at its end), so that nice ranks every test process"
 fi
 # A signal stops every run too: each runs in the background and is awaited, so that the trap runs
@@ -125,11 +137,11 @@ nice -n 19 npm run lint > .tmp/lint.log 2>&1 &
 lint=$!
 bg+=("$lint")
 CI=true nice -n 19 node_modules/.bin/vitest run --project unit --project untimed \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-unit.json > .tmp/unit.log 2>&1 &
+  --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-unit.json > .tmp/unit.log 2>&1 &
 unit=$!
 bg+=("$unit")
 CI=true node_modules/.bin/vitest run --project judge --project quiet \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-judge.json &
+  --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-judge.json &
 judge=$!
 bg+=("$judge")
 wait "$judge"
@@ -153,11 +165,11 @@ if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "$first_cpu")
 fi
 CI=true "${pin[@]}" node_modules/.bin/vitest run --project timed \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-timed.json > .tmp/timed.log 2>&1 &
+  --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-timed.json > .tmp/timed.log 2>&1 &
 timed=$!
 bg+=("$timed")
 CI=true nice -n 5 node_modules/.bin/vitest run --project machine \
-  --reporter=default --reporter=json --outputFile.json=.tmp/vitest-machine.json &
+  --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-machine.json &
 machine=$!
 bg+=("$machine")
 wait "$machine"
@@ -177,21 +189,28 @@ set -e
 # A plain closing over the four runs, whatever the runners print above it: the count, then each
 # failed test with the start of its message, last, where a CI page that keeps only the log's
 # tail still shows them.
-node -e '
+STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_status STATUS_timed=$timed_status node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
   const missing = [], failures = [];
+  const relative = (path) => path.replace(process.cwd() + "/", "");
   for (const run of ["unit", "judge", "machine", "timed"]) {
     const file = `.tmp/vitest-${run}.json`;
     let r;
     try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { missing.push(run); continue; }
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+    const before = failures.length;
     for (const f of r.testResults) {
-      const where = `${run}: ${f.name.replace(process.cwd() + "/", "")}`;
+      const where = `${run}: ${relative(f.name)}`;
       const failedTests = f.assertionResults.filter((a) => a.status === "failed");
       if (failedTests.length === 0 && f.status === "failed") failures.push(`${where}: ${f.message || "the file failed"}`);
       for (const a of failedTests) failures.push(`${where} > ${a.fullName}: ${a.failureMessages[0] ?? ""}`);
     }
+    let unhandled = [];
+    try { unhandled = JSON.parse(fs.readFileSync(`.tmp/unhandled-${run}.json`, "utf8")); } catch {}
+    for (const e of unhandled) failures.push(`${run}: unhandled ${e.name}${e.where ? ` in ${relative(e.where)}` : ""}: ${e.message}`);
+    const status = Number(process.env[`STATUS_${run}`]);
+    if (status !== 0 && failures.length === before) failures.push(`${run}: vitest exited ${status} with no failed test named (its output above says why)`);
   }
   console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") +
     (missing.length ? `; no report from the ${missing.join(", ")} run` : ""));

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'E_TARGET'
   | 'E_ROUTER'
   | 'E_BUILD'
+  | 'E_GENERATOR'
   | 'E_BASELINE_FORMAT'
   | 'E_SHARD'
   | 'E_INTERNAL';
@@ -63,5 +64,15 @@ export class RouterError extends CanaryGateError {
 export class BuildError extends CanaryGateError {
   constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
     super('E_BUILD', message, options);
+  }
+}
+
+/**
+ * A measurement that must be the service's was the load generator's own queue (see
+ * load/generator-limit.ts), so nothing was kept: storing it would hide the service behind it.
+ */
+export class GeneratorLimitError extends CanaryGateError {
+  constructor(message: string, options: { hint?: string } = {}) {
+    super('E_GENERATOR', message, options);
   }
 }

@@ -41,6 +41,7 @@ export const EXIT_TABLE: readonly { code: ExitCode; meaning: string; more?: stri
     more: [
       'or the generator, not the service, was the limit',
       'regress: a build could not start or stay healthy (after stopping every build)',
+      'baseline record: the generator, not the service, was the limit; nothing written',
       'judge: an arm could not be measured; serve: the address could not be listened on',
     ],
   },
@@ -66,6 +67,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'E_TARGET':
     case 'E_ROUTER':
     case 'E_BUILD':
+    case 'E_GENERATOR':
     case 'E_SHARD':
     case 'E_INTERNAL':
       return EXIT.infrastructure;

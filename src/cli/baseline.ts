@@ -79,6 +79,8 @@ export async function runBaselineRecord(args: BaselineRecordArgs, io: CliIO): Pr
       onStep: (i, n, ms) => {
         if (!args.quiet) io.stderr(`step ${i + 1}/${n}: ${which} at full load for ${ms} ms\n`);
       },
+      // Said with --quiet too: the step takes twice as long, and why.
+      onRetry: (i, why) => io.stderr(`step ${i + 1}: the generator was the limit (${why}); measuring it once more\n`),
     });
   } finally {
     unsubscribe();

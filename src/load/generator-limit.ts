@@ -14,7 +14,8 @@
  *   100 000/s got 46 000/s from one thread at 80 % CPU, with no schedule lag at all);
  * - the connection cap: every connection was busy, the cap is below what the rate needs at the
  *   service time observed (Little's law: rate × mean service time), and the wait for a
- *   connection made more of the latency than the service did.
+ *   connection made more of the latency than the service did. Named first whenever it binds,
+ *   beside any lag: it is arithmetic, and its remedy comes before more threads.
  * Late sends with an idle generator and connections to spare, drops and a falling throughput
  * point at the service. When the caller knows what a healthy service time is (capacity: the
  * SLO's latency terms; a canary: the baseline arm), it says so and the rule uses it instead of
@@ -112,6 +113,25 @@ export function generatorLimit(w: GeneratorWindow, context: GeneratorLimitContex
   const due = Math.max(1, w.due);
   const threads = Math.max(1, w.threads);
   const health = `event-loop delay p99 ${fixed(w.loopDelayP99Ms)} ms, CPU ${fixed(w.cpuPercent)}% of a core over ${threads} thread${threads === 1 ? '' : 's'}`;
+  const late = w.late / due;
+  const queued = late > MAX_LATE_FRACTION && w.late >= MIN_BEHIND_COUNT;
+  const meanWaitMs = w.sent > 0 ? w.waitMsSum / w.sent : 0;
+  const meanServiceMs = w.responses > 0 ? w.serviceMsSum / w.responses : 0;
+  // With no response there is no service time to compare with: waiting alone blames nobody.
+  const waitDominates = context.serviceTimeHealthy ?? (w.responses > 0 && meanWaitMs > meanServiceMs);
+  const queue = `${pct(late)} of sends waited for a free connection (mean wait ${fixed(meanWaitMs)} ms, mean service time ${fixed(meanServiceMs)} ms)`;
+  const ratePerSec = w.durationMs > 0 ? (w.due / w.durationMs) * 1000 : 0;
+  const needed = (ratePerSec * meanServiceMs) / 1000;
+  const capBinds = w.connections > 0 && w.busyMax >= w.connections && needed >= CAP_BINDING_SHARE * w.connections;
+  // The cap is arithmetic: at this rate and service time the connections cannot carry the load
+  // however idle the generator is, so it is named first whenever it binds (a busy machine adds
+  // lag or CPU on top, and more threads would not help until there are more connections).
+  if (queued && capBinds && waitDominates) {
+    reasons.push({
+      code: 'connection-cap',
+      text: `${queue}: all ${w.connections} connections were busy and ${fixed(ratePerSec)}/s at that service time needs about ${Math.ceil(needed)}; the connection cap, not the service, made the wait`,
+    });
+  }
   const behind = w.issuedBehind / due;
   if (behind > MAX_BEHIND_FRACTION && w.issuedBehind >= MIN_BEHIND_COUNT) {
     reasons.push({
@@ -120,26 +140,10 @@ export function generatorLimit(w: GeneratorWindow, context: GeneratorLimitContex
     });
   }
   const busy = w.cpuPercent >= BUSY_CPU_PERCENT * threads || w.loopDelayP99Ms > BUSY_LOOP_DELAY_MS;
-  const late = w.late / due;
-  const queued = late > MAX_LATE_FRACTION && w.late >= MIN_BEHIND_COUNT;
-  const meanWaitMs = w.sent > 0 ? w.waitMsSum / w.sent : 0;
-  const meanServiceMs = w.responses > 0 ? w.serviceMsSum / w.responses : 0;
-  // With no response there is no service time to compare with: waiting alone blames nobody.
-  const waitDominates = context.serviceTimeHealthy ?? (w.responses > 0 && meanWaitMs > meanServiceMs);
-  const queue = `${pct(late)} of sends waited for a free connection (mean wait ${fixed(meanWaitMs)} ms, mean service time ${fixed(meanServiceMs)} ms)`;
   if (reasons.length === 0 && queued && busy && waitDominates) {
     reasons.push({
       code: 'busy-backlog',
       text: `${queue} while the generator was busy (${health}): the queue was the generator's`,
-    });
-  }
-  const ratePerSec = w.durationMs > 0 ? (w.due / w.durationMs) * 1000 : 0;
-  const needed = (ratePerSec * meanServiceMs) / 1000;
-  const capBinds = w.connections > 0 && w.busyMax >= w.connections && needed >= CAP_BINDING_SHARE * w.connections;
-  if (reasons.length === 0 && queued && capBinds && waitDominates) {
-    reasons.push({
-      code: 'connection-cap',
-      text: `${queue}: all ${w.connections} connections were busy and ${fixed(ratePerSec)}/s at that service time needs about ${Math.ceil(needed)}; the connection cap, not the service, made the wait`,
     });
   }
   const peer = w.peerFailures / due;

@@ -32,10 +32,9 @@ describe('canary-gate load, generator-limited', () => {
     expect(out.serviceMs.p99).toBeLessThan(200);
     expect(out.latencyMs.p99).toBeGreaterThan(5 * out.serviceMs.p99);
     expect(out.generator.limited).toBe(true);
-    // A busy machine can also put the CLI behind its schedule, which the rule names first.
-    const code = out.generator.reasons[0].code;
-    expect(['connection-cap', 'schedule-lag']).toContain(code);
-    expect(out.generator.advice).toContain(code === 'connection-cap' ? 'raise --connections' : '--workers');
+    // The cap is named first even when a busy machine also put the CLI behind its schedule.
+    expect(out.generator.reasons[0].code).toBe('connection-cap');
+    expect(out.generator.advice).toContain('raise --connections');
     expect(out.generatorIntervals.some((p: { limited: boolean }) => p.limited)).toBe(true);
     // rate.achieved counts completed responses: two connections at 20 ms finish about 100/s.
     expect(out.rate.achieved).toBeLessThan(0.5 * 500);

@@ -6,7 +6,7 @@
 #      time; the unit tests, the files that assert nothing about time, typecheck and lint at
 #      nice 19 in the CPU they leave idle (from a fresh clone that work runs on into phase 2,
 #      where it yields to both kinds of file);
-#   2. the integration and e2e files three at a time at nice 5, beside the files whose verdict
+#   2. the integration and e2e files two at a time at nice 5, beside the files whose verdict
 #      rests on timing a neighbour could move, one at a time at normal priority on the first
 #      core: those take that core whenever they want it, the machine files the rest.
 set -euo pipefail

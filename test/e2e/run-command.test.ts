@@ -148,8 +148,8 @@ describe('canary-gate run (real nginx as the router)', () => {
       checks: '    - { metric: p99, max: 20ms }',
     });
     const run = await runCli(['run', file, '--out', join(dir, 'out'), '--json']);
-    expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
+    expect(run.code, result.reason).toBe(1);
     expect(result.decision).toBe('rollback');
     expect(result.steps).toHaveLength(1);
     expect(result.steps[0].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
@@ -175,8 +175,9 @@ describe('canary-gate run (real nginx as the router)', () => {
       join(dir, 'out'),
       '--json',
     ]);
-    expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
+    // The run's own account of why, when it did not promote.
+    expect(run.code, result.reason).toBe(0);
     expect(result.decision).toBe('promote');
     expect(result.steps.map((s: { weight: number }) => s.weight)).toEqual([10, 50, 100]);
     expect(result.preflight).toHaveLength(2);

@@ -37,10 +37,13 @@ describe('HTML report', () => {
   it('renders the latency-against-rate plot of a capacity search', async () => {
     // 2 requests at a time, 20 ms each: a capacity of 100/s, low enough that a generator sharing
     // the machine with other tests keeps its schedule (at 400/s, niced beside the timed files in
-    // CI, the search ended generator-limited, exit 3), and an SLO 80 ms above the service time, as
-    // capacity-command's (at 30 ms above it, no rate met the SLO in a fresh-clone CI run, exit 1).
-    // On p95, as there: the p99 of a 1 s step's ~100 samples is its slowest one or two, which a
-    // single stall beside the CI's other files decides.
+    // CI, the search ended generator-limited, exit 3), and an SLO 230 ms above the service time:
+    // the plot is what this test is about, not where the knee is. At 30 ms above it no rate met
+    // the SLO in a fresh-clone CI run (exit 1), and at 80 ms above once more on a slower host:
+    // 50/s for 1 s is ~50 samples, so a stall that held three of them past 100 ms failed p95 at
+    // the start. Over capacity the queue still passes 250 ms within a step (at 125/s it grows by
+    // 25 requests, 250 ms, a second), so the search finds a knee. On p95, as capacity-command's:
+    // the p99 of a 1 s step's ~100 samples is its slowest one or two.
     const service = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 20 } });
     try {
       const out = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-html-'));
@@ -48,7 +51,7 @@ describe('HTML report', () => {
         'capacity',
         service.url,
         '--slo',
-        'p95<100ms',
+        'p95<250ms',
         '--start',
         '50/s',
         '--step-duration',
@@ -63,7 +66,7 @@ describe('HTML report', () => {
         out,
         '--quiet',
       ]);
-      expect(run.code).toBe(0);
+      expect(run.code, `${run.stdout}${run.stderr}`).toBe(0);
       const file = join(out, 'capacity.html');
       expect(readFileSync(file, 'utf8')).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
       // p50, p95 and p99 against offered rate.

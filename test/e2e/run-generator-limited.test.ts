@@ -70,7 +70,10 @@ health: { timeout: 1s, retries: 0 }
 /** What every generator-limited step must show: no check passed or failed on it, and why. */
 function expectUnjudged(step: RunResult['steps'][number]): void {
   const quality = step.quality;
-  expect(quality?.generator?.limited, JSON.stringify(quality?.generator)).toBe(true);
+  // The whole step when it fails: in 3 of 12 CI runs on a slower host a step ended with no
+  // generator second measured at all (cpuPercent 0); this says how long it ran and why.
+  const story = JSON.stringify({ ...step, verdict: { ...step.verdict, checks: undefined } }).slice(0, 4000);
+  expect(quality?.generator?.limited, story).toBe(true);
   expect(quality?.generator?.reasons.join(' ')).toMatch(/connection|schedule/);
   expect(quality?.excluded['generator-limited']).toBeGreaterThan(0);
   // The services stayed healthy: the time from the actual send is theirs, about SERVICE_MS.

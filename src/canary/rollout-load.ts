@@ -29,6 +29,12 @@ import type { ArmMeasurer } from './routers/router.js';
 /** The kind a generator-limited window is left out with. */
 export const GENERATOR_LIMITED = 'generator-limited';
 
+/**
+ * The kind a step's requests are left out with while no second has closed since its mark: the
+ * generator's own measurements of them (its schedule, CPU, connections) do not exist yet.
+ */
+export const GENERATOR_UNMEASURED = 'generator unmeasured';
+
 /** Per-arm windows are dropped past this many seconds per arm (a day-long rollout stays bounded). */
 export const MAX_WINDOWS_PER_ARM = 86_400;
 
@@ -63,6 +69,10 @@ export interface StepLook {
   /** Per arm measured by the load itself (the load's own arms, also with the proxy router). */
   loadArms: ArmMeasurements[];
 }
+
+/** The detail of GENERATOR_UNMEASURED windows. */
+const NO_SECOND_CLOSED =
+  "no second has closed since the step began: the generator's schedule, CPU and connections are not measured yet";
 
 /**
  * Why the requests outside a step's whole seconds are the generator's queue too, or undefined:
@@ -234,13 +244,19 @@ export class RolloutLoad {
       // The whole step's figures, not its seconds: the flagged seconds are left out already, and
       // the requests outside them are the generator's only when the step as a whole or its latest
       // second says so.
-      const edge = edgeLimit(generatorLimit(since.generator), since.generatorIntervals);
+      // Until a second has closed since the step's mark (the one it fell in counts), nothing says
+      // whether its latencies are the service's or the generator's queue: a look 2 s into a step
+      // on a busy machine once found none (the load thread had started late) and judged a capped
+      // generator's queue as the canary's p99. Those requests decide nothing; the step waits.
+      const measured = since.generatorIntervals.length > 0;
+      const edge = measured ? edgeLimit(generatorLimit(since.generator), since.generatorIntervals) : NO_SECOND_CLOSED;
       if (edge !== undefined) {
+        const kind = measured ? GENERATOR_LIMITED : GENERATOR_UNMEASURED;
         const durationMs = Math.max(0, since.durationMs - (step.fromMs - step.atMs));
         for (const [arm, m] of arms) {
           const list = windows.get(arm) ?? [];
           const rest = remainderWindow(m, list, durationMs, step.firstInterval * 1000 - 1);
-          if (rest) list.push({ ...rest, excluded: { kind: GENERATOR_LIMITED, detail: edge } });
+          if (rest) list.push({ ...rest, excluded: { kind, detail: edge } });
           windows.set(arm, list);
         }
       }

@@ -5,8 +5,10 @@
  * marked excluded (a CPU hog on the generator's own thread).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GENERATOR_LIMITED, RolloutLoad } from '../../../src/canary/rollout-load.js';
+import { judgeArm } from '../../../src/arm/arm.js';
+import { GENERATOR_LIMITED, GENERATOR_UNMEASURED, RolloutLoad } from '../../../src/canary/rollout-load.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
+import { judgeStep } from '../../../src/gates/judge.js';
 import type { ArmWindow } from '../../../src/gates/windows.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { RunScenario } from '../../../src/scenario/schema.js';
@@ -28,16 +30,16 @@ async function services(): Promise<{ baseline: string; canary: string }> {
   return { baseline: a.url, canary: b.url };
 }
 
-function scenario(urls: { baseline: string; canary: string }): RunScenario {
+function scenario(urls: { baseline: string; canary: string }, warmup = '300ms', gates = ''): RunScenario {
   const { scenario: s } = loadScenario(
     `name: rollout load
 targets:
   baseline: { url: "${urls.baseline}" }
   canary: { url: "${urls.canary}" }
-traffic: { rate: 400/s, connections: 50, warmup: 300ms, stepDuration: 3s, timeout: 2s }
+traffic: { rate: 400/s, connections: 50, warmup: ${warmup}, stepDuration: 3s, timeout: 2s }
 requests: [{ path: /api }]
 steps: [25, 100]
-`,
+${gates}`,
     { file: 's.yaml', env: {} },
   );
   return s as RunScenario;
@@ -110,6 +112,49 @@ describe('the rollout load', () => {
     const result = await load.stop();
     // One load: the step totals are parts of its whole.
     expect(result.total.counters.requests).toBeGreaterThanOrEqual(b1 + c1 + b2 + c2);
+  });
+
+  it('leaves out every request of a step looked at before any second closed, and the judge decides nothing on them', async () => {
+    // No warm-up: the step starts with the load, so its first second closes 1 s in. A look before
+    // then has requests and no generator second (as a look on a busy machine whose load thread
+    // started late once had, 2 s into a step): nothing says the generator kept up.
+    const s = scenario(await services(), '0s', 'gates: { checks: [{ metric: p99, max: 1ms, critical: true }] }\n');
+    const { load } = startRollout(s, 50);
+    const startedMs = performance.now();
+    const step = load.beginStep();
+    let look = await load.look(step);
+    // Polled, not awaited by an event: the condition is "before the first second closes".
+    while (
+      (look.arms.get('canary')?.counters.requests ?? 0) < 5 ||
+      (look.arms.get('baseline')?.counters.requests ?? 0) < 5
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      look = await load.look(step);
+    }
+    expect(performance.now() - startedMs, 'the look came before the first second closed').toBeLessThan(900);
+    for (const arm of ['baseline', 'canary']) {
+      const windows = look.windows.get(arm) ?? [];
+      expect(windows).toHaveLength(1);
+      expect(windows[0]?.excluded?.kind).toBe(GENERATOR_UNMEASURED);
+      expect(windows[0]?.requests).toBe(look.arms.get(arm)?.counters.requests);
+    }
+    // The judge sees the requests and leaves them out: inconclusive, never pass or fail.
+    const canary = look.arms.get('canary');
+    const baseline = look.arms.get('baseline');
+    if (!canary || !baseline) throw new Error('both arms measured');
+    const verdict = judgeStep({
+      canary: judgeArm(canary, look.durationMs, look.windows.get('canary')),
+      baseline: judgeArm(baseline, look.durationMs, look.windows.get('baseline')),
+      checks: s.gates.checks,
+      statistics: { ...s.gates.statistics, minSamples: 1 },
+      weights: s.gates.weights,
+      passScore: s.gates.passScore,
+      alpha: 0.05,
+      mayPass: true,
+      finalLook: true,
+    });
+    expect(verdict.checks.map((c) => c.status)).toEqual(['inconclusive']);
+    expect(verdict.reason).toContain(GENERATOR_UNMEASURED);
   });
 
   it('marks the seconds its generator fell behind in as excluded, in both arms', async () => {

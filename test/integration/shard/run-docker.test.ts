@@ -44,10 +44,12 @@ afterAll(async () => {
 /**
  * 400/s, 3 s steps at 50 % then 100 %. `canary-gate validate` on this plan: 600 canary samples at
  * step 1 and 1 200 at step 2 (up to 3× with extensions), an identical canary passes errorRate
- * 99.9 % of the time. The p99 bound (50 ms) is far from both canaries — a few ms healthy, every
- * regressed request at least 100 ms — so a few hundred samples decide it either way. Beside a CPU hog
- * bursts made 2 000 samples count as ~240 and the A/A's p99 was still undecided at 9 s in 1 of 5
- * runs: a step may extend to 15 s (only an undecided step costs the time).
+ * 99.9 % of the time. The p99 bound (75 ms) sits between the canaries: every regressed request
+ * takes at least 100 ms, so its p99 fails on a few hundred samples; a healthy one answers in a
+ * few ms, but in CI beside the machine files its p99 reached 22–33 ms, in bursts (2 001 samples
+ * counting as 415 independent ones). Against a 50 ms bound that left the A/A's p99 undecided at
+ * its longest step in 4 of 17 CI runs on a slower host; 75 ms is 2.3× the highest seen. A step
+ * may extend to 15 s (only an undecided step costs the time).
  */
 function scenario(): RunScenario {
   const { scenario: s } = loadScenario(
@@ -62,7 +64,7 @@ ${nginxRouterYaml(nginx)}
 gates:
   checks:
     - { metric: errorRate, max: 5%, critical: true }
-    - { metric: p99, max: 50ms }
+    - { metric: p99, max: 75ms }
 `,
     { file: 'sharded.yaml', env: {}, accept: { modes: ['canary'], command: 'run' } },
   );

@@ -20,7 +20,7 @@ import { FileSecondsSequencer } from './test/helpers/file-seconds-sequencer.js';
 const QUIET = [
   'test/integration/load/open-model.test.ts',
   'test/integration/load/closed-model.test.ts',
-  // The slowest traced requests must be exactly the ones the server delayed by 60 ms.
+  // The slowest traced requests must be exactly the ones the server delayed by 250 ms.
   'test/integration/load/tracing.test.ts',
   // A generator that keeps up must not be flagged as generator-limited; a busy neighbour would
   // starve it. Whether the generator kept its schedule: the cases that must not be a generator

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NginxRouter } from '../../src/canary/routers/nginx.js';
 import { journalState, readJournal } from '../../src/session/journal.js';
@@ -44,7 +45,13 @@ beforeEach(async () => {
 
 let n = 0;
 function scenario(
-  overrides: { stepDuration?: string; maxStepDuration?: string; checks?: string; rate?: string } = {},
+  overrides: {
+    stepDuration?: string;
+    maxStepDuration?: string;
+    checks?: string;
+    rate?: string;
+    healthRetries?: number;
+  } = {},
 ): string {
   const file = join(dir, `scenario-${n++}.yaml`);
   writeFileSync(
@@ -67,7 +74,7 @@ gates:
   checks:
 ${overrides.checks ?? '    - { metric: errorRate, max: 1%, critical: true }'}
   statistics: { minSamples: 20 }
-`,
+${overrides.healthRetries === undefined ? '' : `health: { retries: ${overrides.healthRetries} }\n`}`,
   );
   return file;
 }
@@ -89,10 +96,26 @@ async function stderrUntil(child: ReturnType<typeof startCli>['child'], pattern:
   return seen;
 }
 
+/**
+ * Resolve, with the child's stderr so far, once step 1 is under way: its weight announced and the
+ * canary serving the load's requests (the load starts only once the weight is applied). Waiting
+ * for the step's first progress line ("1s/") instead took about a second more: 2.9 s a test, 2.0 s
+ * now.
+ */
+async function midStep1(cli: ReturnType<typeof startCli>): Promise<string> {
+  const seen = await stderrUntil(cli.child, /step 1: 10% canary/);
+  for (let i = 0; !canary.seen.some((r) => r.url === '/api'); i++) {
+    if (i >= 500 || cli.child.exitCode !== null) throw new Error(`no canary request 10 s into step 1:\n${seen}`);
+    await sleep(20);
+  }
+  return seen;
+}
+
 describe('canary-gate run (real nginx as the router)', () => {
   it('on SIGTERM mid-step: resets nginx to 0 % canary and exits 130', async () => {
-    const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
-    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
+    const cli = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    const { child, done } = cli;
+    const seen = await midStep1(cli);
     expect(canaryInUpstream()).toBe(true);
     child.kill('SIGTERM');
     const run = await done;
@@ -107,8 +130,9 @@ describe('canary-gate run (real nginx as the router)', () => {
   });
 
   it('on SIGTERM after its output pipe closed: still resets nginx and exits', async () => {
-    const { child } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
-    await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
+    const cli = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    const { child } = cli;
+    await midStep1(cli);
     expect(canaryInUpstream()).toBe(true);
     // As when a CI step's reader dies first: every later write fails with EPIPE.
     child.stdout?.destroy();
@@ -120,8 +144,9 @@ describe('canary-gate run (real nginx as the router)', () => {
   });
 
   it('after kill -9, recover puts nginx back to 0 % canary and says what it did', async () => {
-    const { child, done } = startCli(['run', scenario(), '--out', join(dir, 'out')]);
-    const seen = await stderrUntil(child, /step 1: 10% canary[\s\S]*step 1\/3 10% · 1s\//);
+    const cli = startCli(['run', scenario(), '--out', join(dir, 'out')]);
+    const { child, done } = cli;
+    const seen = await midStep1(cli);
     child.kill('SIGKILL');
     await done;
     expect(canaryInUpstream()).toBe(true);
@@ -186,7 +211,8 @@ describe('canary-gate run (real nginx as the router)', () => {
 
   it('aborts with exit 3 when pre-flight fails, before any weight changes', async () => {
     canaryHealthy = false;
-    const run = await runCli(['run', scenario(), '--out', join(dir, 'out')]);
+    // No retries: the canary answers 503 on every probe, and each retry waits (200 ms, then 400).
+    const run = await runCli(['run', scenario({ healthRetries: 0 }), '--out', join(dir, 'out')]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('pre-flight: 1/2 services healthy');
     expect(run.stdout).toContain('no weight was changed');
@@ -211,10 +237,11 @@ describe('canary-gate run (real nginx as the router)', () => {
 describe('canary-gate run: external check sources', () => {
   it('aborts with exit 3 before sending anything when Prometheus does not answer pre-flight', async () => {
     const file = join(dir, 'prometheus-down.yaml');
-    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    // Port 1 on loopback: nothing listens, the connection is refused at once (and, with no
+    // retries, not asked again 200 and 400 ms later).
     writeFileSync(
       file,
-      `${readFileSync(scenario(), 'utf8')}prometheus:\n  url: http://127.0.0.1:1\n  queries: [{ name: q, query: up, max: 1 }]\n`,
+      `${readFileSync(scenario({ healthRetries: 0 }), 'utf8')}prometheus:\n  url: http://127.0.0.1:1\n  queries: [{ name: q, query: up, max: 1 }]\n`,
     );
     const run = await runCli(['run', file, '--out', join(dir, 'out')]);
     expect(run.code).toBe(3);

@@ -8,8 +8,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, type StartedCli, startCli } from '../helpers/cli.js';
 import { nginxRouterYaml, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { childrenOf, gone } from '../helpers/processes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -48,6 +49,23 @@ afterAll(async () => {
 
 const canaryInUpstream = () => readFileSync(nginx.upstreamFile, 'utf8').includes(`127.0.0.1:${canary.port}`);
 const out = () => join(dir, 'out');
+
+/** Requests of the scenario's load (/api) either service has had: not nginx's or the router's checks (/). */
+const loadRequests = () => [...baseline.seen, ...canary.seen].filter((r) => r.url === '/api').length;
+
+/**
+ * Resolve once step 1 is under way: its weight announced and the shards' load reaching the
+ * services (the shards start only once the weight is applied). Waiting for the step's first
+ * progress line ("1s/") instead took a second more.
+ */
+async function midStep1(run: StartedCli): Promise<void> {
+  const before = loadRequests();
+  const seen = await run.stderrUntil(/step 1: 10% canary/);
+  for (let i = 0; loadRequests() === before; i++) {
+    if (i >= 750 || run.child.exitCode !== null) throw new Error(`no request 15 s into step 1:\n${seen}`);
+    await sleep(20);
+  }
+}
 
 describe('canary-gate run --shards', () => {
   it('says --shards and --executor in run --help, with an example', async () => {
@@ -89,7 +107,7 @@ describe('canary-gate run --shards', () => {
   it('on SIGTERM mid-step: stops both shard processes, resets nginx to 0 % canary, exits 130', async () => {
     const before = baseline.seen.length + canary.seen.length;
     const run = startCli(['run', file, '--out', out(), '--shards', '2']);
-    await run.stderrUntil(/step 1\/2 10% · 1s\//);
+    await midStep1(run);
     expect(canaryInUpstream()).toBe(true);
     const shards = childrenOf(run.child.pid as number);
     expect(shards).toHaveLength(2);
@@ -104,7 +122,7 @@ describe('canary-gate run --shards', () => {
 
   it('a shard that falls silent mid-step is named: nginx back at 0 % canary, exit 3', async () => {
     const run = startCli(['run', file, '--out', out(), '--shards', '2', '--json']);
-    await run.stderrUntil(/step 1\/2 10% · 1s\//);
+    await midStep1(run);
     const shards = childrenOf(run.child.pid as number);
     expect(shards).toHaveLength(2);
     // Frozen, not dead: it holds its connections and prints nothing (the coordinator's silence bound is 5 s).

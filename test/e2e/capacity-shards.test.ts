@@ -54,8 +54,21 @@ describe('canary-gate capacity --shards', () => {
       const result = JSON.parse(run.stdout) as CapacityResult;
       expect(result.settings.shards).toEqual({ count: 2, executor: 'process' });
       const [target] = result.targets;
-      expect(target?.verdict).toBe('found');
-      expect(target?.capacityPerSec).toBe(90);
+      // On a failure, every step as measured: in one CI run on a busy host 120/s passed.
+      const steps = JSON.stringify(
+        target?.steps.map(({ offeredPerSec, outcome, requests, sentPerSec, late, dropped, latencyMs, serviceMs }) => ({
+          offeredPerSec,
+          outcome,
+          requests,
+          sentPerSec,
+          late,
+          dropped,
+          latencyMs,
+          serviceMs,
+        })),
+      );
+      expect(target?.verdict, steps).toBe('found');
+      expect(target?.capacityPerSec, steps).toBe(90);
       const passed = (target?.steps ?? []).filter((s) => s.outcome === 'pass');
       expect(passed.map((s) => s.offeredPerSec)).toEqual(expect.arrayContaining([60, 90]));
       // Each shard sends rate/2 for 600 ms after its 200 ms warm-up: the merged step holds both

@@ -203,9 +203,20 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
         await waitUntil(stepStartMs + elapsedMs, o.signal, load.done);
         if (o.signal?.aborted) break;
         measured = await load.look(mark);
+        const finalLook = elapsedMs >= maxMs - 1;
+        // A last look before any second of the step has closed (a short first step while the
+        // load's thread starts) would leave the whole step to the inconclusive policy: wait for
+        // its first second, within UNMEASURED_GRACE_MS, and look again.
+        if (finalLook && measured.unmeasured) {
+          await Promise.race([
+            load.nextSecond(),
+            waitUntil(performance.now() + UNMEASURED_GRACE_MS, o.signal, load.done),
+          ]);
+          if (o.signal?.aborted) break;
+          measured = await load.look(mark);
+        }
         looks++;
         const mayPass = elapsedMs >= t.stepDuration - 1;
-        const finalLook = elapsedMs >= maxMs - 1;
         const canarySamples = measured.arms.get('canary')?.counters.requests ?? 0;
         const spend = lookBudget(budget(canarySamples, measured.durationMs), state, canarySamples, mayPass, finalLook);
         state = spend.state;
@@ -347,6 +358,12 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
 }
 
 /** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
+/**
+ * Longest a step's last look waits for the step's first closed second (it closes within a second
+ * of the load's start, or of the mark; a load thread's start on a busy host took over a second).
+ */
+const UNMEASURED_GRACE_MS = 3000;
+
 async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
   const ms = atMs - performance.now();
   if (ms <= 0) return;

@@ -33,7 +33,7 @@ export const GENERATOR_LIMITED = 'generator-limited';
  * The kind a step's requests are left out with while no second has closed since its mark: the
  * generator's own measurements of them (its schedule, CPU, connections) do not exist yet.
  */
-export const GENERATOR_UNMEASURED = 'generator unmeasured';
+export const GENERATOR_UNMEASURED = 'generator-unmeasured';
 
 /** Per-arm windows are dropped past this many seconds per arm (a day-long rollout stays bounded). */
 export const MAX_WINDOWS_PER_ARM = 86_400;
@@ -66,6 +66,11 @@ export interface StepLook {
   firstIntervalMs: number;
   /** Seconds of the step the generator-limit rule flagged. */
   limitedSeconds: number;
+  /**
+   * No second had closed since the step's mark: the load's requests were all left out
+   * (GENERATOR_UNMEASURED) and the generator is unknown (`generator` undefined).
+   */
+  unmeasured: boolean;
   /** Per arm measured by the load itself (the load's own arms, also with the proxy router). */
   loadArms: ArmMeasurements[];
 }
@@ -164,6 +169,8 @@ export class RolloutLoad {
   /** Per arm, per-second windows by interval index. */
   readonly #windows = new Map<string, Map<number, ArmWindow>>();
   readonly #warmedUpAtMs: number;
+  /** Resolvers of nextSecond(): called once the load's next second has closed and been kept. */
+  #secondWaiters: (() => void)[] = [];
 
   constructor(o: RolloutLoadOptions) {
     const s = o.scenario;
@@ -187,6 +194,7 @@ export class RolloutLoad {
       offThread: o.generatorThread !== 'this',
       onProgress: (progress) => {
         this.#keepWindows(progress);
+        for (const resolve of this.#secondWaiters.splice(0)) resolve();
         o.onProgress?.(progress);
       },
     });
@@ -220,6 +228,11 @@ export class RolloutLoad {
     return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, this.#warmedUpAtMs) };
   }
 
+  /** Resolves when the load's next second has closed (a look then sees it); never if the load has ended. */
+  nextSecond(): Promise<void> {
+    return new Promise((resolve) => this.#secondWaiters.push(resolve));
+  }
+
   /** Everything measured since the step's mark. */
   async look(step: StepMark): Promise<StepLook> {
     const since = await this.#handle.measurementsSince(step.mark);
@@ -230,6 +243,12 @@ export class RolloutLoad {
     for (const g of since.generatorIntervals) {
       if (g.limited) limited.set(Math.round(g.startMs / 1000), g.reasons[0]?.text ?? 'generator-limited');
     }
+    // Until a second has closed since the step's mark (the one it fell in counts), nothing says
+    // whether the step's latencies are the service's or the generator's queue: a look 2 s into a
+    // step on a busy machine once found none (the load thread had started late) and judged a
+    // capped generator's queue as the canary's p99. Those requests decide nothing (the driver
+    // waits for a second before a step's last look). The router's own measurer has no queue.
+    const measured = this.#through !== undefined || since.generatorIntervals.length > 0;
     const windows = new Map<string, ArmWindow[]>();
     if (!this.#through) {
       for (const [arm, byIndex] of this.#windows) {
@@ -244,11 +263,6 @@ export class RolloutLoad {
       // The whole step's figures, not its seconds: the flagged seconds are left out already, and
       // the requests outside them are the generator's only when the step as a whole or its latest
       // second says so.
-      // Until a second has closed since the step's mark (the one it fell in counts), nothing says
-      // whether its latencies are the service's or the generator's queue: a look 2 s into a step
-      // on a busy machine once found none (the load thread had started late) and judged a capped
-      // generator's queue as the canary's p99. Those requests decide nothing; the step waits.
-      const measured = since.generatorIntervals.length > 0;
       const edge = measured ? edgeLimit(generatorLimit(since.generator), since.generatorIntervals) : NO_SECOND_CLOSED;
       if (edge !== undefined) {
         const kind = measured ? GENERATOR_LIMITED : GENERATOR_UNMEASURED;
@@ -274,10 +288,11 @@ export class RolloutLoad {
       durationMs: Math.max(0, since.durationMs - (step.fromMs - step.atMs)),
       windows,
       intervals,
-      generator: since.generator,
-      generatorLimit: since.generatorLimit,
+      generator: measured ? since.generator : undefined,
+      generatorLimit: measured ? since.generatorLimit : undefined,
       firstIntervalMs,
       limitedSeconds: [...limited.keys()].filter((index) => index >= step.firstInterval).length,
+      unmeasured: !measured,
       loadArms: since.arms,
     };
   }

@@ -28,7 +28,7 @@ describe('a canary failing every request', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain('PROMOTE');
     expect(run.stdout).toMatch(
-      /ROLLBACK: step \d \(\d+%\).*canary p99 .* exceeds 50 ms; \d+ of \d+ canary requests failed without a response/,
+      /ROLLBACK: step 1 \(\d+%\).*canary p99 .* exceeds 50 ms; \d+ of \d+ canary requests failed without a response/,
     );
     expect(run.stdout).toMatch(/score 0\/10/);
     expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);

@@ -86,14 +86,12 @@ async function waitForScrapes(p: Daemon, n: number): Promise<void> {
 
 const ERROR_RATIO = `sum(rate(demo_http_requests_total{instance="{{target}}",code=~"5.."}[{{window}}])) / sum(rate(demo_http_requests_total{instance="{{target}}"}[{{window}}]))`;
 
-// A step may run on to 6 s: at 300/s and 50 % a 3 s step has 450 canary samples, and a p99 bound
-// needs about 300; with two seconds left out as generator-limited on a busy machine, 150 were
-// left and the step ended inconclusive (a CI run, where the test had to promote).
 /**
- * A step may run on to 9 s, not 6: the load runs in this file's own process, and in a CI run
- * beside the timed files 3 of a 50 % step's 6 seconds were generator-limited (left out, as they
- * must be), which left 300 canary samples where p99's bound needed about 344: the step ended
- * inconclusive. Only a step still undecided runs on.
+ * A scenario against `canary`. A step may run on to 9 s: at 300/s and 50 % a 3 s step has 450
+ * canary samples, and a p99 bound needs about 300. The load runs in this file's own process, and
+ * beside the timed files seconds are left out as generator-limited, as they must be: at 3 s
+ * longest two of them left 150 samples, at 6 s three left 300 where ~344 were needed (two CI
+ * runs; each step ended inconclusive). Only a step still undecided runs on.
  */
 function scenarioFor(canary: RunningService, extra: string, steps = '[10, 50]', base = baseline): RunScenario {
   return loadScenario(

@@ -2,11 +2,10 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NginxRouter } from '../../src/canary/routers/nginx.js';
 import { journalState, readJournal } from '../../src/session/journal.js';
-import { type CliRun, runCli, startCli } from '../helpers/cli.js';
+import { type CliRun, runCli, startCli, whileRunning } from '../helpers/cli.js';
 import { startNginx, type TestNginx } from '../helpers/nginx.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -104,10 +103,12 @@ async function stderrUntil(child: ReturnType<typeof startCli>['child'], pattern:
  */
 async function midStep1(cli: ReturnType<typeof startCli>): Promise<string> {
   const seen = await stderrUntil(cli.child, /step 1: 10% canary/);
-  for (let i = 0; !canary.seen.some((r) => r.url === '/api'); i++) {
-    if (i >= 500 || cli.child.exitCode !== null) throw new Error(`no canary request 10 s into step 1:\n${seen}`);
-    await sleep(20);
-  }
+  await whileRunning(
+    canary.arrival((r) => r.url === '/api'),
+    cli.child,
+    10_000,
+    () => `no canary request 10 s into step 1:\n${seen}`,
+  );
   return seen;
 }
 

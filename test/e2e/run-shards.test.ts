@@ -8,9 +8,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type StartedCli, startCli } from '../helpers/cli.js';
+import { runCli, type StartedCli, startCli, whileRunning } from '../helpers/cli.js';
 import { nginxRouterYaml, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { childrenOf, gone } from '../helpers/processes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -51,20 +50,21 @@ const canaryInUpstream = () => readFileSync(nginx.upstreamFile, 'utf8').includes
 const out = () => join(dir, 'out');
 
 /** Requests of the scenario's load (/api) either service has had: not nginx's or the router's checks (/). */
-const loadRequests = () => [...baseline.seen, ...canary.seen].filter((r) => r.url === '/api').length;
-
 /**
  * Resolve once step 1 is under way: its weight announced and the shards' load reaching the
  * services (the shards start only once the weight is applied). Waiting for the step's first
  * progress line ("1s/") instead took a second more.
  */
 async function midStep1(run: StartedCli): Promise<void> {
-  const before = loadRequests();
+  const from = [baseline.seen.length, canary.seen.length] as const;
   const seen = await run.stderrUntil(/step 1: 10% canary/);
-  for (let i = 0; loadRequests() === before; i++) {
-    if (i >= 750 || run.child.exitCode !== null) throw new Error(`no request 15 s into step 1:\n${seen}`);
-    await sleep(20);
-  }
+  const isLoad = (r: { url: string }) => r.url === '/api';
+  await whileRunning(
+    Promise.race([baseline.arrival(isLoad, from[0]), canary.arrival(isLoad, from[1])]),
+    run.child,
+    15_000,
+    () => `no request 15 s into step 1:\n${seen}`,
+  );
 }
 
 describe('canary-gate run --shards', () => {

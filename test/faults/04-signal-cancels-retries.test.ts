@@ -56,6 +56,7 @@ async function startWebhook(): Promise<TestServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     seen: [],
+    arrival: () => Promise.reject(new Error('this webhook keeps no requests')),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,7 @@
 /** Runs the built CLI (bin/canary-gate.js → dist/) as a child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { CliIO } from '../../src/cli/io.js';
 
@@ -78,4 +80,27 @@ export function captureIO(overrides: Partial<CliIO> = {}) {
     ...overrides,
   };
   return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+/** Resolve with `event`, or fail with `why()` once `child` has exited or `ms` have passed without it. */
+export async function whileRunning<T>(
+  event: Promise<T>,
+  child: ChildProcess,
+  ms: number,
+  why: () => string,
+): Promise<T> {
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(why());
+  const over = new AbortController();
+  const fail = (): never => {
+    throw new Error(why());
+  };
+  try {
+    return await Promise.race([
+      event,
+      once(child, 'exit', { signal: over.signal }).then(fail),
+      sleep(ms, undefined, { signal: over.signal }).then(fail),
+    ]);
+  } finally {
+    over.abort();
+  }
 }

@@ -23,15 +23,29 @@ export interface TestServer {
   url: string;
   port: number;
   /** Requests seen, in arrival order (method, url, headers). */
-  seen: { method: string; url: string; headers: IncomingMessage['headers'] }[];
+  seen: SeenRequest[];
+  /** Resolves at the first request from `seen[from]` on (already seen or still to come) that `match` accepts. */
+  arrival: (match: (r: SeenRequest) => boolean, from?: number) => Promise<SeenRequest>;
   close: () => Promise<void>;
+}
+
+/** One request a test server saw. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
 }
 
 /** Start a server whose replies come from `script` (default: 200 "ok" at once). */
 export async function startTestServer(script: (req: IncomingMessage) => Reply = () => ({})): Promise<TestServer> {
   const seen: TestServer['seen'] = [];
+  let waiters: { match: (r: SeenRequest) => boolean; resolve: (r: SeenRequest) => void }[] = [];
   const server: Server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
+    seen.push(request);
+    const met = waiters.filter((w) => w.match(request));
+    waiters = waiters.filter((w) => !met.includes(w));
+    for (const w of met) w.resolve(request);
     req.resume();
     const reply = script(req);
     if (reply.hang) return;
@@ -51,7 +65,11 @@ export async function startTestServer(script: (req: IncomingMessage) => Reply = 
     if (reply.delayMs) setTimeout(send, reply.delayMs);
     else send();
   });
-  return { ...(await listenOnLoopback(server)), seen };
+  const arrival: TestServer['arrival'] = (match, from = 0) => {
+    const earlier = seen.slice(from).find(match);
+    return earlier ? Promise.resolve(earlier) : new Promise((resolve) => waiters.push({ match, resolve }));
+  };
+  return { ...(await listenOnLoopback(server)), seen, arrival };
 }
 
 /** A test server listening on 127.0.0.1 (port 0, keep-alive held a minute): its URL, port and close. */

@@ -199,22 +199,23 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       let looks = 0;
       let measured: StepLook | undefined;
       let verdict: StepVerdict | undefined;
+      let secondsSeen = load.secondsClosed;
       for (;;) {
         await waitUntil(stepStartMs + elapsedMs, o.signal, load.done);
-        if (o.signal?.aborted) break;
-        measured = await load.look(mark);
-        const finalLook = elapsedMs >= maxMs - 1;
-        // A last look before any second of the step has closed (a short first step while the
-        // load's thread starts) would leave the whole step to the inconclusive policy: wait for
-        // its first second, within UNMEASURED_GRACE_MS, and look again.
-        if (finalLook && measured.unmeasured) {
+        // A look with no second closed since the last one (or since the mark) has nothing new to
+        // judge: the process was stalled while the step's clock ran on (a CI run spent a 1 s
+        // step's three extensions within 1.4 s that way, on one second of load), or the load's
+        // thread is still starting. Wait for a second first, within UNMEASURED_GRACE_MS.
+        if (load.secondsClosed === secondsSeen) {
           await Promise.race([
             load.nextSecond(),
             waitUntil(performance.now() + UNMEASURED_GRACE_MS, o.signal, load.done),
           ]);
-          if (o.signal?.aborted) break;
-          measured = await load.look(mark);
         }
+        if (o.signal?.aborted) break;
+        secondsSeen = load.secondsClosed;
+        measured = await load.look(mark);
+        const finalLook = elapsedMs >= maxMs - 1;
         looks++;
         const mayPass = elapsedMs >= t.stepDuration - 1;
         const canarySamples = measured.arms.get('canary')?.counters.requests ?? 0;
@@ -359,8 +360,8 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
 
 /** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
 /**
- * Longest a step's last look waits for the step's first closed second (it closes within a second
- * of the load's start, or of the mark; a load thread's start on a busy host took over a second).
+ * Longest a look waits for a second to close since the previous look or the step's mark (one
+ * closes every second; a load thread's start on a busy host took over a second).
  */
 const UNMEASURED_GRACE_MS = 3000;
 

@@ -171,6 +171,7 @@ export class RolloutLoad {
   readonly #warmedUpAtMs: number;
   /** Resolvers of nextSecond(): called once the load's next second has closed and been kept. */
   #secondWaiters: (() => void)[] = [];
+  #secondsClosed = 0;
 
   constructor(o: RolloutLoadOptions) {
     const s = o.scenario;
@@ -194,6 +195,7 @@ export class RolloutLoad {
       offThread: o.generatorThread !== 'this',
       onProgress: (progress) => {
         this.#keepWindows(progress);
+        this.#secondsClosed++;
         for (const resolve of this.#secondWaiters.splice(0)) resolve();
         o.onProgress?.(progress);
       },
@@ -226,6 +228,11 @@ export class RolloutLoad {
     // A mark taken during the warm-up starts at the first measured second.
     const warm = atMs < this.#warmedUpAtMs;
     return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, this.#warmedUpAtMs) };
+  }
+
+  /** Seconds of the load closed so far (each one's windows and generator point kept). */
+  get secondsClosed(): number {
+    return this.#secondsClosed;
   }
 
   /** Resolves when the load's next second has closed (a look then sees it); never if the load has ended. */

@@ -8,6 +8,7 @@ import { journalState, readJournal } from '../../src/session/journal.js';
 import { type CliRun, runCli, startCli, whileRunning } from '../helpers/cli.js';
 import { startNginx, type TestNginx } from '../helpers/nginx.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { whyNot } from '../helpers/why-not.js';
 
 let baseline: TestServer;
 let canary: TestServer;
@@ -269,7 +270,7 @@ describe('canary-gate run (exec router)', () => {
 targets:
   baseline: { url: "${baseline.url}" }
   canary: { url: "${canary.url}" }
-traffic: { rate: 400/s, warmup: 0s, stepDuration: 1s, maxStepDuration: 5s }
+traffic: { rate: 400/s, warmup: 0s, stepDuration: 1s, maxStepDuration: 10s }
 requests: [{ path: /api }]
 steps: [10, 50, 100]
 router:
@@ -286,8 +287,11 @@ hooks:
 `,
     );
     const run = await runCli(['run', file, '--out', join(dir, 'out'), '--json']);
-    expect(run.code).toBe(3);
     const result = JSON.parse(run.stdout);
+    // In one CI run the 10 % step ended in a rollback (exit 1) instead, for a reason not kept: a
+    // step looked at before its first closed second waits for one, and one whose seconds are all
+    // generator-limited may run on to its longest (10 s here, where a step is 1 s planned).
+    expect(run.code, whyNot(result)).toBe(3);
     expect(result.decision).toBe('aborted');
     expect(result.reason).toContain('exec router');
     // 10, then 50 failing three times (two retries), then the reset to 0.

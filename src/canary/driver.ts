@@ -358,13 +358,13 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
   }
 }
 
-/** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
 /**
  * Longest a look waits for a second to close since the previous look or the step's mark (one
  * closes every second; a load thread's start on a busy host took over a second).
  */
 const UNMEASURED_GRACE_MS = 3000;
 
+/** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
 async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
   const ms = atMs - performance.now();
   if (ms <= 0) return;

@@ -77,7 +77,7 @@ export interface StepLook {
 
 /** The detail of GENERATOR_UNMEASURED windows. */
 const NO_SECOND_CLOSED =
-  "no second has closed since the step began: the generator's schedule, CPU and connections are not measured yet";
+  "no second has closed since the step's mark: the generator's schedule, CPU and connections are not measured yet";
 
 /**
  * Why the requests outside a step's whole seconds are the generator's queue too, or undefined:
@@ -254,7 +254,7 @@ export class RolloutLoad {
     // whether the step's latencies are the service's or the generator's queue: a look 2 s into a
     // step on a busy machine once found none (the load thread had started late) and judged a
     // capped generator's queue as the canary's p99. Those requests decide nothing (the driver
-    // waits for a second before a step's last look). The router's own measurer has no queue.
+    // waits for a new second before each look). The router's own measurer has no queue.
     const measured = this.#through !== undefined || since.generatorIntervals.length > 0;
     const windows = new Map<string, ArmWindow[]>();
     if (!this.#through) {

@@ -5,7 +5,6 @@
  * a failed gate, an abort signal, an error — resets the router to 0 % canary before it returns.
  */
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
 import { DECISION_EXIT, type Decision } from '../exit-codes.js';
 import type { ExternalCheck } from '../gates/judge.js';
@@ -13,7 +12,6 @@ import { judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
 import { lookBudget, plannedStepSamples, SPENDING_START, type StepBudget, stepAlpha } from '../gates/spending.js';
 import type { CheckResult, StepVerdict } from '../gates/verdict.js';
-import { spectrumMs } from '../hdr/histogram.js';
 import type { LoadProgress } from '../load/engine.js';
 import { ENGINE_LIMITS } from '../load/plan.js';
 import type { ExternalSource } from '../metrics/external-checks.js';
@@ -22,7 +20,6 @@ import {
   machineFingerprint,
   RUN_RESULT_SCHEMA_VERSION,
   type RunResult,
-  type StepQuality,
   type StepResult,
 } from '../result/run-result.js';
 import type { RunScenario } from '../scenario/schema.js';
@@ -31,6 +28,7 @@ import { preflight } from './preflight.js';
 import { type LoadStarter, RolloutLoad, type StepLook } from './rollout-load.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
+import { stepQuality } from './step-quality.js';
 import type { WeightEntry, WeightJournal } from './weight-journal.js';
 
 /** Something the driver did, for progress displays and logs. */
@@ -201,19 +199,9 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
       let verdict: StepVerdict | undefined;
       let secondsSeen = load.secondsClosed;
       for (;;) {
-        await waitUntil(stepStartMs + elapsedMs, o.signal, load.done);
-        // A look with no second closed since the last one (or since the mark) has nothing new to
-        // judge: the process was stalled while the step's clock ran on (a CI run spent a 1 s
-        // step's three extensions within 1.4 s that way, on one second of load), or the load's
-        // thread is still starting. Wait for a second first, within UNMEASURED_GRACE_MS.
-        if (load.secondsClosed === secondsSeen) {
-          await Promise.race([
-            load.nextSecond(),
-            waitUntil(performance.now() + UNMEASURED_GRACE_MS, o.signal, load.done),
-          ]);
-        }
+        // A look waits for a second closed since the previous one (rollout-load.ts untilLook).
+        secondsSeen = await load.untilLook(stepStartMs + elapsedMs, secondsSeen, o.signal);
         if (o.signal?.aborted) break;
-        secondsSeen = load.secondsClosed;
         measured = await load.look(mark);
         const finalLook = elapsedMs >= maxMs - 1;
         looks++;
@@ -359,33 +347,6 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
 }
 
 /**
- * Longest a look waits for a second to close since the previous look or the step's mark (one
- * closes every second; a load thread's start on a busy host took over a second).
- */
-const UNMEASURED_GRACE_MS = 3000;
-
-/** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
-async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
-  const ms = atMs - performance.now();
-  if (ms <= 0) return;
-  const timer = new AbortController();
-  const onAbort = () => timer.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.race([
-      sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
-      ended.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
-  } finally {
-    timer.abort();
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
  * The load's hard bound: every step at its longest, twice over (looks, external checks and router
  * calls take time between them), plus a minute; the rollout stops it when it ends.
  */
@@ -487,40 +448,6 @@ function stepResult(
     intervals: m.intervals,
     verdict,
     quality: stepQuality(m, verdict),
-  };
-}
-
-/** What the step's evidence stands on: the load's sends, service time, the generator, what was left out. */
-function stepQuality(m: StepLook, verdict: StepVerdict): StepQuality {
-  const arms: StepQuality['arms'] = {};
-  for (const a of m.loadArms) {
-    const service = a.service.totalCount > 0 ? spectrumMs(a.service) : undefined;
-    arms[a.arm] = {
-      sent: a.counters.sent,
-      late: a.counters.late,
-      dropped: a.counters.dropped,
-      serviceMs: service ? { p50: service.p50, p90: service.p90, p99: service.p99, max: service.max } : null,
-    };
-  }
-  const excluded: Record<string, number> = {};
-  for (const w of verdict.excluded ?? []) excluded[w.kind] = (excluded[w.kind] ?? 0) + 1;
-  const g = m.generator;
-  const limit = m.generatorLimit;
-  return {
-    arms,
-    ...(g && limit
-      ? {
-          generator: {
-            cpuPercent: Math.round(g.cpuPercent * 10) / 10,
-            loopDelayP99Ms: Math.round(g.loopDelayP99Ms * 100) / 100,
-            loopDelayMaxMs: Math.round(g.loopDelayMaxMs * 100) / 100,
-            limited: limit.limited,
-            reasons: limit.reasons.map((r) => r.text),
-            limitedSeconds: m.limitedSeconds,
-          },
-        }
-      : {}),
-    excluded,
   };
 }
 

@@ -7,6 +7,7 @@
  * the router measures each arm (no per-arm windows then).
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArmWindow } from '../gates/judge.js';
 import { bucketsOf, subtractBuckets } from '../gates/stats/buckets.js';
 import {
@@ -34,6 +35,12 @@ export const GENERATOR_LIMITED = 'generator-limited';
  * generator's own measurements of them (its schedule, CPU, connections) do not exist yet.
  */
 export const GENERATOR_UNMEASURED = 'generator-unmeasured';
+
+/**
+ * Longest a look waits for a second to close since the previous look or the step's mark (one
+ * closes every second; a load thread's start on a busy host took over a second).
+ */
+export const UNMEASURED_GRACE_MS = 3000;
 
 /** Per-arm windows are dropped past this many seconds per arm (a day-long rollout stays bounded). */
 export const MAX_WINDOWS_PER_ARM = 86_400;
@@ -240,8 +247,29 @@ export class RolloutLoad {
     return new Promise((resolve) => this.#secondWaiters.push(resolve));
   }
 
-  /** Everything measured since the step's mark. */
+  /**
+   * Wait for a look due at `atMs` (performance.now()): until then, and then, when no second has
+   * closed since `seen` (secondsClosed at the previous look or the mark), for the next one within
+   * UNMEASURED_GRACE_MS. Such a look has nothing new to judge: the process was stalled while the
+   * step's clock ran on (a CI run spent a 1 s step's three extensions within 1.4 s that way, on one
+   * second of load), or the load's thread is still starting. Cut short by the signal or the load's
+   * end. Resolves to secondsClosed, the next look's `seen`.
+   */
+  async untilLook(atMs: number, seen: number, signal?: AbortSignal): Promise<number> {
+    await waitUntil(atMs, signal, this.done);
+    if (this.#secondsClosed === seen) {
+      await Promise.race([this.nextSecond(), waitUntil(performance.now() + UNMEASURED_GRACE_MS, signal, this.done)]);
+    }
+    return this.#secondsClosed;
+  }
+
+  /**
+   * Everything measured since the step's mark. The step's windows are read when it is called, so
+   * a step closed as the next one begins (serve moves the weight, then reads the step it ends)
+   * keeps the seconds the next beginStep drops.
+   */
   async look(step: StepMark): Promise<StepLook> {
+    const kept = this.#stepWindows(step);
     const since = await this.#handle.measurementsSince(step.mark);
     const arms = this.#through
       ? new Map(this.#through.measurer.measurements().map((m) => [m.arm, m]))
@@ -258,10 +286,15 @@ export class RolloutLoad {
     const measured = this.#through !== undefined || since.generatorIntervals.length > 0;
     const windows = new Map<string, ArmWindow[]>();
     if (!this.#through) {
-      for (const [arm, byIndex] of this.#windows) {
+      // Seconds closed while the measurements were read join those kept at the call.
+      for (const [arm, byIndex] of this.#stepWindows(step)) {
+        const all = kept.get(arm) ?? new Map<number, ArmWindow>();
+        for (const [index, w] of byIndex) all.set(index, w);
+        kept.set(arm, all);
+      }
+      for (const [arm, byIndex] of kept) {
         const list: ArmWindow[] = [];
         for (const [index, w] of byIndex) {
-          if (index < step.firstInterval) continue;
           const why = limited.get(index);
           list.push(why === undefined ? w : { ...w, excluded: { kind: GENERATOR_LIMITED, detail: why } });
         }
@@ -304,6 +337,15 @@ export class RolloutLoad {
     };
   }
 
+  /** Each arm's windows of the step so far, by interval index. */
+  #stepWindows(step: StepMark): Map<string, Map<number, ArmWindow>> {
+    const out = new Map<string, Map<number, ArmWindow>>();
+    for (const [arm, byIndex] of this.#windows) {
+      out.set(arm, new Map([...byIndex].filter(([index]) => index >= step.firstInterval)));
+    }
+    return out;
+  }
+
   /** Drop a step's mark. */
   endStep(step: StepMark): void {
     this.#handle.forget(step.mark);
@@ -332,5 +374,26 @@ export class RolloutLoad {
         errors: sample.errors,
       });
     }
+  }
+}
+
+/** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
+async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
+  const ms = atMs - performance.now();
+  if (ms <= 0) return;
+  const timer = new AbortController();
+  const onAbort = () => timer.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([
+      sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
+      ended.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+  } finally {
+    timer.abort();
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -1,16 +1,18 @@
 /**
- * The SessionRunner on the engine's continuous load (#15 startLoad) and the judge that decides on
- * evidence both ways (#16): one load per session, started at the first step and kept running —
- * same connections, no warm-up after the first — while the controller moves the weight
- * (setWeights). Each step is a mark; each look reads the exact measurements since it, with the
- * per-second windows (generator-limited ones marked), and spends the step's budgets
- * (spending.ts lookBudget). The probe load never pauses: after a verdict it keeps the step's
+ * The SessionRunner on the rollout's own continuous load (canary/rollout-load.ts) and the judge
+ * that decides on evidence both ways: one load per session, started at the first step and kept
+ * running — same connections, no warm-up after the first — while the controller moves the weight.
+ * Each step is a mark; each look waits for a second closed since the previous one, reads the
+ * exact measurements since the mark with the per-second windows and what the generator's queue
+ * leaves out (as a rollout's look does), and spends the step's budgets (spending.ts lookBudget). The probe load never pauses: after a verdict it keeps the step's
  * weight until the controller moves it. At a step whose baseline arm carries too little (100 %),
  * relative checks use the pooled baseline of every earlier step of the session (pool.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
-import { type ArmStepMeasurements, DEFAULT_BETA, judgeStep } from '../gates/judge.js';
+import { performance } from 'node:perf_hooks';
+import { type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
+import { RolloutLoad, type StepLook, type StepMark } from '../canary/rollout-load.js';
+import { stepQuality } from '../canary/step-quality.js';
+import { DEFAULT_BETA, judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
 import {
   lookBudget,
@@ -21,29 +23,23 @@ import {
   stepAlpha,
 } from '../gates/spending.js';
 import type { StepVerdict } from '../gates/verdict.js';
-import type { ArmWindow } from '../gates/windows.js';
-import { type LoadHandle, type LoadMark, type LoadWindow, startLoad } from '../load/engine.js';
-import type { IntervalPoint } from '../load/interval-series.js';
-import { ENGINE_LIMITS, type LoadPlan } from '../load/plan.js';
+import { ENGINE_LIMITS } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
-import { scenarioLoadPlan } from '../load/scenario-plan.js';
 import { externalSource } from '../metrics/external-checks.js';
 import type { StepResult } from '../result/run-result.js';
 import type { CanaryScenario } from '../scenario/schema.js';
 import type { MeasuredStep, RunnerHooks, SessionRunner, SessionRunnerFactory, StepReport } from './runner.js';
-import { WindowCollector } from './windows.js';
 
 /** The longest a session's load may run when the caller gives no bound (the engine's own limit is a day). */
 export const DEFAULT_LOAD_BOUND_MS = 4 * 3600_000;
 
-/** The session's one load and its windows. */
+/** The session's one load. */
 interface LiveLoad {
-  handle: LoadHandle;
-  windows: WindowCollector;
-  /** Where measuring starts on the load's clock (after the warm-up), ms. */
-  measuringFromMs: number;
+  load: RolloutLoad;
   /** performance.now() when the load started. */
   startedAt: number;
+  /** Set once the load has ended (its bound, a failed step, the session's stop). */
+  ended: boolean;
 }
 
 interface LiveStep {
@@ -52,9 +48,9 @@ interface LiveStep {
   controller: AbortController;
   /** The looks; resolves when the step is decided or cut short. */
   looks: Promise<void>;
-  mark?: LoadMark;
-  /** The measurement the verdict was given on, kept as the step's record. */
-  judged?: { window: LoadWindow; windows: Map<string, ArmWindow[]>; verdict: StepVerdict; endMs: number };
+  mark?: StepMark;
+  /** The look the verdict was given on, kept as the step's record. */
+  judged?: { look: StepLook; verdict: StepVerdict };
   verdict?: StepVerdict;
   /** Recorded already (a step is recorded once). */
   closed?: boolean;
@@ -66,6 +62,11 @@ export interface LiveRunnerOptions {
   loadBoundMs?: number;
   /** Baseline arms of earlier steps measured elsewhere (judge --step --session), for the pooled baseline. */
   pool?: readonly PoolPart[];
+  /**
+   * Where the generator runs: its own worker thread (default), or this thread, for a test that
+   * must starve the generator with a hog on its own thread.
+   */
+  generatorThread?: 'worker' | 'this';
 }
 
 /** Makes continuous-load runners. */
@@ -77,6 +78,7 @@ class LiveSessionRunner implements SessionRunner {
   readonly #scenario: CanaryScenario;
   readonly #hooks: RunnerHooks;
   readonly #loadBoundMs: number;
+  readonly #generatorThread: LiveRunnerOptions['generatorThread'];
   readonly #external;
   readonly #finished: MeasuredStep[] = [];
   readonly #pool: PoolPart[] = [];
@@ -96,6 +98,7 @@ class LiveSessionRunner implements SessionRunner {
       options.loadBoundMs ?? DEFAULT_LOAD_BOUND_MS,
       ENGINE_LIMITS.maxDurationMs - scenario.traffic.warmup,
     );
+    this.#generatorThread = options.generatorThread;
     this.#pool.push(...(options.pool ?? []));
     this.#external = externalSource(scenario);
   }
@@ -108,15 +111,15 @@ class LiveSessionRunner implements SessionRunner {
       // Read where the previous step stands before its weight changes.
       this.#closeStep(previous);
     }
-    const load = this.#ensureLoad(weight);
-    if (previous) load.handle.setWeights(this.#weights(weight));
+    const live = this.#ensureLoad(weight);
+    live.load.setWeight(weight);
     const step: LiveStep = {
       report: { index, weight, status: 'measuring', looks: 0 },
       controller: new AbortController(),
       looks: Promise.resolve(),
     };
     this.#current = step;
-    step.looks = this.#look(step).finally(() => this.#notify());
+    step.looks = this.#look(step, live).finally(() => this.#notify());
     this.#notify();
   }
 
@@ -157,7 +160,7 @@ class LiveSessionRunner implements SessionRunner {
     }
     await this.#recording;
     await this.#current?.looks;
-    await this.#load?.handle.stop();
+    await this.#load?.load.stop().catch(() => undefined);
     this.#notify();
   }
 
@@ -169,46 +172,44 @@ class LiveSessionRunner implements SessionRunner {
     for (const waiter of [...this.#waiters]) waiter();
   }
 
-  #weights(weight: number): Record<string, number> {
-    return this.#scenario.targets.baseline ? { baseline: 100 - weight, canary: weight } : { canary: 100 };
-  }
-
-  /** The session's one load, started at the first step's weight. */
+  /**
+   * The session's one load, started at the first step's weight: the rollout's own (RolloutLoad),
+   * so a look leaves out what a rollout's would (the seconds the generator fell behind in, the
+   * requests outside whole seconds when its edge did, a step no second of which has closed) and
+   * the generator runs on its own thread, apart from the looks.
+   */
   #ensureLoad(weight: number): LiveLoad {
     if (this.#load) return this.#load;
-    const s = this.#scenario;
-    const weights = this.#weights(weight);
-    const targets: LoadPlan['targets'] = [{ arm: 'canary', url: s.targets.canary.url, weight: weights.canary ?? 100 }];
-    if (s.targets.baseline)
-      targets.unshift({ arm: 'baseline', url: s.targets.baseline.url, weight: weights.baseline ?? 0 });
-    const warmupMs = s.traffic.warmup;
-    const windows = new WindowCollector(warmupMs);
-    const handle = startLoad(scenarioLoadPlan(s, targets, this.#loadBoundMs, warmupMs), {
+    const load = new RolloutLoad({
+      scenario: this.#scenario,
+      firstWeight: weight,
+      durationMs: this.#loadBoundMs,
       signal: this.#stopping.signal,
-      onProgress: (p) => windows.add(p),
+      ...(this.#generatorThread ? { generatorThread: this.#generatorThread } : {}),
     });
+    const live: LiveLoad = { load, startedAt: performance.now(), ended: false };
     // A load that ends on its own (its bound) leaves the step measuring: the session's deadlines close it.
-    handle.done.catch(() => undefined);
+    const ended = (): void => {
+      live.ended = true;
+    };
+    load.done.then(ended, ended);
     this.#hooks.onLoadStart();
-    this.#load = { handle, windows, measuringFromMs: warmupMs, startedAt: performance.now() };
-    return this.#load;
+    this.#load = live;
+    return live;
   }
 
-  async #look(step: LiveStep): Promise<void> {
-    const load = this.#load;
-    if (!load) return;
+  async #look(step: LiveStep, live: LiveLoad): Promise<void> {
+    const { load } = live;
     const { report, controller } = step;
     const signal = controller.signal;
     const t = this.#scenario.traffic;
     const { statistics, checks, weights, passScore } = this.#scenario.gates;
     const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
     const lookEveryMs = Math.min(t.minStepDuration ?? t.stepDuration, t.stepDuration);
+    // The first step starts measuring after the load's warm-up (the mark's fromMs); later steps at once.
+    const mark = load.beginStep();
+    step.mark = mark;
     try {
-      // The first step starts measuring after the load's warm-up; later steps at once.
-      const warm = load.measuringFromMs - (performance.now() - load.startedAt);
-      if (warm > 0) await sleep(warm, undefined, { signal });
-      step.mark = load.handle.mark();
-      const rate = t.rate;
       const budget = (canaryPerSec: number): StepBudget => ({
         alpha: stepAlpha(statistics.alpha, this.#scenario.steps.length),
         // statistics.beta joins the schema with #16 phase 2; until then the judge's default.
@@ -218,38 +219,39 @@ class LiveSessionRunner implements SessionRunner {
       });
       let state: SpendingState = SPENDING_START;
       let nextLookMs = lookEveryMs;
+      let seen = load.secondsClosed;
       for (;;) {
-        const waitMs = nextLookMs - (performance.now() - load.startedAt - step.mark.atMs);
-        if (waitMs > 0) await sleep(waitMs, undefined, { signal });
-        const window = await load.handle.measurementsSince(step.mark);
+        seen = await load.untilLook(mark.fromMs + nextLookMs, seen, signal);
         if (signal.aborted) return;
-        const endMs = step.mark.atMs + window.durationMs;
-        const mayPass = window.durationMs >= t.stepDuration - 1;
-        const finalLook = window.durationMs >= maxMs - 1;
-        const arms = new Map(window.arms.map((a) => [a.arm, a]));
-        const windows = new Map(
-          window.arms.map((a) => [a.arm, load.windows.between(a.arm, step.mark?.atMs ?? 0, endMs)]),
-        );
-        const canary = arms.get('canary') ?? emptyArm('canary', this.#scenario.targets.canary.url);
+        if (live.ended) {
+          report.verdict = unjudged('the probe load ended (its bound) before the step was decided');
+          return;
+        }
+        const look = await load.look(mark);
+        if (signal.aborted) return;
+        const mayPass = look.durationMs >= t.stepDuration - 1;
+        const finalLook = look.durationMs >= maxMs - 1;
+        const canary = look.arms.get('canary') ?? emptyArm('canary', this.#scenario.targets.canary.url);
         // A closed-model scenario has no rate: plan the step's samples at the rate it runs at.
-        const perSec = rate ?? (window.total.counters.requests / Math.max(1, window.durationMs)) * 1000;
-        const look = lookBudget(budget(perSec), state, canary.counters.requests, mayPass, finalLook);
-        state = look.state;
+        const sent = [...look.arms.values()].reduce((n, a) => n + a.counters.requests, 0);
+        const perSec = t.rate ?? (sent / Math.max(1, look.durationMs)) * 1000;
+        const spend = lookBudget(budget(perSec), state, canary.counters.requests, mayPass, finalLook);
+        state = spend.state;
         const external = this.#external
-          ? await this.#external({ index: report.index, weight: report.weight, windowMs: window.durationMs, signal })
+          ? await this.#external({ index: report.index, weight: report.weight, windowMs: look.durationMs, signal })
           : undefined;
         if (signal.aborted) return;
-        const baseline = this.#baselineFor(arms.get('baseline'), windows.get('baseline'), window.durationMs);
+        const baseline = this.#baselineFor(look);
         const verdict = judgeStep({
-          canary: withWindows(judgeArm(canary, window.durationMs), windows.get('canary')),
+          canary: judgeArm(canary, look.durationMs, look.windows.get('canary')),
           ...(baseline ? { baseline } : {}),
           ...(external ? { external } : {}),
           checks,
           statistics,
           weights,
           passScore,
-          alpha: look.alpha,
-          beta: look.beta,
+          alpha: spend.alpha,
+          beta: spend.beta,
           mayPass,
           finalLook,
           timeoutMs: t.timeout,
@@ -258,7 +260,7 @@ class LiveSessionRunner implements SessionRunner {
         report.verdict = verdict;
         step.verdict = verdict;
         if (verdict.decision !== 'extend') {
-          step.judged = { window, windows, verdict, endMs };
+          step.judged = { look, verdict };
           report.status = verdict.decision === 'rollback' ? 'fail' : 'pass';
           this.#hooks.onDecided(report);
           // A failed step stays failed and the controller rolls back next: probing the canary
@@ -267,7 +269,7 @@ class LiveSessionRunner implements SessionRunner {
           return;
         }
         this.#notify();
-        nextLookMs = Math.min(maxMs, nextLookMs + (window.durationMs < t.stepDuration ? lookEveryMs : t.stepDuration));
+        nextLookMs = Math.min(maxMs, nextLookMs + (look.durationMs < t.stepDuration ? lookEveryMs : t.stepDuration));
       }
     } catch (error) {
       // Cut short (the weight moved, the session stops) or the load ended under it: nothing to judge.
@@ -277,113 +279,81 @@ class LiveSessionRunner implements SessionRunner {
   }
 
   /** The live baseline when it carries enough, else the earlier steps' baselines pooled. */
-  #baselineFor(
-    arm: ArmMeasurements | undefined,
-    windows: ArmWindow[] | undefined,
-    durationMs: number,
-  ): ArmStepMeasurements | undefined {
+  #baselineFor(look: StepLook): ArmStepMeasurements | undefined {
     const { minSamples } = this.#scenario.gates.statistics;
-    if (arm && arm.counters.requests >= minSamples) return withWindows(judgeArm(arm, durationMs), windows);
+    const arm = look.arms.get('baseline');
+    if (arm && arm.counters.requests >= minSamples) {
+      return judgeArm(arm, look.durationMs, look.windows.get('baseline'));
+    }
     return poolBaseline(this.#pool);
   }
 
   /**
-   * Record a step that ends (the weight moves on, or the session stops): the measurement its
-   * verdict was given on, or, when it was never decided, what it measured until now. Its
-   * baseline arm joins the pool for a later step without a live baseline.
+   * Record a step that ends (the weight moves on, or the session stops): the look its verdict was
+   * given on, or, when it was never decided, what it measured until now. Its baseline arm joins
+   * the pool for a later step without a live baseline.
    */
   #closeStep(step: LiveStep): void {
     if (step.closed) return;
     step.closed = true;
-    const load = this.#load;
+    const live = this.#load;
     const mark = step.mark;
-    if (!load || !mark) {
-      this.#record(step, undefined);
+    if (!live || !mark) {
+      this.#record(step, undefined, 0);
       return;
     }
-    const judged = step.judged;
-    const reading = judged
-      ? Promise.resolve(judged)
-      : load.handle
-          .measurementsSince(mark)
-          .then((window) => {
-            const endMs = mark.atMs + window.durationMs;
-            const windows = new Map(window.arms.map((a) => [a.arm, load.windows.between(a.arm, mark.atMs, endMs)]));
-            return { window, windows, verdict: step.verdict, endMs };
-          })
-          .catch(() => undefined);
+    // Called before the next step's mark: look() reads the step's seconds now, before that drops them.
+    const reading: Promise<StepLook | undefined> = step.judged
+      ? Promise.resolve(step.judged.look)
+      : live.load.look(mark).catch(() => undefined);
     this.#recording = this.#recording.then(async () => {
-      const measured = await reading;
+      const look = await reading;
       await step.looks;
-      this.#record(step, measured);
-      load.handle.forget(mark);
-      load.windows.dropBefore(measured?.endMs ?? mark.atMs);
+      this.#record(step, look, mark.fromMs - live.startedAt);
+      live.load.endStep(mark);
     });
   }
 
   /** Record `step` and stop the load under it; a later step starts a new one. */
   #stopLoad(step: LiveStep): void {
     this.#closeStep(step);
-    const load = this.#load;
+    const live = this.#load;
     this.#load = undefined;
-    if (load) this.#recording = this.#recording.then(async () => void (await load.handle.stop()));
+    if (live) this.#recording = this.#recording.then(async () => void (await live.load.stop().catch(() => undefined)));
   }
 
-  #record(
-    step: LiveStep,
-    measured: { window: LoadWindow; windows: Map<string, ArmWindow[]>; endMs: number } | undefined,
-  ): void {
+  #record(step: LiveStep, look: StepLook | undefined, startedAtMs: number): void {
     const { report } = step;
     const verdict =
       step.judged?.verdict ?? step.verdict ?? unjudged('not judged: the weight moved on before the first look');
     const arms: StepResult['arms'] = {};
     let canary: ArmMeasurements | undefined;
-    const durationMs = measured?.window.durationMs ?? 0;
-    for (const a of measured?.window.arms ?? []) {
-      arms[a.arm] = encodeArm(a, this.#scenario.tracing?.urlTemplate);
-      if (a.arm === 'canary') canary = a;
-      if (a.arm === 'baseline' && a.counters.requests > 0) {
+    for (const [name, a] of look?.arms ?? []) {
+      arms[name] = encodeArm(a, this.#scenario.tracing?.urlTemplate);
+      if (name === 'canary') canary = a;
+      if (name === 'baseline' && a.counters.requests > 0 && look) {
         this.#pool.push({
           step: report.index + 1,
-          arm: withWindows(judgeArm(a, durationMs), measured?.windows.get('baseline')),
+          arm: judgeArm(a, look.durationMs, look.windows.get('baseline')),
           ...(verdict.excluded ? { excluded: verdict.excluded } : {}),
         });
       }
     }
-    const startedAtMs = step.mark?.atMs ?? 0;
     this.#finished.push({
       result: {
         index: report.index,
         weight: report.weight,
         startedAtMs: Math.round(startedAtMs),
-        durationMs: Math.round(durationMs),
+        durationMs: Math.round(look?.durationMs ?? 0),
         extensions: Math.max(0, report.looks - 1),
         arms,
-        intervals: measured ? this.#intervals(startedAtMs, measured.endMs) : {},
+        intervals: look?.intervals ?? {},
         verdict,
+        ...(look ? { quality: stepQuality(look, verdict) } : {}),
       },
       ...(canary ? { canary } : {}),
     });
   }
-
-  /** The per-second points of [fromMs, toMs) on the load's clock, ms from the step's start. */
-  #intervals(fromMs: number, toMs: number): Record<string, IntervalPoint[]> {
-    const load = this.#load;
-    if (!load) return {};
-    const out: Record<string, IntervalPoint[]> = {};
-    const offset = load.measuringFromMs;
-    for (const [arm, points] of Object.entries(load.handle.intervals().arms)) {
-      out[arm] = points
-        .filter((p) => p.startMs + offset >= fromMs - 1 && p.startMs + offset < toMs)
-        .map((p) => ({ ...p, startMs: Math.round(p.startMs + offset - fromMs) }));
-    }
-    return out;
-  }
-}
-
-/** The judge's arm with its windows, when there are any. */
-function withWindows(arm: ArmStepMeasurements, windows: ArmWindow[] | undefined): ArmStepMeasurements {
-  return windows && windows.length > 0 ? { ...arm, windows } : arm;
 }
 
 /** The verdict stored for a step that was never judged. */

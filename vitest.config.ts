@@ -82,6 +82,10 @@ const TIMED = [
   // windows are asserted: at nice 10 (and 5) a starved generator closed a step on a
   // generator-limited remainder, 2 of 7 CI runs (which the test now accepts, marked excluded).
   'test/integration/canary/rollout-load.test.ts',
+  // serve's probe load runs in the serve child at the file's priority: at nice 5 beside the timed
+  // files, every second of a healthy walk's 10 % step was generator-limited in a CI run (left out,
+  // as it must be since serve's looks follow the rollout's rules) and the step ended inconclusive.
+  'test/e2e/serve-controllers.test.ts',
 ];
 
 const shared = {

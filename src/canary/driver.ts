@@ -10,7 +10,7 @@ import { DECISION_EXIT, type Decision } from '../exit-codes.js';
 import type { ExternalCheck } from '../gates/judge.js';
 import { judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
-import { lookBudget, plannedStepSamples, SPENDING_START, type StepBudget, stepAlpha } from '../gates/spending.js';
+import { lookBudget, SPENDING_START } from '../gates/spending.js';
 import type { CheckResult, StepVerdict } from '../gates/verdict.js';
 import type { LoadProgress } from '../load/engine.js';
 import { ENGINE_LIMITS } from '../load/plan.js';
@@ -28,6 +28,7 @@ import { preflight } from './preflight.js';
 import { type LoadStarter, RolloutLoad, type StepLook } from './rollout-load.js';
 import type { Router } from './routers/router.js';
 import { runArgv } from './routers/run-argv.js';
+import { stepBudget } from './step-budget.js';
 import { stepQuality } from './step-quality.js';
 import type { WeightEntry, WeightJournal } from './weight-journal.js';
 
@@ -352,31 +353,6 @@ async function runHook(name: string, argv: string[], emit: (e: DriverEvent) => v
  */
 export function rolloutBoundMs(steps: number, maxStepMs: number, warmupMs: number): number {
   return Math.min(ENGINE_LIMITS.maxDurationMs - warmupMs, 2 * steps * maxStepMs + 60_000);
-}
-
-/**
- * A step's budgets: alpha and beta spent over the canary samples the step plans (rate × weight ×
- * stepDuration) and its extensions. A closed model has no rate: the plan is the rate seen so far.
- */
-function stepBudget(scenario: RunScenario, weight: number): (samples: number, elapsedMs: number) => StepBudget {
-  const t = scenario.traffic;
-  const { statistics } = scenario.gates;
-  const maxMs = Math.max(t.maxStepDuration ?? t.stepDuration, t.stepDuration);
-  const base = { alpha: stepAlpha(statistics.alpha, scenario.steps.length), beta: statistics.beta };
-  if (t.rate !== undefined) {
-    const planned = plannedStepSamples(t.rate, weight, t.stepDuration).canary;
-    const most = plannedStepSamples(t.rate, weight, maxMs).canary;
-    return () => ({ ...base, plannedSamples: planned, maxSamples: most });
-  }
-  let fixed: StepBudget | undefined;
-  return (samples, elapsedMs) => {
-    fixed ??= {
-      ...base,
-      plannedSamples: Math.max(1, Math.round((samples * t.stepDuration) / Math.max(1, elapsedMs))),
-      maxSamples: Math.max(1, Math.round((samples * maxMs) / Math.max(1, elapsedMs))),
-    };
-    return fixed;
-  };
 }
 
 /**

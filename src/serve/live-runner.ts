@@ -11,17 +11,11 @@
 import { performance } from 'node:perf_hooks';
 import { type ArmStepMeasurements, emptyArm, encodeArm, judgeArm } from '../arm/arm.js';
 import { RolloutLoad, type StepLook, type StepMark } from '../canary/rollout-load.js';
+import { stepBudget } from '../canary/step-budget.js';
 import { stepQuality } from '../canary/step-quality.js';
-import { DEFAULT_BETA, judgeStep } from '../gates/judge.js';
+import { judgeStep } from '../gates/judge.js';
 import { type PoolPart, poolBaseline } from '../gates/pool.js';
-import {
-  lookBudget,
-  plannedStepSamples,
-  SPENDING_START,
-  type SpendingState,
-  type StepBudget,
-  stepAlpha,
-} from '../gates/spending.js';
+import { lookBudget, SPENDING_START, type SpendingState } from '../gates/spending.js';
 import type { StepVerdict } from '../gates/verdict.js';
 import { ENGINE_LIMITS } from '../load/plan.js';
 import type { ArmMeasurements } from '../load/recorder.js';
@@ -210,13 +204,7 @@ class LiveSessionRunner implements SessionRunner {
     const mark = load.beginStep();
     step.mark = mark;
     try {
-      const budget = (canaryPerSec: number): StepBudget => ({
-        alpha: stepAlpha(statistics.alpha, this.#scenario.steps.length),
-        // statistics.beta joins the schema with #16 phase 2; until then the judge's default.
-        beta: (statistics as { beta?: number }).beta ?? DEFAULT_BETA,
-        plannedSamples: Math.max(1, plannedStepSamples(canaryPerSec, report.weight, t.stepDuration).canary),
-        maxSamples: Math.max(1, plannedStepSamples(canaryPerSec, report.weight, maxMs).canary),
-      });
+      const budget = stepBudget(this.#scenario, report.weight);
       let state: SpendingState = SPENDING_START;
       let nextLookMs = lookEveryMs;
       let seen = load.secondsClosed;
@@ -232,10 +220,8 @@ class LiveSessionRunner implements SessionRunner {
         const mayPass = look.durationMs >= t.stepDuration - 1;
         const finalLook = look.durationMs >= maxMs - 1;
         const canary = look.arms.get('canary') ?? emptyArm('canary', this.#scenario.targets.canary.url);
-        // A closed-model scenario has no rate: plan the step's samples at the rate it runs at.
-        const sent = [...look.arms.values()].reduce((n, a) => n + a.counters.requests, 0);
-        const perSec = t.rate ?? (sent / Math.max(1, look.durationMs)) * 1000;
-        const spend = lookBudget(budget(perSec), state, canary.counters.requests, mayPass, finalLook);
+        const samples = canary.counters.requests;
+        const spend = lookBudget(budget(samples, look.durationMs), state, samples, mayPass, finalLook);
         state = spend.state;
         const external = this.#external
           ? await this.#external({ index: report.index, weight: report.weight, windowMs: look.durationMs, signal })

@@ -283,9 +283,11 @@ describe('PromQL checks through a real Prometheus', () => {
 `;
 
   // Three groups of load checks that the failing canary passes: a PromQL check must still win.
+  // p90, not p99: its bound passes on ~30 samples where p99's needs ~485 (a CI run left 449 of
+  // a 50 % step's after its generator-limited seconds, and the step ended inconclusive).
   const lenientGates = `gates:
   checks:
-    - { metric: p99, max: 1s }
+    - { metric: p90, max: 1s }
     - { metric: errorRate, max: 50% }
     - { metric: throughput, min: 1/s }
 `;

@@ -25,6 +25,15 @@ import { type ShardPlanFile, shardSlice } from './split.js';
 /** Longest a shard waits for its start time, ms: a start further away is a mistake, not a plan. */
 export const MAX_START_WAIT_MS = 10 * 60_000;
 
+/**
+ * A shard whose schedule starts later than this after the shards' common start (ms, or 5 % of its
+ * measured duration when that is longer) is generator-limited: every send it makes is that far
+ * behind the common schedule, so the shards never offered the planned rate together over the
+ * first and last stretch of the load. A capacity step of 600 ms once passed 120/s against a
+ * service of 100/s that way (the service saw the two shards' halves mostly one after the other).
+ */
+export const START_LAG_LIMIT_MS = 100;
+
 /** Longest command line a shard reads, bytes: commands are short; a longer line is a broken coordinator. */
 const MAX_COMMAND_LINE_BYTES = 64 * 1024;
 
@@ -222,6 +231,7 @@ export function runShard(options: ShardRunOptions): ShardRun {
     else stopper.signal.addEventListener('abort', onStop, { once: true });
     const result = await load.done;
     stopper.signal.removeEventListener('abort', onStop);
+    const late = lateStart(startLagMs, slice.plan.durationMs, result.generator.signals.due);
     await chain;
     // What finished after the last whole second (in-flight requests at the end).
     emit({
@@ -243,9 +253,11 @@ export function runShard(options: ShardRunOptions): ShardRun {
       completedPerSec: result.throughput.completedPerSec,
       windowMs: result.throughput.windowMs,
       arms: result.arms.map(armToWire),
-      signals: result.generator.signals,
-      limited: result.generator.limited,
-      reasons: result.generator.reasons,
+      signals: late
+        ? { ...result.generator.signals, issuedBehind: Math.max(result.generator.signals.issuedBehind, late.behind) }
+        : result.generator.signals,
+      limited: result.generator.limited || late !== undefined,
+      reasons: [...(late ? [late.reason] : []), ...result.generator.reasons].slice(0, 8),
       eventLoopDelayP99Ms: result.generator.eventLoopDelayP99Ms,
       cpuPercent: result.generator.cpuPercent,
       startLagMs,
@@ -255,6 +267,26 @@ export function runShard(options: ShardRunOptions): ShardRun {
     for (const t of timers) clearTimeout(t);
   });
   return { done, command };
+}
+
+/**
+ * A schedule started past START_LAG_LIMIT_MS (or 5 % of `durationMs`): every send counts as
+ * behind the common schedule, with the reason; undefined for a start in time.
+ */
+function lateStart(
+  startLagMs: number,
+  durationMs: number,
+  due: number,
+): { behind: number; reason: { code: 'schedule-lag'; text: string } } | undefined {
+  if (startLagMs <= Math.max(START_LAG_LIMIT_MS, 0.05 * durationMs)) return undefined;
+  const lag = Math.round(startLagMs);
+  return {
+    behind: due,
+    reason: {
+      code: 'schedule-lag',
+      text: `the shard started its schedule ${lag} ms after the shards' common start: every send was that far behind the common schedule, so the shards did not offer the planned rate together for the first and last ${lag} ms`,
+    },
+  };
 }
 
 /** The end line of a shard stopped before its start time: nothing sent. */

@@ -5,6 +5,7 @@ import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError, startSharded } from '../../../src/shard/coordinator.js';
 import { processExecutor } from '../../../src/shard/process-executor.js';
 import type { ShardLine } from '../../../src/shard/protocol.js';
+import { START_LAG_LIMIT_MS } from '../../../src/shard/shard.js';
 import { alive, buckets } from '../../helpers/processes.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -209,5 +210,28 @@ describe('sharded load over local processes', () => {
     expect(result.generator.limited).toBe(true);
     // Shard 0 may be limited too on a busy machine; the starved one must be named.
     expect(result.generator.reasons.some((r) => r.text.startsWith('shard 1: '))).toBe(true);
+  });
+
+  it('calls a shard that starts its schedule late generator-limited: the shards never offered the rate together', async () => {
+    // Shard 1 starts a second after it is launched, well past the common start 0.5 s away: its
+    // sends all come that far behind the common schedule (a capacity step of 600 ms once passed
+    // 120/s against a 100/s service that way, the shards' halves mostly one after the other).
+    const late = processExecutor({
+      argv: (launch, _file, standard) =>
+        launch.index === 1 ? ['/bin/sh', '-c', 'sleep 1; exec "$@"', 'sh', ...standard] : undefined,
+    });
+    const result = await runSharded(planFor(server.url, 1000), { shards: 2, executor: late, startDelayMs: 500 });
+    const shard = result.shards[1];
+    expect(shard?.startLagMs).toBeGreaterThan(START_LAG_LIMIT_MS);
+    expect(shard?.limited).toBe(true);
+    expect(shard?.reasons[0]).toMatch(/^the shard started its schedule \d+ ms after the shards' common start/);
+    // Every one of its sends counts as behind the common schedule, in the merged signals too.
+    expect(shard?.signals.issuedBehind).toBe(shard?.signals.due);
+    expect(shard?.signals.due).toBeGreaterThan(0);
+    expect(result.generator.limited).toBe(true);
+    expect(result.generator.reasons.some((r) => r.text.startsWith('shard 1: the shard started its schedule'))).toBe(
+      true,
+    );
+    expect(result.generator.warnings.some((w) => /^shard 1 started its schedule \d+ ms late$/.test(w))).toBe(true);
   });
 });

@@ -56,16 +56,31 @@ describe('canary-gate capacity --shards', () => {
       const [target] = result.targets;
       // On a failure, every step as measured: in one CI run on a busy host 120/s passed.
       const steps = JSON.stringify(
-        target?.steps.map(({ offeredPerSec, outcome, requests, sentPerSec, late, dropped, latencyMs, serviceMs }) => ({
-          offeredPerSec,
-          outcome,
-          requests,
-          sentPerSec,
-          late,
-          dropped,
-          latencyMs,
-          serviceMs,
-        })),
+        target?.steps.map(
+          ({
+            offeredPerSec,
+            outcome,
+            retried,
+            requests,
+            sentPerSec,
+            late,
+            dropped,
+            latencyMs,
+            serviceMs,
+            saturation,
+          }) => ({
+            offeredPerSec,
+            outcome,
+            retried,
+            saturation,
+            requests,
+            sentPerSec,
+            late,
+            dropped,
+            latencyMs,
+            serviceMs,
+          }),
+        ),
       );
       expect(target?.verdict, steps).toBe('found');
       expect(target?.capacityPerSec, steps).toBe(90);

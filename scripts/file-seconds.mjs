@@ -17,7 +17,8 @@ for (const dir of dirs) {
     const report = JSON.parse(readFileSync(path, 'utf8'));
     for (const file of report.testResults) {
       // Reports name files by absolute path, in whatever checkout ran them: keep the repository part.
-      const name = relative(process.cwd(), file.name).replace(/^(\.\.\/)+[^/]+\/(?=test\/)/, '');
+      const at = file.name.lastIndexOf('/test/');
+      const name = at >= 0 ? file.name.slice(at + 1) : relative(process.cwd(), file.name);
       runs.set(name, [...(runs.get(name) ?? []), (file.endTime - file.startTime) / 1000]);
     }
   }
@@ -27,6 +28,9 @@ const median = (xs) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
+const gone = [...runs.keys()].filter((name) => !existsSync(name));
+if (gone.length === runs.size) throw new Error(`none of the reports' ${runs.size} files is in this checkout`);
+if (gone.length > 0) console.log(`left out, not in this checkout: ${gone.join(', ')}`);
 const sorted = Object.fromEntries(
   [...runs]
     // A file since removed or renamed has no place in the table.

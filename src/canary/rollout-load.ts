@@ -42,7 +42,11 @@ export const GENERATOR_UNMEASURED = 'generator-unmeasured';
  */
 export const UNMEASURED_GRACE_MS = 3000;
 
-/** Per-arm windows are dropped past this many seconds per arm (a day-long rollout stays bounded). */
+/**
+ * Most per-second windows kept per arm (a day-long rollout stays bounded): past it the oldest goes
+ * first, so the step being judged keeps its latest seconds (the requests of the dropped ones stay in
+ * the step's totals, read as its remainder).
+ */
 export const MAX_WINDOWS_PER_ARM = 86_400;
 
 /** Where a step began. */
@@ -166,6 +170,8 @@ export interface RolloutLoadOptions {
    * must starve the generator with a hog on its own thread.
    */
   generatorThread?: 'worker' | 'this';
+  /** Most windows kept per arm (default MAX_WINDOWS_PER_ARM); serve keeps an hour, as a step idles between weights. */
+  maxWindowsPerArm?: number;
 }
 
 /** A rollout's running load. */
@@ -179,11 +185,13 @@ export class RolloutLoad {
   /** Resolvers of nextSecond(): called once the load's next second has closed and been kept. */
   #secondWaiters: (() => void)[] = [];
   #secondsClosed = 0;
+  readonly #maxWindows: number;
 
   constructor(o: RolloutLoadOptions) {
     const s = o.scenario;
     const warmupMs = s.traffic.warmup;
     this.#through = o.through;
+    this.#maxWindows = Math.max(1, o.maxWindowsPerArm ?? MAX_WINDOWS_PER_ARM);
     this.#hasBaseline = s.targets.baseline !== undefined && o.through === undefined;
     const targets: LoadPlan['targets'] = o.through
       ? [{ arm: 'client', url: o.through.url, weight: 1 }]
@@ -257,7 +265,7 @@ export class RolloutLoad {
    */
   async untilLook(atMs: number, seen: number, signal?: AbortSignal): Promise<number> {
     await waitUntil(atMs, signal, this.done);
-    if (this.#secondsClosed === seen) {
+    if (this.#secondsClosed === seen && !signal?.aborted) {
       await Promise.race([this.nextSecond(), waitUntil(performance.now() + UNMEASURED_GRACE_MS, signal, this.done)]);
     }
     return this.#secondsClosed;
@@ -365,7 +373,8 @@ export class RolloutLoad {
         byIndex = new Map();
         this.#windows.set(arm, byIndex);
       }
-      if (byIndex.size >= MAX_WINDOWS_PER_ARM) continue;
+      // A Map iterates in insertion order, and seconds arrive in order: the first key is the oldest.
+      while (byIndex.size >= this.#maxWindows) byIndex.delete(byIndex.keys().next().value as number);
       byIndex.set(index, {
         startMs: index * 1000,
         durationMs: 1000,
@@ -380,7 +389,8 @@ export class RolloutLoad {
 /** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
 async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
   const ms = atMs - performance.now();
-  if (ms <= 0) return;
+  // An abort listener added to a signal aborted already never fires.
+  if (ms <= 0 || signal?.aborted) return;
   const timer = new AbortController();
   const onAbort = () => timer.abort();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -110,7 +110,12 @@ function judgeStep(
     seconds: result.generatorIntervals,
     sloPass: slo.pass,
     serviceTimeMeetsSlo,
-    ...('shards' in result ? { shards: (result as ShardedLoadResult).shards.map((s) => s.signals) } : {}),
+    ...('shards' in result
+      ? {
+          shards: (result as ShardedLoadResult).shards.map((s) => s.signals),
+          startLags: result.generator.reasons.filter((r) => r.code === 'start-lag'),
+        }
+      : {}),
   });
   const outcome: StepOutcome = saturation.limitedBy === 'generator' ? 'generator-limited' : slo.pass ? 'pass' : 'fail';
   return {

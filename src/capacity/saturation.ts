@@ -12,6 +12,7 @@
  */
 import {
   type GeneratorLimit,
+  type GeneratorLimitReason,
   type GeneratorSecond,
   type GeneratorWindow,
   generatorLimit,
@@ -44,6 +45,8 @@ export interface StepLoadFigures {
    * makes the merged latency partly its own, even when the merged signals dilute it.
    */
   shards?: GeneratorWindow[];
+  /** A sharded step's shards that started their schedules late (start-lag reasons, each naming its shard). */
+  startLags?: GeneratorLimitReason[];
 }
 
 /** The classification of one step. */
@@ -78,6 +81,14 @@ export function classifySaturation(f: StepLoadFigures): Saturation {
         warnings: limit.warnings,
       };
   }
+  // Shards that started apart never offered the rate together: whatever the service did, the
+  // step did not measure it at this rate.
+  if (f.startLags && f.startLags.length > 0)
+    limit = {
+      limited: true,
+      reasons: [...f.startLags, ...(limit.limited ? limit.reasons : [])],
+      warnings: limit.warnings,
+    };
   const warnings = [...limit.warnings];
   if (limit.limited) {
     const reasons = limit.reasons.map((r) => `${r.text}: the limit is the generator's, not the service's`);

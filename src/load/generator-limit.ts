@@ -34,7 +34,8 @@
 import type { GeneratorSample } from './generator-meter.js';
 
 /** Why a window was generator-limited. */
-export type GeneratorLimitCode = 'schedule-lag' | 'busy-backlog' | 'connection-cap';
+/** start-lag: a shard's schedule began late against the shards' common start (shard/shard.ts). */
+export type GeneratorLimitCode = 'schedule-lag' | 'busy-backlog' | 'connection-cap' | 'start-lag';
 
 /** One reason, with a stable code and a sentence in numbers. */
 export interface GeneratorLimitReason {
@@ -238,5 +239,7 @@ export function generatorLimitAdvice(limit: GeneratorLimit, threads: number): st
   if (!limit.limited) return undefined;
   if (limit.reasons.some((r) => r.code === 'connection-cap'))
     return 'raise --connections (the in-flight limit) so the rate fits at this service time';
+  if (limit.reasons.every((r) => r.code === 'start-lag'))
+    return 'start the shards further ahead of their common start (Kubernetes: CANARY_GATE_K8S_START_DELAY) or on machines less busy, so that each is running when it comes';
   return `spread the generator over more worker threads (--workers ${Math.max(2, threads * 2)}, with --connections to match) or shard it over several machines`;
 }

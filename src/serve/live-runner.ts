@@ -24,6 +24,12 @@ import type { StepResult } from '../result/run-result.js';
 import type { CanaryScenario } from '../scenario/schema.js';
 import type { MeasuredStep, RunnerHooks, SessionRunner, SessionRunnerFactory, StepReport } from './runner.js';
 
+/**
+ * Per-second windows a session's load keeps per arm (an hour): a decided step keeps its load
+ * running until the controller moves the weight, which an Argo pause can put off for hours.
+ */
+export const SESSION_WINDOWS_PER_ARM = 3600;
+
 /** The longest a session's load may run when the caller gives no bound (the engine's own limit is a day). */
 export const DEFAULT_LOAD_BOUND_MS = 4 * 3600_000;
 
@@ -179,6 +185,7 @@ class LiveSessionRunner implements SessionRunner {
       firstWeight: weight,
       durationMs: this.#loadBoundMs,
       signal: this.#stopping.signal,
+      maxWindowsPerArm: SESSION_WINDOWS_PER_ARM,
       ...(this.#generatorThread ? { generatorThread: this.#generatorThread } : {}),
     });
     const live: LiveLoad = { load, startedAt: performance.now(), ended: false };

@@ -28,7 +28,7 @@ import {
   type ShardCommand,
   type ShardLine,
 } from './protocol.js';
-import { warmReporting } from './shard.js';
+import { START_LAG_LIMIT_MS, startLagLimitMs, warmReporting } from './shard.js';
 import { type ShardPlanFile, splitProblems } from './split.js';
 
 /** A shard failed: it is named, with why. The run is not a result (exit 3). */
@@ -469,8 +469,9 @@ function assemble(
     // One shard whose own generator was the limit makes the merged latency partly the generator's.
     limited: limitedShards.length > 0,
     reasons: ends.flatMap((e) => e.reasons.map((r) => ({ code: r.code, text: `shard ${e.shard}: ${r.text}` }))),
+    // Past startLagLimitMs a late start is the shard's own reason (start-lag), not a warning.
     warnings: shards
-      .filter((s) => s.startLagMs > 100)
+      .filter((s) => s.startLagMs > START_LAG_LIMIT_MS && s.startLagMs <= startLagLimitMs(plan.durationMs))
       .map((s) => `shard ${s.index} started its schedule ${Math.round(s.startLagMs)} ms late`),
     signals,
     limitedIntervals: series.generatorPoints().filter((p) => p.limited).length,

@@ -119,7 +119,7 @@ export const GeneratorSampleSchema = z.strictObject({
 });
 
 const ReasonSchema = z.strictObject({
-  code: z.enum(['schedule-lag', 'busy-backlog', 'connection-cap']),
+  code: z.enum(['schedule-lag', 'busy-backlog', 'connection-cap', 'start-lag']),
   text,
 });
 

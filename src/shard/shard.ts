@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type LoadMark, type LoadProgress, startLoad } from '../load/engine.js';
+import type { GeneratorLimitReason } from '../load/generator-limit.js';
 import { emptyGeneratorSample } from '../load/generator-meter.js';
 import { armToWire, subtractArms } from '../load/merge.js';
 import type { LoadPlan } from '../load/plan.js';
@@ -27,12 +28,24 @@ export const MAX_START_WAIT_MS = 10 * 60_000;
 
 /**
  * A shard whose schedule starts later than this after the shards' common start (ms, or 5 % of its
- * measured duration when that is longer) is generator-limited: every send it makes is that far
- * behind the common schedule, so the shards never offered the planned rate together over the
- * first and last stretch of the load. A capacity step of 600 ms once passed 120/s against a
- * service of 100/s that way (the service saw the two shards' halves mostly one after the other).
+ * measured duration when that is longer: startLagLimitMs) is generator-limited ('start-lag'):
+ * every send it makes is that far behind the common schedule, so the shards never offered the
+ * planned rate together over the first and last stretch of the load. A capacity step of 600 ms
+ * once passed 120/s against a service of 100/s that way (the service saw the two shards' halves
+ * mostly one after the other). Below it, a start past 100 ms is a warning (coordinator.ts).
  */
 export const START_LAG_LIMIT_MS = 100;
+
+/** The start lag past which a shard of a load lasting `durationMs` is generator-limited. */
+export function startLagLimitMs(durationMs: number): number {
+  return Math.max(START_LAG_LIMIT_MS, 0.05 * durationMs);
+}
+
+/**
+ * Less time than this before the common start, a shard skips warming its reporting path: the
+ * warm-up runs at once, and on a busy machine its cost would make a shard on time start late.
+ */
+const WARM_MIN_LEAD_MS = 500;
 
 /** Longest command line a shard reads, bytes: commands are short; a longer line is a broken coordinator. */
 const MAX_COMMAND_LINE_BYTES = 64 * 1024;
@@ -189,7 +202,7 @@ export function runShard(options: ShardRunOptions): ShardRun {
         `start time is ${Math.round(waitMs / 1000)} s away; expected at most ${MAX_START_WAIT_MS / 1000} s`,
       );
     // Paid while waiting, not in the first measured second; a shard already late skips it.
-    if (waitMs > 0) warmReporting(slice.plan);
+    if (waitMs > WARM_MIN_LEAD_MS) warmReporting(slice.plan);
     await wait(startsAtMs - now(), [stopper.signal, options.abort]);
     const startLagMs = Math.max(0, now() - (startAtEpochMs + slice.phaseOffsetMs));
     if (stopper.signal.aborted || options.abort?.aborted) {
@@ -231,7 +244,7 @@ export function runShard(options: ShardRunOptions): ShardRun {
     else stopper.signal.addEventListener('abort', onStop, { once: true });
     const result = await load.done;
     stopper.signal.removeEventListener('abort', onStop);
-    const late = lateStart(startLagMs, slice.plan.durationMs, result.generator.signals.due);
+    const late = lateStart(startLagMs, slice.plan.durationMs);
     await chain;
     // What finished after the last whole second (in-flight requests at the end).
     emit({
@@ -253,11 +266,9 @@ export function runShard(options: ShardRunOptions): ShardRun {
       completedPerSec: result.throughput.completedPerSec,
       windowMs: result.throughput.windowMs,
       arms: result.arms.map(armToWire),
-      signals: late
-        ? { ...result.generator.signals, issuedBehind: Math.max(result.generator.signals.issuedBehind, late.behind) }
-        : result.generator.signals,
+      signals: result.generator.signals,
       limited: result.generator.limited || late !== undefined,
-      reasons: [...(late ? [late.reason] : []), ...result.generator.reasons].slice(0, 8),
+      reasons: [...(late ? [late] : []), ...result.generator.reasons].slice(0, 8),
       eventLoopDelayP99Ms: result.generator.eventLoopDelayP99Ms,
       cpuPercent: result.generator.cpuPercent,
       startLagMs,
@@ -269,23 +280,13 @@ export function runShard(options: ShardRunOptions): ShardRun {
   return { done, command };
 }
 
-/**
- * A schedule started past START_LAG_LIMIT_MS (or 5 % of `durationMs`): every send counts as
- * behind the common schedule, with the reason; undefined for a start in time.
- */
-function lateStart(
-  startLagMs: number,
-  durationMs: number,
-  due: number,
-): { behind: number; reason: { code: 'schedule-lag'; text: string } } | undefined {
-  if (startLagMs <= Math.max(START_LAG_LIMIT_MS, 0.05 * durationMs)) return undefined;
+/** The reason a schedule started past startLagLimitMs gives; undefined for a start in time. */
+export function lateStart(startLagMs: number, durationMs: number): GeneratorLimitReason | undefined {
+  if (startLagMs <= startLagLimitMs(durationMs)) return undefined;
   const lag = Math.round(startLagMs);
   return {
-    behind: due,
-    reason: {
-      code: 'schedule-lag',
-      text: `the shard started its schedule ${lag} ms after the shards' common start: every send was that far behind the common schedule, so the shards did not offer the planned rate together for the first and last ${lag} ms`,
-    },
+    code: 'start-lag',
+    text: `the shard started its schedule ${lag} ms after the shards' common start: every send was that far behind the common schedule, so the shards did not offer the planned rate together for the first and last ${lag} ms`,
   };
 }
 

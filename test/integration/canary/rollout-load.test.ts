@@ -4,6 +4,7 @@
  * for both arms, a subset of the step's requests) and the seconds the generator fell behind in
  * marked excluded (a CPU hog on the generator's own thread).
  */
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { judgeArm } from '../../../src/arm/arm.js';
 import { GENERATOR_LIMITED, GENERATOR_UNMEASURED, RolloutLoad } from '../../../src/canary/rollout-load.js';
@@ -194,5 +195,37 @@ describe('the rollout load', () => {
         excluded.every((w) => w.excluded?.kind === GENERATOR_LIMITED && (w.excluded.detail ?? '').length > 0),
       ).toBe(true);
     }
+  });
+
+  it("keeps a step's seconds for a look called before the next step begins (serve reads the step it ends so)", async () => {
+    const { load, seconds } = startRollout(scenario(await services()), 50);
+    const first = load.beginStep();
+    await seconds(3);
+    // The look is asked first; the next step's mark, which drops the earlier seconds, comes before it resolves.
+    const reading = load.look(first);
+    load.setWeight(100);
+    const next = load.beginStep();
+    const look = await reading;
+    for (const arm of ['baseline', 'canary']) {
+      const whole = (look.windows.get(arm) ?? []).filter((w) => !isRemainder(w));
+      expect(whole.length, arm).toBeGreaterThanOrEqual(2);
+    }
+    load.endStep(first);
+    load.endStep(next);
+  });
+
+  it('waits for no second when the signal has aborted already', async () => {
+    const { load, seconds } = startRollout(scenario(await services()), 50);
+    const step = load.beginStep();
+    await seconds(1);
+    const aborted = AbortSignal.abort();
+    // Due in a minute, with no new second since `seen`: only the aborted signal can end the wait
+    // before the load's next second does.
+    const first = await Promise.race([
+      load.untilLook(performance.now() + 60_000, load.secondsClosed, aborted).then(() => 'returned'),
+      load.nextSecond().then(() => 'a second closed first'),
+    ]);
+    expect(first).toBe('returned');
+    load.endStep(step);
   });
 });

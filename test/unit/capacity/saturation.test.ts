@@ -50,6 +50,20 @@ describe('saturation classifier', () => {
     }
   });
 
+  it('blames the generator for shards that started apart, even where the service broke the SLO or kept it', () => {
+    const lag = {
+      code: 'start-lag' as const,
+      text: "shard 1: the shard started its schedule 600 ms after the shards' common start",
+    };
+    for (const sloPass of [true, false]) {
+      const s = classifySaturation(step({ sloPass, startLags: [lag] }));
+      expect(s.limitedBy).toBe('generator');
+      expect(s.reasons[0]).toMatch(/^shard 1: the shard started its schedule 600 ms after/);
+      expect(s.advice).toMatch(/^start the shards further ahead/);
+    }
+    expect(classifySaturation(step({ startLags: [] })).limitedBy).toBe('none');
+  });
+
   it('tolerates a few requests behind schedule (a GC pause), as a fraction and as a count', () => {
     expect(classifySaturation(step({}, { issuedBehind: 20 })).limitedBy).toBe('none');
     expect(classifySaturation(step({ scheduled: 190 }, { due: 190, sent: 190, issuedBehind: 4 })).limitedBy).toBe(

@@ -14,6 +14,7 @@ import {
   SHARD_LIMITS,
   ShardProtocolViolation,
 } from '../../../src/shard/protocol.js';
+import { lateStart, START_LAG_LIMIT_MS, startLagLimitMs } from '../../../src/shard/shard.js';
 import { parsePlanFile, shardSlice } from '../../../src/shard/split.js';
 import { buckets } from '../../helpers/processes.js';
 
@@ -159,5 +160,18 @@ describe('shard split', () => {
     );
     expect(() => parsePlanFile('{', 'p.json')).toThrow(/p\.json: expected JSON/);
     expect(() => shardSlice(plan, 3, 3)).toThrow(/index: expected an integer from 0 to 2, found 3/);
+  });
+});
+
+describe("a shard's late start", () => {
+  it('is a start-lag reason past 100 ms, or past 5 % of a longer load', () => {
+    expect(startLagLimitMs(600)).toBe(START_LAG_LIMIT_MS);
+    expect(startLagLimitMs(60_000)).toBe(3000);
+    expect(lateStart(90, 600)).toBeUndefined();
+    expect(lateStart(101, 600)).toMatchObject({ code: 'start-lag' });
+    expect(lateStart(101, 600)?.text).toMatch(/^the shard started its schedule 101 ms after the shards' common start/);
+    // A minute's load: half a second late misses under 1 % of it at each end.
+    expect(lateStart(500, 60_000)).toBeUndefined();
+    expect(lateStart(3001, 60_000)?.code).toBe('start-lag');
   });
 });

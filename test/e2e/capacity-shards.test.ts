@@ -50,38 +50,28 @@ describe('canary-gate capacity --shards', () => {
         '2',
         '--json',
       ]);
-      expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout) as CapacityResult;
+      // Each step's saturation reasons name a shard that started late, and by how much.
+      const reasons = result.targets.flatMap((t) =>
+        t.steps.map((s) => `${s.offeredPerSec}/s: ${s.saturation.reasons.join('; ')}`),
+      );
+      expect(run.code, `${run.stderr}\n${reasons.join('\n')}`).toBe(0);
       expect(result.settings.shards).toEqual({ count: 2, executor: 'process' });
       const [target] = result.targets;
       // On a failure, every step as measured: in one CI run on a busy host 120/s passed.
-      const steps = JSON.stringify(
-        target?.steps.map(
-          ({
-            offeredPerSec,
-            outcome,
-            retried,
-            requests,
-            sentPerSec,
-            late,
-            dropped,
-            latencyMs,
-            serviceMs,
-            saturation,
-          }) => ({
-            offeredPerSec,
-            outcome,
-            retried,
-            saturation,
-            requests,
-            sentPerSec,
-            late,
-            dropped,
-            latencyMs,
-            serviceMs,
-          }),
-        ),
-      );
+      const shown = [
+        'offeredPerSec',
+        'outcome',
+        'retried',
+        'saturation',
+        'requests',
+        'sentPerSec',
+        'late',
+        'dropped',
+        'latencyMs',
+        'serviceMs',
+      ] as const;
+      const steps = JSON.stringify(target?.steps.map((s) => Object.fromEntries(shown.map((f) => [f, s[f]]))));
       expect(target?.verdict, steps).toBe('found');
       expect(target?.capacityPerSec, steps).toBe(90);
       const passed = (target?.steps ?? []).filter((s) => s.outcome === 'pass');

@@ -6,7 +6,7 @@ import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError, startSharded } from '../../../src/shard/coordinator.js';
 import { processExecutor } from '../../../src/shard/process-executor.js';
 import type { ShardLine } from '../../../src/shard/protocol.js';
-import { START_LAG_LIMIT_MS } from '../../../src/shard/shard.js';
+import { START_LAG_LIMIT_MS, startLagLimitMs } from '../../../src/shard/shard.js';
 import { alive, buckets } from '../../helpers/processes.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -226,8 +226,14 @@ describe('sharded load over local processes', () => {
     expect(shard?.startLagMs).toBeGreaterThan(START_LAG_LIMIT_MS);
     expect(shard?.limited).toBe(true);
     expect(shard?.reasons[0]).toMatch(/^the shard started its schedule \d+ ms after the shards' common start/);
-    // The shard on time gives no such reason.
-    expect(result.shards[0]?.reasons.some((r) => r.includes('common start'))).toBe(false);
+    // A shard gives the reason exactly when its own start was past the limit (shard 0, launched at
+    // once, is on time on a quiet machine; beside CI's other files it has been late too).
+    for (const s of result.shards) {
+      expect(
+        s.reasons.some((r) => r.includes('common start')),
+        `shard ${s.index}`,
+      ).toBe(s.startLagMs > startLagLimitMs(1000));
+    }
     expect(result.generator.limited).toBe(true);
     const lag = result.generator.reasons.find((r) => r.code === 'start-lag');
     expect(lag?.text).toMatch(/^shard 1: the shard started its schedule \d+ ms after/);

@@ -99,7 +99,8 @@ export async function startRig(name: string): Promise<Rig> {
 
 /**
  * What every refusal must be: exit 2, the message `says`, no stack trace, no request sent, the
- * canary still at 0 %, and an end within 5 s.
+ * canary still at 0 %, and an end within 15 s: the bound catches a refusal that hangs, not a slow
+ * machine (reading 100 000 list items took 5.7 s beside the other files in a CI run).
  */
 export function expectRefused(
   rig: Rig,
@@ -111,5 +112,5 @@ export function expectRefused(
   expect(run.stderr).not.toMatch(STACK_TRACE);
   expect(rig.sent()).toBe(0);
   expect(upstreamWeight(rig.nginx.upstreamFile)).toBe(0);
-  expect(run.wallMs).toBeLessThan(5000);
+  expect(run.wallMs).toBeLessThan(15_000);
 }

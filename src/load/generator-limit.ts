@@ -33,8 +33,7 @@
  */
 import type { GeneratorSample } from './generator-meter.js';
 
-/** Why a window was generator-limited. */
-/** start-lag: a shard's schedule began late against the shards' common start (shard/shard.ts). */
+/** Why a window was generator-limited; start-lag: a shard's schedule began late against the shards' common start (shard/shard.ts). */
 export type GeneratorLimitCode = 'schedule-lag' | 'busy-backlog' | 'connection-cap' | 'start-lag';
 
 /** One reason, with a stable code and a sentence in numbers. */

@@ -139,7 +139,10 @@ export type RolloutLoadHandle = Pick<
   LoadHandle,
   'done' | 'setWeights' | 'mark' | 'measurementsSince' | 'forget' | 'intervals' | 'stop'
 > & {
-  /** When measuring starts (the warm-up's end), performance.now() ms: shards start a little later than asked. */
+  /**
+   * When measuring starts (the warm-up's end), performance.now() ms: shards that start on command
+   * move it once every one is up (a mark reads it when taken).
+   */
   readonly measuredFromMs: number;
 };
 
@@ -181,7 +184,6 @@ export class RolloutLoad {
   readonly #hasBaseline: boolean;
   /** Per arm, per-second windows by interval index. */
   readonly #windows = new Map<string, Map<number, ArmWindow>>();
-  readonly #warmedUpAtMs: number;
   /** Resolvers of nextSecond(): called once the load's next second has closed and been kept. */
   #secondWaiters: (() => void)[] = [];
   #secondsClosed = 0;
@@ -215,8 +217,7 @@ export class RolloutLoad {
         o.onProgress?.(progress);
       },
     });
-    this.#warmedUpAtMs = this.#handle.measuredFromMs;
-    o.through?.measurer.startMeasuring(this.#warmedUpAtMs);
+    o.through?.measurer.startMeasuring(this.#handle.measuredFromMs);
   }
 
   /** Resolves when the load has ended (its bound, stop() or the signal). */
@@ -234,15 +235,16 @@ export class RolloutLoad {
   /** Mark a step's start. */
   beginStep(): StepMark {
     const atMs = performance.now();
-    this.#through?.measurer.startMeasuring(Math.max(atMs, this.#warmedUpAtMs));
+    const warmedUpAtMs = this.#handle.measuredFromMs;
+    this.#through?.measurer.startMeasuring(Math.max(atMs, warmedUpAtMs));
     const mark = this.#handle.mark();
     // Earlier steps' windows went into their looks (and the pooled baseline): drop them here.
     for (const byIndex of this.#windows.values()) {
       for (const index of byIndex.keys()) if (index <= mark.intervalIndex) byIndex.delete(index);
     }
     // A mark taken during the warm-up starts at the first measured second.
-    const warm = atMs < this.#warmedUpAtMs;
-    return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, this.#warmedUpAtMs) };
+    const warm = atMs < warmedUpAtMs;
+    return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, warmedUpAtMs) };
   }
 
   /** Seconds of the load closed so far (each one's windows and generator point kept). */

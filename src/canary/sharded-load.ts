@@ -102,9 +102,11 @@ function startShardedLoad(
       for (const wake of [...waiters]) wake();
     },
   });
-  // The shards measure from the common start plus the warm-up, on the wall clock.
-  const measuredFromMs = performance.now() + (handle.startAtEpochMs + (plan.warmupMs ?? 0) - Date.now());
-  const secondOf = (atMs: number): number => Math.floor((atMs - measuredFromMs) / 1000);
+  // The shards measure from the common start plus the warm-up, on the wall clock. Shards that start
+  // on command are told it once all are up: until then, the start asked for.
+  const wallToMonotonic = performance.now() - Date.now();
+  const measuredFrom = (): number => handle.startAtEpochMs + (plan.warmupMs ?? 0) + wallToMonotonic;
+  const secondOf = (atMs: number): number => Math.floor((atMs - measuredFrom()) / 1000);
   let failure: unknown;
   let ended = false;
   const done = handle.done.then(
@@ -145,13 +147,16 @@ function startShardedLoad(
 
   return {
     done,
-    measuredFromMs,
+    get measuredFromMs() {
+      return measuredFrom();
+    },
     setWeights: (weights) => {
       const next = { ...current, ...weights };
       if (Object.keys(next).every((arm) => next[arm] === current[arm])) return;
       current = next;
       // On a whole second, the same in every shard, so each second holds one weight.
       const now = performance.now();
+      const measuredFromMs = measuredFrom();
       const earliest = Math.max(now + SWITCH_LEAD_MS, measuredFromMs);
       switchAtMs = measuredFromMs + Math.ceil((earliest - measuredFromMs) / 1000) * 1000;
       handle.setWeights(weights, Math.round(Date.now() + (switchAtMs - now)));
@@ -159,6 +164,7 @@ function startShardedLoad(
     mark: (): LoadMark => {
       const now = performance.now();
       const from = Math.max(now, switchAtMs);
+      const measuredFromMs = measuredFrom();
       const warm = from < measuredFromMs;
       // The first whole second at or after the mark (or the switch it waits for).
       const firstSecond = warm ? 0 : Math.ceil((from - measuredFromMs) / 1000);

@@ -35,7 +35,7 @@ export function shardBuilder<T>(y: Argv<T>): Argv<T & ShardArgs> {
     .option('control', {
       choices: ['stdin', 'none'] as const,
       default: 'none' as const,
-      describe: 'stdin: read commands (weights, stop) from stdin and stop when it closes',
+      describe: 'stdin: read commands (start, weights, stop) from stdin and stop when it closes',
     })
     .example('$0 shard --plan plan.json --index 0', 'run shard 0 of the plan; protocol lines on stdout') as Argv<
     T & ShardArgs
@@ -60,6 +60,10 @@ export async function runShardCommand(args: ShardArgs, io: CliIO): Promise<numbe
     if (!path) throw new UsageError('--plan: expected the shard plan file (or $CANARY_GATE_SHARD_PLAN_FILE)');
     // A plan printed by shard-job holds ${env:NAME} references: the pod's environment has the values.
     const file = resolvePlanEnv(parsePlanFile(await readPlanFile(path), path), io.env, new Redactor());
+    if (file.startOnCommand && args.control !== 'stdin')
+      throw new UsageError(
+        `--control: ${path} says its shards start on the coordinator's command (startOnCommand); expected --control stdin, found --control ${args.control}`,
+      );
     const stop = new AbortController();
     const abort = new AbortController();
     // The first signal stops issuing (the end line still comes); a second one discards in-flight requests.

@@ -56,7 +56,11 @@ export interface ShardedRunOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Every protocol line read, after validation (a log of the run, or a test's view of each shard). */
   onLine?: (line: ShardLine) => void;
-  /** Time from now to the common start, for the shards to come up, ms (default 2 000). */
+  /**
+   * Time from now to the common start, for the shards to come up, ms (default 2 000). Shards that
+   * start on command (an executor with a control channel) start once every one has said hello,
+   * sooner or later than this; a shard silent this long plus `silenceMs` is hung.
+   */
   startDelayMs?: number;
   /** A running shard silent this long is hung, ms (default 5 000). */
   silenceMs?: number;
@@ -116,6 +120,8 @@ const WATCH_MS = 250;
 interface Followed {
   index: number;
   instance: ShardInstance | undefined;
+  /** Its hello came. */
+  ready: boolean;
   lastLineAt: number;
   nextInterval: number;
   end: EndLine | undefined;
@@ -141,7 +147,10 @@ function intervalSample(m: ArmMeasurements): IntervalArmSample {
 export interface ShardedHandle {
   /** The merged result, or a ShardError naming the shards that failed. */
   readonly done: Promise<ShardedLoadResult>;
-  /** When every shard starts its schedule (its warm-up first), ms since the epoch. */
+  /**
+   * When every shard starts its schedule (its warm-up first), ms since the epoch. Shards that start
+   * on command: the planned start until every shard has said hello, then the start they were told.
+   */
   readonly startAtEpochMs: number;
   /**
    * New relative weights per arm in every shard, from `atEpochMs` on (default: 250 ms from now,
@@ -158,6 +167,12 @@ const SWITCH_LEAD_MS = 250;
 
 /** Time before the common start the coordinator needs to warm its reading path, ms. */
 const WARM_LEAD_MS = 500;
+
+/**
+ * How far ahead of the common start the coordinator sends the start command, ms: the shards wait
+ * for it idle, and pipes and a container's attached stdin deliver within it.
+ */
+const START_LEAD_MS = 250;
 
 /**
  * Read lines shaped like the shards' through the coordinator's own path (parse, decode, the
@@ -203,18 +218,34 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   const graceMs = options.graceMs ?? DEFAULTS.graceMs;
   const { executor } = options;
   const startedAt = new Date().toISOString();
-  const startAtEpochMs = Date.now() + startDelayMs;
-  const file: ShardPlanFile = { v: SHARD_PROTOCOL_VERSION, shards: n, startAtEpochMs, plan };
+  // A shard that came up late would start its schedule late (a capacity step once passed 120/s
+  // against a 100/s service that way): shards that can be told start together once all are up.
+  const onCommand = executor.controlChannel === true;
+  let startAtEpochMs = Date.now() + startDelayMs;
+  const file: ShardPlanFile = {
+    v: SHARD_PROTOCOL_VERSION,
+    shards: n,
+    startAtEpochMs,
+    ...(onCommand ? { startOnCommand: true } : {}),
+    plan,
+  };
   const planJson = JSON.stringify(file);
-  const planEndMs = startAtEpochMs + (plan.warmupMs ?? 0) + plan.durationMs + 1000;
+  let planEndMs = 0;
   // Past this, every shard that has not ended is hung.
-  const deadlineMs = planEndMs + plan.timeoutMs + silenceMs + graceMs;
+  let deadlineMs = 0;
+  const schedule = (startMs: number): void => {
+    startAtEpochMs = startMs;
+    planEndMs = startAtEpochMs + (plan.warmupMs ?? 0) + plan.durationMs + 1000;
+    deadlineMs = planEndMs + plan.timeoutMs + silenceMs + graceMs;
+  };
+  schedule(startAtEpochMs);
 
   const series = new IntervalSeries(n);
   const shardLimitedAt = new Map<number, GeneratorLimitReason[]>();
   const followed: Followed[] = Array.from({ length: n }, (_, index) => ({
     index,
     instance: undefined,
+    ready: false,
     lastLineAt: Date.now(),
     nextInterval: 0,
     end: undefined,
@@ -252,10 +283,23 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stopAll();
 
+  let told = false;
+  /** Every shard is up: tell each the common start. */
+  const startAll = (): void => {
+    if (told || stopping || !followed.every((f) => f.ready)) return;
+    told = true;
+    schedule(Date.now() + START_LEAD_MS);
+    for (const f of followed)
+      if (!f.instance?.send({ type: 'start', atEpochMs: startAtEpochMs })) fail(f, 'could not be told the start');
+  };
+
   const take = (f: Followed, line: ShardLine): void => {
     if (line.shard !== f.index) throw new Error(`a line of shard ${line.shard} on shard ${f.index}'s output`);
     if (line.type === 'hello') {
       if (line.shards !== n) throw new Error(`it runs as one of ${line.shards} shards, expected ${n}`);
+      if (f.ready) throw new Error('it said hello twice');
+      f.ready = true;
+      if (onCommand) startAll();
     } else if (line.type === 'error') {
       fail(f, `it reported ${line.code}: ${line.message}`);
     } else if (line.type === 'interval') {
@@ -383,7 +427,8 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       started.forEach((s, i) => {
         if (s.status === 'rejected') fail(followed[i] as Followed, `could not start: ${(s.reason as Error).message}`);
       });
-      if (Date.now() + WARM_LEAD_MS < startAtEpochMs) warmFollowing(plan);
+      // Shards that start on command are still coming up: the start waits for them.
+      if (onCommand || Date.now() + WARM_LEAD_MS < startAtEpochMs) warmFollowing(plan);
       await Promise.all(followed.map((f) => (f.instance ? follow(f, f.instance) : Promise.resolve())));
     } finally {
       clearInterval(watchdog);
@@ -414,7 +459,13 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     const ends = followed.map((f) => f.end as EndLine);
     return assemble(plan, startedAt, aborted || options.signal?.aborted === true, ends, series, reports, executor.name);
   };
-  return { ...control, startAtEpochMs, done: run() };
+  return {
+    ...control,
+    get startAtEpochMs() {
+      return startAtEpochMs;
+    },
+    done: run(),
+  };
 }
 
 /** A shard's report from what was read of it. */

@@ -61,6 +61,7 @@ export function dockerExecutor(options: DockerExecutorOptions = {}): ShardExecut
     name: 'docker',
     runId,
     startDelayMs: 5000,
+    controlChannel: true,
     async start(launch: ShardLaunch): Promise<ShardInstance> {
       const planDir = await write(launch.planJson);
       const name = `canary-gate-shard-${runId}-${launch.index}`;

@@ -49,6 +49,11 @@ export interface ShardExecutor {
   readonly name: string;
   /** Time its shards need from start() to ready, when longer than a local process's, ms. */
   readonly startDelayMs?: number;
+  /**
+   * Its shards read commands on a control channel: they then start on the coordinator's start
+   * command, once every shard has said hello, not at a time fixed in advance.
+   */
+  readonly controlChannel?: boolean;
   /** Start one shard; rejects when it cannot be started at all. */
   start(launch: ShardLaunch): Promise<ShardInstance>;
   /** Release what the executor holds (temporary files, containers); safe to call twice. */

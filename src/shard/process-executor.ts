@@ -1,7 +1,7 @@
 /**
  * The `process` executor: each shard is a local `canary-gate shard` child process — the way to
  * use every core without worker threads sharing one process's heap and GC. The plan goes in a
- * temporary file; stdin is the control channel (weights, stop), and its end makes the shard stop,
+ * temporary file; stdin is the control channel (start, weights, stop), and its end makes the shard stop,
  * so a coordinator that dies does not leave shards sending load.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,11 @@ const BIN = fileURLToPath(new URL('../../bin/canary-gate.js', import.meta.url));
 export interface ProcessExecutorOptions {
   /** Extra environment for the shards. */
   env?: Record<string, string>;
+  /**
+   * 'none' runs shards as a Kubernetes pod runs them: no commands, each starts at the plan file's
+   * time however late it came up (default 'stdin').
+   */
+  control?: 'stdin' | 'none';
   /** The command to run instead of `node bin/canary-gate.js shard …` (tests: a shard that misbehaves); undefined keeps it. */
   argv?: (launch: ShardLaunch, planFile: string, standard: readonly string[]) => string[] | undefined;
 }
@@ -25,8 +30,10 @@ export interface ProcessExecutorOptions {
 export function processExecutor(options: ProcessExecutorOptions = {}): ShardExecutor {
   let dir: Promise<string> | undefined;
   let planFile: Promise<string> | undefined;
+  const control = options.control ?? 'stdin';
   return {
     name: 'process',
+    controlChannel: control === 'stdin',
     async start(launch: ShardLaunch): Promise<ShardInstance> {
       dir ??= mkdtemp(join(tmpdir(), 'canary-gate-shards-'));
       // Every shard reads the same file; written once.
@@ -45,7 +52,7 @@ export function processExecutor(options: ProcessExecutorOptions = {}): ShardExec
         '--index',
         String(launch.index),
         '--control',
-        'stdin',
+        control,
       ];
       const argv = options.argv?.(launch, file, standard) ?? standard;
       return spawnShard(

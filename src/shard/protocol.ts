@@ -125,7 +125,7 @@ const ReasonSchema = z.strictObject({
 
 const base = { v: z.literal(SHARD_PROTOCOL_VERSION), shard: shardIndex };
 
-/** The first line: the shard is up, has its plan and waits for the start time. */
+/** The first line: the shard is up, has its plan and waits for the start time (or the start command). */
 export const HelloLineSchema = z.strictObject({
   ...base,
   type: z.literal('hello'),
@@ -220,6 +220,11 @@ export const ShardCommandSchema = z.discriminatedUnion('type', [
   }),
   /** Stop issuing; in-flight requests finish; then the end line. */
   z.strictObject({ type: z.literal('stop') }),
+  /**
+   * Start the schedule at `atEpochMs` (a plan file with `startOnCommand`): sent once every shard
+   * has said hello, so a shard slow to come up moves the common start instead of starting late.
+   */
+  z.strictObject({ type: z.literal('start'), atEpochMs: count }),
 ]);
 
 /** A command to a shard. */

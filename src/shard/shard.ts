@@ -157,6 +157,9 @@ export function runShard(options: ShardRunOptions): ShardRun {
   const emit = (line: ShardLine): void => write(formatShardLine(line));
   const head = { v: SHARD_PROTOCOL_VERSION, shard: index } as const;
   const startAtEpochMs = file.startAtEpochMs ?? now();
+  const onCommand = file.startOnCommand === true;
+  // Warmed before the hello: the coordinator starts shards that wait for its command once all are ready.
+  if (onCommand) warmReporting(slice.plan);
   const rate = slice.plan.ratePerSec;
   const scheduled =
     rate === undefined ? undefined : Math.floor((rate * ((slice.plan.warmupMs ?? 0) + slice.plan.durationMs)) / 1000);
@@ -171,9 +174,20 @@ export function runShard(options: ShardRunOptions): ShardRun {
 
   let handle: ReturnType<typeof startLoad> | undefined;
   let pendingWeights: Record<string, number> | undefined;
+  // Set while a shard that starts on command waits for it.
+  let startGiven: ((atEpochMs: number) => void) | undefined;
+  const startCommand = new Promise<number>((resolve) => {
+    if (onCommand) startGiven = resolve;
+  });
   const command = (c: ShardCommand): void => {
     if (c.type === 'stop') {
       stopper.abort();
+      return;
+    }
+    if (c.type === 'start') {
+      if (startGiven) startGiven(c.atEpochMs);
+      else options.warn?.("start refused: this shard starts at the plan file's time, or was told its start already");
+      startGiven = undefined;
       return;
     }
     const apply = (): void => {
@@ -194,18 +208,30 @@ export function runShard(options: ShardRunOptions): ShardRun {
   const stopper = new AbortController();
   options.stop?.addEventListener('abort', () => stopper.abort(), { once: true });
 
+  /** The common start: the plan file's, or the start command's (undefined: stopped before it came). */
+  const commonStart = async (): Promise<number | undefined> => {
+    if (!onCommand) return startAtEpochMs;
+    const given = await Promise.race([
+      startCommand,
+      wait(MAX_START_WAIT_MS, [stopper.signal, options.abort]).then(() => undefined),
+    ]);
+    if (given !== undefined || stopper.signal.aborted || options.abort?.aborted) return given;
+    throw new RangeError(`no start command came within ${MAX_START_WAIT_MS / 1000} s of the hello`);
+  };
+
   const run = async (): Promise<void> => {
-    const startsAtMs = startAtEpochMs + slice.phaseOffsetMs;
+    const startAt = await commonStart();
+    const startsAtMs = (startAt ?? now()) + slice.phaseOffsetMs;
     const waitMs = startsAtMs - now();
     if (waitMs > MAX_START_WAIT_MS)
       throw new RangeError(
         `start time is ${Math.round(waitMs / 1000)} s away; expected at most ${MAX_START_WAIT_MS / 1000} s`,
       );
     // Paid while waiting, not in the first measured second; a shard already late skips it.
-    if (waitMs > WARM_MIN_LEAD_MS) warmReporting(slice.plan);
+    if (!onCommand && waitMs > WARM_MIN_LEAD_MS) warmReporting(slice.plan);
     await wait(startsAtMs - now(), [stopper.signal, options.abort]);
-    const startLagMs = Math.max(0, now() - (startAtEpochMs + slice.phaseOffsetMs));
-    if (stopper.signal.aborted || options.abort?.aborted) {
+    const startLagMs = Math.max(0, now() - startsAtMs);
+    if (startAt === undefined || stopper.signal.aborted || options.abort?.aborted) {
       emit({ ...head, type: 'end', ...emptyEnd(slice.plan.ratePerSec === undefined ? 'closed' : 'open'), startLagMs });
       return;
     }

@@ -53,6 +53,11 @@ export const ShardPlanFileSchema = z.strictObject({
   shards: z.number().int().min(1).max(SHARD_LIMITS.maxShards),
   /** When every shard starts its schedule (ms since the epoch); absent: at once. */
   startAtEpochMs: z.number().int().nonnegative().optional(),
+  /**
+   * The shards wait for the coordinator's start command on their control channel instead of
+   * starting at `startAtEpochMs` on their own (which is then only the planned start).
+   */
+  startOnCommand: z.boolean().optional(),
   /** The whole plan, as one process would run it. */
   plan: LoadPlanSchema,
   /**

@@ -213,11 +213,40 @@ describe('sharded load over local processes', () => {
     expect(result.generator.reasons.some((r) => r.text.startsWith('shard 1: '))).toBe(true);
   });
 
-  it('calls a shard that starts its schedule late generator-limited: the shards never offered the rate together', async () => {
-    // Shard 1 starts a second after it is launched, well past the common start 0.5 s away: its
-    // sends all come that far behind the common schedule (a capacity step of 600 ms once passed
-    // 120/s against a 100/s service that way, the shards' halves mostly one after the other).
+  it('starts the shards together once every one is up: a shard that comes up a second late moves the common start', async () => {
+    // Shard 1 comes up a second after it is launched, past the start 0.5 s away that was asked
+    // for. Started at that time, its sends would all come that far behind the other shard's (a
+    // capacity step of 600 ms once passed 120/s against a 100/s service that way).
     const late = processExecutor({
+      argv: (launch, _file, standard) =>
+        launch.index === 1 ? ['/bin/sh', '-c', 'sleep 1; exec "$@"', 'sh', ...standard] : undefined,
+    });
+    const askedFor = Date.now() + 500;
+    const hellos: number[] = [];
+    const handle = startSharded(planFor(server.url, 1000), {
+      shards: 2,
+      executor: late,
+      startDelayMs: 500,
+      onLine: (line) => {
+        if (line.type === 'hello') hellos[line.shard] = Date.now();
+      },
+    });
+    const result = await handle.done;
+    expect(hellos[1]).toBeGreaterThan(askedFor);
+    expect(handle.startAtEpochMs).toBeGreaterThan(hellos[1] as number);
+    for (const s of result.shards) {
+      expect(s.startLagMs, `shard ${s.index}`).toBeLessThanOrEqual(startLagLimitMs(1000));
+      expect(s.reasons.join(' '), `shard ${s.index}`).not.toMatch(/common start/);
+    }
+    expect(result.generator.reasons.some((r) => r.code === 'start-lag')).toBe(false);
+    expect(result.total.counters.requests).toBe(300);
+  });
+
+  it('calls a shard without a control channel that starts its schedule late generator-limited', async () => {
+    // As a Kubernetes pod: no commands, so each shard starts at the plan file's time however late
+    // it came up, and the shards never offered the rate together.
+    const late = processExecutor({
+      control: 'none',
       argv: (launch, _file, standard) =>
         launch.index === 1 ? ['/bin/sh', '-c', 'sleep 1; exec "$@"', 'sh', ...standard] : undefined,
     });

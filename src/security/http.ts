@@ -53,13 +53,42 @@ export function errorCode(error: unknown): string {
   return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error);
 }
 
-/** Send one request to `target`; never throws. */
+/**
+ * `agent` calling `onWritten` once the request is written to its connection: a request sent while
+ * every connection is busy (or still in its TLS handshake) waits in the agent's queue, and reaches
+ * the server then, not when it was sent.
+ */
+function writtenHook(agent: Agent, onWritten: () => void): Agent {
+  // The request API's handler is of undici's callback style, whose onRequestSent the connection
+  // calls once the request is written. Not through compose(): that wraps handlers in the newer
+  // style, which has no such callback.
+  const dispatch: Agent['dispatch'] = (opts, handler) =>
+    agent.dispatch(
+      opts,
+      new Proxy(handler, {
+        get(target, key) {
+          if (key === 'onRequestSent')
+            return () => {
+              onWritten();
+              (target as { onRequestSent?: () => void }).onRequestSent?.();
+            };
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    );
+  return new Proxy(agent, { get: (target, key) => (key === 'dispatch' ? dispatch : Reflect.get(target, key)) });
+}
+
+/** Send one request to `target`; never throws. `onWritten` is called when it is written to its connection. */
 export async function sendProbe(
-  dispatcher: Agent,
+  agent: Agent,
   target: ProbeTarget,
   req: Pick<ProbeRequest, 'method' | 'path' | 'headers' | 'body'>,
   o: ProbeHttpOptions,
+  onWritten?: () => void,
 ): Promise<ProbeAnswer> {
+  const dispatcher = onWritten ? writtenHook(agent, onWritten) : agent;
   try {
     const response = await request(`${target.url.replace(/\/+$/, '')}${req.path}`, {
       dispatcher,

@@ -45,9 +45,9 @@ export interface RateLimitSample {
   errors: number;
   /** The most common error code, when there were errors. */
   error?: string;
-  /** Seconds from the first send to the last. */
+  /** Seconds from the first request written to the last. */
   spanSec: number;
-  /** When each request went out, seconds from the first send (absent in hand-made samples: sent evenly). */
+  /** When each request was written to its connection, seconds from the first, in order (absent in hand-made samples: sent evenly). */
   sendOffsetsSec?: number[];
   /** Throttled answers carrying each required header. */
   withHeader: Partial<Record<RequiredHeader, number>>;
@@ -80,24 +80,31 @@ export async function sampleRateLimit(
   const agent = probeAgent(o, Math.min(plan.requests, 16));
   const intervalMs = 1000 / cfg.probeRate;
   const answers: Promise<ProbeAnswer>[] = [];
-  const offsetsSec: number[] = [];
+  // When each request was written to its connection (its send time until then): requests that
+  // waited for one of the connections (a TLS handshake each on a busy client) reach the limiter
+  // bunched, and a limiter without a burst throttles more of them than of the schedule's.
+  const writtenMs: number[] = [];
   const start = performance.now();
-  let last = start;
   try {
     for (let i = 0; i < plan.requests && !o.signal?.aborted; i++) {
       const wait = start + i * intervalMs - performance.now();
       if (wait >= 1) await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
       if (o.signal?.aborted) break;
-      last = performance.now();
-      offsetsSec.push((last - start) / 1000);
-      answers.push(sendProbe(agent, target, { ...req, headers }, o));
+      writtenMs.push(performance.now());
+      answers.push(
+        sendProbe(agent, target, { ...req, headers }, o, () => {
+          writtenMs[i] = performance.now();
+        }),
+      );
     }
     const settled = await Promise.all(answers);
+    const first = Math.min(...writtenMs);
+    const offsetsSec = writtenMs.map((ms) => (ms - first) / 1000).sort((a, b) => a - b);
     const sample: RateLimitSample = {
       sent: settled.length,
       throttled: 0,
       errors: 0,
-      spanSec: (last - start) / 1000,
+      spanSec: offsetsSec.at(-1) ?? 0,
       sendOffsetsSec: offsetsSec,
       withHeader: {},
       ...(o.signal?.aborted ? { cutShort: true } : {}),

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SecurityInput, SecuritySchema } from '../../../src/scenario/security-schema.js';
 import type { SecurityFinding } from '../../../src/security/finding.js';
+import { probeAgent, sendProbe } from '../../../src/security/http.js';
 import { probeSecurity } from '../../../src/security/probe.js';
 import { sampleRateLimit } from '../../../src/security/rate-limit.js';
 import { type SecurityNginx, startSecurityNginx } from '../../helpers/security-nginx.js';
@@ -128,6 +129,32 @@ describe('rate-limit probe', () => {
     );
   });
 
+  it('times each request when it is written to its connection, not when it waited for one', async () => {
+    // One connection, held 300 ms by the first request: the second, sent at once, reaches the
+    // server 300 ms later, and a limiter sees it then.
+    const slow = await startTestServer((req) => (req.url === '/first' ? { delayMs: 300 } : {}));
+    const agent = probeAgent({}, 1);
+    try {
+      const target = { arm: 'canary', url: slow.url };
+      const sentAt = performance.now();
+      const written: number[] = [];
+      const answers = await Promise.all(
+        ['/first', '/second'].map((path) =>
+          sendProbe(agent, target, { method: 'GET', path, headers: {} }, { timeoutMs: 2000 }, () =>
+            written.push(performance.now() - sentAt),
+          ),
+        ),
+      );
+      expect(answers).toEqual([expect.objectContaining({ status: 200 }), expect.objectContaining({ status: 200 })]);
+      expect(written).toHaveLength(2);
+      expect(written[0]).toBeLessThan(250);
+      expect(written[1]).toBeGreaterThanOrEqual(290);
+    } finally {
+      await agent.close();
+      await slow.close();
+    }
+  });
+
   it('sends no more than maxRequests', async () => {
     const before = counter.seen.length;
     const cfg = SecuritySchema.parse({
@@ -140,6 +167,12 @@ describe('rate-limit probe', () => {
       { timeoutMs: 2000 },
     );
     expect(sample).toMatchObject({ sent: 45, throttled: 0, errors: 0 });
+    // Written in order, the span from the first to the last: at 50/s about 0.88 s.
+    const offsets = sample.sendOffsetsSec ?? [];
+    expect(offsets).toHaveLength(45);
+    expect(offsets[0]).toBe(0);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(sample.spanSec).toBe(offsets.at(-1));
     expect(counter.seen.length - before).toBe(45);
   });
 

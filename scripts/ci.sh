@@ -48,6 +48,7 @@ fi
 # The Docker engine, loopback only: no bridge, no iptables; containers use host networking.
 # Started now and awaited just before the tests, so that npm ci and the build run meanwhile.
 dockerd_started=0
+dockerd_pid=
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (awaited before the tests)"
   mkdir -p /var/log
@@ -57,6 +58,7 @@ if ! docker info >/dev/null 2>&1; then
     for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
     exec nohup dockerd --bridge=none --iptables=false >/var/log/canary-gate-dockerd.log 2>&1
   ) &
+  dockerd_pid=$!
   dockerd_started=1
 fi
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
@@ -120,8 +122,36 @@ fi
 # foreground child). vitest runs directly, not through npx: npx left it running after a SIGTERM,
 # while vitest itself stops its workers. Typecheck and lint end by themselves within a minute.
 # dockerd is left running on purpose.
+# Stopping the runners is not enough: a stopped vitest does not run the files' afterAll, so the
+# servers they started (nginx, Prometheus, Alertmanager, a CLI under test) and its forks stayed
+# behind. Every process below this script is stopped (TERM, then KILL after 5 s), dockerd excepted.
+descendants() {
+  local child
+  for child in $(pgrep -P "$1"); do
+    # dockerd stays; $BASHPID is the subshell asking (and pgrep below it).
+    [ "$child" = "$dockerd_pid" ] || [ "$child" = "$BASHPID" ] && continue
+    descendants "$child"
+    echo "$child"
+  done
+}
+stop_everything() {
+  trap '' INT TERM
+  local pids
+  pids=$(descendants $$)
+  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  local until=$((SECONDS + 5))
+  while [ "$SECONDS" -lt "$until" ]; do
+    pids=$(descendants $$)
+    [ -z "$pids" ] && break
+    sleep 0.2
+  done
+  pids=$(descendants $$)
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  log "stopped by a signal: every test process stopped"
+  exit 130
+}
 bg=()
-trap 'kill "${bg[@]}" 2>/dev/null; exit 130' INT TERM
+trap stop_everything INT TERM
 set +e
 # Phase 1. What asserts nothing about time (the unit tests, then the untimed files; typecheck with
 # the declarations; lint: about 100 CPU seconds from a fresh clone) runs at nice 19 in the CPU the

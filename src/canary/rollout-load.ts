@@ -59,6 +59,8 @@ export interface StepMark {
   atMs: number;
   /** When the step's measured time starts: the mark, or the end of the warm-up if later. */
   fromMs: number;
+  /** When its first whole second starts, performance.now() ms: up to 1 s after fromMs. */
+  firstIntervalAtMs: number;
 }
 
 /** What a look at a step reads. */
@@ -244,7 +246,14 @@ export class RolloutLoad {
     }
     // A mark taken during the warm-up starts at the first measured second.
     const warm = atMs < warmedUpAtMs;
-    return { mark, firstInterval: warm ? 0 : mark.intervalIndex + 1, atMs, fromMs: Math.max(atMs, warmedUpAtMs) };
+    const firstInterval = warm ? 0 : mark.intervalIndex + 1;
+    return {
+      mark,
+      firstInterval,
+      atMs,
+      fromMs: Math.max(atMs, warmedUpAtMs),
+      firstIntervalAtMs: warmedUpAtMs + firstInterval * 1000,
+    };
   }
 
   /** Seconds of the load closed so far (each one's windows and generator point kept). */
@@ -327,11 +336,14 @@ export class RolloutLoad {
       for (const list of windows.values()) list.sort((a, b) => a.startMs - b.startMs);
     }
     const firstIntervalMs = step.firstInterval * 1000;
+    // Points from the step's start (its startedAtMs), as the report draws them: the first whole
+    // second starts up to 1 s after it.
+    const shiftMs = Math.max(0, Math.round(step.firstIntervalAtMs - step.fromMs)) - firstIntervalMs;
     const intervals: Record<string, IntervalPoint[]> = {};
     for (const [arm, points] of Object.entries(this.#handle.intervals().arms)) {
       intervals[arm] = points
         .filter((p) => p.startMs >= firstIntervalMs)
-        .map((p) => ({ ...p, startMs: p.startMs - firstIntervalMs }));
+        .map((p) => ({ ...p, startMs: p.startMs + shiftMs }));
     }
     return {
       arms,

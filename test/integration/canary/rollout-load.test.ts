@@ -110,6 +110,15 @@ describe('the rollout load', () => {
     expect(windows2.length).toBeGreaterThanOrEqual(2);
     // The second step's windows start after the first step's.
     expect(Math.min(...windows2.map((w) => w.startMs))).toBeGreaterThan(Math.max(...cw.map((w) => w.startMs)));
+    // Each step's per-second points count from the step's start, as the report draws them: the
+    // first step's from the warm-up's end, the second's from its first whole second, which began
+    // up to 1 s after the step did (the report drew them that much early).
+    expect(step1.intervals.canary?.[0]?.startMs).toBe(0);
+    const points2 = step2.intervals.canary ?? [];
+    expect(points2[0]?.startMs).toBe(Math.round(second.firstIntervalAtMs - second.fromMs));
+    expect(points2[0]?.startMs).toBeGreaterThan(0);
+    expect(points2[0]?.startMs).toBeLessThanOrEqual(1000);
+    expect(points2[1]?.startMs).toBe((points2[0]?.startMs ?? 0) + 1000);
     const result = await load.stop();
     // One load: the step totals are parts of its whole.
     expect(result.total.counters.requests).toBeGreaterThanOrEqual(b1 + c1 + b2 + c2);

@@ -26,6 +26,7 @@ declare -A need=(
   [prometheus-pushgateway]=prometheus-pushgateway
   [openssl]=openssl
   [chromium]=chromium
+  [pgrep]=procps
 )
 missing=()
 for bin in "${!need[@]}"; do
@@ -136,18 +137,30 @@ descendants() {
 }
 stop_everything() {
   trap '' INT TERM
-  local pids
-  pids=$(descendants $$)
-  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-  local until=$((SECONDS + 5))
+  set +e
+  # Every pid ever seen below: a process whose parent went first is reparented out of the tree
+  # while it still finishes (a CLI under test draining its requests), and still gets the KILL.
+  local seen pids pid alive ids label until=$((SECONDS + 5))
+  seen=$(descendants $$)
+  [ -n "$seen" ] && kill -TERM $seen 2>/dev/null
   while [ "$SECONDS" -lt "$until" ]; do
     pids=$(descendants $$)
-    [ -z "$pids" ] && break
+    seen="$seen $pids"
+    [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+    alive=0
+    for pid in $seen; do kill -0 "$pid" 2>/dev/null && alive=1 && break; done
+    [ "$alive" = 0 ] && break
     sleep 0.2
   done
-  pids=$(descendants $$)
-  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-  log "stopped by a signal: every test process stopped"
+  for pid in $seen; do kill -KILL "$pid" 2>/dev/null; done
+  # Containers belong to dockerd, not to this tree: those the tests label go too.
+  if command -v docker >/dev/null 2>&1; then
+    for label in canary-gate.test canary-gate.shard.run canary-gate.regress.run; do
+      ids=$(docker ps -aq --filter "label=$label" 2>/dev/null)
+      [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+    done
+  fi
+  log "stopped by a signal: every test process and labelled container stopped"
   exit 130
 }
 bg=()

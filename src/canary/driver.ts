@@ -183,6 +183,8 @@ export async function runCanary(o: CanaryRunOptions): Promise<RunResult> {
             progress: { ...progress, elapsedSec: Math.max(0, progress.elapsedSec - current.firstInterval) },
           }),
       });
+      // Shards that start on command have a start once every one is up: step 1's clock runs from it.
+      await load.started(o.signal);
       load.setWeight(weight);
       const mark = load.beginStep();
       const stepStartMs = mark.fromMs;

@@ -59,7 +59,7 @@ export interface StepMark {
   atMs: number;
   /** When the step's measured time starts: the mark, or the end of the warm-up if later. */
   fromMs: number;
-  /** When its first whole second starts, performance.now() ms: up to 1 s after fromMs. */
+  /** When its first whole second starts, performance.now() ms: up to 1 s after fromMs (1.25 s with shards). */
   firstIntervalAtMs: number;
 }
 
@@ -146,6 +146,8 @@ export type RolloutLoadHandle = Pick<
    * move it once every one is up (a mark reads it when taken).
    */
   readonly measuredFromMs: number;
+  /** Resolves once measuredFromMs is final (shards that start on command: all are up); absent: it is. */
+  readonly started?: Promise<void>;
 };
 
 /** Starts a rollout's load from its plan. */
@@ -220,6 +222,34 @@ export class RolloutLoad {
       },
     });
     o.through?.measurer.startMeasuring(this.#handle.measuredFromMs);
+  }
+
+  /**
+   * Resolves once the load's start is known (at once in this process; shards that start on
+   * command once every one is up), on the signal, or at the load's end. A mark taken before it
+   * rests on the planned start: its step's clock, its place in the report, a proxy's window.
+   */
+  async started(signal?: AbortSignal): Promise<void> {
+    const started = this.#handle.started;
+    if (!started || signal?.aborted) return;
+    let onAbort = (): void => {};
+    try {
+      await Promise.race([
+        started,
+        this.done.then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise<void>((resolve) => {
+          onAbort = resolve;
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    // The proxy measures from the start that was told.
+    this.#through?.measurer.startMeasuring(this.#handle.measuredFromMs);
   }
 
   /** Resolves when the load has ended (its bound, stop() or the signal). */

@@ -150,6 +150,7 @@ function startShardedLoad(
     get measuredFromMs() {
       return measuredFrom();
     },
+    started: handle.started,
     setWeights: (weights) => {
       const next = { ...current, ...weights };
       if (Object.keys(next).every((arm) => next[arm] === current[arm])) return;

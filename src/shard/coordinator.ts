@@ -153,6 +153,11 @@ export interface ShardedHandle {
    */
   readonly startAtEpochMs: number;
   /**
+   * Resolves once startAtEpochMs is final: at once, or for shards that start on command once every
+   * one is up and told the start (or the run has ended without it).
+   */
+  readonly started: Promise<void>;
+  /**
    * New relative weights per arm in every shard, from `atEpochMs` on (default: 250 ms from now,
    * so every shard switches at the same moment). Throws ShardError when a running shard cannot
    * be told (an executor without a control channel).
@@ -283,12 +288,19 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stopAll();
 
-  let told = false;
+  let told = !onCommand;
+  let startKnown = (): void => {};
+  const started = told
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        startKnown = resolve;
+      });
   /** Every shard is up: tell each the common start. */
   const startAll = (): void => {
     if (told || stopping || !followed.every((f) => f.ready)) return;
     told = true;
     schedule(Date.now() + START_LEAD_MS);
+    startKnown();
     for (const f of followed)
       if (!f.instance?.send({ type: 'start', atEpochMs: startAtEpochMs })) fail(f, 'could not be told the start');
   };
@@ -379,7 +391,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
   let aborted = false;
   // The last switch asked for: a shard still starting is told it once it runs.
   let lastWeights: ShardCommand | undefined;
-  const control: Omit<ShardedHandle, 'done' | 'startAtEpochMs'> = {
+  const control: Omit<ShardedHandle, 'done' | 'startAtEpochMs' | 'started'> = {
     setWeights: (weights, atEpochMs = Date.now() + SWITCH_LEAD_MS) => {
       lastWeights = { type: 'weights', weights, atEpochMs };
       const untold = followed.filter(
@@ -401,6 +413,12 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     const now = Date.now();
     for (const f of followed) {
       if (f.end || f.problem !== undefined || !f.instance) continue;
+      if (!told && !stopping) {
+        // Before the start, a shard that said hello waits, silent; one that has not is late to come up.
+        if (!f.ready && now - Math.max(f.lastLineAt, startAtEpochMs) > silenceMs)
+          fail(f, `no hello within ${Math.round((now - f.lastLineAt) / 1000)} s of its launch: it did not come up`);
+        continue;
+      }
       const due = Math.max(f.lastLineAt, startAtEpochMs + (plan.warmupMs ?? 0));
       // After the plan's end, in-flight requests may take up to the timeout before the end line.
       const allowed = now > planEndMs ? plan.timeoutMs + silenceMs : silenceMs;
@@ -431,6 +449,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
       if (onCommand || Date.now() + WARM_LEAD_MS < startAtEpochMs) warmFollowing(plan);
       await Promise.all(followed.map((f) => (f.instance ? follow(f, f.instance) : Promise.resolve())));
     } finally {
+      startKnown();
       clearInterval(watchdog);
       options.signal?.removeEventListener('abort', onAbort);
       for (const f of followed) f.instance?.kill();
@@ -464,6 +483,7 @@ export function startSharded(plan: LoadPlan, options: ShardedRunOptions): Sharde
     get startAtEpochMs() {
       return startAtEpochMs;
     },
+    started,
     done: run(),
   };
 }

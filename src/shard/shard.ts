@@ -211,11 +211,13 @@ export function runShard(options: ShardRunOptions): ShardRun {
   /** The common start: the plan file's, or the start command's (undefined: stopped before it came). */
   const commonStart = async (): Promise<number | undefined> => {
     if (!onCommand) return startAtEpochMs;
-    const given = await Promise.race([
+    // Ends the wait's timer once the command came.
+    const came = new AbortController();
+    const at = await Promise.race([
       startCommand,
-      wait(MAX_START_WAIT_MS, [stopper.signal, options.abort]).then(() => undefined),
-    ]);
-    if (given !== undefined || stopper.signal.aborted || options.abort?.aborted) return given;
+      wait(MAX_START_WAIT_MS, [stopper.signal, options.abort, came.signal]).then(() => undefined),
+    ]).finally(() => came.abort());
+    if (at !== undefined || stopper.signal.aborted || options.abort?.aborted) return at;
     throw new RangeError(`no start command came within ${MAX_START_WAIT_MS / 1000} s of the hello`);
   };
 

@@ -8,11 +8,13 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { judgeArm } from '../../../src/arm/arm.js';
 import { GENERATOR_LIMITED, GENERATOR_UNMEASURED, RolloutLoad } from '../../../src/canary/rollout-load.js';
+import { shardedLoad } from '../../../src/canary/sharded-load.js';
 import { startDemoServiceThread } from '../../../src/demo/service-thread.js';
 import { judgeStep } from '../../../src/gates/judge.js';
 import type { ArmWindow } from '../../../src/gates/windows.js';
 import { loadScenario } from '../../../src/scenario/loader.js';
 import type { RunScenario } from '../../../src/scenario/schema.js';
+import { processExecutor } from '../../../src/shard/process-executor.js';
 import { startCpuHog } from '../../helpers/cpu-hog.mjs';
 import { progressSeconds } from '../../helpers/progress-seconds.js';
 
@@ -235,6 +237,28 @@ describe('the rollout load', () => {
       load.nextSecond().then(() => 'a second closed first'),
     ]);
     expect(first).toBe('returned');
+    load.endStep(step);
+  });
+
+  it("counts a step begun once shards that start on command are up from the shards' start", async () => {
+    // Two shard processes, asked to start 2 s ahead: they start together once both are up (sooner
+    // here, later on a busy machine). The step's clock and its first second follow that start.
+    const closed: number[] = [];
+    const load = new RolloutLoad({
+      scenario: scenario(await services(), '0ms'),
+      firstWeight: 50,
+      durationMs: 3000,
+      start: shardedLoad({ shards: 2, executor: processExecutor(), startDelayMs: 2000 }),
+      onProgress: () => closed.push(performance.now()),
+    });
+    cleanup.push(() => load.stop().catch(() => undefined));
+    await load.started();
+    const step = load.beginStep();
+    await load.nextSecond();
+    // The first second closes one second after the start (and the shards' report of it).
+    const sinceStart = (closed[0] as number) - step.fromMs;
+    expect(sinceStart).toBeGreaterThanOrEqual(1000);
+    expect(sinceStart).toBeLessThan(1800);
     load.endStep(step);
   });
 });

@@ -231,15 +231,40 @@ describe('sharded load over local processes', () => {
         if (line.type === 'hello') hellos[line.shard] = Date.now();
       },
     });
+    // Known once every shard is up, and final from then on.
+    await handle.started;
+    const told = handle.startAtEpochMs;
+    expect(hellos).toHaveLength(2);
     const result = await handle.done;
+    expect(handle.startAtEpochMs).toBe(told);
     expect(hellos[1]).toBeGreaterThan(askedFor);
-    expect(handle.startAtEpochMs).toBeGreaterThan(hellos[1] as number);
+    expect(told).toBeGreaterThan(hellos[1] as number);
     for (const s of result.shards) {
       expect(s.startLagMs, `shard ${s.index}`).toBeLessThanOrEqual(startLagLimitMs(1000));
       expect(s.reasons.join(' '), `shard ${s.index}`).not.toMatch(/common start/);
     }
     expect(result.generator.reasons.some((r) => r.code === 'start-lag')).toBe(false);
     expect(result.total.counters.requests).toBe(300);
+  });
+
+  it('names a shard that never comes up, and stops the one that did, waiting for the start', async () => {
+    const seenBefore = server.seen.length;
+    const never = processExecutor({
+      argv: (launch) => (launch.index === 1 ? ['/bin/sh', '-c', 'exec sleep 60'] : undefined),
+    });
+    const error = await runSharded(planFor(server.url, 1000), {
+      shards: 2,
+      executor: never,
+      startDelayMs: 500,
+      silenceMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShardError);
+    expect((error as ShardError).message).toMatch(
+      /^1 of 2 shards failed:\n {2}- shard 1 \(pid \d+\): no hello within \d+ s of its launch: it did not come up$/,
+    );
+    // Shard 0 said hello and waited: stopped, not called hung, and it sent nothing.
+    expect((error as ShardError).shards.map((s) => s.status)).toEqual(['stopped', 'failed']);
+    expect(server.seen.length).toBe(seenBefore);
   });
 
   it('calls a shard without a control channel that starts its schedule late generator-limited', async () => {

@@ -54,7 +54,7 @@ outputs: { formats: [json, markdown, junit, hgrm] }
 `,
     );
     const record = await runCli(['baseline', 'record', scenarioFile, '--out', baselineFile, '--label', 'main']);
-    expect(record.code).toBe(0);
+    expect(record.code, record.stderr.slice(-2000)).toBe(0);
     expect(record.stderr).toContain(`wrote ${baselineFile}`);
     expect(JSON.parse(readFileSync(baselineFile, 'utf8'))).toMatchObject({
       kind: 'canary-gate-baseline',
@@ -65,7 +65,7 @@ outputs: { formats: [json, markdown, junit, hgrm] }
     const same = await runCli(['run', scenarioFile, '--out', join(dir, 'same'), '--quiet'], {
       GITHUB_STEP_SUMMARY: stepSummary,
     });
-    expect(same.code).toBe(0);
+    expect(same.code, same.stderr.slice(-2000)).toBe(0);
     expect(readFileSync(stepSummary, 'utf8')).toContain('## canary-gate: ✅ PROMOTE — service regression run');
     const sameCompare = await runCli([
       'compare',
@@ -74,12 +74,12 @@ outputs: { formats: [json, markdown, junit, hgrm] }
       '--scenario',
       scenarioFile,
     ]);
-    expect(sameCompare.code).toBe(0);
+    expect(sameCompare.code, sameCompare.stderr.slice(-2000)).toBe(0);
     expect(sameCompare.stdout).toMatch(/^OK: /);
 
     delayMs = 100;
     const slow = await runCli(['run', scenarioFile, '--out', join(dir, 'slow'), '--json', '--quiet']);
-    expect(slow.code).toBe(1);
+    expect(slow.code, slow.stderr.slice(-2000)).toBe(1);
     const result = JSON.parse(slow.stdout);
     expect(result.steps[0].verdict.checks[0]).toMatchObject({ name: 'p99', status: 'fail' });
     expect(result.steps[0].verdict.checks[0].reason).toContain('exceeds stored baseline p99');
@@ -95,7 +95,7 @@ outputs: { formats: [json, markdown, junit, hgrm] }
     expect(junit).toContain('failures="1"');
     expect(readFileSync(join(slowDir, 'step1-100pct-canary.hgrm'), 'utf8')).toMatch(/Value\s+Percentile\s+TotalCount/);
     const slowCompare = await runCli(['compare', baselineFile, resultOf(join(dir, 'slow'))]);
-    expect(slowCompare.code).toBe(1);
+    expect(slowCompare.code, slowCompare.stderr.slice(-2000)).toBe(1);
     expect(slowCompare.stdout).toMatch(/^REGRESSION: /);
     expect(slowCompare.stdout).toMatch(/fail\s+p99: canary p99 .* exceeds stored baseline p99/);
   });

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServiceThread } from '../../src/demo/service-thread.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -18,6 +18,19 @@ const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+// One Chromium for both reports: a start costs seconds of CPU that the files beside this one feel.
+let browser: BrowserContext;
+beforeAll(async () => {
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 820, height: 900 },
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 describe('HTML report', () => {
   it('renders the plots of a demo run in headless Chromium without errors', async () => {
@@ -80,13 +93,8 @@ describe('HTML report', () => {
 /** Open `file` in headless Chromium: no console or page errors, every series drawn, a screenshot with content. */
 async function expectRenders(file: string, title: string, minSeries: number, screenshot: string): Promise<void> {
   // A fresh profile every time (launchPersistentContext owns --user-data-dir).
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 820, height: 900 },
-  });
+  const page = await browser.newPage();
   try {
-    const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
@@ -105,6 +113,6 @@ async function expectRenders(file: string, title: string, minSeries: number, scr
     expect(png.length).toBeGreaterThan(30_000);
     expect(problems).toEqual([]);
   } finally {
-    await browser.close();
+    await page.close();
   }
 }

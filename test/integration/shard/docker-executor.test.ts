@@ -56,7 +56,9 @@ describe('sharded load in containers', () => {
   it('names a shard container killed mid-run, stops the other and removes both', async () => {
     const shards = executor();
     let killed = false;
-    const error = await runSharded(plan(4000), {
+    // 10 s: the kill ends the run; shard 0 must still be running when the coordinator stops it (with
+    // 4 s, a loaded CI run's docker kill came after shard 0 had ended its plan: 'ok', not 'stopped').
+    const error = await runSharded(plan(10_000), {
       shards: 2,
       executor: shards,
       startDelayMs: 2500,

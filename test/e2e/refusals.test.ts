@@ -1,0 +1,161 @@
+/**
+ * Refusals before any load, of commands whose other cases measure time (capacity-command and
+ * regress-command run in the timed lane): each is a CLI that exits 2 having sent nothing, which
+ * no neighbour's timing can move, so they run in the nice-19 lane with the other usage errors.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { DEMO_IMAGE } from '../helpers/docker.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'canary-gate-refusals-'));
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.seen.length = 0;
+});
+
+describe('canary-gate capacity refuses before any load', () => {
+  it('rejects a bad --slo with exit 2, naming the term, and sends nothing', async () => {
+    const run = await runCli(['capacity', server.url, '--slo', 'p99<50ms,p98<5ms', '--start', 'fast']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--slo: term 2 "p98<5ms": unknown metric "p98"');
+    expect(run.stderr).toContain('--start: expected a positive rate');
+    expect(run.stderr).toContain('nothing was sent');
+    expect(run.stdout).toBe('');
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('rejects a missing --slo and a bad URL with exit 2', async () => {
+    const run = await runCli(['capacity', 'ftp://127.0.0.1/x']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--slo: expected an SLO like 'p99<50ms,errors<0.1%'");
+    expect(run.stderr).toContain('url: expected http: or https:');
+  });
+
+  it.each([
+    ['a path', '/v2/api', 'found path "/v2/api" in "http://127.0.0.1:PORT/v2/api"'],
+    ['a query', '/?version=2', 'expected a URL without a query, found "http://127.0.0.1:PORT/?version=2"'],
+  ])(
+    'refuses a --compare URL with %s (the request comes from the target), exit 2, nothing sent',
+    async (_what, rest, message) => {
+      // Taking only the origin would measure /v1/api on both and report a ratio of about 1.
+      const compare = `${server.url}${rest}`;
+      const run = await runCli(['capacity', `${server.url}/v1/api`, '--compare', compare, '--slo', 'p99<50ms']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--compare: expected`);
+      expect(run.stderr).toContain(message.replace('PORT', String(server.port)));
+      expect(run.stderr).toMatch(/the request(s \(path and query\)| path) comes? from the target URL/);
+      expect(run.stderr).toContain('nothing was sent');
+      expect(run.stdout).toBe('');
+      expect(server.seen).toHaveLength(0);
+    },
+  );
+
+  it('rejects a scenario with a bad SLO, naming file, line and field, exit 2', async () => {
+    const file = join(dir, 'bad-slo.yaml');
+    writeFileSync(
+      file,
+      `name: bad
+mode: capacity
+targets:
+  canary:
+    url: ${server.url}
+requests:
+  - path: /
+capacity:
+  slo: p99<50ms,p42<1s
+`,
+    );
+    const run = await runCli(['capacity', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${file}:9:8: capacity.slo: term 2 "p42<1s": unknown metric "p42"`);
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('refuses prometheus, alertmanager and tracing sections it would ignore, one line each, exit 2', async () => {
+    const file = join(dir, 'with-checks.yaml');
+    writeFileSync(
+      file,
+      `name: checks
+mode: capacity
+targets:
+  canary:
+    url: ${server.url}
+requests:
+  - path: /
+capacity:
+  slo: p99<50ms
+prometheus:
+  url: ${server.url}
+  queries:
+    - name: errors
+      query: sum(rate(http_errors_total[1m]))
+      max: 1
+alertmanager:
+  url: ${server.url}
+tracing:
+  sample: 10%
+`,
+    );
+    const run = await runCli(['capacity', file]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`${file}: capacity cannot honour every part of this scenario; nothing was sent`);
+    expect(run.stderr).toContain('prometheus: the capacity search does not read PromQL checks');
+    expect(run.stderr).toContain('alertmanager: the capacity search does not read Alertmanager checks');
+    expect(run.stderr).toContain('tracing: the capacity search does not trace requests');
+    expect(run.stdout).toBe('');
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('points run to the capacity command for a capacity scenario, exit 2', async () => {
+    const file = join(dir, 'for-run.yaml');
+    writeFileSync(
+      file,
+      `name: c\nmode: capacity\ntargets:\n  canary:\n    url: ${server.url}\nrequests:\n  - path: /\ncapacity:\n  slo: p99<50ms\n`,
+    );
+    const run = await runCli(['run', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('use canary-gate capacity <scenario>');
+    expect(server.seen).toHaveLength(0);
+  });
+});
+
+const EXAMPLE = fileURLToPath(new URL('../../scenarios/regress.yaml', import.meta.url));
+const env = { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' };
+const IMAGES = { baseline: `${DEMO_IMAGE}:baseline` };
+
+describe('canary-gate regress refuses before any build', () => {
+  it('exits 2 on bad usage, with nothing started and nothing written', async () => {
+    const out = join(dir, 'usage');
+    for (const args of [
+      ['regress', '--baseline-image', IMAGES.baseline, '--out', out],
+      ['regress', '--baseline-image', 'a', '--baseline-cmd', 'node x.js', '--candidate-image', 'b', '--out', out],
+      ['regress', '--baseline-cmd', "node 'x.js", '--candidate-cmd', 'node y.js', '--out', out],
+      ['regress', '--baseline-image', 'a', '--candidate-image', 'b', '--memory', 'lots', '--out', out],
+      ['regress', EXAMPLE, '--rounds', '3'],
+    ]) {
+      const run = await runCli(args, env);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).not.toContain('starting');
+    }
+    expect(existsSync(out)).toBe(false);
+    // run leaves regress scenarios to regress.
+    const run = await runCli(['run', EXAMPLE, '--out', out], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('run it with canary-gate regress');
+    const help = await runCli(['regress', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--baseline-image');
+    expect(help.stdout).toContain('Exit codes:');
+    expect(help.stdout).toContain('regress: candidate regressed');
+    expect(help.stdout).toContain('regress: a build could not start or stay healthy');
+  });
+});

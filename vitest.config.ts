@@ -44,7 +44,7 @@ const JUDGE = 'test/e2e/judge-run.test.ts';
  */
 const UNTIMED = [
   'test/e2e/scenario-commands.test.ts',
-  // capacity's and regress's refusals before any load, out of their timed files (~10 s of them).
+  // capacity's and regress's refusals before any load, out of their timed files (~12 s of them).
   'test/e2e/refusals.test.ts',
   'test/faults/property.test.ts',
   'test/integration/serve/deploy-manifests.test.ts',
@@ -90,11 +90,6 @@ const TIMED = [
   'test/e2e/serve-controllers.test.ts',
   // Its CPU hogs take most of a core (450 ms of every 500 in one case) on this file's own thread.
   'test/integration/serve/live-runner.test.ts',
-  // A rollout at 600/s through 2 connections per arm, every request queued on purpose, for about
-  // 12 s (it ran beside baseline-compare when that file's record was generator-limited twice in
-  // a CI run). The timed lane has room for it since refusals.test.ts
-  // took capacity's and regress's refusals out, and the machine lane is the longer one.
-  'test/e2e/run-generator-limited.test.ts',
   // Its shard processes start 2 s ahead of each step: at nice 5 beside the timed files, one was
   // still not running then in most steps of 3 of 4 CI runs (generator-limited as a start lag since
   // d1b6834; before, a step of shards started apart passed 120/s against a 100/s service).

@@ -2,9 +2,6 @@
  * `canary-gate capacity --shards N` end to end: the built CLI as a process, each step's load from
  * shard processes (the process executor) against real servers on 127.0.0.1.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../../src/capacity/result.js';
 import { startDemoServiceThread } from '../../src/demo/service-thread.js';
@@ -12,7 +9,6 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { gone, shardsRunning } from '../helpers/processes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-shards-'));
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -106,38 +102,5 @@ describe('canary-gate capacity --shards', () => {
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain(`(pid ${second}): exited (SIGKILL) before its end line`);
     await gone([first as number, second as number], 5000);
-  });
-
-  it('refuses a search that cannot be split, naming the flag or the scenario field, before anything is sent', async () => {
-    const url = ['capacity', `${server.url}/`, '--slo', 'p99<50ms', '--start', '50/s'];
-    const connections = await runCli([...url, '-c', '2', '--shards', '3']);
-    expect(connections.code).toBe(2);
-    expect(connections.stderr).toContain(
-      '--shards 3: --connections: expected at least one per worker thread of each shard (3 × 1), found 2',
-    );
-    const zero = await runCli([...url, '--shards', '0']);
-    expect(zero.code).toBe(2);
-    expect(zero.stderr).toContain('--shards: expected an integer from 1 to 256, found 0');
-    const file = join(dir, 'capacity.yaml');
-    writeFileSync(
-      file,
-      `name: two connections
-mode: capacity
-targets: { canary: { url: ${server.url} } }
-traffic: { connections: 2 }
-requests: [{ path: / }]
-capacity: { slo: 'p99<50ms' }
-`,
-    );
-    const scenario = await runCli(['capacity', file, '--shards', '3']);
-    expect(scenario.code).toBe(2);
-    expect(scenario.stderr).toContain(`--shards 3: ${file}: traffic.connections: expected at least one per worker`);
-    const image = await runCli([...url, '--shards', '2', '--executor', 'docker'], {
-      CANARY_GATE_SHARD_IMAGE: 'canary-gate-no-such-image:never',
-    });
-    expect(image.code).toBe(2);
-    expect(image.stderr).toContain('--executor docker:');
-    // Not even the pre-flight request.
-    expect(server.seen).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Refusals before any load, of commands whose other cases measure time (capacity-command and
- * regress-command run in the timed lane): each is a CLI that exits 2 having sent nothing, which
+ * Refusals before any load, of commands whose other cases measure time (capacity-command,
+ * capacity-shards and regress-command run in the timed lane): each is a CLI that exits 2 having sent nothing, which
  * no neighbour's timing can move, so they run in the nice-19 lane with the other usage errors.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -124,6 +124,41 @@ tracing:
     const run = await runCli(['run', file]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('use canary-gate capacity <scenario>');
+    expect(server.seen).toHaveLength(0);
+  });
+});
+
+describe('canary-gate capacity --shards refuses before any load', () => {
+  it('refuses a search that cannot be split, naming the flag or the scenario field, before anything is sent', async () => {
+    const url = ['capacity', `${server.url}/`, '--slo', 'p99<50ms', '--start', '50/s'];
+    const connections = await runCli([...url, '-c', '2', '--shards', '3']);
+    expect(connections.code).toBe(2);
+    expect(connections.stderr).toContain(
+      '--shards 3: --connections: expected at least one per worker thread of each shard (3 × 1), found 2',
+    );
+    const zero = await runCli([...url, '--shards', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--shards: expected an integer from 1 to 256, found 0');
+    const file = join(dir, 'capacity.yaml');
+    writeFileSync(
+      file,
+      `name: two connections
+mode: capacity
+targets: { canary: { url: ${server.url} } }
+traffic: { connections: 2 }
+requests: [{ path: / }]
+capacity: { slo: 'p99<50ms' }
+`,
+    );
+    const scenario = await runCli(['capacity', file, '--shards', '3']);
+    expect(scenario.code).toBe(2);
+    expect(scenario.stderr).toContain(`--shards 3: ${file}: traffic.connections: expected at least one per worker`);
+    const image = await runCli([...url, '--shards', '2', '--executor', 'docker'], {
+      CANARY_GATE_SHARD_IMAGE: 'canary-gate-no-such-image:never',
+    });
+    expect(image.code).toBe(2);
+    expect(image.stderr).toContain('--executor docker:');
+    // Not even the pre-flight request.
     expect(server.seen).toHaveLength(0);
   });
 });

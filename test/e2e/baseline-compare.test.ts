@@ -53,7 +53,12 @@ gates:
 outputs: { formats: [json, markdown, junit, hgrm] }
 `,
     );
-    const record = await runCli(['baseline', 'record', scenarioFile, '--out', baselineFile, '--label', 'main']);
+    // The record refuses a step the generator was the limit of twice (exit 3, nothing written:
+    // baseline-record-generator.test.ts): a busy machine's stalls did that once in CI, 4.7 % of
+    // sends 10 ms late. That refusal, and only it, is recorded once more.
+    const recordArgs = ['baseline', 'record', scenarioFile, '--out', baselineFile, '--label', 'main'];
+    let record = await runCli(recordArgs);
+    if (record.code === 3 && record.stderr.includes('was the limit twice')) record = await runCli(recordArgs);
     expect(record.code, record.stderr.slice(-2000)).toBe(0);
     expect(record.stderr).toContain(`wrote ${baselineFile}`);
     expect(JSON.parse(readFileSync(baselineFile, 'utf8'))).toMatchObject({

@@ -61,7 +61,11 @@ describe('baseline record and the generator', () => {
     const kept = join(dir, 'kept.json');
     const recorded = await runCli(['baseline', 'record', scenario(40), '--out', kept, '--label', 'ok']);
     expect(recorded.code, recorded.stderr).toBe(0);
-    expect(recorded.stderr).not.toContain('the generator was the limit');
+    // Stored from a step the generator kept up with: a first measurement a busy machine's stall
+    // made the generator's is measured once more (17.5 % of sends late, loop p99 23 ms at 10 % CPU
+    // in a loaded CI run), and only twice is a refusal.
+    expect(recorded.stderr).not.toContain('was the limit twice');
+    expect(recorded.stderr).toContain(`wrote ${kept}`);
     const file = JSON.parse(readFileSync(kept, 'utf8')) as { label: { version: string }; steps: unknown[] };
     expect(file.label.version).toBe('ok');
     expect(file.steps).toHaveLength(1);

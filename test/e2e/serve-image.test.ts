@@ -64,7 +64,16 @@ describe('the canary-gate image', () => {
       '--json',
       '--quiet',
     ]);
-    expect(r.code, r.stderr).toBe(code);
+    // The result's reason and the step's quality say why, when the exit code is not the one expected.
+    const why = (): string => {
+      try {
+        const result = JSON.parse(r.stdout);
+        return `${r.stderr}${result.reason}\n${JSON.stringify(result.steps?.[0]?.quality)}`;
+      } catch {
+        return `${r.stderr}${r.stdout.slice(-2000)}`;
+      }
+    };
+    expect(r.code, why()).toBe(code);
     expect(JSON.parse(r.stdout).steps[0].weight).toBe(10);
   });
 

@@ -107,6 +107,16 @@ unhandled=./test/helpers/unhandled-errors-reporter.ts
 # that finds the setting off under the marker of a pid that is gone knows it was on.
 autogroup=/proc/sys/kernel/sched_autogroup_enabled
 marker=/tmp/canary-gate-ci-autogroup.pid
+watchdog=
+on_exit() {
+  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+  if [ -f "$marker" ] && [ "$(cat "$marker")" = $$ ]; then
+    echo 1 > "$autogroup"
+    rm -f "$marker"
+  fi
+  return 0
+}
+trap on_exit EXIT
 if [ -w "$autogroup" ] && [ "$(cat "$autogroup")" = 0 ] && [ -f "$marker" ] && ! kill -0 "$(cat "$marker")" 2>/dev/null; then
   echo 1 > "$autogroup"
   log "autogroup scheduling was left off by a run that was killed (pid $(cat "$marker")): it was on"
@@ -115,7 +125,6 @@ fi
 if [ -w "$autogroup" ] && [ "$(cat "$autogroup")" = 1 ]; then
   echo 0 > "$autogroup"
   echo $$ > "$marker"
-  trap 'echo 1 > '"$autogroup"'; rm -f '"$marker" EXIT
   log "autogroup scheduling off for the run (put back at its end), so that nice ranks every test process"
 fi
 # A signal stops every run too: each runs in the background and is awaited, so that the trap runs
@@ -165,6 +174,14 @@ stop_everything() {
 }
 bg=()
 trap stop_everything INT TERM
+# A parent that goes takes the run with it: a CI's cancel that ends `npm run ci` or its shell (and
+# not this script) left the run going on, orphaned, with everything it had started.
+parent=$PPID
+(
+  while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+  kill -TERM $$ 2>/dev/null
+) &
+watchdog=$!
 set +e
 # Phase 1. What asserts nothing about time (the unit tests, then the untimed files; typecheck with
 # the declarations; lint: about 100 CPU seconds from a fresh clone) runs at nice 19 in the CPU the

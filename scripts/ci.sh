@@ -109,6 +109,7 @@ autogroup=/proc/sys/kernel/sched_autogroup_enabled
 marker=/tmp/canary-gate-ci-autogroup.pid
 watchdog=
 on_exit() {
+  set +e
   [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
   if [ -f "$marker" ] && [ "$(cat "$marker")" = $$ ]; then
     echo 1 > "$autogroup"
@@ -174,14 +175,23 @@ stop_everything() {
 }
 bg=()
 trap stop_everything INT TERM
-# A parent that goes takes the run with it: a CI's cancel that ends `npm run ci` or its shell (and
-# not this script) left the run going on, orphaned, with everything it had started.
-parent=$PPID
-(
-  while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-  kill -TERM $$ 2>/dev/null
-) &
-watchdog=$!
+# Started by npm (`npm run ci`), the run goes with npm's shell: a CI's cancel that ended npm and
+# its shell, not this script, left the run going on, orphaned, with everything it had started.
+# Watched as this script being reparented (not `kill -0`, which a parent of another user fails);
+# the watchdog holds none of the script's descriptors (a flock's lock, the log's pipe).
+if [ -n "${npm_lifecycle_event:-}" ]; then
+  parent=$PPID
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+    me=$BASHPID
+    ppid_of() { awk '{print $4}' "/proc/$1/stat" 2>/dev/null; }
+    while [ "$(ppid_of $$)" = "$parent" ] && [ "$(ppid_of "$me")" = $$ ]; do sleep 1; done
+    # Still this script's child: the script is alive and its parent went.
+    [ "$(ppid_of "$me")" = $$ ] && kill -TERM $$
+  ) </dev/null >/dev/null 2>&1 &
+  watchdog=$!
+  disown "$watchdog"
+fi
 set +e
 # Phase 1. What asserts nothing about time (the unit tests, then the untimed files; typecheck with
 # the declarations; lint: about 100 CPU seconds from a fresh clone) runs at nice 19 in the CPU the

@@ -56,6 +56,7 @@ describe('baseline record and the generator', () => {
       /step 1 of 1: the generator, not the service, was the limit twice \(.*connection.*\); no baseline written/,
     );
     expect(refused.stderr).toContain('raise traffic.connections');
+    expect(refused.stderr).toContain('the connection cap, not the service, made the wait');
     expect(existsSync(starved)).toBe(false);
 
     const kept = join(dir, 'kept.json');
@@ -63,8 +64,8 @@ describe('baseline record and the generator', () => {
     expect(recorded.code, recorded.stderr).toBe(0);
     // Stored from a step the generator kept up with: a first measurement a busy machine's stall
     // made the generator's is measured once more (17.5 % of sends late, loop p99 23 ms at 10 % CPU
-    // in a loaded CI run), and only twice is a refusal.
-    expect(recorded.stderr).not.toContain('was the limit twice');
+    // in a loaded CI run), and only twice is a refusal; with 40 connections never for want of one.
+    expect(recorded.stderr).not.toContain('the connection cap, not the service, made the wait');
     expect(recorded.stderr).toContain(`wrote ${kept}`);
     const file = JSON.parse(readFileSync(kept, 'utf8')) as { label: { version: string }; steps: unknown[] };
     expect(file.label.version).toBe('ok');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startDemoServiceThread } from '../../src/demo/service-thread.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -20,14 +20,17 @@ const CHROMIUM_FLAGS = [
 ];
 
 // One Chromium for both reports: a start costs seconds of CPU that the files beside this one feel.
-let browser: BrowserContext;
-beforeAll(async () => {
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
+// Started at the first render, after this file's first load, never beside it.
+let browser: BrowserContext | undefined;
+async function chromiumContext(): Promise<BrowserContext> {
+  // A fresh profile for the file (launchPersistentContext owns --user-data-dir).
+  browser ??= await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'canary-gate-chromium-')), {
     executablePath: '/usr/bin/chromium',
     args: CHROMIUM_FLAGS,
     viewport: { width: 820, height: 900 },
   });
-});
+  return browser;
+}
 afterAll(async () => {
   await browser?.close();
 });
@@ -92,8 +95,7 @@ describe('HTML report', () => {
 
 /** Open `file` in headless Chromium: no console or page errors, every series drawn, a screenshot with content. */
 async function expectRenders(file: string, title: string, minSeries: number, screenshot: string): Promise<void> {
-  // A fresh profile every time (launchPersistentContext owns --user-data-dir).
-  const page = await browser.newPage();
+  const page = await (await chromiumContext()).newPage();
   try {
     const problems: string[] = [];
     page.on('console', (message) => {

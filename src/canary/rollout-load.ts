@@ -232,22 +232,7 @@ export class RolloutLoad {
   async started(signal?: AbortSignal): Promise<void> {
     const started = this.#handle.started;
     if (!started || signal?.aborted) return;
-    let onAbort = (): void => {};
-    try {
-      await Promise.race([
-        started,
-        this.done.then(
-          () => undefined,
-          () => undefined,
-        ),
-        new Promise<void>((resolve) => {
-          onAbort = resolve;
-          signal?.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    await waitFor(started, signal, this.done);
     // The proxy measures from the start that was told.
     this.#through?.measurer.startMeasuring(this.#handle.measuredFromMs);
   }
@@ -430,24 +415,47 @@ export class RolloutLoad {
   }
 }
 
+/** Resolves when `what` settles, or sooner when the signal aborts or the load ends. */
+async function waitFor(
+  what: Promise<unknown>,
+  signal: AbortSignal | undefined,
+  ended: Promise<unknown>,
+): Promise<void> {
+  // An abort listener added to a signal aborted already never fires.
+  if (signal?.aborted) return;
+  const settled = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      () => undefined,
+    );
+  let onAbort = (): void => {};
+  try {
+    await Promise.race([
+      settled(what),
+      settled(ended),
+      new Promise<void>((resolve) => {
+        onAbort = resolve;
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Resolves at `atMs` (performance.now()), or sooner when the signal aborts or the load ends. */
 async function waitUntil(atMs: number, signal: AbortSignal | undefined, ended: Promise<unknown>): Promise<void> {
   const ms = atMs - performance.now();
-  // An abort listener added to a signal aborted already never fires.
   if (ms <= 0 || signal?.aborted) return;
   const timer = new AbortController();
-  const onAbort = () => timer.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.race([
+    // Caught here: ended by the abort below once the wait is over, the sleep rejects.
+    await waitFor(
       sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
-      ended.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
+      signal,
+      ended,
+    );
   } finally {
     timer.abort();
-    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -274,6 +274,10 @@ STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_stat
       const where = `${run}: ${relative(f.name)}`;
       const failedTests = f.assertionResults.filter((a) => a.status === "failed");
       if (failedTests.length === 0 && f.status === "failed") failures.push(`${where}: ${f.message || "the file failed"}`);
+      // Nothing is skipped in CI: a test that never ran is a file whose worker died under it
+      // (vitest names only "Worker exited unexpectedly", not the file).
+      const neverRan = f.assertionResults.filter((a) => a.status === "pending" || a.status === "skipped");
+      if (neverRan.length > 0) failures.push(`${where}: ${neverRan.length} of ${f.assertionResults.length} tests never ran (${neverRan.map((a) => a.title).join("; ")})`);
       for (const a of failedTests) failures.push(`${where} > ${a.fullName}: ${a.failureMessages[0] ?? ""}`);
     }
     let unhandled = [];

@@ -37,6 +37,17 @@ export interface WorkersRun {
   stop(): void;
 }
 
+/**
+ * How long a worker told to abort (after another failed) or done reporting may take to exit by
+ * itself before it is terminated: a terminate() that lands while the thread is inside zlib (it
+ * deflates histograms for the wire) between creating a handle and initializing it aborts the
+ * whole process as the thread is torn down (node's "close before init" assertion: one CI run's
+ * test fork died of it; a loop that terminates a thread deflating 8-byte buffers hits it within
+ * 1 000 terminations). A CLI gone that way could not reset its router. A worker past this grace
+ * is hung on a socket or a CPU loop, not encoding.
+ */
+export const WORKER_EXIT_GRACE_MS = 5000;
+
 /** Start `plan` over `plan.workers` worker threads. */
 export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): WorkersRun {
   const entry = workerEntry(import.meta.url, 'worker');
@@ -50,6 +61,9 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
       }),
   );
   const live = new Set(workers);
+  /** Workers whose thread has not exited yet (`live` loses a worker once it has reported). */
+  const running = new Set(workers);
+  for (const worker of workers) worker.once('exit', () => running.delete(worker));
   const tell = (command: WorkerCommand): void => {
     for (const worker of live) worker.postMessage(command);
   };
@@ -121,9 +135,10 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
     .then((results) => ({ merged: mergeThreadResults(results), perWorker: results }))
     .finally(() => {
       hooks.signal?.removeEventListener('abort', abortAll);
-      // After a failure the other workers would go on sending load: end them all. A worker that
-      // already finished has exited; terminate() is a no-op for it.
-      for (const worker of workers) void worker.terminate();
+      // After a failure the other workers would go on sending load: they are told to abort, and
+      // end as a finished worker does, by themselves; terminated only past the grace (above).
+      abortAll();
+      endStragglers(running);
       for (const [request] of pendingSince) settleSince(request, new RangeError('the load ended before it answered'));
     });
 
@@ -144,6 +159,21 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
         tell({ type: 'since', id, request });
       }),
   };
+}
+
+/** Terminate the workers of `running` still running WORKER_EXIT_GRACE_MS from now. */
+function endStragglers(running: Set<Worker>): void {
+  if (running.size === 0) return;
+  const timer = setTimeout(() => {
+    for (const worker of running) void worker.terminate();
+  }, WORKER_EXIT_GRACE_MS);
+  // A running worker keeps the process alive by itself; the timer must not, once all have exited.
+  timer.unref();
+  for (const worker of running) {
+    worker.once('exit', () => {
+      if (running.size === 0) clearTimeout(timer);
+    });
+  }
 }
 
 /** Run `plan` over `plan.workers` worker threads to its end. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole CI in one command: system packages the tests need (only when missing), the Docker
-# engine (only when not running), then npm ci (only when node_modules is not the lock file's),
-# the build, and every test (vitest projects, see vitest.config.ts) in two phases:
+# The whole CI in one command: system packages the tests need (only when missing) beside npm ci
+# (only when node_modules is not the lock file's) and the build, the Docker engine (only when not
+# running), and every test (vitest projects, see vitest.config.ts) in two phases:
 #   1. the statistical judge's e2e beside the light files that measure time closely, one at a
 #      time; the unit tests, the files that assert nothing about time, typecheck and lint at
 #      nice 19 in the CPU they leave idle (from a fresh clone that work runs on into phase 2,
@@ -32,25 +32,36 @@ missing=()
 for bin in "${!need[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}")
 done
+mkdir -p .tmp
+apt_job=
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "[ci] missing packages ${missing[*]} and not root: install them with apt-get" >&2
     exit 1
   fi
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # policy-rc.d keeps the packages' own services from starting: tests start what they need.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
+  # Beside npm ci and the build, which need none of them (from a fresh machine: apt ~30 s, npm ci
+  # ~37 s, one after the other before); awaited before the Docker engine and the tests.
+  log "installing ${missing[*]} (beside npm ci; log in .tmp/apt.log)"
+  (
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the packages' own services from starting: tests start what they need.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    status=0
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+    rm -f /usr/sbin/policy-rc.d
+    exit "$status"
+  ) > .tmp/apt.log 2>&1 &
+  apt_job=$!
 fi
 
 # The Docker engine, loopback only: no bridge, no iptables; containers use host networking.
-# Started now and awaited just before the tests, so that npm ci and the build run meanwhile.
+# Started as soon as it is installed and awaited just before the tests, so that npm ci and the
+# build run meanwhile.
 dockerd_started=0
 dockerd_pid=
-if ! docker info >/dev/null 2>&1; then
+start_dockerd() {
+  docker info >/dev/null 2>&1 && return 0
   log "starting dockerd (awaited before the tests)"
   mkdir -p /var/log
   # Without the descriptors this script inherited: run under `flock <lock> npm run ci`, dockerd
@@ -61,7 +72,8 @@ if ! docker info >/dev/null 2>&1; then
   ) &
   dockerd_pid=$!
   dockerd_started=1
-fi
+}
+command -v dockerd >/dev/null 2>&1 && start_dockerd
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 export TESTCONTAINERS_RYUK_DISABLED=true
 
@@ -81,9 +93,17 @@ fi
 # bundle. The types are checked beside phase 1 at nice 19, with the declarations `npm run build`
 # also writes (to .tmp, so nothing the tests run from is rewritten under them).
 log "build"
-mkdir -p .tmp
 node scripts/transpile.mjs
 node scripts/bundle.mjs
+if [ -n "$apt_job" ]; then
+  if ! wait "$apt_job"; then
+    cat .tmp/apt.log >&2
+    echo "[ci] apt-get could not install ${missing[*]} (its output above)" >&2
+    exit 1
+  fi
+  log "installed ${missing[*]}"
+  start_dockerd
+fi
 if [ "$dockerd_started" = 1 ]; then
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
@@ -274,8 +294,8 @@ STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_stat
       const where = `${run}: ${relative(f.name)}`;
       const failedTests = f.assertionResults.filter((a) => a.status === "failed");
       if (failedTests.length === 0 && f.status === "failed") failures.push(`${where}: ${f.message || "the file failed"}`);
-      // Nothing is skipped in CI: a test that never ran is a file whose worker died under it
-      // (vitest names only "Worker exited unexpectedly", not the file).
+      // Nothing is skipped in CI: a test that never ran is, for example, in a file whose worker
+      // died under it (vitest names only "Worker exited unexpectedly", not the file).
       const neverRan = f.assertionResults.filter((a) => a.status === "pending" || a.status === "skipped");
       if (neverRan.length > 0) failures.push(`${where}: ${neverRan.length} of ${f.assertionResults.length} tests never ran (${neverRan.map((a) => a.title).join("; ")})`);
       for (const a of failedTests) failures.push(`${where} > ${a.fullName}: ${a.failureMessages[0] ?? ""}`);

@@ -231,8 +231,8 @@ export async function main(argv: readonly string[], baseIO: CliIO = processIO())
     .alias('help', 'h')
     .epilogue(EXIT_CODES_HELP)
     // yargs lays the help text out at every command's start (it caches it in case a handler fails;
-    // this CLI never prints it then), ~25 ms of a 0.4 CPU-s start wrapping words: laid out to a
-    // width only when help is asked for.
+    // this CLI never prints it then), ~50 ms of validate's 0.42 CPU-s start: laid out to a width
+    // only when help may be asked for.
     .wrap(asksForHelp(argv) ? Math.min(110, process.stdout.columns ?? 110) : null)
     .exitProcess(false)
     .fail((message, error) => {
@@ -270,10 +270,15 @@ function commandNamed(argv: readonly string[], names: readonly string[]): string
   return (end === -1 ? argv : argv.slice(0, end)).find((arg) => names.includes(arg)) ?? '';
 }
 
-/** Whether `argv` asks for help (`--help` or `-h` before any `--`). */
+/**
+ * Whether `argv` may ask for help before any `--`: every form yargs takes (`--help`, `-h`, `--h`,
+ * `--help=true`, a short group such as `-qh`, the word `help`). Matching more costs only time.
+ */
 function asksForHelp(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+  return (end === -1 ? argv : argv.slice(0, end)).some(
+    (arg) => arg === 'help' || /^--?h(elp)?(=|$)/.test(arg) || /^-[^-]*h/.test(arg),
+  );
 }
 
 class UsageFailure extends Error {}

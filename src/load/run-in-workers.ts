@@ -71,6 +71,8 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
   if (hooks.signal?.aborted) abortAll();
   hooks.signal?.addEventListener('abort', abortAll, { once: true });
 
+  /** Set once the load has settled: a straggler's seconds are no longer reported. */
+  let ended = false;
   let nextRequest = 0;
   const pendingSince = new Map<
     number,
@@ -101,6 +103,8 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
         let settled = false;
         worker.on('message', (message: WorkerMessage) => {
           if (message.type === 'interval') {
+            // A worker told to abort after another failed may report one more second.
+            if (ended) return;
             hooks.onInterval?.(
               message.index,
               Object.fromEntries(Object.entries(message.arms).map(([arm, s]) => [arm, intervalFromWire(s)])),
@@ -134,6 +138,7 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
   )
     .then((results) => ({ merged: mergeThreadResults(results), perWorker: results }))
     .finally(() => {
+      ended = true;
       hooks.signal?.removeEventListener('abort', abortAll);
       // After a failure the other workers would go on sending load: they are told to abort, and
       // end as a finished worker does, by themselves; terminated only past the grace (above).

@@ -36,7 +36,8 @@ export interface CliOptions {
    * its sends and the product rightly refused the window as the generator's; raised, it keeps its
    * schedule, and the test is of the verdict, not of the machine. Raised 5 levels, not to a fixed
    * value, so that a file CI runs niced (5) stays no higher than the files it protects (0). Without
-   * the privilege, nice says so on stderr and runs it unraised.
+   * the privilege (not root, or a container without CAP_SYS_NICE) the test fails, naming it:
+   * unraised, it would be the old lucky run again.
    */
   raised?: boolean;
 }
@@ -83,8 +84,18 @@ export function startCli(args: string[], env: Record<string, string> = {}, optio
 }
 
 /** Run the CLI to its end. */
-export function runCli(args: string[], env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliRun> {
-  return startCli(args, env, options).done;
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: CliOptions = {},
+): Promise<CliRun> {
+  const run = await startCli(args, env, options).done;
+  if (options.raised && /^nice: /m.test(run.stderr)) {
+    throw new Error(
+      `the CLI could not be raised (run the tests as root, with CAP_SYS_NICE): ${run.stderr.split('\n')[0]}`,
+    );
+  }
+  return run;
 }
 
 /** The CLI's I/O for running it in-process (main(argv, io)), with what it wrote captured. */

@@ -31,6 +31,25 @@ describe('cli', () => {
     expect(c.stderr()).toContain('see canary-gate --help');
   });
 
+  it('lays help out the same way whichever form asks for it', async () => {
+    // Help is laid out to a width only when argv may ask for it (main.ts: asksForHelp).
+    const help = async (argv: string[]): Promise<string> => {
+      const c = captureIO();
+      expect(await main(argv, c.io)).toBe(0);
+      return c.stdout();
+    };
+    const flag = await help(['validate', '--help']);
+    expect(flag).toMatch(/--json +machine output on stdout.* +\[boolean\] \[default: false\]\n/);
+    for (const form of [
+      ['validate', '-h'],
+      ['validate', 'help'],
+      ['validate', '-qh'],
+      ['validate', '--help=true'],
+    ]) {
+      expect(await help(form), form.join(' ')).toBe(flag);
+    }
+  });
+
   it('prints the schema in-process', async () => {
     const c = captureIO();
     expect(await main(['schema'], c.io)).toBe(0);

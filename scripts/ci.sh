@@ -253,6 +253,10 @@ if command -v taskset >/dev/null 2>&1; then
   # The first CPU of this script's own affinity list ("0-1", "2,5-7", …), not CPU 0 blindly.
   first_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
   pin=(taskset -c "$first_cpu")
+  # Every CPU this script may use, for a test's raised CLI (test/helpers/cli.ts): a generator
+  # that must keep its schedule is not held to the timed lane's one core.
+  CANARY_GATE_CPUS=$(taskset -pc $$ | sed 's/.*: *//')
+  export CANARY_GATE_CPUS
 fi
 CI=true "${pin[@]}" node_modules/.bin/vitest run --project timed \
   --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-timed.json > .tmp/timed.log 2>&1 &

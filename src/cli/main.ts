@@ -266,8 +266,7 @@ function nameOf(usage: string): string {
  */
 function commandNamed(argv: readonly string[], names: readonly string[]): string | undefined {
   if (argv.includes('completion') || argv.includes('--get-yargs-completions')) return undefined;
-  const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).find((arg) => names.includes(arg)) ?? '';
+  return beforeDoubleDash(argv).find((arg) => names.includes(arg)) ?? '';
 }
 
 /**
@@ -275,10 +274,13 @@ function commandNamed(argv: readonly string[], names: readonly string[]): string
  * `--help=true`, a short group such as `-qh`, the word `help`). Matching more costs only time.
  */
 function asksForHelp(argv: readonly string[]): boolean {
+  return beforeDoubleDash(argv).some((arg) => arg === 'help' || /^--?h(elp)?(=|$)/.test(arg) || /^-[^-]*h/.test(arg));
+}
+
+/** The arguments before `--` (after it, every word is a positional, never a flag or a command). */
+function beforeDoubleDash(argv: readonly string[]): readonly string[] {
   const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).some(
-    (arg) => arg === 'help' || /^--?h(elp)?(=|$)/.test(arg) || /^-[^-]*h/.test(arg),
-  );
+  return end === -1 ? argv : argv.slice(0, end);
 }
 
 class UsageFailure extends Error {}

@@ -63,7 +63,6 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
   const live = new Set(workers);
   /** Workers whose thread has not exited yet (`live` loses a worker once it has reported). */
   const running = new Set(workers);
-  for (const worker of workers) worker.once('exit', () => running.delete(worker));
   const tell = (command: WorkerCommand): void => {
     for (const worker of live) worker.postMessage(command);
   };
@@ -130,6 +129,7 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
           reject(error);
         });
         worker.on('exit', (code) => {
+          running.delete(worker);
           live.delete(worker);
           if (!settled) reject(new Error(`load worker ${i} exited with code ${code} before reporting`));
         });

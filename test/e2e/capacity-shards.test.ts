@@ -2,21 +2,14 @@
  * `canary-gate capacity --shards N` end to end: the built CLI as a process, each step's load from
  * shard processes (the process executor) against real servers on 127.0.0.1.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../../src/capacity/result.js';
 import { startDemoServiceThread } from '../../src/demo/service-thread.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { gone, shardsRunning } from '../helpers/processes.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useTestServer } from '../helpers/test-server-fixture.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const server = useTestServer();
 
 describe('canary-gate capacity --shards', () => {
   it("finds a known capacity with each step's load from 2 shard processes, merged exactly", async () => {

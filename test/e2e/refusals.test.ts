@@ -7,20 +7,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DEMO_IMAGE } from '../helpers/docker.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useTestServer } from '../helpers/test-server-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-refusals-'));
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const server = useTestServer();
 
 describe('canary-gate capacity refuses before any load', () => {
   it('rejects a bad --slo with exit 2, naming the term, and sends nothing', async () => {

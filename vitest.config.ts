@@ -4,8 +4,9 @@ import { FileSecondsSequencer } from './test/helpers/file-seconds-sequencer.js';
 /**
  * Where a test file runs. `npm run ci` (scripts/ci.sh) runs two phases: first judge beside quiet,
  * with unit and untimed at nice 19 in the CPU they leave idle; then machine at nice 5 beside
- * timed, whose files take the first core whenever they want it. Plain `vitest run` runs the groups one
- * after another: unit, untimed, machine, judge beside quiet, timed. A new file under
+ * timed, whose files take the first core whenever they want it, and late once the nice-19 work has
+ * ended. Plain `vitest run` runs the groups one after another: unit, untimed, machine, judge beside
+ * quiet, timed, late. A new file under
  * test/integration, test/e2e or test/faults runs in `machine` (two at a time, niced) without
  * being listed; list it in QUIET or TIMED only when its verdict rests on timing a neighbour could
  * move, in the first list that keeps it robust beside `node test/helpers/cpu-hog.mjs 50 100`; in
@@ -48,6 +49,25 @@ const UNTIMED = [
   'test/e2e/refusals.test.ts',
   'test/faults/property.test.ts',
   'test/integration/serve/deploy-manifests.test.ts',
+];
+
+/**
+ * Machine files that assert no verdict on latency (exit codes, deadlines measured in seconds, what
+ * is stopped and reset): in CI one at a time at nice 5 in a third lane that starts when phase 1's
+ * nice-19 work ends. From then on the phase-2 lanes wait on their files' steps more than they
+ * compute: in CI runs about a third of both CPUs went idle in that part (vmstat). Here they leave
+ * the two machine workers and the timed lane less to do, and in a plain run they run last.
+ */
+const LATE = [
+  // regress's failing, hanging and interrupted builds (its verdicts stay in TIMED).
+  'test/e2e/regress-containers.test.ts',
+  'test/faults/04-signal-cancels-retries.test.ts',
+  'test/faults/05-bounded-memory.test.ts',
+  'test/faults/01-endless-body.test.ts',
+  'test/faults/03-one-run-per-router.test.ts',
+  'test/faults/09-small-holes.test.ts',
+  'test/faults/02-request-paths.test.ts',
+  'test/integration/load/exchange-deadline.test.ts',
 ];
 
 /**
@@ -143,7 +163,7 @@ export default defineConfig({
           ...shared,
           name: 'machine',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          exclude: [...UNTIMED, ...QUIET, JUDGE, ...TIMED],
+          exclude: [...UNTIMED, ...QUIET, JUDGE, ...TIMED, ...LATE],
           // A worker runs file after file without a fresh process for each: a fork and the
           // imports again cost about 1.5 CPU s a file, which the files beside it felt (phase 2 of
           // CI: 330 CPU s before, 294 after). The files start and stop their own servers;
@@ -166,6 +186,17 @@ export default defineConfig({
       },
       {
         test: { ...shared, name: 'timed', include: TIMED, fileParallelism: false, sequence: { groupOrder: 4 } },
+      },
+      {
+        // One process for the lane's files, as the machine files share theirs (see above).
+        test: {
+          ...shared,
+          name: 'late',
+          include: LATE,
+          isolate: false,
+          fileParallelism: false,
+          sequence: { groupOrder: 5 },
+        },
       },
     ],
   },

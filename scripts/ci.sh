@@ -8,7 +8,8 @@
 #      where it yields to both kinds of file);
 #   2. the integration and e2e files two at a time at nice 5, beside the files whose verdict
 #      rests on timing a neighbour could move, one at a time at normal priority on the first
-#      core: those take that core whenever they want it, the machine files the rest.
+#      core: those take that core whenever they want it, the machine files the rest. Once phase
+#      1's nice-19 work ends, a third lane runs files that assert no verdict on latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -111,7 +112,7 @@ if [ "$dockerd_started" = 1 ]; then
   done
   docker info >/dev/null 2>&1 || { echo "[ci] dockerd did not start; see /var/log/canary-gate-dockerd.log" >&2; exit 1; }
 fi
-rm -f .tmp/vitest-*.json .tmp/unhandled-*.json .tmp/unit.log .tmp/timed.log
+rm -f .tmp/vitest-*.json .tmp/unhandled-*.json .tmp/unit.log .tmp/timed.log .tmp/late.log
 # Beside each JSON report, the run's unhandled errors (vitest fails a run for them, but its JSON
 # report has no place for them): the closing summary names them.
 unhandled=./test/helpers/unhandled-errors-reporter.ts
@@ -266,14 +267,25 @@ CI=true nice -n 5 node_modules/.bin/vitest run --project machine \
   --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-machine.json &
 machine=$!
 bg+=("$machine")
+# The late lane: once phase 1's nice-19 work has ended, the CPU it took goes to files that assert
+# no verdict on latency, one at a time at the machine files' priority (vitest.config.ts, LATE).
+wait "$unit"
+unit_status=$?
+log "unit and untimed tests ended (exit $unit_status): the late files, one at a time at nice 5"
+CI=true nice -n 5 node_modules/.bin/vitest run --project late \
+  --reporter=default --reporter=json --reporter="$unhandled" --outputFile.json=.tmp/vitest-late.json > .tmp/late.log 2>&1 &
+late=$!
+bg+=("$late")
 wait "$machine"
 machine_status=$?
 wait "$timed"
 timed_status=$?
+wait "$late"
+late_status=$?
 log "timed tests (beside the machine files; exit $timed_status)"
 cat .tmp/timed.log
-wait "$unit"
-unit_status=$?
+log "late tests (beside the machine and timed files; exit $late_status)"
+cat .tmp/late.log
 log "unit and untimed tests (phase 1, at nice 19; exit $unit_status)"
 cat .tmp/unit.log
 checks=0
@@ -283,12 +295,12 @@ set -e
 # A plain closing over the four runs, whatever the runners print above it: the count, then each
 # failed test with the start of its message, last, where a CI page that keeps only the log's
 # tail still shows them.
-STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_status STATUS_timed=$timed_status node -e '
+STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_status STATUS_timed=$timed_status STATUS_late=$late_status node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
   const missing = [], failures = [];
   const relative = (path) => path.replace(process.cwd() + "/", "");
-  for (const run of ["unit", "judge", "machine", "timed"]) {
+  for (const run of ["unit", "judge", "machine", "timed", "late"]) {
     const file = `.tmp/vitest-${run}.json`;
     let r;
     try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { missing.push(run); continue; }
@@ -317,7 +329,7 @@ STATUS_unit=$unit_status STATUS_judge=$judge_status STATUS_machine=$machine_stat
 ' || reports=1
 [ "$checks" -eq 0 ] && echo "typecheck and lint: clean" || echo "typecheck or lint: failed (above)"
 log "done"
-for status in "$judge_status" "$machine_status" "$timed_status" "$unit_status"; do
+for status in "$judge_status" "$machine_status" "$timed_status" "$late_status" "$unit_status"; do
   [ "$status" -ne 0 ] && exit "$status"
 done
 [ "${reports:-0}" -ne 0 ] && exit 1

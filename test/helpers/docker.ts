@@ -1,5 +1,6 @@
 /** The Docker engine as the regress tests see it: the demo images and the containers regress labels. */
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -50,10 +51,27 @@ export async function buildDemoImages(from?: string): Promise<{ ms: number; log:
   return { ms: performance.now() - started, log: stderr.trim() };
 }
 
-/** Ids of every container (any state) a regress run labelled. */
-export async function regressContainers(): Promise<string[]> {
-  const out = await docker('ps', '-a', '--filter', `label=${REGRESS_LABEL}`, '--format', '{{.ID}}');
-  return out === '' ? [] : out.split('\n');
+/**
+ * Ids of every container (any state) that a regress run writing its outputs under `outDir`
+ * labelled: a run makes its folder (named by its run id, the label's value) before any build
+ * starts, so two files that run regress at once each see only their own runs' containers.
+ */
+export async function regressContainers(outDir: string): Promise<string[]> {
+  const runs = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
+  const out = await docker(
+    'ps',
+    '-a',
+    '--filter',
+    `label=${REGRESS_LABEL}`,
+    '--format',
+    `{{.ID}} {{.Label "${REGRESS_LABEL}"}}`,
+  );
+  return out
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split(' '))
+    .filter(([, run]) => run !== undefined && runs.has(run))
+    .map(([id]) => id as string);
 }
 
 /** `docker inspect` of a container, parsed. */

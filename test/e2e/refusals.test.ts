@@ -1,15 +1,17 @@
 /**
  * Refusals before any load, of commands whose other cases measure time (capacity-command,
- * capacity-shards and regress-command run in the timed lane): each is a CLI that exits 2 having sent nothing, which
- * no neighbour's timing can move, so they run in the nice-19 lane with the other usage errors.
+ * capacity-shards, baseline-compare and regress-command run in the timed lane): each is a CLI
+ * that exits 2 (3 when pre-flight finds the target down) having sent nothing, which no
+ * neighbour's timing can move, so they run in the nice-19 lane with the other usage errors.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DEMO_IMAGE } from '../helpers/docker.js';
+import { closedPort, startTestServer } from '../helpers/server.js';
 import { useTestServer } from '../helpers/test-server-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-refusals-'));
@@ -185,5 +187,93 @@ describe('canary-gate regress refuses before any build', () => {
     expect(help.stdout).toContain('Exit codes:');
     expect(help.stdout).toContain('regress: candidate regressed');
     expect(help.stdout).toContain('regress: a build could not start or stay healthy');
+  });
+});
+
+describe('canary-gate capacity stops at pre-flight', () => {
+  it('exits 3 when the target is down, before any load', async () => {
+    const port = await closedPort();
+    const run = await runCli(['capacity', `http://127.0.0.1:${port}/`, '--slo', 'p99<50ms', '--json']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('did not answer (ECONNREFUSED); nothing was sent');
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, code: 'E_TARGET' });
+  });
+
+  it('keeps an ${env:NAME} secret in the target URL out of the pre-flight error, exit 3', async () => {
+    const port = await closedPort();
+    const secret = 'some-long-secret-value';
+    for (const json of [false, true]) {
+      const run = await runCli(
+        ['capacity', `http://127.0.0.1:${port}/?key=\${env:K}`, '--slo', 'p99<50ms', ...(json ? ['--json'] : [])],
+        { K: secret },
+      );
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`http://127.0.0.1:${port}/?key=[redacted] did not answer (ECONNREFUSED)`);
+      expect(run.stderr).not.toContain(secret);
+      expect(run.stdout).not.toContain(secret);
+      if (json) expect(JSON.parse(run.stdout).message).toContain('?key=[redacted]');
+    }
+  });
+});
+
+/** A stored-baseline scenario of the test server, such as baseline-compare.test.ts runs. */
+function storedScenario(): string {
+  const file = join(dir, 'stored.yaml');
+  writeFileSync(
+    file,
+    `name: stored baseline
+mode: regression
+targets:
+  canary: { url: "${server.url}" }
+traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s, timeout: 2s }
+requests: [{ path: /items }]
+steps: [100]
+baseline: { file: "${join(dir, 'main.json')}" }
+gates:
+  checks:
+    - { metric: p99, vsStored: { ratio: 1.5, slack: 5ms } }
+`,
+  );
+  return file;
+}
+
+describe('stored baselines refuse before any load', () => {
+  it('refuses to record a scenario whose builds regress starts (exit 2), sending nothing', async () => {
+    // Something listens where the scenario's baseline build would: it must see no request.
+    const bystander = await startTestServer();
+    try {
+      const file = join(dir, 'two-builds.yaml');
+      writeFileSync(
+        file,
+        `name: two builds
+mode: regression
+regress:
+  baseline: { command: [node, server.js] }
+  candidate: { command: [node, server.js] }
+  port: ${bystander.port}
+traffic: { rate: 100/s, warmup: 0s, stepDuration: 1s, timeout: 2s }
+requests: [{ path: / }]
+`,
+      );
+      const out = join(dir, 'two-builds.json');
+      const record = await runCli(['baseline', 'record', file, '--out', out]);
+      expect(record.code, record.stderr).toBe(2);
+      expect(record.stderr).toContain('this scenario starts its own builds');
+      expect(record.stderr).toContain('canary-gate regress');
+      expect(bystander.seen).toEqual([]);
+      expect(readdirSync(dir)).not.toContain('two-builds.json');
+    } finally {
+      await bystander.close();
+    }
+  });
+
+  it('rejects a corrupt baseline with exit 2 before sending anything', async () => {
+    const corrupt = join(dir, 'corrupt.json');
+    writeFileSync(corrupt, '{"kind":"canary-gate-baseline","schemaVersion":1,"steps":[');
+    const before = server.seen.length;
+    const run = await runCli(['run', storedScenario(), '--baseline', corrupt, '--out', join(dir, 'x')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${corrupt}: not JSON`);
+    expect(server.seen.length).toBe(before);
   });
 });

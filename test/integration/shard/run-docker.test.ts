@@ -44,12 +44,13 @@ afterAll(async () => {
 /**
  * 400/s, 3 s steps at 50 % then 100 %. `canary-gate validate` on this plan: 600 canary samples at
  * step 1 and 1 200 at step 2 (up to 3× with extensions), an identical canary passes errorRate
- * 99.9 % of the time. The p99 bound (75 ms) sits between the canaries: every regressed request
+ * 99.9 % of the time. The p99 bound (90 ms) sits between the canaries: every regressed request
  * takes at least 100 ms, so its p99 fails on a few hundred samples; a healthy one answers in a
  * few ms, but in CI beside the machine files its p99 reached 22–33 ms, in bursts (2 001 samples
  * counting as 415 independent ones). Against a 50 ms bound that left the A/A's p99 undecided at
- * its longest step in 4 of 17 CI runs on a slower host; 75 ms is 2.3× the highest seen. A step
- * may extend to 15 s (only an undecided step costs the time).
+ * its longest step in 4 of 17 CI runs on a slower host; against 75 ms once more on a slower day
+ * (44.6 ms, 5 605 samples counting as 480). 90 ms is twice the highest seen and still below
+ * every regressed request. A step may extend to 15 s (only an undecided step costs the time).
  */
 function scenario(): RunScenario {
   const { scenario: s } = loadScenario(
@@ -64,7 +65,7 @@ ${nginxRouterYaml(nginx)}
 gates:
   checks:
     - { metric: errorRate, max: 5%, critical: true }
-    - { metric: p99, max: 75ms }
+    - { metric: p99, max: 90ms }
 `,
     { file: 'sharded.yaml', env: {}, accept: { modes: ['canary'], command: 'run' } },
   );

@@ -45,7 +45,8 @@ const JUDGE = 'test/e2e/judge-run.test.ts';
  */
 const UNTIMED = [
   'test/e2e/scenario-commands.test.ts',
-  // capacity's and regress's refusals before any load, out of their timed files (~12 s of them).
+  // capacity's, regress's, baseline's and judge --step's refusals before any load, out of their
+  // timed files (~13 s of them).
   'test/e2e/refusals.test.ts',
   'test/faults/property.test.ts',
   'test/integration/serve/deploy-manifests.test.ts',
@@ -61,6 +62,18 @@ const UNTIMED = [
 const LATE = [
   // regress's failing, hanging and interrupted builds (its verdicts stay in TIMED).
   'test/e2e/regress-containers.test.ts',
+  // The tests of timed files that rest on no timing: a shard container killed mid-step; capacity
+  // searches cut short by SIGTERM or a killed shard; serve's and judge --step's verdicts on a
+  // canary 80 ms slower. Out of the timed lane, whose files one after another set the length of
+  // phase 2 (about 190 s of ~245 in a warm CI run before they moved, ~178 after).
+  'test/integration/shard/run-docker-kill.test.ts',
+  'test/e2e/capacity-stops.test.ts',
+  'test/e2e/serve-rollback.test.ts',
+  // A serve killed and restarted, sessions resumed or closed by their deadlines (seconds); shard
+  // containers run and killed; a running load's weights and exact counts.
+  'test/e2e/serve-restart.test.ts',
+  'test/integration/shard/docker-executor.test.ts',
+  'test/integration/load/load-handle.test.ts',
   'test/faults/04-signal-cancels-retries.test.ts',
   'test/faults/05-bounded-memory.test.ts',
   'test/faults/01-endless-body.test.ts',
@@ -185,6 +198,10 @@ export default defineConfig({
         test: { ...shared, name: 'quiet', include: QUIET, maxWorkers: 2, sequence: { groupOrder: 3 } },
       },
       {
+        // A process for each file, unlike the machine and late lanes: one process would save the
+        // 1-2 s of fork and imports between files (7 s of a CI run), but this lane's verdicts rest
+        // on timing, and the five runs tried were too few to show that one file's leftovers (heap,
+        // threads) never slow the next.
         test: { ...shared, name: 'timed', include: TIMED, fileParallelism: false, sequence: { groupOrder: 4 } },
       },
       {

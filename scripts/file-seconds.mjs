@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes test/file-seconds.json, the seconds each test file took, from the vitest JSON reports
-// `npm run ci` leaves in .tmp (vitest-unit, -judge, -machine, -timed.json): the order in which
+// `npm run ci` leaves in .tmp (vitest-unit, -judge, -machine, -timed, -late.json): the order in which
 // vitest starts files (test/helpers/file-seconds-sequencer.ts). Run it after a green CI run when
 // files were added or their lengths changed much; a stale table only costs packing, never a result.
 // Given folders holding the reports of several green runs (`node scripts/file-seconds.mjs run1
@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 const dirs = process.argv.length > 2 ? process.argv.slice(2) : ['.tmp'];
 const runs = new Map();
 for (const dir of dirs) {
-  for (const run of ['unit', 'judge', 'machine', 'timed']) {
+  for (const run of ['unit', 'judge', 'machine', 'timed', 'late']) {
     const path = join(dir, `vitest-${run}.json`);
     if (!existsSync(path)) throw new Error(`${path}: no such report (expected the reports of a green \`npm run ci\`)`);
     const report = JSON.parse(readFileSync(path, 'utf8'));

@@ -5,11 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../../src/capacity/result.js';
 import { startDemoServiceThread } from '../../src/demo/service-thread.js';
-import { runCli, startCli } from '../helpers/cli.js';
-import { gone, shardsRunning } from '../helpers/processes.js';
-import { useTestServer } from '../helpers/test-server-fixture.js';
+import { runCli } from '../helpers/cli.js';
 
-const server = useTestServer();
+// A shard killed mid-step (exit 3, no verdict on timing) is in capacity-stops.test.ts.
 
 describe('canary-gate capacity --shards', () => {
   it("finds a known capacity with each step's load from 2 shard processes, merged exactly", async () => {
@@ -18,27 +16,36 @@ describe('canary-gate capacity --shards', () => {
     // 120/s the queue grows 20 requests a second, 10 ms each: 160 ms over an 800 ms step.
     const service = await startDemoServiceThread({ capacity: { concurrency: 2, serviceMs: 20 } });
     try {
-      const run = await runCli([
-        'capacity',
-        `${service.url}/`,
-        '--slo',
-        'p99<100ms,errors<1%',
-        '--start',
-        '60/s',
-        '--max',
-        '240/s',
-        '--precision',
-        '50%',
-        '--step-duration',
-        '600ms',
-        '--warmup',
-        '200ms',
-        '--cooldown',
-        '300ms',
-        '--shards',
-        '2',
-        '--json',
-      ]);
+      // Raised (test/helpers/cli.ts), with its shards: a send more than 10 ms late counts its delay
+      // as the service's, and 36 sends make a 60/s step. Unraised, beside the CI's machine files
+      // (a load over worker threads), the search missed 90/s in 2 of 6 CI runs: once step 1 failed
+      // p99 < 100 ms at 101 ms with 4 of its sends late and the service answering in 20 ms, once
+      // the 90/s step, 5 sends late.
+      const run = await runCli(
+        [
+          'capacity',
+          `${service.url}/`,
+          '--slo',
+          'p99<100ms,errors<1%',
+          '--start',
+          '60/s',
+          '--max',
+          '240/s',
+          '--precision',
+          '50%',
+          '--step-duration',
+          '600ms',
+          '--warmup',
+          '200ms',
+          '--cooldown',
+          '300ms',
+          '--shards',
+          '2',
+          '--json',
+        ],
+        {},
+        { raised: true },
+      );
       const result = JSON.parse(run.stdout) as CapacityResult;
       // Each step's saturation reasons name a shard that started late, and by how much.
       const reasons = result.targets.flatMap((t) =>
@@ -72,28 +79,5 @@ describe('canary-gate capacity --shards', () => {
     } finally {
       await service.close();
     }
-  });
-
-  it('names a shard killed mid-step and exits 3, leaving no shard running', async () => {
-    const cli = startCli([
-      'capacity',
-      `${server.url}/`,
-      '--slo',
-      'p99<500ms',
-      '--start',
-      '50/s',
-      '--step-duration',
-      '20s',
-      '--warmup',
-      '0s',
-      '--shards',
-      '2',
-    ]);
-    const [first, second] = await shardsRunning(cli.child.pid as number, 2, 10_000);
-    process.kill(second as number, 'SIGKILL');
-    const run = await cli.done;
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain(`(pid ${second}): exited (SIGKILL) before its end line`);
-    await gone([first as number, second as number], 5000);
   });
 });

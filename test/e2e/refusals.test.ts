@@ -1,10 +1,11 @@
 /**
  * Refusals before any load, of commands whose other cases measure time (capacity-command,
- * capacity-shards, baseline-compare and regress-command run in the timed lane): each is a CLI
- * that exits 2 (3 when pre-flight finds the target down) having sent nothing, which no
- * neighbour's timing can move, so they run in the nice-19 lane with the other usage errors.
+ * capacity-shards, baseline-compare, regress-command and serve-controllers run in the timed
+ * lane): each is a CLI that exits 2 (3 when pre-flight finds the target down) having sent
+ * nothing, which no neighbour's timing can move, so they run in the nice-19 lane with the other
+ * usage errors.
  */
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { runCli } from '../helpers/cli.js';
 import { DEMO_IMAGE } from '../helpers/docker.js';
 import { closedPort, startTestServer } from '../helpers/server.js';
 import { useTestServer } from '../helpers/test-server-fixture.js';
+import { appScenario, writeServe } from '../integration/serve/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-refusals-'));
 const server = useTestServer();
@@ -274,6 +276,30 @@ requests: [{ path: / }]
     const run = await runCli(['run', storedScenario(), '--baseline', corrupt, '--out', join(dir, 'x')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${corrupt}: not JSON`);
+    expect(server.seen.length).toBe(before);
+  });
+});
+
+describe('canary-gate judge --step refuses before any load', () => {
+  const judgeDir = join(dir, 'judge-step');
+  it('refuses a session folder holding something else than earlier results (exit 2, nothing sent)', async () => {
+    const before = server.seen.length;
+    const { file } = writeServe({ app: appScenario(server.url, server.url) }, { dir: join(judgeDir, 'torn') });
+    const session = join(judgeDir, 'torn', 'rollout');
+    mkdirSync(session, { recursive: true });
+    writeFileSync(join(session, 'step-1.json'), '{"steps": [');
+    const run = await runCli(['judge', join(file, '..', 'app.yaml'), '--step', '5', '--session', session]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(join(session, 'step-1.json'));
+    expect(server.seen.length).toBe(before);
+  });
+
+  it('refuses a step the scenario does not have (exit 2, nothing sent)', async () => {
+    const before = server.seen.length;
+    const { file } = writeServe({ app: appScenario(server.url, server.url) }, { dir: join(judgeDir, 'bad') });
+    const run = await runCli(['judge', join(file, '..', 'app.yaml'), '--step', '9']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--step: expected a step from 1 to 5/);
     expect(server.seen.length).toBe(before);
   });
 });

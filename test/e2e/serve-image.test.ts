@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answersAfter } from '../helpers/serve-fixture.js';
 import { closedPort, startTestServer, type TestServer } from '../helpers/server.js';
 import { appScenario, callFlagger, flaggerPayload, poll, SERVE_ENV, send } from '../integration/serve/fixtures.js';
 
@@ -22,11 +23,10 @@ let dir: string;
 
 beforeAll(async () => {
   await run('bash', [join(ROOT, 'deploy/image/build-image.sh')], { timeout: 120_000 });
-  const health = (delayMs: number) => (req: { url?: string }) => (req.url === '/health' ? {} : { delayMs });
   [baseline, healthy, slow] = await Promise.all([
-    startTestServer(health(0)),
-    startTestServer(health(0)),
-    startTestServer(health(80)),
+    startTestServer(answersAfter(0)),
+    startTestServer(answersAfter(0)),
+    startTestServer(answersAfter(80)),
   ]);
   dir = mkdtempSync(join(tmpdir(), 'canary-gate-image-'));
   chmodSync(dir, 0o755);

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
 /** Register the file's test server; read it from the tests (it listens once beforeAll has run). */
-export function useTestServer(): TestServer {
+export function useTestServer(script?: Parameters<typeof startTestServer>[0]): TestServer {
   const server = {} as TestServer;
   beforeAll(async () => {
-    Object.assign(server, await startTestServer());
+    Object.assign(server, await startTestServer(script));
   });
   afterAll(() => server.close());
   beforeEach(() => {

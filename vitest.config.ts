@@ -65,7 +65,7 @@ const LATE = [
   // The tests of timed files that rest on no timing: a shard container killed mid-step; capacity
   // searches cut short by SIGTERM or a killed shard; serve's and judge --step's verdicts on a
   // canary 80 ms slower. Out of the timed lane, whose files one after another set the length of
-  // phase 2 (about 190 s of ~245 in a warm CI run before they moved, ~178 after).
+  // phase 2 (208 s of a fresh CI run before they moved; 180-191 s in 10 runs after).
   'test/integration/shard/run-docker-kill.test.ts',
   'test/e2e/capacity-stops.test.ts',
   'test/e2e/serve-rollback.test.ts',

@@ -54,7 +54,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     # policy-rc.d keeps the packages' own services from starting: tests start what they need.
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     # man-db's trigger re-indexes every manual page once the packages are in: without it the
-    # install took 16.8 s here where it took 20-24 s (idle machine), and the tests wait for it.
+    # install took 16.8 s here where it took 20.0 and 20.7 s (idle machine), and the tests wait
+    # for it.
     # The flag goes back when this subshell ends, however it ends (a signal's TERM included); the
     # daily job indexes the new pages.
     man_off=0

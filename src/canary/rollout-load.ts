@@ -31,6 +31,12 @@ import type { ArmMeasurer } from './routers/router.js';
 export const GENERATOR_LIMITED = 'generator-limited';
 
 /**
+ * The kind a step's first seconds are left out with when a shard's weight command came late: its
+ * sends in them went by the previous step's weights (sharded-load.ts).
+ */
+export const WEIGHTS_LATE = 'weights late';
+
+/**
  * The kind a step's requests are left out with while no second has closed since its mark: the
  * generator's own measurements of them (its schedule, CPU, connections) do not exist yet.
  */
@@ -330,7 +336,9 @@ export class RolloutLoad {
         const list: ArmWindow[] = [];
         for (const [index, w] of byIndex) {
           const why = limited.get(index);
-          list.push(why === undefined ? w : { ...w, excluded: { kind: GENERATOR_LIMITED, detail: why } });
+          if (since.heldFrom && index < since.heldFrom.second)
+            list.push({ ...w, excluded: { kind: WEIGHTS_LATE, detail: since.heldFrom.why } });
+          else list.push(why === undefined ? w : { ...w, excluded: { kind: GENERATOR_LIMITED, detail: why } });
         }
         windows.set(arm, list);
       }

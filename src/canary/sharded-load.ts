@@ -26,6 +26,8 @@ const MAX_SECONDS = 86_400;
 const SWITCH_LEAD_MS = 250;
 /** How long a look waits for the second in progress beyond its end, ms (a silent shard fails sooner). */
 const LOOK_WAIT_MS = 3000;
+/** Weight switches whose shards' reports are kept (a rollout's steps are far fewer). */
+const MAX_SWITCHES = 1000;
 
 /** How the shards of a rollout run. */
 export type ShardedLoadOptions = Pick<ShardedRunOptions, 'shards' | 'executor' | 'startDelayMs' | 'silenceMs'>;
@@ -35,6 +37,14 @@ interface MarkInfo {
   firstSecond: number;
   /** Time from the mark to the start of measuring, ms, when taken during the warm-up (else 0). */
   warmLeadMs: number;
+  /** The latest weight switch asked for before the mark. */
+  switch?: SwitchInfo;
+}
+
+/** A weight switch as told to the shards: its time and the index of the second it begins. */
+interface SwitchInfo {
+  epochMs: number;
+  second: number;
 }
 
 /** A LoadStarter whose load runs as `options.shards` shards through `options.executor`. */
@@ -61,6 +71,9 @@ function startShardedLoad(
   const marks = new Map<number, MarkInfo>();
   let nextMark = 0;
   let switchAtMs = Number.NEGATIVE_INFINITY;
+  let lastSwitch: SwitchInfo | undefined;
+  // Per switch (by its time), how late its command came to each shard, ms.
+  const switches = new Map<number, Map<number, number>>();
   let current: Record<string, number> = Object.fromEntries(plan.targets.map((t) => [t.arm, t.weight]));
 
   const handle = startSharded(plan, {
@@ -78,6 +91,12 @@ function startShardedLoad(
     },
     onLine: (line) => {
       if (line.type !== 'interval') return;
+      for (const s of line.switched ?? []) {
+        const lags = switches.get(s.atEpochMs) ?? new Map<number, number>();
+        switches.set(s.atEpochMs, lags);
+        lags.set(line.shard, s.lateMs);
+        if (switches.size > MAX_SWITCHES) switches.delete(switches.keys().next().value as number);
+      }
       const at = pending.get(line.index) ?? { reported: 0, arms: [], limited: [] };
       pending.set(line.index, at);
       at.reported++;
@@ -140,6 +159,36 @@ function startShardedLoad(
     }
   };
 
+  /**
+   * The mark's first second that may decide: past every second in which a shard still sent by the
+   * weights before the mark's switch, one whose command came late (or, for a shard that has not
+   * reported the switch by the last second every shard reported, none); with why, when it moved.
+   */
+  const firstClean = (info: MarkInfo): { first: number; why?: string } => {
+    const at = info.switch;
+    let first = info.firstSecond;
+    let why: string | undefined;
+    if (!at) return { first };
+    const lags = switches.get(at.epochMs);
+    for (let shard = 0; shard < n; shard++) {
+      const lateMs = lags?.get(shard);
+      if (lateMs === undefined) {
+        // Every second so far, and any that closes before the look reads its windows.
+        return {
+          first: Number.POSITIVE_INFINITY,
+          why: `shard ${shard} has not reported the step's weights yet (a command still on its way, or refused: see its stderr)`,
+        };
+      }
+      // Requests sent by the earlier weights until the command came may finish up to a timeout later.
+      const after = at.second + Math.floor((lateMs + plan.timeoutMs) / 1000) + 1;
+      if (lateMs > 0 && after > first) {
+        first = after;
+        why = `shard ${shard}'s weight command came ${lateMs} ms after the switch's time: its requests until then went by the earlier weights`;
+      }
+    }
+    return why === undefined ? { first } : { first, why };
+  };
+
   const prune = (): void => {
     const oldest = Math.min(complete + 1, ...[...marks.values()].map((m) => m.firstSecond));
     for (const index of seconds.keys()) if (index < oldest) seconds.delete(index);
@@ -160,7 +209,12 @@ function startShardedLoad(
       const measuredFromMs = measuredFrom();
       const earliest = Math.max(now + SWITCH_LEAD_MS, measuredFromMs);
       switchAtMs = measuredFromMs + Math.ceil((earliest - measuredFromMs) / 1000) * 1000;
-      handle.setWeights(weights, Math.round(Date.now() + (switchAtMs - now)));
+      lastSwitch = {
+        // On the same wall-to-monotonic mapping as the shards' seconds (a clock slewed since does not move it).
+        epochMs: Math.round(switchAtMs - wallToMonotonic),
+        second: Math.round((switchAtMs - measuredFromMs) / 1000),
+      };
+      handle.setWeights(weights, lastSwitch.epochMs);
     },
     mark: (): LoadMark => {
       const now = performance.now();
@@ -168,9 +222,18 @@ function startShardedLoad(
       const measuredFromMs = measuredFrom();
       const warm = from < measuredFromMs;
       // The first whole second at or after the mark (or the switch it waits for).
-      const firstSecond = warm ? 0 : Math.ceil((from - measuredFromMs) / 1000);
+      // A mark that waits for the switch starts at the switch's second (ceil of a float sum could pass it).
+      const firstSecond = warm
+        ? 0
+        : from === switchAtMs && lastSwitch
+          ? lastSwitch.second
+          : Math.ceil((from - measuredFromMs) / 1000);
       const mark = { id: nextMark++, atMs: from - measuredFromMs, intervalIndex: Math.max(0, firstSecond - 1) };
-      marks.set(mark.id, { firstSecond, warmLeadMs: warm ? measuredFromMs - now : 0 });
+      marks.set(mark.id, {
+        firstSecond,
+        warmLeadMs: warm ? measuredFromMs - now : 0,
+        ...(lastSwitch ? { switch: lastSwitch } : {}),
+      });
       return mark;
     },
     measurementsSince: async (mark): Promise<LoadWindow> => {
@@ -179,6 +242,7 @@ function startShardedLoad(
       // Everything up to the end of the second in progress now, from every shard.
       await reported(secondOf(performance.now()), performance.now() + 1000 + LOOK_WAIT_MS);
       if (failure !== undefined) throw failure;
+      const { first, why } = firstClean(info);
       const parts: ArmMeasurements[] = [];
       const since: GeneratorIntervalPoint[] = [];
       for (let index = info.firstSecond; index <= complete; index++) {
@@ -197,6 +261,7 @@ function startShardedLoad(
         generator: signals,
         generatorLimit: generatorLimitOver(signals, since),
         generatorIntervals: since,
+        ...(why === undefined ? {} : { heldFrom: { second: first, why } }),
       };
     },
     forget: (mark) => {

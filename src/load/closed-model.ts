@@ -10,6 +10,7 @@ import { Exchange, type ExchangeSink } from './exchange.js';
 import type { GeneratorMeter } from './generator-meter.js';
 import type { LoadPlan } from './plan.js';
 import type { TargetPool } from './target-pool.js';
+import { TimedPicker } from './timed-picker.js';
 import type { WeightedPicker } from './weighted-picker.js';
 
 /** How often in-flight exchanges are checked against the timeout, at most. */
@@ -19,7 +20,7 @@ const MAX_SWEEP_MS = 100;
 export class ClosedModel implements ExchangeSink {
   readonly #plan: LoadPlan;
   readonly #meter: GeneratorMeter;
-  #targets: WeightedPicker<TargetPool>;
+  #targets: TimedPicker<TargetPool>;
   readonly #all: readonly TargetPool[];
   readonly #cap: number;
   #issued = 0;
@@ -43,7 +44,7 @@ export class ClosedModel implements ExchangeSink {
     this.#plan = plan;
     this.#meter = meter;
     this.#all = targets;
-    this.#targets = targetPicker;
+    this.#targets = new TimedPicker(targetPicker);
     this.#cap = plan.maxRequests ?? Number.POSITIVE_INFINITY;
   }
 
@@ -57,9 +58,9 @@ export class ClosedModel implements ExchangeSink {
     return this.#lastSendMs;
   }
 
-  /** New weights between targets, taken at each slot's next launch. */
-  setTargets(targetPicker: WeightedPicker<TargetPool>): void {
-    this.#targets = targetPicker;
+  /** New weights between targets, taken at each slot's next launch (at or after `fromMs`, performance.now() time). */
+  setTargets(targetPicker: WeightedPicker<TargetPool>, fromMs?: number): void {
+    this.#targets.set(targetPicker, fromMs);
   }
 
   /** Run until the duration or the cap is reached and every request has finished. */
@@ -101,7 +102,7 @@ export class ClosedModel implements ExchangeSink {
       this.#stopped = true;
       return;
     }
-    const target = this.#targets.next();
+    const target = this.#targets.at(performance.now()).next();
     const request = target.nextRequest();
     this.#issued++;
     this.#inFlight++;

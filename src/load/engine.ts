@@ -127,6 +127,12 @@ export interface LoadWindow {
   generatorLimit: GeneratorLimit;
   /** The per-second generator points since the mark; limited ones are no evidence about the service. */
   generatorIntervals: GeneratorIntervalPoint[];
+  /**
+   * Set when the mark's first whole seconds must decide nothing: the first second that may, and
+   * why (a shard's weight command came late, so its requests before it went by the earlier
+   * weights). `arms` still hold them, as the requests that were sent.
+   */
+  heldFrom?: { second: number; why: string };
 }
 
 /** A load that keeps running until its duration ends, stop() or the abort signal. */
@@ -138,10 +144,12 @@ export interface LoadHandle {
   /** Resolves with everything measured once the load is over. */
   readonly done: Promise<LoadResult>;
   /**
-   * New relative weights per arm (arms not named keep theirs), taken by the next request. The
-   * connections stay open; an arm at weight 0 keeps its connections idle.
+   * New relative weights per arm (arms not named keep theirs), taken by the next request, or with
+   * `atEpochMs` by the requests meant to go out at or after that time (the open model asks by a
+   * request's intended time, so the switch falls between the same two requests however late the
+   * event loop runs). The connections stay open; an arm at weight 0 keeps its connections idle.
    */
-  setWeights(weights: Record<string, number>): void;
+  setWeights(weights: Record<string, number>, atEpochMs?: number): void;
   /** Mark this moment, to read measurements since it. */
   mark(): LoadMark;
   /** Exact measurements since `mark` (histograms merged exactly over workers, counters). */
@@ -181,7 +189,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadHan
   const hooks = { onInterval, ...(options.signal ? { signal: options.signal } : {}) };
   const arms = new Set(plan.targets.map((t) => t.arm));
   let runner: {
-    setWeights(weights: Record<string, number>): void;
+    setWeights(weights: Record<string, number>, atEpochMs?: number): void;
     mark(id: number): void;
     since(id: number): ArmMeasurements[] | Promise<ArmMeasurements[]>;
     forget(id: number): void;
@@ -211,10 +219,10 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadHan
     plan,
     startedAt,
     done,
-    setWeights: (weights) => {
+    setWeights: (weights, atEpochMs) => {
       const problems = weightProblems(arms, plan, weights);
       if (problems.length > 0) throw new ScenarioError(`invalid weights:\n  - ${problems.join('\n  - ')}`, problems);
-      runner.setWeights(weights);
+      runner.setWeights(weights, atEpochMs);
     },
     mark: () => {
       const mark = { id: nextMark++, atMs: performance.now() - t0, intervalIndex: completedIntervals };

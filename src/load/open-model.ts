@@ -24,6 +24,7 @@ import type { GeneratorMeter } from './generator-meter.js';
 import type { LoadPlan } from './plan.js';
 import { LATE_AFTER_MS } from './recorder.js';
 import type { TargetPool } from './target-pool.js';
+import { TimedPicker } from './timed-picker.js';
 import type { WeightedPicker } from './weighted-picker.js';
 
 /** Options of an open-model run beyond the plan. */
@@ -39,7 +40,7 @@ const MAX_SWEEP_MS = 100;
 export class OpenModel implements ExchangeSink {
   readonly #plan: LoadPlan;
   readonly #meter: GeneratorMeter;
-  #targets: WeightedPicker<TargetPool>;
+  #targets: TimedPicker<TargetPool>;
   readonly #all: readonly TargetPool[];
   readonly #intervalMs: number;
   readonly #total: number;
@@ -75,7 +76,7 @@ export class OpenModel implements ExchangeSink {
     this.#plan = plan;
     this.#meter = meter;
     this.#all = targets;
-    this.#targets = targetPicker;
+    this.#targets = new TimedPicker(targetPicker);
     this.#intervalMs = 1000 / rate;
     this.#timeoutMs = plan.timeoutMs;
     const scheduled = Math.floor((rate * ((plan.warmupMs ?? 0) + plan.durationMs)) / 1000);
@@ -117,9 +118,12 @@ export class OpenModel implements ExchangeSink {
     return this.#backlogged;
   }
 
-  /** New weights between targets; the schedule and the connections stay as they are. */
-  setTargets(targetPicker: WeightedPicker<TargetPool>): void {
-    this.#targets = targetPicker;
+  /**
+   * New weights between targets, from the request meant to go out at `fromMs` (performance.now()
+   * time) on, or the next one; the schedule and the connections stay as they are.
+   */
+  setTargets(targetPicker: WeightedPicker<TargetPool>, fromMs?: number): void {
+    this.#targets.set(targetPicker, fromMs);
   }
 
   /** Run the schedule; resolves when every request has finished or been dropped. */
@@ -194,7 +198,7 @@ export class OpenModel implements ExchangeSink {
   }
 
   #issue(intendedMs: number, now: number, measured: boolean): void {
-    const target = this.#targets.next();
+    const target = this.#targets.at(intendedMs).next();
     const endpoint = target.nextRequest().endpoint;
     if (target.backlog.length === 0) {
       const connection = target.acquire();

@@ -61,8 +61,11 @@ export interface ThreadHooks {
 export interface ThreadRun {
   /** Resolves when the load is over: its schedule or duration ran out, stop() or the abort signal. */
   done: Promise<ThreadResult>;
-  /** New relative weights per arm; arms not named keep theirs. Connections stay open. */
-  setWeights(weights: Record<string, number>): void;
+  /**
+   * New relative weights per arm; arms not named keep theirs. Connections stay open. With
+   * `atEpochMs`, from the requests meant to go out at or after that time.
+   */
+  setWeights(weights: Record<string, number>, atEpochMs?: number): void;
   /** Remember the measurements now under `id`. */
   mark(id: number): void;
   /** Exact measurements since mark `id` (histograms and counters), per arm. */
@@ -213,12 +216,13 @@ export function startInThread(plan: LoadPlan, hooks: ThreadHooks = {}): ThreadRu
 
   return {
     done,
-    setWeights: (next) => {
+    setWeights: (next, atEpochMs) => {
       const merged = { ...weights, ...next };
       // Refused before anything changes: the picker needs one positive weight.
       const picker = targetPickerFor(targets, merged);
       Object.assign(weights, merged);
-      runner.setTargets(picker);
+      // The schedule runs on this thread's monotonic clock.
+      runner.setTargets(picker, atEpochMs === undefined ? undefined : performance.now() + (atEpochMs - Date.now()));
     },
     mark: (id) => {
       if (marks.size >= MAX_LIVE_MARKS) {

@@ -25,8 +25,8 @@ export interface WorkersResult {
 export interface WorkersRun {
   /** Resolves when every worker is done. */
   done: Promise<WorkersResult>;
-  /** New relative weights per arm, in every worker. */
-  setWeights(weights: Record<string, number>): void;
+  /** New relative weights per arm, in every worker (with `atEpochMs`, from that time on). */
+  setWeights(weights: Record<string, number>, atEpochMs?: number): void;
   /** Every worker remembers its measurements now under `id`. */
   mark(id: number): void;
   /** Measurements since mark `id`, merged over workers. */
@@ -149,7 +149,8 @@ export function startInWorkers(plan: LoadPlan, hooks: ThreadHooks = {}): Workers
 
   return {
     done,
-    setWeights: (weights) => tell({ type: 'weights', weights }),
+    setWeights: (weights, atEpochMs) =>
+      tell({ type: 'weights', weights, ...(atEpochMs === undefined ? {} : { atEpochMs }) }),
     mark: (id) => tell({ type: 'mark', id }),
     forget: (id) => tell({ type: 'forget', id }),
     stop: () => tell({ type: 'stop' }),

@@ -17,8 +17,8 @@ export type WorkerCommand =
   | { type: 'abort' }
   /** Stop issuing; in-flight requests finish and are measured. */
   | { type: 'stop' }
-  /** New relative weights per arm. */
-  | { type: 'weights'; weights: Record<string, number> }
+  /** New relative weights per arm (from the requests meant for `atEpochMs` on, when given). */
+  | { type: 'weights'; weights: Record<string, number>; atEpochMs?: number }
   /** Remember the measurements now under `id`. */
   | { type: 'mark'; id: number }
   /** Reply with the measurements since mark `id` (a `since` message carrying `request`). */

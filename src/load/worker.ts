@@ -37,7 +37,7 @@ port.on('message', (command: WorkerCommand) => {
       run.stop();
       return;
     case 'weights':
-      run.setWeights(command.weights);
+      run.setWeights(command.weights, command.atEpochMs);
       return;
     case 'mark':
       run.mark(command.id);

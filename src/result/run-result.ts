@@ -70,7 +70,7 @@ export interface StepQuality {
     /** Seconds of the step the rule flagged (left out of the judge's evidence). */
     limitedSeconds: number;
   };
-  /** Windows the verdict left out, by kind ("generator-limited", "common transient"). */
+  /** Windows the verdict left out, by kind ("generator-limited", "common transient", "weights late"). */
   excluded: Record<string, number>;
 }
 

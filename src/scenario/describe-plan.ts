@@ -64,7 +64,7 @@ function describeRouter(router: RunScenario['router']): string {
     case 'proxy':
       return `proxy on ${router.listen}${router.sticky ? `, sticky by ${'header' in router.sticky ? `header ${router.sticky.header}` : `cookie ${router.sticky.cookie}`}` : ''}`;
     case 'nginx':
-      return `nginx: upstream "${router.upstreamName}" in ${router.upstreamFile}, reload with ${JSON.stringify(router.reload)}`;
+      return `nginx: upstream "${router.upstreamName}" in ${router.upstreamFile}, reload with ${JSON.stringify(router.reload)}${router.pidFile ? `, then wait for the workers of ${router.pidFile} from before it to stop accepting` : ''}`;
     case 'exec':
       return `exec: ${JSON.stringify(router.command)} (timeout ${ms(router.timeout)})`;
     case 'webhook':

@@ -316,6 +316,14 @@ export const RouterSchema = z
         upstreamName: z.string().min(1).default('canary_gate').describe('name of the upstream block'),
         reload: argv('command that reloads nginx, as argv').default(['nginx', '-s', 'reload']),
         verifyUrl: httpUrl('URL through nginx used to check that a new weight took effect').optional(),
+        pidFile: z
+          .string()
+          .min(1)
+          .max(L.maxPathChars)
+          .optional()
+          .describe(
+            "nginx's pid file (nginx on this machine, Linux): a reload takes once every worker from before it has stopped accepting",
+          ),
       })
       .describe('nginx: weighted upstreams in a file nginx includes'),
     z

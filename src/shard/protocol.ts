@@ -1,5 +1,5 @@
 /**
- * The shard protocol, version 1: what a shard prints on stdout (one JSON object per line) and
+ * The shard protocol, version 2: what a shard prints on stdout (one JSON object per line) and
  * what a coordinator may write to its stdin. The same lines travel through every executor (a
  * local process's pipe, a container's log stream, a pod's log), so nothing here knows how a shard
  * was started. Every line is read through zod with bounds on every string and list, and a line
@@ -14,7 +14,7 @@ import { ERROR_CLASSES } from '../load/error-class.js';
 import type { ArmMeasurementsWire } from '../load/merge.js';
 
 /** The protocol version every line carries; a coordinator refuses any other. */
-export const SHARD_PROTOCOL_VERSION = 1;
+export const SHARD_PROTOCOL_VERSION = 2;
 
 /**
  * Bounds of the protocol. A line holds one second of every arm and endpoint; a mix at the
@@ -37,6 +37,8 @@ export const SHARD_LIMITS = {
   maxNameChars: 2048,
   /** Longest free text (an error message, a reason), characters. */
   maxTextChars: 16 * 1024,
+  /** Most weight switches one interval line reports. */
+  maxSwitchesPerLine: 16,
 } as const;
 
 const L = SHARD_LIMITS;
@@ -151,6 +153,16 @@ export const IntervalLineSchema = z.strictObject({
     limited: z.boolean(),
     reasons: z.array(ReasonSchema).max(8),
   }),
+  /**
+   * The weight switches this shard was given since its previous line: each one's time, and how
+   * long after that time its command came, ms (0: ahead of it, so the load switched between the
+   * requests meant for either side of its time; later, the requests in between went by the
+   * earlier weights).
+   */
+  switched: z
+    .array(z.strictObject({ atEpochMs: count, lateMs: count }))
+    .max(L.maxSwitchesPerLine)
+    .optional(),
 });
 
 /** The last line of a shard that ran: its totals, equal to the sum of its interval lines. */

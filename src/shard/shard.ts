@@ -17,6 +17,7 @@ import { boundedLines } from './lines.js';
 import {
   formatShardLine,
   parseShardCommand,
+  SHARD_LIMITS,
   SHARD_PROTOCOL_VERSION,
   type ShardCommand,
   type ShardLine,
@@ -49,6 +50,8 @@ const WARM_MIN_LEAD_MS = 500;
 
 /** Longest command line a shard reads, bytes: commands are short; a longer line is a broken coordinator. */
 const MAX_COMMAND_LINE_BYTES = 64 * 1024;
+/** Weight switches one interval line reports, and commands kept before the load begins. */
+const MAX_REPORTED_SWITCHES = SHARD_LIMITS.maxSwitchesPerLine;
 
 /** Options of a shard run. */
 export interface ShardRunOptions {
@@ -173,7 +176,10 @@ export function runShard(options: ShardRunOptions): ShardRun {
   });
 
   let handle: ReturnType<typeof startLoad> | undefined;
-  let pendingWeights: Record<string, number> | undefined;
+  // Weights asked for before the load began, given to it in order when it does.
+  const pendingWeights: { weights: Record<string, number>; atEpochMs?: number }[] = [];
+  // The switches given to the load since the last interval line, reported on the next one.
+  let switched: { atEpochMs: number; lateMs: number }[] = [];
   // Set while a shard that starts on command waits for it.
   let startGiven: ((atEpochMs: number) => void) | undefined;
   const startCommand = new Promise<number>((resolve) => {
@@ -190,21 +196,29 @@ export function runShard(options: ShardRunOptions): ShardRun {
       startGiven = undefined;
       return;
     }
-    const apply = (): void => {
-      try {
-        if (handle) handle.setWeights(c.weights);
-        else pendingWeights = { ...pendingWeights, ...c.weights };
-      } catch (error) {
-        options.warn?.(`weights refused: ${(error as Error).message}`);
-      }
-    };
+    // Given to the load at once with its time: the open model switches from the request meant for
+    // that time on, however late its event loop runs. A command that came after its time leaves
+    // the requests since then on the earlier weights, and says how late it came.
     const inMs = (c.atEpochMs ?? 0) - now();
-    if (inMs <= 0) apply();
-    else if (inMs > MAX_START_WAIT_MS) throw new RangeError(`weights: a switch ${Math.round(inMs / 1000)} s away`);
-    else timers.add(setTimeout(apply, inMs));
+    if (inMs > MAX_START_WAIT_MS) throw new RangeError(`weights: a switch ${Math.round(inMs / 1000)} s away`);
+    if (!handle) {
+      if (pendingWeights.length >= MAX_REPORTED_SWITCHES) pendingWeights.shift();
+      pendingWeights.push(c);
+      return;
+    }
+    applyWeights(c.weights, c.atEpochMs, Math.max(0, Math.round(-inMs)));
   };
-  // Pending weight switches; cleared when the load ends.
-  const timers = new Set<NodeJS.Timeout>();
+  /** New weights for the running load; a timed switch is reported on the next interval line. */
+  const applyWeights = (weights: Record<string, number>, atEpochMs: number | undefined, lateMs: number): void => {
+    try {
+      handle?.setWeights(weights, atEpochMs);
+      if (atEpochMs === undefined) return;
+      if (switched.length >= MAX_REPORTED_SWITCHES) switched.shift();
+      switched.push({ atEpochMs, lateMs });
+    } catch (error) {
+      options.warn?.(`weights refused: ${(error as Error).message}`);
+    }
+  };
   const stopper = new AbortController();
   options.stop?.addEventListener('abort', () => stopper.abort(), { once: true });
 
@@ -247,15 +261,22 @@ export function runShard(options: ShardRunOptions): ShardRun {
       // Asked now (the request reaches the recorders in order); written in order.
       const reading = handle.measurementsSince(origin).catch(() => undefined);
       const generator = progress.generator ?? { ...emptyGeneratorSample(), startMs: 0, limited: false, reasons: [] };
+      // Taken now, so a switch is reported no later than the line of the second it took effect in.
+      const report = switched;
+      switched = [];
       chain = chain.then(async () => {
         const window = await reading;
-        if (!window) return; // the load ended meanwhile: the last line carries it
+        if (!window) {
+          switched = [...report, ...switched]; // the load ended meanwhile: the last line carries them
+          return;
+        }
         emit({
           ...head,
           type: 'interval',
           index: intervals++,
           arms: difference(window.arms, previous).map(armToWire),
           generator,
+          ...(report.length > 0 ? { switched: report } : {}),
         });
         previous = window.arms;
       });
@@ -263,10 +284,8 @@ export function runShard(options: ShardRunOptions): ShardRun {
     const load = startLoad(slice.plan, options.abort ? { signal: options.abort, onProgress } : { onProgress });
     handle = load;
     origin = load.mark();
-    if (pendingWeights) {
-      const weights = pendingWeights;
-      command({ type: 'weights', weights });
-    }
+    // Before the first send: on time, however late the commands came.
+    for (const c of pendingWeights.splice(0)) applyWeights(c.weights, c.atEpochMs, 0);
     const onStop = (): void => void load.stop();
     if (stopper.signal.aborted) onStop();
     else stopper.signal.addEventListener('abort', onStop, { once: true });
@@ -281,6 +300,7 @@ export function runShard(options: ShardRunOptions): ShardRun {
       index: intervals,
       arms: difference(result.arms, previous).map(armToWire),
       generator: { ...emptyGeneratorSample(), startMs: intervals++ * 1000, limited: false, reasons: [] },
+      ...(switched.length > 0 ? { switched: switched.slice(-MAX_REPORTED_SWITCHES) } : {}),
     });
     emit({
       ...head,
@@ -302,9 +322,7 @@ export function runShard(options: ShardRunOptions): ShardRun {
       startLagMs,
     });
   };
-  const done = run().finally(() => {
-    for (const t of timers) clearTimeout(t);
-  });
+  const done = run();
   return { done, command };
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sideCpusetArgs } from '../helpers/docker.js';
 import { answersAfter } from '../helpers/serve-fixture.js';
 import { closedPort, startTestServer, type TestServer } from '../helpers/server.js';
 import { appScenario, callFlagger, flaggerPayload, poll, SERVE_ENV, send } from '../integration/serve/fixtures.js';
@@ -41,9 +42,24 @@ afterAll(async () => {
 });
 
 const docker = (args: string[]) =>
-  run('docker', ['run', '--rm', '--label', LABEL, '--network', 'host', '-v', `${dir}:/etc/canary-gate:ro`, ...args], {
-    timeout: 60_000,
-  }).then(
+  run(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--label',
+      LABEL,
+      '--network',
+      'host',
+      ...sideCpusetArgs(),
+      '-v',
+      `${dir}:/etc/canary-gate:ro`,
+      ...args,
+    ],
+    {
+      timeout: 60_000,
+    },
+  ).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -86,6 +102,7 @@ describe('the canary-gate image', () => {
     const { stdout } = await run('docker', [
       'run',
       '-d',
+      ...sideCpusetArgs(),
       '--label',
       LABEL,
       '--network',

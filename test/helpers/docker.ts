@@ -85,15 +85,33 @@ export async function inspect(id: string): Promise<{
 }
 
 /**
+ * The CPUs for the containers of a file beside the timed lane: scripts/ci.sh sets them for the
+ * machine and late lanes, every CPU but the timed lane's. Containers run outside the lanes' nice
+ * and pin, at dockerd's priority: on the timed lane's core they would be its neighbour (a demo's
+ * 100 % step failed its p99 in a CI run while docker-executor's shard containers started).
+ */
+export function sideCpus(): string | undefined {
+  return process.env.CANARY_GATE_CONTAINER_CPUS || undefined;
+}
+
+/** `docker run` flags that keep a container on sideCpus(), when set. */
+export function sideCpusetArgs(): string[] {
+  const cpus = sideCpus();
+  return cpus ? ['--cpuset-cpus', cpus] : [];
+}
+
+/**
  * The docker shard executor the tests use: DEMO_IMAGE with this checkout mounted read-only at
  * /app, so the containers run exactly the code under test as `canary-gate shard`; `cpusets`
- * pins them (round robin), else the kernel places them.
+ * pins them (round robin), else sideCpus() when set, else the kernel places them.
  */
 export function checkoutShardExecutor(cpusets?: string[]): ReturnType<typeof dockerExecutor> {
+  const side = sideCpus();
+  const pinned = cpusets ?? (side ? [side] : undefined);
   return dockerExecutor({
     image: `${DEMO_IMAGE}:baseline`,
     command: ['/node', '/app/bin/canary-gate.js'],
     mounts: [{ host: fileURLToPath(new URL('../..', import.meta.url)), container: '/app' }],
-    ...(cpusets ? { cpusets } : {}),
+    ...(pinned ? { cpusets: pinned } : {}),
   });
 }

@@ -18,6 +18,8 @@ export interface TestNginx {
   upstreamName: string;
   /** The reload argv the router runs. */
   reload: string[];
+  /** nginx's pid file (the router's `pidFile`). */
+  pidFile: string;
   stop: () => Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startNginx(baseline: string, canary: string): Promise<Test
     upstreamFile,
     upstreamName,
     reload: ['nginx', '-p', dir, '-c', conf, '-s', 'reload'],
+    pidFile: join(dir, 'nginx.pid'),
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGQUIT');
@@ -103,5 +106,6 @@ export function nginxRouterYaml(nginx: TestNginx): string {
   upstreamFile: ${nginx.upstreamFile}
   upstreamName: ${nginx.upstreamName}
   reload: ${JSON.stringify(nginx.reload)}
-  verifyUrl: ${nginx.url}/`;
+  verifyUrl: ${nginx.url}/
+  pidFile: ${nginx.pidFile}`;
 }

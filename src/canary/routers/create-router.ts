@@ -32,6 +32,7 @@ export function createRouter(scenario: RunScenario): Router {
         baseline: hostPort(baselineUrl),
         canary: hostPort(scenario.targets.canary.url),
         ...(r.verifyUrl ? { verifyUrl: r.verifyUrl } : {}),
+        ...(r.pidFile ? { pidFile: r.pidFile } : {}),
       });
     case 'proxy':
       return new ProxyRouter({

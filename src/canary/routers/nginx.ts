@@ -1,13 +1,15 @@
 /**
  * The nginx router: writes a weighted upstream block to a file that nginx includes, runs the
- * reload command (argv, never a shell), and checks that it took: the reload must exit 0 and, when
- * a verify URL is given, nginx must answer it with 2xx afterwards. The file is written to a
- * temporary name and renamed, so nginx never reads half a file.
+ * reload command (argv, never a shell), and checks that it took: the reload must exit 0; with a
+ * pid file, every worker from before the reload must stop accepting; with a verify URL, nginx
+ * must answer it with 2xx afterwards. The file is written to a temporary name and renamed, so
+ * nginx never reads half a file.
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { RouterError } from '../../errors.js';
+import { acceptingWorkers, untilRetired } from './nginx-workers.js';
 import { type Router, SAFE_WEIGHT, throwIfAborted, type WeightChange } from './router.js';
 import { errorLine, runArgv } from './run-argv.js';
 
@@ -17,6 +19,8 @@ export interface NginxRouterOptions {
   upstreamName: string;
   reload: string[];
   verifyUrl?: string;
+  /** nginx's pid file: a reload has taken once the workers from before it stop accepting. */
+  pidFile?: string;
   /** host:port of the baseline and the canary. */
   baseline: string;
   canary: string;
@@ -76,6 +80,16 @@ export class NginxRouter implements Router {
     // A name of this process's own: two writers never share a half-written file.
     const temporary = `${o.upstreamFile}.canary-gate.${process.pid}.tmp`;
     throwIfAborted(change.signal);
+    // Read before the reload (its new workers are not the ones to wait for), and before the file
+    // is written, so that a wrong pidFile changes nothing; a reset writes its safe weight anyway.
+    let before: Awaited<ReturnType<typeof acceptingWorkers>> | undefined;
+    let unread: unknown;
+    try {
+      before = o.pidFile ? await acceptingWorkers(o.pidFile) : undefined;
+    } catch (error) {
+      if (change.step >= 0) throw error;
+      unread = error;
+    }
     try {
       await writeFile(temporary, upstreamBlock(o.upstreamName, o.baseline, o.canary, change.weight, generation));
       await rename(temporary, o.upstreamFile);
@@ -96,6 +110,8 @@ export class NginxRouter implements Router {
         `nginx router: ${JSON.stringify(o.reload)} exited with ${result.code ?? 'a timeout'}: ${errorLine(result.stderr)}`,
       );
     }
+    if (unread !== undefined) throw unread;
+    if (before) await untilRetired(before.master, before.workers, Date.now() + (o.timeoutMs ?? 30_000), change.signal);
     if (o.verifyUrl) await this.#verify(o.verifyUrl, generation, change.signal);
   }
 

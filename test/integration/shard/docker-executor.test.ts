@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadPlan } from '../../../src/load/plan.js';
 import { runSharded, ShardError } from '../../../src/shard/coordinator.js';
 import { SHARD_RUN_LABEL } from '../../../src/shard/docker-executor.js';
-import { buildDemoImages, checkoutShardExecutor, docker, requireDocker } from '../../helpers/docker.js';
+import { buildDemoImages, checkoutShardExecutor, docker, requireDocker, sideCpus } from '../../helpers/docker.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
-const executor = () => checkoutShardExecutor(['0', '1']);
+// Pinned: in CI to the CPUs off the timed lane's core (sideCpus), else round robin.
+const executor = () => checkoutShardExecutor(sideCpus() ? undefined : ['0', '1']);
 
 let server: TestServer;
 beforeAll(async () => {

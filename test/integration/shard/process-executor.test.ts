@@ -178,7 +178,8 @@ describe('sharded load over local processes', () => {
       argv: (launch) => [
         process.execPath,
         '-e',
-        `console.log(JSON.stringify({ v: 2, shard: ${launch.index}, type: "hello" }))`,
+        // A shard of an older image: its lines carry another protocol version.
+        `console.log(JSON.stringify({ v: 1, shard: ${launch.index}, type: "hello" }))`,
       ],
     });
     const lied = await runSharded(planFor(server.url), { shards: 2, executor: liar, startDelayMs: 500 }).catch(
@@ -186,7 +187,7 @@ describe('sharded load over local processes', () => {
     );
     expect(lied).toBeInstanceOf(ShardError);
     expect((lied as ShardError).message).toMatch(
-      /shard \d \(pid \d+\): protocol: .*expected protocol version 1, found 2/,
+      /shard \d \(pid \d+\): protocol: .*expected protocol version 2, found 1/,
     );
     const missing = processExecutor({ argv: () => ['/nonexistent/canary-gate-shard'] });
     const absent = await runSharded(planFor(server.url), { shards: 2, executor: missing, startDelayMs: 500 }).catch(

@@ -51,8 +51,14 @@ describe('run with its load from 2 shard containers', () => {
     };
     expect(verdictOf(single.result), why(single.result)).toEqual(promoted);
     expect(verdictOf(sharded.result), why(sharded.result)).toEqual(promoted);
-    // At 100 % every request of the step went to the canary: the switch reached both shards.
-    expect(sharded.result.steps[1]?.arms.baseline?.requests ?? 0).toBe(0);
+    // At 100 % the requests of the step went to the canary: the switch reached both shards (a shard
+    // that missed it sends the baseline ~100 a second). The baseline's are the few meant for the
+    // second before the switch that finished in its first, and, where the switch reached a shard
+    // late (dockerd holds a container's stdin while it starts others: 22 baseline requests in a
+    // CI run), those of seconds the judge left out as such: at most 400 a second.
+    const step = sharded.result.steps[1];
+    const lateSeconds = step?.quality?.excluded?.['weights late'] ?? 0;
+    expect(step?.arms.baseline?.requests ?? 0).toBeLessThanOrEqual(400 * lateSeconds + 10);
     expect(await containersOf(shards.runId)).toBe('');
   }, 120_000);
 });

@@ -12,6 +12,7 @@ import {
   parseShardCommand,
   parseShardLine,
   SHARD_LIMITS,
+  SHARD_PROTOCOL_VERSION,
   ShardProtocolViolation,
 } from '../../../src/shard/protocol.js';
 import { lateStart, START_LAG_LIMIT_MS, startLagLimitMs } from '../../../src/shard/shard.js';
@@ -53,7 +54,7 @@ function arm(values: readonly number[], endpoints: readonly string[]): ArmMeasur
 
 function endLine(shard: number, m: ArmMeasurements): EndLine {
   return {
-    v: 1,
+    v: SHARD_PROTOCOL_VERSION,
     shard,
     type: 'end',
     intervals: 1,
@@ -105,7 +106,7 @@ describe('shard protocol', () => {
 
   it('refuses a line of another version, a missing field, an oversized histogram or an overlong line', () => {
     const good = JSON.parse(formatShardLine(endLine(0, arm([1, 2, 3], ['GET /'])))) as Record<string, unknown>;
-    expect(() => parseShardLine(JSON.stringify({ ...good, v: 2 }))).toThrow(/protocol version 1, found 2/);
+    expect(() => parseShardLine(JSON.stringify({ ...good, v: 1 }))).toThrow(/protocol version 2, found 1/);
     const { elapsedMs: _, ...missing } = good;
     expect(() => parseShardLine(JSON.stringify(missing))).toThrow(/elapsedMs/);
     const huge = structuredClone(good) as { arms: { latency: string }[] };
@@ -114,6 +115,34 @@ describe('shard protocol', () => {
     expect(() => parseShardLine(`"${'x'.repeat(SHARD_LIMITS.maxLineBytes)}"`)).toThrow(ShardProtocolViolation);
     expect(() => parseShardLine('not json')).toThrow(/expected one JSON object/);
     expect(() => parseShardCommand('{"type":"weights","weights":{"canary":"x"}}')).toThrow(/weights\.canary/);
+  });
+
+  it("reads an interval line's weight switch: its time and how late its command came, never negative", () => {
+    const interval = {
+      v: SHARD_PROTOCOL_VERSION,
+      shard: 1,
+      type: 'interval',
+      index: 3,
+      arms: [],
+      generator: { ...emptyGeneratorSample(), startMs: 3000, limited: false, reasons: [] },
+    };
+    expect(parseShardLine(JSON.stringify(interval))).not.toHaveProperty('switched');
+    const at = 1_764_752_400_000;
+    const switched = {
+      ...interval,
+      switched: [
+        { atEpochMs: at, lateMs: 0 },
+        { atEpochMs: at + 1000, lateMs: 1350 },
+      ],
+    };
+    expect(parseShardLine(JSON.stringify(switched))).toMatchObject({ switched: [{ lateMs: 0 }, { lateMs: 1350 }] });
+    const early = { ...interval, switched: [{ atEpochMs: at, lateMs: -5 }] };
+    expect(() => parseShardLine(JSON.stringify(early))).toThrow(/switched\.0\.lateMs/);
+    const many = {
+      ...interval,
+      switched: Array.from({ length: SHARD_LIMITS.maxSwitchesPerLine + 1 }, () => ({ atEpochMs: at, lateMs: 0 })),
+    };
+    expect(() => parseShardLine(JSON.stringify(many))).toThrow(/switched/);
   });
 
   it('reads bounded lines, refusing one past the bound before it is whole', async () => {
@@ -151,7 +180,7 @@ describe('shard split', () => {
   });
 
   it('refuses a plan file with bad fields, naming the file and the field', () => {
-    const file = { v: 1, shards: 20, plan };
+    const file = { v: SHARD_PROTOCOL_VERSION, shards: 20, plan };
     expect(() => parsePlanFile(JSON.stringify(file), 'plan.json')).toThrow(
       /plan\.json: invalid shard plan:[\s\S]*plan\.connections: expected at least one per worker thread/,
     );

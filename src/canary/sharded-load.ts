@@ -41,8 +41,9 @@ interface MarkInfo {
   switch?: SwitchInfo;
 }
 
-/** A weight switch as told to the shards: its time and the index of the second it begins. */
+/** A weight switch as told to the shards: its time (monotonic and wall clock) and the index of the second it begins. */
 interface SwitchInfo {
+  atMs: number;
   epochMs: number;
   second: number;
 }
@@ -70,7 +71,6 @@ function startShardedLoad(
   const waiters = new Set<() => void>();
   const marks = new Map<number, MarkInfo>();
   let nextMark = 0;
-  let switchAtMs = Number.NEGATIVE_INFINITY;
   let lastSwitch: SwitchInfo | undefined;
   // Per switch (by its time), how late its command came to each shard, ms.
   const switches = new Map<number, Map<number, number>>();
@@ -208,24 +208,22 @@ function startShardedLoad(
       const now = performance.now();
       const measuredFromMs = measuredFrom();
       const earliest = Math.max(now + SWITCH_LEAD_MS, measuredFromMs);
-      switchAtMs = measuredFromMs + Math.ceil((earliest - measuredFromMs) / 1000) * 1000;
-      lastSwitch = {
-        // On the same wall-to-monotonic mapping as the shards' seconds (a clock slewed since does not move it).
-        epochMs: Math.round(switchAtMs - wallToMonotonic),
-        second: Math.round((switchAtMs - measuredFromMs) / 1000),
-      };
+      const second = Math.ceil((earliest - measuredFromMs) / 1000);
+      const atMs = measuredFromMs + second * 1000;
+      // On the same wall-to-monotonic mapping as the shards' seconds (a clock slewed since does not move it).
+      lastSwitch = { atMs, epochMs: Math.round(atMs - wallToMonotonic), second };
       handle.setWeights(weights, lastSwitch.epochMs);
     },
     mark: (): LoadMark => {
       const now = performance.now();
-      const from = Math.max(now, switchAtMs);
+      const from = Math.max(now, lastSwitch?.atMs ?? Number.NEGATIVE_INFINITY);
       const measuredFromMs = measuredFrom();
       const warm = from < measuredFromMs;
       // The first whole second at or after the mark (or the switch it waits for).
       // A mark that waits for the switch starts at the switch's second (ceil of a float sum could pass it).
       const firstSecond = warm
         ? 0
-        : from === switchAtMs && lastSwitch
+        : lastSwitch && from === lastSwitch.atMs
           ? lastSwitch.second
           : Math.ceil((from - measuredFromMs) / 1000);
       const mark = { id: nextMark++, atMs: from - measuredFromMs, intervalIndex: Math.max(0, firstSecond - 1) };

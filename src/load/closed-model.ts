@@ -102,7 +102,7 @@ export class ClosedModel implements ExchangeSink {
       this.#stopped = true;
       return;
     }
-    const target = this.#targets.at(performance.now()).next();
+    const target = this.#targets.at(now).next();
     const request = target.nextRequest();
     this.#issued++;
     this.#inFlight++;

@@ -17,24 +17,25 @@ import { useTestServer } from '../helpers/test-server-fixture.js';
 const dir = mkdtempSync(join(tmpdir(), 'canary-gate-capacity-stops-'));
 const server = useTestServer();
 
+/** A search of the test server from 50/s for p99 < 500 ms, with steps of `stepDuration` and no warm-up. */
+const search = (stepDuration: string, ...more: string[]): string[] => [
+  'capacity',
+  `${server.url}/`,
+  '--slo',
+  'p99<500ms',
+  '--start',
+  '50/s',
+  '--step-duration',
+  stepDuration,
+  '--warmup',
+  '0s',
+  ...more,
+];
+
 describe('canary-gate capacity', () => {
   it('on SIGTERM mid-search: exits 130 with the curve so far, verdict interrupted, on stdout and in --out', async () => {
     const out = join(dir, 'interrupted');
-    const cli = startCli([
-      'capacity',
-      `${server.url}/`,
-      '--slo',
-      'p99<500ms',
-      '--start',
-      '50/s',
-      '--step-duration',
-      '1s',
-      '--warmup',
-      '0s',
-      '--json',
-      '--out',
-      out,
-    ]);
+    const cli = startCli(search('1s', '--json', '--out', out));
     // A passing step's line: a step is measured and the next has started (usually step 1; a step
     // run again after a busy neighbour paused the generator does not change what is checked).
     await cli.stderrUntil(/target step \d+ \(ramp\)\s+\d+\/s: achieved .* → pass/);
@@ -60,20 +61,7 @@ describe('canary-gate capacity', () => {
 
 describe('canary-gate capacity --shards', () => {
   it('names a shard killed mid-step and exits 3, leaving no shard running', async () => {
-    const cli = startCli([
-      'capacity',
-      `${server.url}/`,
-      '--slo',
-      'p99<500ms',
-      '--start',
-      '50/s',
-      '--step-duration',
-      '20s',
-      '--warmup',
-      '0s',
-      '--shards',
-      '2',
-    ]);
+    const cli = startCli(search('20s', '--shards', '2'));
     const [first, second] = await shardsRunning(cli.child.pid as number, 2, 10_000);
     process.kill(second as number, 'SIGKILL');
     const run = await cli.done;

@@ -5,6 +5,7 @@
  * closes its listening sockets. Until every old worker has, a fresh connection may still land on
  * the previous weights, so a reload has taken only when they all have (or are gone).
  */
+import { constants } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RouterError } from '../../errors.js';
@@ -25,7 +26,8 @@ export interface NginxWorker {
 export async function nginxMasterPid(pidFile: string): Promise<number> {
   let text: string;
   try {
-    const file = await open(pidFile, 'r');
+    // Non-blocking: a FIFO named by mistake must not hold the step until a writer comes.
+    const file = await open(pidFile, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const buffer = Buffer.alloc(MAX_PID_FILE_BYTES);
       const { bytesRead } = await file.read(buffer, 0, MAX_PID_FILE_BYTES, 0);
